@@ -1,0 +1,1 @@
+"""Device drivers and their stand-ins; each implements a port declared in ``kiosk.ports``."""

@@ -1,0 +1,1 @@
+"""The central endpoint kiosks replicate to."""

@@ -1,0 +1,183 @@
+"""The kiosk's configuration: one TOML file, validated by pydantic.
+
+Every field has a default so that the demo runs with no file at all; a technician's file
+only needs what differs. Amounts are written in cents (``min_payment_cents = 100``) so the
+file itself can not carry a float.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kiosk.money import Money
+
+Cents = Annotated[int, Field(ge=0, le=100_000_000)]
+Seconds = Annotated[float, Field(gt=0, le=86_400)]
+LANGUAGES = ("en", "es")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Identity(_Section):
+    kiosk_id: str = Field(default="demo-kiosk-01", min_length=1, max_length=64)
+    name: str = "Demo kiosk"
+    city: str = "City of Springfield Water"
+    location: str = "City Hall, 100 Main St"
+
+
+class Locale(_Section):
+    currency: Literal["USD"] = "USD"
+    time_zone: str = "America/Chicago"
+    languages: list[Literal["en", "es"]] = Field(default_factory=lambda: ["en", "es"], min_length=1)
+    default_language: Literal["en", "es"] = "en"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as America/Chicago)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _default_is_offered(self) -> Locale:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        return self
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Limits(_Section):
+    """Payment limits, all in cents.
+
+    ``max_overpayment_cents`` bounds how far above the balance a resident may pay (cash gives
+    no change, so a bill that would pass it is returned).
+    """
+
+    min_payment_cents: Cents = 100
+    max_payment_cents: Cents = 200_000
+    max_overpayment_cents: Cents = 10_000
+    max_cash_cents: Cents = 100_000
+    accepted_bills_cents: list[int] = Field(default_factory=lambda: [100, 500, 1000, 2000, 5000, 10000])
+
+    @field_validator("accepted_bills_cents")
+    @classmethod
+    def _real_bills(cls, value: list[int]) -> list[int]:
+        allowed = {100, 200, 500, 1000, 2000, 5000, 10000}
+        wrong = [v for v in value if v not in allowed]
+        if wrong:
+            raise ValueError(f"not a US bill denomination (cents): {wrong}")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Limits:
+        if self.min_payment_cents > self.max_payment_cents:
+            raise ValueError("min_payment_cents is greater than max_payment_cents")
+        if self.max_cash_cents > self.max_payment_cents:
+            raise ValueError("max_cash_cents is greater than max_payment_cents")
+        return self
+
+    @property
+    def min_payment(self) -> Money:
+        return Money(self.min_payment_cents)
+
+    @property
+    def max_payment(self) -> Money:
+        return Money(self.max_payment_cents)
+
+    @property
+    def max_overpayment(self) -> Money:
+        return Money(self.max_overpayment_cents)
+
+    @property
+    def max_cash(self) -> Money:
+        return Money(self.max_cash_cents)
+
+
+class CardFee(_Section):
+    """Card convenience fee: ``flat + percent`` of the amount, never below ``minimum``.
+
+    Rounding rule: the percent part is computed exactly in basis points and rounded half up
+    to the cent (0.005 rounds to 0.01); then the flat part is added; then the minimum and the
+    maximum apply. ``percent_bp = 250`` is 2.50 %.
+    """
+
+    flat_cents: Cents = 0
+    percent_bp: Annotated[int, Field(ge=0, le=1000)] = 250
+    minimum_cents: Cents = 100
+    maximum_cents: Cents | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> CardFee:
+        if self.maximum_cents is not None and self.maximum_cents < self.minimum_cents:
+            raise ValueError("maximum_cents is below minimum_cents")
+        return self
+
+
+class Timeouts(_Section):
+    """Inactivity time-outs in seconds. ``still_there`` is how long the prompt waits."""
+
+    idle_screen: Seconds = 60
+    cash_inactivity: Seconds = 90
+    card_sale: Seconds = 120
+    still_there: Seconds = 20
+    receipt_screen: Seconds = 20
+    account_lookup: Seconds = 3
+
+
+class Devices(_Section):
+    """Serial ports of the devices; ``"simulated"`` uses the built-in stand-ins."""
+
+    bill_acceptor: str = "simulated"
+    card_terminal: str = "simulated"
+    receipt_printer: str = "simulated"
+    barcode_scanner: str = "simulated"
+
+
+class Hub(_Section):
+    url: str = "http://127.0.0.1:8700"
+    enabled: bool = False
+
+
+class Storage(_Section):
+    data_dir: Path | None = None
+
+    def resolved_data_dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir.expanduser()
+        return Path(platformdirs.user_data_dir("utility-kiosk", appauthor=False))
+
+
+class KioskConfig(_Section):
+    identity: Identity = Field(default_factory=Identity)
+    locale: Locale = Field(default_factory=Locale)
+    limits: Limits = Field(default_factory=Limits)
+    card_fee: CardFee = Field(default_factory=CardFee)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    devices: Devices = Field(default_factory=Devices)
+    hub: Hub = Field(default_factory=Hub)
+    storage: Storage = Field(default_factory=Storage)
+
+
+def load_config(path: Path | None) -> KioskConfig:
+    """Load and validate ``path``; ``None`` gives the embedded defaults.
+
+    Raises :class:`tomllib.TOMLDecodeError` or :class:`pydantic.ValidationError`; callers that
+    want every problem with its line use :func:`kiosk.config_check.check_file`.
+    """
+    if path is None:
+        return KioskConfig()
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return KioskConfig.model_validate(data)

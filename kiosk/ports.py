@@ -1,0 +1,241 @@
+"""The core's ports: what the engine needs from hardware, the hub and time.
+
+Drivers in ``devices/`` and adapters in ``sync/`` implement these; tests use in-memory fakes.
+Commands never block the engine thread: a port starts the action and later reports what the
+device did by calling the ``emit`` function it was given in :meth:`attach`, which puts an
+event on the engine's one input queue. Queries used by recovery (``cashbox_count``,
+``status``) may block briefly; recovery runs before the engine takes payments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Protocol
+
+from kiosk.money import Money
+
+
+class Health(Enum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    FAULT = "fault"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealth:
+    state: Health = Health.OK
+    reason: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.state is not Health.FAULT
+
+
+# ----------------------------------------------------------------------------- events
+# Everything a device, the hub lookup or the UI tells the engine is one of these.
+
+
+@dataclass(frozen=True, slots=True)
+class BillEscrowed:
+    denomination: Money
+
+
+@dataclass(frozen=True, slots=True)
+class BillStacked:
+    denomination: Money
+
+
+@dataclass(frozen=True, slots=True)
+class BillReturned:
+    denomination: Money
+
+
+@dataclass(frozen=True, slots=True)
+class BillRejected:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptorFault:
+    """Jam, cassette removed, disconnected: the acceptor can not go on."""
+
+    reason: str
+
+
+class CardOutcome(Enum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    IN_DOUBT = "in_doubt"
+
+
+@dataclass(frozen=True, slots=True)
+class CardProgress:
+    """The terminal's prompt to the cardholder ("insert card", "enter PIN", "processing")."""
+
+    reference: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardResult:
+    """What a semi-integrated terminal may tell us: never a card number (DESIGN.md rule 4)."""
+
+    reference: str
+    outcome: CardOutcome
+    amount: Money = Money(0)
+    auth_code: str = ""
+    brand: str = ""
+    last4: str = ""
+    terminal_ref: str = ""
+    reason: str = ""
+    receipt_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptDone:
+    confirmation: str
+    printed: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageMonth:
+    month: str  # "2026-10"
+    gallons: int
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    number: str
+    name: str
+    service_address: str
+    balance: Money
+    due_date: date | None
+    status: str = "active"
+    usage: tuple[UsageMonth, ...] = ()
+
+
+class LookupSource(Enum):
+    LIVE = "live"
+    CACHE = "cache"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFound:
+    request: str
+    account: Account
+    source: LookupSource
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNotFound:
+    request: str
+    reason: str  # "unknown", "invalid", "closed"
+
+
+Emit = Callable[[object], None]
+
+
+# ----------------------------------------------------------------------------- ports
+
+
+class BillAcceptor(Protocol):
+    def attach(self, emit: Emit) -> None: ...
+    def enable(self, denominations: list[Money]) -> None: ...
+    def disable(self) -> None: ...
+    def stack(self) -> None:
+        """Stack the bill in escrow; a :class:`BillStacked` (or fault) follows."""
+
+    def return_bill(self) -> None:
+        """Return the bill in escrow; a :class:`BillReturned` follows."""
+
+    def cashbox_count(self) -> int:
+        """Bills in the cash box now: recovery compares it with the intent's count."""
+
+    def escrowed(self) -> Money | None:
+        """The bill held in escrow now, if any."""
+
+    def health(self) -> DeviceHealth: ...
+
+
+class CardTerminal(Protocol):
+    def attach(self, emit: Emit) -> None: ...
+    def start_sale(self, amount: Money, reference: str) -> None:
+        """Begin a sale; :class:`CardProgress` events then one :class:`CardResult` follow."""
+
+    def abort(self) -> None: ...
+    def reverse(self, reference: str) -> bool:
+        """Reverse (void) a sale; True when the terminal confirms it."""
+
+    def status(self, reference: str) -> CardResult:
+        """What became of ``reference``: IN_DOUBT when even the terminal does not know."""
+
+    def health(self) -> DeviceHealth: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptContent:
+    """What a receipt says; the printer driver decides how it looks."""
+
+    city: str
+    location: str
+    kiosk_id: str
+    paid_at_local: datetime
+    language: str
+    account_masked: str
+    service_address_masked: str
+    amount: Money
+    method: str
+    fee: Money
+    total_charged: Money
+    cash_by_denomination: tuple[tuple[Money, int], ...]
+    card_brand: str
+    card_last4: str
+    card_auth_code: str
+    balance_after: Money
+    confirmation: str
+    offline: bool
+    review: bool
+    terminal_lines: tuple[str, ...] = field(default=())
+
+
+class ReceiptPrinter(Protocol):
+    def attach(self, emit: Emit) -> None: ...
+    def print_receipt(self, receipt: ReceiptContent) -> None:
+        """Print; a :class:`ReceiptDone` follows."""
+
+    def was_printed(self, confirmation: str) -> bool | None:
+        """For recovery: True/False when the printer can tell, None when it can not."""
+
+    def health(self) -> DeviceHealth: ...
+
+
+class Scanner(Protocol):
+    def attach(self, emit: Emit) -> None: ...
+    def health(self) -> DeviceHealth: ...
+
+
+class AccountDirectory(Protocol):
+    def attach(self, emit: Emit) -> None: ...
+    def lookup(self, number: str) -> None:
+        """Find an account; an :class:`AccountFound` or :class:`AccountNotFound` follows."""
+
+    def online(self) -> bool: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Wall-clock time, timezone-aware UTC: for the journal and receipts."""
+
+    def monotonic(self) -> float:
+        """Seconds that never go back: for time-outs."""

@@ -1,0 +1,1 @@
+"""Enrollment, device detection, doctor checks and deployment files."""
