@@ -11,11 +11,15 @@ carries ``intent_seq``, the seq of that intent, and has one of the types listed 
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final, Protocol
 
 # session life cycle
 SESSION_STARTED: Final = "session.started"  # {session_id, language}
-SESSION_ENDED: Final = "session.ended"  # {session_id, outcome: completed|cancelled|timed_out|recovered}
+SESSION_ENDED: Final = (
+    "session.ended"  # {session_id, outcome: completed|cancelled|timed_out|recovered}
+)
 ACCOUNT_SELECTED: Final = "account.selected"
 # {session_id, account_number, source: live|cache|manual, review: bool, balance_cents}
 AMOUNT_CHOSEN: Final = "amount.chosen"  # {session_id, amount_cents}
@@ -42,7 +46,9 @@ CARD_SALE_APPROVED: Final = "card.sale.approved"
 CARD_SALE_DECLINED: Final = "card.sale.declined"  # {session_id, reference, reason}
 CARD_SALE_CANCELLED: Final = "card.sale.cancelled"  # {session_id, reference, by}
 CARD_SALE_IN_DOUBT: Final = "card.sale.in_doubt"  # {session_id, reference}
-CARD_REVERSAL_REQUESTED: Final = "card.reversal.requested"  # intent: {session_id, reference, reason}
+CARD_REVERSAL_REQUESTED: Final = (
+    "card.reversal.requested"  # intent: {session_id, reference, reason}
+)
 CARD_REVERSED: Final = "card.reversed"  # outcome: {session_id, reference}
 CARD_REVERSAL_FAILED: Final = "card.reversal.failed"  # {session_id, reference, reason}
 
@@ -74,3 +80,20 @@ INTENT_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
     CARD_REVERSAL_REQUESTED: (CARD_REVERSED, CARD_REVERSAL_FAILED),
     RECEIPT_PRINT_REQUESTED: (RECEIPT_PRINTED, RECEIPT_FAILED),
 }
+
+DEVICE_FAULT: Final = "device.fault"  # {device, reason}
+OUT_OF_SERVICE: Final = "kiosk.out_of_service"  # {reason}
+IN_SERVICE: Final = "kiosk.in_service"  # {}
+
+
+class EntryLike(Protocol):
+    """What readers of the journal need of an entry (``kiosk.store.journal.JournalEntry``)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...

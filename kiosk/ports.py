@@ -86,7 +86,7 @@ class CardResult:
 
     reference: str
     outcome: CardOutcome
-    amount: Money = Money(0)
+    amount: Money = field(default_factory=Money.zero)
     auth_code: str = ""
     brand: str = ""
     last4: str = ""
@@ -239,3 +239,22 @@ class Clock(Protocol):
 
     def monotonic(self) -> float:
         """Seconds that never go back: for time-outs."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFault:
+    """A device other than the acceptor reports a fault or recovers (for the journal)."""
+
+    device: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortSet:
+    """Everything the engine drives, assembled by the composition root."""
+
+    acceptor: BillAcceptor
+    terminal: CardTerminal
+    printer: ReceiptPrinter
+    scanner: Scanner
+    directory: AccountDirectory

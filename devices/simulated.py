@@ -1,0 +1,345 @@
+"""Simulated devices whose state lives in small files, like the hardware's own memory.
+
+A real bill acceptor still holds its cash box after the kiosk's computer loses power, and a
+payment terminal still knows what it approved. These stand-ins keep that state in JSON files
+(written atomically and fsync'ed *before* they report anything), so a kiosk process killed at
+any point can be restarted and recovery can ask them what really happened, and the crash test
+can compare the journal with the hardware's truth. They answer synchronously on the caller's
+thread, through the ``emit`` function the engine gave them.
+
+The device emulators that speak each real protocol on a pseudo-terminal replace these for the
+drivers' own tests and for the demo; these remain the simplest ports for scripted runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kiosk import crashpoints
+from kiosk.money import Money
+from kiosk.ports import (
+    Account,
+    AccountFound,
+    AccountNotFound,
+    BillEscrowed,
+    BillRejected,
+    BillReturned,
+    BillStacked,
+    CardOutcome,
+    CardProgress,
+    CardResult,
+    DeviceHealth,
+    Emit,
+    Health,
+    LookupSource,
+    ReceiptContent,
+    ReceiptDone,
+    Scanned,
+    UsageMonth,
+)
+
+
+def _drop(_event: object) -> None:
+    return None
+
+
+class StateFile:
+    """A JSON document replaced atomically (write, fsync, rename, fsync the directory)."""
+
+    def __init__(self, path: Path, initial: dict[str, Any]) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            self.save(initial)
+
+    def load(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        return data
+
+    def save(self, data: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class SimulatedAcceptor:
+    """Escrow, stack and return with a persistent cash box (bills by denomination)."""
+
+    def __init__(self, state_path: Path) -> None:
+        self.file = StateFile(state_path, {"escrow": None, "cashbox": [], "enabled": []})
+        self.emit: Emit = _drop
+
+    def attach(self, emit: Emit) -> None:
+        self.emit = emit
+
+    def enable(self, denominations: list[Money]) -> None:
+        state = self.file.load()
+        state["enabled"] = [d.cents for d in denominations]
+        self.file.save(state)
+
+    def disable(self) -> None:
+        state = self.file.load()
+        state["enabled"] = []
+        self.file.save(state)
+
+    def insert(self, denomination: Money) -> None:
+        """The resident pushes a bill in (control surface)."""
+        state = self.file.load()
+        if state["escrow"] is not None or denomination.cents not in state["enabled"]:
+            self.emit(BillRejected("not accepted now"))
+            return
+        state["escrow"] = denomination.cents
+        self.file.save(state)
+        self.emit(BillEscrowed(denomination))
+
+    def stack(self) -> None:
+        state = self.file.load()
+        if state["escrow"] is None:
+            return
+        bill = state["escrow"]
+        state["escrow"] = None
+        state["cashbox"].append(bill)
+        self.file.save(state)
+        crashpoints.hit("device.acceptor.after_stack_persisted")
+        self.emit(BillStacked(Money(bill)))
+
+    def return_bill(self) -> None:
+        state = self.file.load()
+        if state["escrow"] is None:
+            return
+        bill = state["escrow"]
+        state["escrow"] = None
+        self.file.save(state)
+        self.emit(BillReturned(Money(bill)))
+
+    def cashbox_count(self) -> int:
+        return len(self.file.load()["cashbox"])
+
+    def cashbox(self) -> list[Money]:
+        return [Money(c) for c in self.file.load()["cashbox"]]
+
+    def escrowed(self) -> Money | None:
+        bill = self.file.load()["escrow"]
+        return None if bill is None else Money(bill)
+
+    def health(self) -> DeviceHealth:
+        return DeviceHealth()
+
+
+class SimulatedTerminal:
+    """A terminal with a persistent ledger and a test card chosen before each sale.
+
+    Test cards: ``approve``, ``decline``, ``in_doubt`` (approves, then the answer is lost),
+    ``unknown`` (the terminal itself can not say; the kiosk must reverse).
+    """
+
+    def __init__(self, state_path: Path) -> None:
+        self.file = StateFile(state_path, {"ledger": {}, "card": "approve", "sequence": 0})
+        self.emit: Emit = _drop
+
+    def attach(self, emit: Emit) -> None:
+        self.emit = emit
+
+    def present(self, card: str) -> None:
+        state = self.file.load()
+        state["card"] = card
+        self.file.save(state)
+
+    def start_sale(self, amount: Money, reference: str) -> None:
+        state = self.file.load()
+        card = state["card"]
+        self.emit(CardProgress(reference, "insert_card"))
+        self.emit(CardProgress(reference, "processing"))
+        if card == "decline":
+            state["ledger"][reference] = {"amount": amount.cents, "status": "declined"}
+            self.file.save(state)
+            self.emit(CardResult(reference, CardOutcome.DECLINED, reason="declined_by_issuer"))
+            return
+        if card == "unknown":
+            state["ledger"][reference] = {"amount": amount.cents, "status": "unknown"}
+            self.file.save(state)
+            self.emit(CardResult(reference, CardOutcome.IN_DOUBT))
+            return
+        state["sequence"] += 1
+        state["ledger"][reference] = {
+            "amount": amount.cents,
+            "status": "approved",
+            "trace": state["sequence"],
+        }
+        self.file.save(state)
+        crashpoints.hit("device.terminal.after_approval_persisted")
+        if card == "in_doubt":
+            self.emit(CardResult(reference, CardOutcome.IN_DOUBT))
+        else:
+            self.emit(self._approval(reference, state["ledger"][reference]))
+
+    @staticmethod
+    def _approval(reference: str, row: dict[str, Any]) -> CardResult:
+        trace = int(row.get("trace", 0))
+        return CardResult(
+            reference,
+            CardOutcome.APPROVED,
+            amount=Money(int(row["amount"])),
+            auth_code=f"{(trace * 7919) % 1_000_000:06d}",
+            brand="VISA",
+            last4="0119",
+            terminal_ref=f"{trace:06d}",
+            receipt_lines=("VISA ************0119", "APPROVED"),
+        )
+
+    def abort(self) -> None:
+        return None
+
+    def reverse(self, reference: str) -> bool:
+        state = self.file.load()
+        row = state["ledger"].get(reference)
+        if row is None or row["status"] in {"approved", "unknown"}:
+            state["ledger"][reference] = {**(row or {"amount": 0}), "status": "reversed"}
+            self.file.save(state)
+        return True
+
+    def status(self, reference: str) -> CardResult:
+        row = self.file.load()["ledger"].get(reference)
+        if row is None:
+            return CardResult(reference, CardOutcome.DECLINED, reason="no such transaction")
+        if row["status"] == "approved":
+            return self._approval(reference, row)
+        if row["status"] == "declined":
+            return CardResult(reference, CardOutcome.DECLINED, reason="declined_by_issuer")
+        if row["status"] == "reversed":
+            return CardResult(reference, CardOutcome.CANCELLED, reason="reversed")
+        return CardResult(reference, CardOutcome.IN_DOUBT)
+
+    def ledger(self) -> dict[str, dict[str, Any]]:
+        ledger: dict[str, dict[str, Any]] = self.file.load()["ledger"]
+        return ledger
+
+    def health(self) -> DeviceHealth:
+        return DeviceHealth()
+
+
+class SimulatedPrinter:
+    """Prints receipts as text files and remembers which confirmations came out."""
+
+    def __init__(self, state_path: Path, render: Any = None) -> None:
+        self.file = StateFile(state_path, {"printed": [], "paper": True})
+        self.emit: Emit = _drop
+        self.render = render
+        self.last_text: list[str] = []
+
+    def attach(self, emit: Emit) -> None:
+        self.emit = emit
+
+    def set_paper(self, present: bool) -> None:
+        state = self.file.load()
+        state["paper"] = present
+        self.file.save(state)
+
+    def print_receipt(self, receipt: ReceiptContent) -> None:
+        state = self.file.load()
+        if not state["paper"]:
+            self.emit(ReceiptDone(receipt.confirmation, printed=False, reason="paper_out"))
+            return
+        if self.render is not None:
+            self.last_text = list(self.render(receipt))
+        state["printed"].append(receipt.confirmation)
+        self.file.save(state)
+        self.emit(ReceiptDone(receipt.confirmation, printed=True))
+
+    def was_printed(self, confirmation: str) -> bool | None:
+        return confirmation in self.file.load()["printed"]
+
+    def printed(self) -> list[str]:
+        printed: list[str] = self.file.load()["printed"]
+        return printed
+
+    def health(self) -> DeviceHealth:
+        if not self.file.load()["paper"]:
+            return DeviceHealth(Health.FAULT, "paper_out")
+        return DeviceHealth()
+
+
+@dataclass
+class SimulatedScanner:
+    emit: Emit = _drop
+
+    def attach(self, emit: Emit) -> None:
+        self.emit = emit
+
+    def scan(self, code: str) -> None:
+        self.emit(Scanned(code))
+
+    def health(self) -> DeviceHealth:
+        return DeviceHealth()
+
+
+def _usage(base: int) -> tuple[UsageMonth, ...]:
+    months = [f"2025-{m:02d}" for m in (12,)] + [f"2026-{m:02d}" for m in range(1, 12)]
+    return tuple(UsageMonth(m, base + (i % 6) * 350) for i, m in enumerate(months))
+
+
+DEMO_ACCOUNTS: tuple[Account, ...] = (
+    Account(
+        "100200300",
+        "Maria Gonzalez",
+        "1234 Oak St",
+        Money(4317),
+        date(2026, 12, 5),
+        usage=_usage(3100),
+    ),
+    Account(
+        "100200418",
+        "James Carter",
+        "88 Riverside Dr",
+        Money(12950),
+        date(2026, 12, 1),
+        usage=_usage(5200),
+    ),
+    Account(
+        "100200526",
+        "Linh Nguyen",
+        "405 Elm Ave Apt 3",
+        Money(2875),
+        date(2026, 11, 28),
+        usage=_usage(2100),
+    ),
+)
+
+
+@dataclass
+class SimulatedDirectory:
+    """Demo accounts in memory; the hub's live lookup and cache replace it."""
+
+    accounts: dict[str, Account] = field(
+        default_factory=lambda: {a.number: a for a in DEMO_ACCOUNTS}
+    )
+    is_online: bool = True
+    emit: Emit = _drop
+
+    def attach(self, emit: Emit) -> None:
+        self.emit = emit
+
+    def lookup(self, number: str) -> None:
+        account = self.accounts.get(number)
+        if account is None:
+            self.emit(AccountNotFound(number, "unknown"))
+            return
+        source = LookupSource.LIVE if self.is_online else LookupSource.CACHE
+        self.emit(AccountFound(number, account, source))
+
+    def online(self) -> bool:
+        return self.is_online

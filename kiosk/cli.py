@@ -1,0 +1,35 @@
+"""The ``kiosk`` command: the technician's entry point and the composition root's front door.
+
+Each group of subcommands lives in its own module under :mod:`kiosk.commands` and registers
+itself here; this module only parses and dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kiosk.commands import config_cmd, demo_cmd, journal_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Utility payment kiosk: run, check and service a unit."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (config_cmd, journal_cmd, demo_cmd):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = args.handler
+    code: int = handler(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``kiosk``; each module exposes ``register(subparsers)``."""

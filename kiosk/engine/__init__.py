@@ -1,0 +1,1 @@
+"""The payment engine: one thread, one input queue, the session state table."""

@@ -1,0 +1,91 @@
+"""What the resident (through the screens) and the engine's own timer can say.
+
+Device events live in :mod:`kiosk.ports`; these are the rest of the engine's inputs. All are
+immutable values put on the engine's one queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetLanguage:
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnterAccount:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmAccount:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseAmount:
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseMethod:
+    method: str  # "cash" | "card"
+
+
+@dataclass(frozen=True, slots=True)
+class FinishCash:
+    """The resident pressed Done on the cash screen."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryCard:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """Any touch: resets the inactivity timer and answers "Are you still there?"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The resident is done with the receipt screen."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """Produced by the engine itself when the current screen's deadline passes."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetOutOfService:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetInService:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Ends the engine thread after the events before it are handled."""

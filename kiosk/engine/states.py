@@ -1,0 +1,196 @@
+"""The payment session, declared once: states and the transitions between them.
+
+Read a row as "in SOURCE, on EVENT, if GUARD holds, do ACTION and go to TARGET". Rows for the
+same (source, event) are tried top to bottom; the first whose guard holds wins; an event with
+no matching row is ignored (and logged). ``STAY`` keeps the state, ``PREVIOUS`` goes back to the
+screen the "Are you still there?" prompt interrupted. Guards and actions are methods of
+:class:`kiosk.engine.machine.PaymentEngine` named here as strings, so this table stays
+readable by a person and can be drawn (``kiosk engine diagram``).
+
+Device outcomes (bill stacked, card approved, receipt printed...) are journaled by the engine
+*before* this table is consulted, whatever the state: money the hardware took is never lost
+because the screen had moved on. A card sale that answers "in doubt", or outlives its
+time-out, is settled with the terminal (status query, reversal if still unknown) at the same
+stage, so the table only ever sees settled card results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from kiosk.engine import inputs as ui
+from kiosk.ports import (
+    AcceptorFault,
+    AccountFound,
+    AccountNotFound,
+    BillEscrowed,
+    BillRejected,
+    BillReturned,
+    BillStacked,
+    CardProgress,
+    CardResult,
+    ReceiptDone,
+    Scanned,
+)
+
+
+class State(Enum):
+    IDLE = "idle"
+    FIND_ACCOUNT = "find_account"
+    CONFIRM_ACCOUNT = "confirm_account"
+    AMOUNT = "amount"
+    METHOD = "method"
+    CASH = "cash"
+    CARD = "card"
+    CARD_DECLINED = "card_declined"
+    RECEIPT = "receipt"
+    STILL_THERE = "still_there"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class _Marker(Enum):
+    STAY = "stay"
+    PREVIOUS = "previous"
+
+
+STAY = _Marker.STAY
+PREVIOUS = _Marker.PREVIOUS
+Target = State | _Marker
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    source: State
+    event: type
+    target: Target
+    guard: str | None = None
+    action: str | None = None
+
+
+S = State
+T = Transition
+
+TRANSITIONS: tuple[Transition, ...] = (
+    # idle / attract screen
+    T(S.IDLE, ui.Start, S.FIND_ACCOUNT, action="start_session"),
+    T(S.IDLE, Scanned, S.FIND_ACCOUNT, action="start_session_and_look_up"),
+    T(S.IDLE, ui.SetOutOfService, S.OUT_OF_SERVICE, action="note_out_of_service"),
+    T(S.OUT_OF_SERVICE, ui.SetInService, S.IDLE, action="clear_out_of_service"),
+    # find the account: type or scan, then a lookup answers
+    T(S.FIND_ACCOUNT, ui.EnterAccount, STAY, action="look_up"),
+    T(S.FIND_ACCOUNT, Scanned, STAY, action="look_up"),
+    T(
+        S.FIND_ACCOUNT,
+        AccountFound,
+        S.CONFIRM_ACCOUNT,
+        guard="lookup_is_current",
+        action="show_account",
+    ),
+    T(S.FIND_ACCOUNT, AccountNotFound, STAY, guard="lookup_is_current", action="show_not_found"),
+    T(S.FIND_ACCOUNT, ui.Cancel, S.IDLE, action="end_without_payment"),
+    T(S.FIND_ACCOUNT, ui.Back, S.IDLE, action="end_without_payment"),
+    T(S.FIND_ACCOUNT, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
+    # confirm it is theirs
+    T(S.CONFIRM_ACCOUNT, ui.ConfirmAccount, S.AMOUNT, action="select_account"),
+    T(S.CONFIRM_ACCOUNT, ui.Back, S.FIND_ACCOUNT, action="forget_account"),
+    T(S.CONFIRM_ACCOUNT, ui.Cancel, S.IDLE, action="end_without_payment"),
+    T(S.CONFIRM_ACCOUNT, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
+    # how much
+    T(S.AMOUNT, ui.ChooseAmount, S.METHOD, guard="amount_allowed", action="choose_amount"),
+    T(S.AMOUNT, ui.ChooseAmount, STAY, action="explain_amount_limits"),
+    T(S.AMOUNT, ui.Back, S.CONFIRM_ACCOUNT),
+    T(S.AMOUNT, ui.Cancel, S.IDLE, action="end_without_payment"),
+    T(S.AMOUNT, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
+    # cash or card (the card fee is on this screen before the choice)
+    T(S.METHOD, ui.ChooseMethod, S.CASH, guard="cash_chosen_and_possible", action="start_cash"),
+    T(
+        S.METHOD,
+        ui.ChooseMethod,
+        S.CARD,
+        guard="card_chosen_and_possible",
+        action="start_card_sale",
+    ),
+    T(S.METHOD, ui.ChooseMethod, STAY, action="explain_method_unavailable"),
+    T(S.METHOD, ui.Back, S.AMOUNT),
+    T(S.METHOD, ui.Cancel, S.IDLE, action="end_without_payment"),
+    T(S.METHOD, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
+    # cash: each bill escrowed, then stacked or returned
+    T(S.CASH, BillEscrowed, STAY, guard="bill_fits", action="stack_bill"),
+    T(S.CASH, BillEscrowed, STAY, action="return_bill"),
+    T(S.CASH, BillStacked, S.RECEIPT, guard="cash_complete_after_stack", action="complete_payment"),
+    T(S.CASH, BillStacked, STAY),
+    T(S.CASH, BillReturned, STAY),
+    T(S.CASH, BillRejected, STAY, action="show_bill_rejected"),
+    T(S.CASH, ui.FinishCash, STAY, guard="bill_in_flight", action="request_finish"),
+    T(S.CASH, ui.FinishCash, S.RECEIPT, guard="money_in", action="complete_payment"),
+    T(S.CASH, ui.FinishCash, S.METHOD, action="stop_cash"),
+    T(S.CASH, ui.Cancel, STAY, guard="bill_in_flight", action="request_finish"),
+    T(S.CASH, ui.Cancel, S.RECEIPT, guard="money_in", action="complete_payment"),
+    T(S.CASH, ui.Cancel, S.IDLE, action="end_without_payment"),
+    T(S.CASH, ui.Back, S.METHOD, guard="no_money_in", action="stop_cash"),
+    T(S.CASH, AcceptorFault, S.RECEIPT, guard="money_in", action="complete_payment"),
+    T(S.CASH, AcceptorFault, S.METHOD, action="stop_cash_on_fault"),
+    T(S.CASH, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
+    # card: the terminal drives the cardholder; we show its prompts
+    T(S.CARD, CardProgress, STAY, guard="card_is_current", action="show_card_progress"),
+    # (an in-doubt answer or a sale that outlives its time-out is resolved with the terminal
+    # before it reaches this table, so only settled results arrive here)
+    T(S.CARD, CardResult, S.RECEIPT, guard="card_approved", action="complete_payment"),
+    T(S.CARD, CardResult, S.CARD_DECLINED, guard="card_is_current", action="show_card_declined"),
+    T(S.CARD, ui.Cancel, STAY, action="abort_card_sale"),
+    T(S.CARD_DECLINED, ui.RetryCard, S.CARD, guard="card_possible", action="start_card_sale"),
+    T(
+        S.CARD_DECLINED,
+        ui.ChooseMethod,
+        S.CASH,
+        guard="cash_chosen_and_possible",
+        action="start_cash",
+    ),
+    T(
+        S.CARD_DECLINED,
+        ui.ChooseMethod,
+        S.CARD,
+        guard="card_chosen_and_possible",
+        action="start_card_sale",
+    ),
+    T(S.CARD_DECLINED, ui.Back, S.METHOD),
+    T(S.CARD_DECLINED, ui.Cancel, S.IDLE, action="end_without_payment"),
+    T(S.CARD_DECLINED, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
+    # receipt / thank you
+    T(S.RECEIPT, ReceiptDone, STAY),
+    T(S.RECEIPT, ui.Finish, S.IDLE, action="end_after_payment"),
+    T(S.RECEIPT, ui.Cancel, S.IDLE, action="end_after_payment"),
+    T(S.RECEIPT, ui.TimedOut, S.IDLE, action="end_after_payment"),
+    # "Are you still there?"
+    T(S.STILL_THERE, ui.Touch, PREVIOUS),
+    T(S.STILL_THERE, BillEscrowed, PREVIOUS, guard="bill_fits", action="stack_bill"),
+    T(S.STILL_THERE, BillEscrowed, PREVIOUS, action="return_bill"),
+    T(S.STILL_THERE, ui.TimedOut, STAY, guard="bill_in_flight", action="request_finish"),
+    T(S.STILL_THERE, ui.TimedOut, S.RECEIPT, guard="money_in", action="complete_payment"),
+    T(S.STILL_THERE, ui.TimedOut, S.IDLE, action="end_timed_out"),
+    T(
+        S.STILL_THERE,
+        BillStacked,
+        S.RECEIPT,
+        guard="cash_complete_after_stack",
+        action="complete_payment",
+    ),
+    T(S.STILL_THERE, ui.Cancel, S.RECEIPT, guard="money_in", action="complete_payment"),
+    T(S.STILL_THERE, ui.Cancel, S.IDLE, action="end_without_payment"),
+)
+
+
+def transitions_for(state: State, event: object) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.source is state and isinstance(event, t.event)]
+
+
+def diagram() -> str:
+    """The table as Graphviz DOT, for docs and for a person who wants to see the flow."""
+    lines = ["digraph session {", "  rankdir=LR;"]
+    for t in TRANSITIONS:
+        target = t.source.value if t.target is STAY else t.target.value
+        label = t.event.__name__ + (f" [{t.guard}]" if t.guard else "")
+        lines.append(f'  {t.source.value} -> {target} [label="{label}"];')
+    lines.append("}")
+    return "\n".join(lines)

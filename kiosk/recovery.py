@@ -1,0 +1,375 @@
+"""Start-up recovery: settle every intent the journal left open, then finish open sessions.
+
+Runs before the engine takes a new payment. Each open intent is resolved by asking the
+device what really happened (the cash box count, the terminal's transaction status, the
+printer), and the answer is journaled as the intent's outcome with ``recovered: true``. A
+session that had money in when the power went is then finished exactly as the engine would
+have (DESIGN.md: once money is in, walking away completes the payment), so a bill stacked or
+a card approved before a crash is credited once and only once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kiosk import crashpoints
+from kiosk import entries as E
+from kiosk.completion import completion_payload, receipt_content
+from kiosk.config import KioskConfig
+from kiosk.engine.session import Session, replay_sessions
+from kiosk.money import Money
+from kiosk.ports import (
+    BillReturned,
+    BillStacked,
+    CardOutcome,
+    CardResult,
+    Clock,
+    PortSet,
+    ReceiptDone,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RecoverableJournal(Protocol):
+    def append(self, type: str, payload: Mapping[str, Any]) -> E.EntryLike: ...
+    def open_intents(self) -> list[Any]: ...
+    def entries(self, after_seq: int = 0, limit: int | None = None) -> Iterator[Any]: ...
+
+
+@dataclass
+class RecoveryReport:
+    intents: list[str] = field(default_factory=list)  # "seq type -> resolution"
+    sessions: list[str] = field(default_factory=list)  # "session -> outcome"
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.intents or self.sessions)
+
+    def lines(self) -> list[str]:
+        return [*self.intents, *self.sessions]
+
+
+class _DeviceAnswers:
+    """Collects what ports emit during recovery, so recovery can wait for one answer."""
+
+    def __init__(self) -> None:
+        self._events: queue.Queue[object] = queue.Queue()
+
+    def emit(self, event: object) -> None:
+        self._events.put(event)
+
+    def wait_for(self, accept: Callable[[object], bool], timeout: float) -> object | None:
+        try:
+            while True:
+                event = self._events.get(timeout=timeout)
+                if accept(event):
+                    return event
+        except queue.Empty:
+            return None
+
+
+class Recovery:
+    def __init__(
+        self,
+        journal: RecoverableJournal,
+        ports: PortSet,
+        config: KioskConfig,
+        clock: Clock,
+        answer_timeout: float = 10.0,
+    ) -> None:
+        self.journal = journal
+        self.ports = ports
+        self.config = config
+        self.clock = clock
+        self.answer_timeout = answer_timeout
+        self.answers = _DeviceAnswers()
+        self.report = RecoveryReport()
+
+    def run(self) -> RecoveryReport:
+        intents = list(self.journal.open_intents())
+        sessions = replay_sessions(self.journal.entries())
+        if not intents and not sessions:
+            return self.report
+        for port in (self.ports.acceptor, self.ports.terminal, self.ports.printer):
+            port.attach(self.answers.emit)
+        self._write(E.RECOVERY_STARTED, open_intents=len(intents), open_sessions=len(sessions))
+        for intent in sorted(intents, key=lambda e: e.seq):
+            resolution = self._resolve(intent)
+            self.report.intents.append(f"{intent.seq} {intent.type} -> {resolution}")
+        for session in replay_sessions(self.journal.entries()).values():
+            outcome = self._finish(session)
+            self.report.sessions.append(f"session {session.session_id[:8]} -> {outcome}")
+        return self.report
+
+    # ------------------------------------------------------------------ intents
+    def _write(self, type_: str, **payload: Any) -> E.EntryLike:
+        return self.journal.append(type_, payload)
+
+    def _resolve(self, intent: Any) -> str:
+        handlers: dict[str, Callable[[Any, dict[str, Any]], str]] = {
+            E.BILL_STACK_REQUESTED: self._resolve_stack,
+            E.BILL_RETURN_REQUESTED: self._resolve_return,
+            E.CARD_SALE_REQUESTED: self._resolve_sale,
+            E.CARD_REVERSAL_REQUESTED: self._resolve_reversal,
+            E.RECEIPT_PRINT_REQUESTED: self._resolve_receipt,
+        }
+        return handlers[intent.type](intent, dict(intent.payload))
+
+    def _resolve_stack(self, intent: Any, p: dict[str, Any]) -> str:
+        count = self.ports.acceptor.cashbox_count()
+        common = {
+            "session_id": p.get("session_id"),
+            "intent_seq": intent.seq,
+            "bill_id": p["bill_id"],
+            "denomination_cents": p["denomination_cents"],
+        }
+        if count > int(p["cashbox_before"]):
+            self._write(E.BILL_STACKED, **common, recovered=True)
+            return "stacked"
+        self._write(E.BILL_NOT_STACKED, **common, reason="not stacked before the restart")
+        if self.ports.acceptor.escrowed() is not None:
+            self._return_bill(p.get("session_id"), Money(int(p["denomination_cents"])))
+            return "not stacked; returned to the customer"
+        return "not stacked"
+
+    def _resolve_return(self, intent: Any, p: dict[str, Any]) -> str:
+        count = self.ports.acceptor.cashbox_count()
+        if count > int(p.get("cashbox_before", count)):
+            self._write(
+                E.BILL_STACKED,
+                session_id=p.get("session_id"),
+                intent_seq=intent.seq,
+                bill_id=f"recovered-{intent.seq}",
+                denomination_cents=p["denomination_cents"],
+                recovered=True,
+            )
+            return "stacked instead of returned; credited"
+        if self.ports.acceptor.escrowed() is not None:
+            self.ports.acceptor.return_bill()
+            self.answers.wait_for(lambda e: isinstance(e, BillReturned), self.answer_timeout)
+        self._write(
+            E.BILL_RETURNED,
+            session_id=p.get("session_id"),
+            intent_seq=intent.seq,
+            denomination_cents=p["denomination_cents"],
+            recovered=True,
+        )
+        return "returned"
+
+    def _return_bill(self, session_id: str | None, denomination: Money) -> None:
+        intent = self._write(
+            E.BILL_RETURN_REQUESTED,
+            session_id=session_id,
+            denomination_cents=denomination.cents,
+            reason="recovery",
+            cashbox_before=self.ports.acceptor.cashbox_count(),
+        )
+        self.ports.acceptor.return_bill()
+        answer = self.answers.wait_for(
+            lambda e: isinstance(e, BillReturned | BillStacked), self.answer_timeout
+        )
+        if isinstance(answer, BillStacked):
+            self._write(
+                E.BILL_STACKED,
+                session_id=session_id,
+                intent_seq=intent.seq,
+                bill_id=f"recovered-{intent.seq}",
+                denomination_cents=denomination.cents,
+                recovered=True,
+            )
+        else:
+            self._write(
+                E.BILL_RETURNED,
+                session_id=session_id,
+                intent_seq=intent.seq,
+                denomination_cents=denomination.cents,
+                recovered=True,
+            )
+
+    def _resolve_sale(self, intent: Any, p: dict[str, Any]) -> str:
+        reference = str(p["reference"])
+        try:
+            status = self.ports.terminal.status(reference)
+        except Exception as exc:
+            log.warning("terminal status for %s unavailable: %s", reference, exc)
+            status = CardResult(reference=reference, outcome=CardOutcome.IN_DOUBT)
+        common = {
+            "session_id": p.get("session_id"),
+            "intent_seq": intent.seq,
+            "reference": reference,
+        }
+        if status.outcome is CardOutcome.APPROVED:
+            self._write(
+                E.CARD_SALE_APPROVED,
+                **common,
+                total_cents=status.amount.cents,
+                auth_code=status.auth_code,
+                brand=status.brand,
+                last4=status.last4,
+                terminal_ref=status.terminal_ref,
+                receipt_lines=list(status.receipt_lines),
+                recovered=True,
+            )
+            return "approved"
+        if status.outcome is CardOutcome.DECLINED:
+            self._write(E.CARD_SALE_DECLINED, **common, reason=status.reason or "declined")
+            return "declined"
+        if status.outcome is CardOutcome.CANCELLED:
+            self._write(E.CARD_SALE_CANCELLED, **common, by=status.reason or "terminal")
+            return "cancelled"
+        reversed_ok = self._reverse(p.get("session_id"), reference, sale_intent_seq=intent.seq)
+        return "unknown; reversed" if reversed_ok else "unknown; reversal failed"
+
+    def _reverse(self, session_id: str | None, reference: str, sale_intent_seq: int | None) -> bool:
+        intent = self._write(
+            E.CARD_REVERSAL_REQUESTED,
+            session_id=session_id,
+            reference=reference,
+            reason="recovery",
+            sale_intent_seq=sale_intent_seq,
+        )
+        return self._carry_out_reversal(intent.seq, session_id, reference, sale_intent_seq)
+
+    def _carry_out_reversal(
+        self, reversal_seq: int, session_id: str | None, reference: str, sale_intent_seq: int | None
+    ) -> bool:
+        try:
+            ok = self.ports.terminal.reverse(reference)
+        except Exception as exc:
+            log.warning("reversal of %s failed: %s", reference, exc)
+            ok = False
+        if not ok:
+            self._write(
+                E.CARD_REVERSAL_FAILED,
+                session_id=session_id,
+                intent_seq=reversal_seq,
+                reference=reference,
+                reason="terminal did not confirm the reversal",
+            )
+            return False
+        self._write(
+            E.CARD_REVERSED, session_id=session_id, intent_seq=reversal_seq, reference=reference
+        )
+        open_seqs = {e.seq for e in self.journal.open_intents()}
+        if sale_intent_seq is not None and sale_intent_seq in open_seqs:
+            self._write(
+                E.CARD_REVERSED,
+                session_id=session_id,
+                intent_seq=sale_intent_seq,
+                reference=reference,
+            )
+        return True
+
+    def _resolve_reversal(self, intent: Any, p: dict[str, Any]) -> str:
+        sale_seq = p.get("sale_intent_seq")
+        ok = self._carry_out_reversal(
+            intent.seq,
+            p.get("session_id"),
+            str(p["reference"]),
+            int(sale_seq) if sale_seq is not None else None,
+        )
+        return "reversed" if ok else "reversal failed"
+
+    def _resolve_receipt(self, intent: Any, p: dict[str, Any]) -> str:
+        confirmation = str(p["confirmation"])
+        printed = self.ports.printer.was_printed(confirmation)
+        if printed:
+            self._write(
+                E.RECEIPT_PRINTED,
+                session_id=p.get("session_id"),
+                intent_seq=intent.seq,
+                confirmation=confirmation,
+                recovered=True,
+            )
+            return "printed"
+        reason = "interrupted by a restart" if printed is False else "printer can not tell"
+        self._write(
+            E.RECEIPT_FAILED,
+            session_id=p.get("session_id"),
+            intent_seq=intent.seq,
+            confirmation=confirmation,
+            reason=reason,
+            recovered=True,
+        )
+        return f"not printed ({reason})"
+
+    # ------------------------------------------------------------------ sessions
+    def _finish(self, session: Session) -> str:
+        outcome = "abandoned"
+        if session.money_in and not session.completed:
+            payload = completion_payload(session, self.clock.now(), recovered=True)
+            self._write(E.PAYMENT_COMPLETED, **payload)
+            crashpoints.hit("recovery.after_completed_journaled")
+            session.payment_id = str(payload["payment_id"])
+            session.confirmation = str(payload["confirmation"])
+            self._print(session, payload)
+            outcome = f"completed {payload['confirmation']}"
+        elif session.completed:
+            if session.receipt_intent_seq is None:
+                earlier = self._completion_of(session)
+                if earlier is not None:
+                    self._print(session, earlier)
+            outcome = f"completed {session.confirmation}"
+        self._write(E.SESSION_ENDED, session_id=session.session_id, outcome="recovered")
+        return outcome
+
+    def _completion_of(self, session: Session) -> dict[str, Any] | None:
+        for entry in self.journal.entries():
+            if (
+                entry.type == E.PAYMENT_COMPLETED
+                and entry.payload.get("session_id") == session.session_id
+            ):
+                return dict(entry.payload)
+        return None
+
+    def _print(self, session: Session, payload: dict[str, Any]) -> None:
+        content = receipt_content(
+            session, payload, self.config, offline=not self.ports.directory.online()
+        )
+        intent = self._write(
+            E.RECEIPT_PRINT_REQUESTED,
+            session_id=session.session_id,
+            confirmation=content.confirmation,
+        )
+        crashpoints.hit("recovery.after_print_intent")
+        printed, reason = False, "printer unavailable"
+        if self.ports.printer.health().usable:
+            self.ports.printer.print_receipt(content)
+            answer = self.answers.wait_for(
+                lambda e: isinstance(e, ReceiptDone) and e.confirmation == content.confirmation,
+                self.answer_timeout,
+            )
+            if isinstance(answer, ReceiptDone):
+                printed, reason = answer.printed, answer.reason
+            else:
+                reason = "no answer from the printer"
+        if printed:
+            self._write(
+                E.RECEIPT_PRINTED,
+                session_id=session.session_id,
+                intent_seq=intent.seq,
+                confirmation=content.confirmation,
+            )
+        else:
+            self._write(
+                E.RECEIPT_FAILED,
+                session_id=session.session_id,
+                intent_seq=intent.seq,
+                confirmation=content.confirmation,
+                reason=reason,
+            )
+
+
+def recover(
+    journal: RecoverableJournal,
+    ports: PortSet,
+    config: KioskConfig,
+    clock: Clock,
+    answer_timeout: float = 10.0,
+) -> RecoveryReport:
+    return Recovery(journal, ports, config, clock, answer_timeout).run()
