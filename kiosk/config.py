@@ -3,10 +3,16 @@
 Every field has a default so that the demo runs with no file at all; a technician's file
 only needs what differs. Amounts are written in cents (``min_payment_cents = 100``) so the
 file itself can not carry a float.
+
+Numbers, and ``hub.enabled``, are validated strictly: in lax mode pydantic would take
+``true`` as 1 cent, ``100.0`` as 100 and ``"60"`` as 60 seconds, and a typo of that kind in a
+kiosk's file should be reported by ``kiosk config check``, not silently turned into money.
+See docs/configuration.md for every key.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,9 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from kiosk.money import Money
 
-Cents = Annotated[int, Field(ge=0, le=100_000_000)]
-Seconds = Annotated[float, Field(gt=0, le=86_400)]
-LANGUAGES = ("en", "es")
+Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+Seconds = Annotated[float, Field(strict=True, gt=0, le=86_400, allow_inf_nan=False)]
+Language = Literal["en", "es"]
+LANGUAGES: tuple[Language, ...] = ("en", "es")
 
 
 class _Section(BaseModel):
@@ -36,8 +43,8 @@ class Identity(_Section):
 class Locale(_Section):
     currency: Literal["USD"] = "USD"
     time_zone: str = "America/Chicago"
-    languages: list[Literal["en", "es"]] = Field(default_factory=lambda: ["en", "es"], min_length=1)
-    default_language: Literal["en", "es"] = "en"
+    languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
+    default_language: Language = "en"
 
     @field_validator("time_zone")
     @classmethod
@@ -45,13 +52,18 @@ class Locale(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as America/Chicago)") from exc
+            raise ValueError(
+                f"unknown time zone {json.dumps(value)} (use an IANA name such as America/Chicago)"
+            ) from exc
         return value
 
     @model_validator(mode="after")
     def _default_is_offered(self) -> Locale:
         if self.default_language not in self.languages:
-            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+            raise ValueError(
+                f"default_language {json.dumps(self.default_language)} is not one of the languages "
+                f"offered {json.dumps(self.languages)}; add it to languages or pick one of them"
+            )
         return self
 
     def zone(self) -> ZoneInfo:
@@ -69,7 +81,9 @@ class Limits(_Section):
     max_payment_cents: Cents = 200_000
     max_overpayment_cents: Cents = 10_000
     max_cash_cents: Cents = 100_000
-    accepted_bills_cents: list[int] = Field(default_factory=lambda: [100, 500, 1000, 2000, 5000, 10000])
+    accepted_bills_cents: list[Annotated[int, Field(strict=True)]] = Field(
+        default_factory=lambda: [100, 500, 1000, 2000, 5000, 10000]
+    )
 
     @field_validator("accepted_bills_cents")
     @classmethod
@@ -77,15 +91,24 @@ class Limits(_Section):
         allowed = {100, 200, 500, 1000, 2000, 5000, 10000}
         wrong = [v for v in value if v not in allowed]
         if wrong:
-            raise ValueError(f"not a US bill denomination (cents): {wrong}")
+            raise ValueError(
+                f"not a US bill denomination (cents): {wrong}; "
+                f"the bills are {sorted(allowed)} ($1, $2, $5, $10, $20, $50, $100)"
+            )
         return sorted(set(value))
 
     @model_validator(mode="after")
     def _ordered(self) -> Limits:
         if self.min_payment_cents > self.max_payment_cents:
-            raise ValueError("min_payment_cents is greater than max_payment_cents")
+            raise ValueError(
+                f"min_payment_cents ({self.min_payment_cents}) is greater than "
+                f"max_payment_cents ({self.max_payment_cents})"
+            )
         if self.max_cash_cents > self.max_payment_cents:
-            raise ValueError("max_cash_cents is greater than max_payment_cents")
+            raise ValueError(
+                f"max_cash_cents ({self.max_cash_cents}) is greater than "
+                f"max_payment_cents ({self.max_payment_cents})"
+            )
         return self
 
     @property
@@ -114,14 +137,17 @@ class CardFee(_Section):
     """
 
     flat_cents: Cents = 0
-    percent_bp: Annotated[int, Field(ge=0, le=1000)] = 250
+    percent_bp: Annotated[int, Field(strict=True, ge=0, le=1000)] = 250
     minimum_cents: Cents = 100
     maximum_cents: Cents | None = None
 
     @model_validator(mode="after")
     def _bounds(self) -> CardFee:
         if self.maximum_cents is not None and self.maximum_cents < self.minimum_cents:
-            raise ValueError("maximum_cents is below minimum_cents")
+            raise ValueError(
+                f"maximum_cents ({self.maximum_cents}) is below "
+                f"minimum_cents ({self.minimum_cents})"
+            )
         return self
 
 
@@ -147,7 +173,7 @@ class Devices(_Section):
 
 class Hub(_Section):
     url: str = "http://127.0.0.1:8700"
-    enabled: bool = False
+    enabled: bool = Field(default=False, strict=True)
 
 
 class Storage(_Section):
@@ -173,8 +199,9 @@ class KioskConfig(_Section):
 def load_config(path: Path | None) -> KioskConfig:
     """Load and validate ``path``; ``None`` gives the embedded defaults.
 
-    Raises :class:`tomllib.TOMLDecodeError` or :class:`pydantic.ValidationError`; callers that
-    want every problem with its line use :func:`kiosk.config_check.check_file`.
+    Raises :class:`OSError`, :class:`UnicodeDecodeError`, :class:`tomllib.TOMLDecodeError` or
+    :class:`pydantic.ValidationError`; callers that want every problem with its line, and no
+    traceback, use :func:`kiosk.config_check.check_file`.
     """
     if path is None:
         return KioskConfig()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import SupportsIndex
 
-_AMOUNT = re.compile(r"^\s*(?P<sign>-)?\$?\s*(?P<whole>\d{1,9})(?:\.(?P<frac>\d{1,2}))?\s*$")
+_AMOUNT = re.compile(
+    r"^\s*(?P<sign>-)?\$?\s*(?P<whole>[0-9]{1,9})(?:\.(?P<frac>[0-9]{1,2}))?\s*$"
+)
 
 
 class MoneyError(ValueError):
@@ -43,13 +44,20 @@ class Money:
         return cls(-cents if match["sign"] else cents)
 
     def __add__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
         return Money(self.cents + other.cents)
 
     def __sub__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
         return Money(self.cents - other.cents)
 
-    def __mul__(self, factor: SupportsIndex) -> Money:
-        return Money(self.cents * int(factor))
+    def __mul__(self, factor: int) -> Money:
+        """Whole multiples only (``bill * count``); a fraction of a cent has no meaning."""
+        if isinstance(factor, bool) or not isinstance(factor, int):
+            return NotImplemented
+        return Money(self.cents * factor)
 
     def __neg__(self) -> Money:
         return Money(-self.cents)
