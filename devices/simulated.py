@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from kiosk import crashpoints
 from kiosk.money import Money
@@ -49,17 +51,39 @@ def _drop(_event: object) -> None:
     return None
 
 
+class _HasStateFile(Protocol):
+    file: StateFile
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+D = TypeVar("D", bound=_HasStateFile)
+
+
+def _locked(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P], R]:
+    """Run a read-modify-write of the device's state as one step."""
+
+    def run(self: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.file.lock:
+            return method(self, *args, **kwargs)
+
+    run.__name__, run.__doc__ = method.__name__, method.__doc__
+    return run
+
+
 class StateFile:
     """A JSON document replaced atomically (write, fsync, rename, fsync the directory)."""
 
     def __init__(self, path: Path, initial: dict[str, Any]) -> None:
         self.path = path
+        self.lock = threading.RLock()  # the control surface and the engine call from two threads
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             self.save(initial)
 
     def load(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        with self.lock:
+            data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
         return data
 
     def save(self, data: dict[str, Any]) -> None:
@@ -86,16 +110,19 @@ class SimulatedAcceptor:
     def attach(self, emit: Emit) -> None:
         self.emit = emit
 
+    @_locked
     def enable(self, denominations: list[Money]) -> None:
         state = self.file.load()
         state["enabled"] = [d.cents for d in denominations]
         self.file.save(state)
 
+    @_locked
     def disable(self) -> None:
         state = self.file.load()
         state["enabled"] = []
         self.file.save(state)
 
+    @_locked
     def insert(self, denomination: Money) -> None:
         """The resident pushes a bill in (control surface)."""
         state = self.file.load()
@@ -106,6 +133,7 @@ class SimulatedAcceptor:
         self.file.save(state)
         self.emit(BillEscrowed(denomination))
 
+    @_locked
     def stack(self) -> None:
         state = self.file.load()
         if state["escrow"] is None:
@@ -117,6 +145,7 @@ class SimulatedAcceptor:
         crashpoints.hit("device.acceptor.after_stack_persisted")
         self.emit(BillStacked(Money(bill)))
 
+    @_locked
     def return_bill(self) -> None:
         state = self.file.load()
         if state["escrow"] is None:
@@ -154,11 +183,13 @@ class SimulatedTerminal:
     def attach(self, emit: Emit) -> None:
         self.emit = emit
 
+    @_locked
     def present(self, card: str) -> None:
         state = self.file.load()
         state["card"] = card
         self.file.save(state)
 
+    @_locked
     def start_sale(self, amount: Money, reference: str) -> None:
         state = self.file.load()
         card = state["card"]
@@ -204,6 +235,7 @@ class SimulatedTerminal:
     def abort(self) -> None:
         return None
 
+    @_locked
     def reverse(self, reference: str) -> bool:
         state = self.file.load()
         row = state["ledger"].get(reference)
@@ -244,11 +276,13 @@ class SimulatedPrinter:
     def attach(self, emit: Emit) -> None:
         self.emit = emit
 
+    @_locked
     def set_paper(self, present: bool) -> None:
         state = self.file.load()
         state["paper"] = present
         self.file.save(state)
 
+    @_locked
     def print_receipt(self, receipt: ReceiptContent) -> None:
         state = self.file.load()
         if not state["paper"]:

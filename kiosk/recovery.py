@@ -302,7 +302,9 @@ class Recovery:
     def _finish(self, session: Session) -> str:
         outcome = "abandoned"
         if session.money_in and not session.completed:
-            payload = completion_payload(session, self.clock.now(), recovered=True)
+            # the resident paid when the money went in, not when the kiosk came back
+            paid_at = session.last_seen_at or self.clock.now()
+            payload = completion_payload(session, paid_at, recovered=True)
             self._write(E.PAYMENT_COMPLETED, **payload)
             crashpoints.hit("recovery.after_completed_journaled")
             session.payment_id = str(payload["payment_id"])

@@ -97,6 +97,10 @@ class PaymentEngine:
         self._thread = threading.Thread(target=self._run, name="payment-engine", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 5.0) -> None:
         self.submit(ui.Stop())
         if self._thread is not None:

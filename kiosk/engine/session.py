@@ -84,6 +84,7 @@ class Session:
     receipt_reason: str = ""
     offline: bool = False
     message: str = ""
+    last_seen_at: datetime | None = None  # the latest fact before a crash: the time they paid
 
     @property
     def inserted(self) -> Money:
@@ -137,6 +138,8 @@ def replay_sessions(entries: Iterable[E.EntryLike]) -> dict[str, Session]:
         session = sessions.get(str(session_id)) if session_id else None
         if session is None:
             continue
+        if not payload.get("recovered"):
+            session.last_seen_at = entry.at
         if entry.type == E.SESSION_ENDED:
             del sessions[session.session_id]
         elif entry.type == E.ACCOUNT_SELECTED:

@@ -1,0 +1,104 @@
+"""Plays a scripted session against a running engine and says what happened.
+
+The engine runs on its own thread exactly as in the kiosk; the runner is just another
+thread putting the resident's touches and the devices' actions on its queue, and waiting
+for the snapshots it publishes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from kiosk import entries as E
+from kiosk.demo_scripts import Do, Expect, InsertBill, PresentCard, Step, WaitFor
+from kiosk.engine.snapshot import Snapshot
+from kiosk.money import Money
+from kiosk.wiring import Kiosk
+
+
+class ScriptFailed(RuntimeError):
+    pass
+
+
+def describe(s: Snapshot) -> str:
+    parts = [s.state.value]
+    if s.account is not None and s.state.value == "confirm_account":
+        a = s.account
+        parts.append(f"{a.number_masked} {a.name_masked}, {a.address_masked}, balance {a.balance}")
+    if s.amount is not None and s.state.value in {"method", "card"}:
+        parts.append(f"amount {s.amount}, card fee {s.card_fee}")
+    if s.state.value == "cash":
+        parts.append(f"inserted {s.inserted}")
+    if s.card_prompt and s.state.value == "card":
+        parts.append(f"terminal: {s.card_prompt}")
+    if s.confirmation:
+        parts.append(f"confirmation {s.confirmation}, receipt {s.receipt or '-'}")
+    if s.message:
+        parts.append(f"({s.message})")
+    return "  ".join(parts)
+
+
+class ScriptRunner:
+    def __init__(self, kiosk: Kiosk, out: Callable[[str], None], step_timeout: float = 10.0) -> None:
+        self.kiosk = kiosk
+        self.out = out
+        self.step_timeout = step_timeout
+        self._latest: Snapshot | None = None
+        self._changed = threading.Condition()
+        self._last_line = ""
+
+    def _observe(self, snapshot: Snapshot) -> None:
+        line = describe(snapshot)
+        if line != self._last_line:
+            self._last_line = line
+            self.out(f"  -> {line}")
+        with self._changed:
+            self._latest = snapshot
+            self._changed.notify_all()
+
+    def _wait(self, step: WaitFor) -> None:
+        def reached() -> bool:
+            s = self._latest
+            if s is None or s.state is not step.state:
+                return False
+            if step.inserted is not None and s.inserted != step.inserted:
+                return False
+            return not (step.receipt_settled and s.receipt in (None, "printing"))
+
+        with self._changed:
+            if not self._changed.wait_for(reached, timeout=self.step_timeout):
+                now = self._latest.state.value if self._latest else "nothing"
+                raise ScriptFailed(f"expected {step.state.value}, engine is in {now}")
+
+    def _perform(self, step: Step) -> None:
+        devices = self.kiosk.devices
+        if isinstance(step, Do):
+            self.kiosk.engine.submit(step.event)
+        elif isinstance(step, InsertBill):
+            self.out(f"  (resident inserts ${step.dollars})")
+            devices.acceptor.insert(Money(step.dollars * 100))
+        elif isinstance(step, PresentCard):
+            self.out(f"  (resident presents a test card: {step.card})")
+            devices.terminal.present(step.card)
+        else:
+            self._wait(step)
+
+    def run(self, steps: list[Step], expect: Expect) -> dict[str, object]:
+        first_seq = self.kiosk.journal.last_seq()
+        self.kiosk.engine.subscribe(self._observe)
+        self.kiosk.engine.start()
+        for step in steps:
+            self._perform(step)
+        payments = [
+            dict(e.payload)
+            for e in self.kiosk.journal.entries(after_seq=first_seq)
+            if e.type == E.PAYMENT_COMPLETED
+        ]
+        if len(payments) != 1:
+            raise ScriptFailed(f"expected one payment, the journal has {len(payments)}")
+        payment = payments[0]
+        got = (payment["method"], Money(int(str(payment["amount_cents"]))), Money(int(str(payment["fee_cents"]))))
+        if got != (expect.method, expect.amount, expect.fee):
+            raise ScriptFailed(f"expected {expect}, journaled {got}")
+        return payment

@@ -1,0 +1,124 @@
+"""Scripted sessions for the headless demo and the crash test.
+
+A script is a list of steps: what the resident or a device does, then which state the
+engine must reach. It is data, so the same scripts drive the headless demo now and the
+screens later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.engine import inputs as ui
+from kiosk.engine.states import State
+from kiosk.money import Money
+
+
+@dataclass(frozen=True)
+class Do:
+    """Send a resident's input to the engine."""
+
+    event: object
+
+
+@dataclass(frozen=True)
+class InsertBill:
+    dollars: int
+
+
+@dataclass(frozen=True)
+class PresentCard:
+    """Choose the simulated terminal's next test card: approve, decline, in_doubt, unknown."""
+
+    card: str
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    state: State
+    inserted: Money | None = None
+    receipt_settled: bool = False
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the finished script must have journaled."""
+
+    method: str
+    amount: Money
+    fee: Money
+
+
+Step = Do | InsertBill | PresentCard | WaitFor
+
+ACCOUNT = "100200300"  # a demo account with a 43.17 balance
+
+
+def _find_and_confirm(language: str = "en") -> list[Step]:
+    return [
+        Do(ui.Start(language)),
+        WaitFor(State.FIND_ACCOUNT),
+        Do(ui.EnterAccount(ACCOUNT)),
+        WaitFor(State.CONFIRM_ACCOUNT),
+        Do(ui.ConfirmAccount()),
+        WaitFor(State.AMOUNT),
+        Do(ui.ChooseAmount(Money(4317))),
+        WaitFor(State.METHOD),
+    ]
+
+
+def _cash() -> list[Step]:
+    return [
+        Do(ui.ChooseMethod("cash")),
+        WaitFor(State.CASH),
+        InsertBill(20),
+        WaitFor(State.CASH, inserted=Money(2000)),
+        InsertBill(20),
+        WaitFor(State.CASH, inserted=Money(4000)),
+        InsertBill(5),
+        WaitFor(State.RECEIPT, receipt_settled=True),
+        Do(ui.Finish()),
+        WaitFor(State.IDLE),
+    ]
+
+
+def _card(card: str = "approve") -> list[Step]:
+    return [
+        PresentCard(card),
+        Do(ui.ChooseMethod("card")),
+        WaitFor(State.RECEIPT, receipt_settled=True),
+        Do(ui.Finish()),
+        WaitFor(State.IDLE),
+    ]
+
+
+SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
+    "cash": ([*_find_and_confirm(), *_cash()], Expect("cash", Money(4500), Money(0))),
+    "card": ([*_find_and_confirm(), *_card()], Expect("card", Money(4317), Money(108))),
+    "decline": (
+        [
+            *_find_and_confirm(),
+            PresentCard("decline"),
+            Do(ui.ChooseMethod("card")),
+            WaitFor(State.CARD_DECLINED),
+            *_cash(),
+        ],
+        Expect("cash", Money(4500), Money(0)),
+    ),
+    "in_doubt": ([*_find_and_confirm(), *_card("in_doubt")], Expect("card", Money(4317), Money(108))),
+    # the terminal can not say what became of the first sale: it is reversed, then paid again
+    "unknown": (
+        [
+            *_find_and_confirm(),
+            PresentCard("unknown"),
+            Do(ui.ChooseMethod("card")),
+            WaitFor(State.CARD_DECLINED),
+            PresentCard("approve"),
+            Do(ui.RetryCard()),
+            WaitFor(State.RECEIPT, receipt_settled=True),
+            Do(ui.Finish()),
+            WaitFor(State.IDLE),
+        ],
+        Expect("card", Money(4317), Money(108)),
+    ),
+}

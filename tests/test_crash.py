@@ -1,0 +1,129 @@
+"""Crash safety: SIGKILL the kiosk at each injected point, restart, check rule 5.
+
+Each case plays a scripted session in a child process that kills itself (``KIOSK_CRASH_AT``)
+at one point: between an intent and the device command, between the device's answer and the
+journal write, during receipt printing, inside a journal commit, during recovery itself. The
+simulated devices keep their state in files, as real hardware keeps its cash box and its
+ledger, so after ``kiosk recover`` the journal is compared with the hardware's truth:
+bills in the cash box == bills credited, each exactly once; every card approval the
+terminal holds is a recorded payment, every other approval was reversed; the chain verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kiosk import entries as E
+from kiosk.store.journal import Journal
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (script, crash point, crash point during the first recovery or None)
+CASES: list[tuple[str, str, str | None]] = [
+    ("cash", "journal.before_commit:7", None),
+    ("cash", "cash.after_stack_intent:1", None),
+    ("cash", "cash.after_stack_intent:3", None),
+    ("cash", "device.acceptor.after_stack_persisted:1", None),
+    ("cash", "device.acceptor.after_stack_persisted:3", None),
+    ("cash", "cash.after_stack_sent:2", None),
+    ("cash", "journal.after_commit:8", None),
+    ("cash", "cash.after_stacked_journaled:1", None),
+    ("cash", "cash.after_stacked_journaled:3", None),
+    ("cash", "payment.after_completed_journaled:1", None),
+    ("cash", "receipt.after_print_intent:1", None),
+    ("cash", "receipt.after_print_sent:1", None),
+    ("cash", "journal.before_commit:15", None),
+    ("cash", "device.acceptor.after_stack_persisted:2", "recovery.after_completed_journaled:1"),
+    ("cash", "cash.after_stacked_journaled:2", "recovery.after_print_intent:1"),
+    ("card", "card.after_sale_intent:1", None),
+    ("card", "device.terminal.after_approval_persisted:1", None),
+    ("card", "card.after_sale_sent:1", None),
+    ("card", "card.after_approved_journaled:1", None),
+    ("card", "payment.after_completed_journaled:1", None),
+    ("card", "receipt.after_print_intent:1", None),
+    ("card", "receipt.after_print_sent:1", None),
+    ("card", "device.terminal.after_approval_persisted:1", "recovery.after_completed_journaled:1"),
+    ("in_doubt", "device.terminal.after_approval_persisted:1", None),
+    ("unknown", "card.after_reversal_intent:1", None),
+    ("unknown", "card.after_sale_intent:2", None),
+]
+
+
+def kiosk(args: list[str], data_dir: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_CRASH_AT"}
+    if crash_at:
+        env["KIOSK_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", *args, "--data-dir", str(data_dir)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def hardware(data_dir: Path) -> tuple[list[int], dict[str, dict[str, object]]]:
+    devices = data_dir / "devices"
+    acceptor = json.loads((devices / "bill_acceptor.json").read_text())
+    terminal = json.loads((devices / "card_terminal.json").read_text())
+    return acceptor["cashbox"], terminal["ledger"]
+
+
+def check_rule_five(data_dir: Path) -> None:
+    cashbox, ledger = hardware(data_dir)
+    with Journal.open(data_dir / "journal.sqlite") as journal:
+        report = journal.verify()
+        assert report.ok, report.problem
+        assert journal.open_intents() == []
+        entries = list(journal.entries())
+    of = lambda t: [dict(e.payload) for e in entries if e.type == t]  # noqa: E731
+    stacked = of(E.BILL_STACKED)
+    # every bill in the cash box credited, exactly once
+    assert Counter(int(b["denomination_cents"]) for b in stacked) == Counter(cashbox)
+    assert len({b["bill_id"] for b in stacked}) == len(stacked)
+    payments = of(E.PAYMENT_COMPLETED)
+    assert sum(int(p["cash_cents"]) for p in payments) == sum(cashbox)
+    paid_sessions = Counter(p["session_id"] for p in payments)
+    assert all(n == 1 for n in paid_sessions.values()), "a session paid twice"
+    assert {b["session_id"] for b in stacked} <= set(paid_sessions)
+    # every approval the terminal still holds is a payment; every other one was reversed
+    held = {ref for ref, row in ledger.items() if row["status"] == "approved"}
+    card_paid = {p["card"]["reference"] for p in payments if p["card"]}
+    reversed_refs = {r["reference"] for r in of(E.CARD_REVERSED)}
+    approved = {a["reference"] for a in of(E.CARD_SALE_APPROVED)}
+    assert held == card_paid
+    assert approved == card_paid | (approved & reversed_refs)
+    assert not card_paid & reversed_refs, "an approval both paid and reversed"
+    for ref, row in ledger.items():
+        if row["status"] == "reversed":
+            assert ref in reversed_refs or ref not in approved
+    # no session left open
+    started = {s["session_id"] for s in of(E.SESSION_STARTED)}
+    ended = {s["session_id"] for s in of(E.SESSION_ENDED)}
+    assert started == ended
+
+
+@pytest.mark.parametrize(("script", "crash_at", "recovery_crash"), CASES)
+def test_sigkill_then_recover(tmp_path: Path, script: str, crash_at: str, recovery_crash: str | None) -> None:
+    run = kiosk(["demo", "--script", script], tmp_path, crash_at)
+    assert run.returncode == -signal.SIGKILL, f"crash point not reached:\n{run.stdout}\n{run.stderr}"
+    if recovery_crash:
+        again = kiosk(["recover"], tmp_path, recovery_crash)
+        assert again.returncode == -signal.SIGKILL, f"recovery crash point not reached:\n{again.stdout}"
+    recovered = kiosk(["recover"], tmp_path)
+    assert recovered.returncode == 0, recovered.stderr
+    check_rule_five(tmp_path)
+    # the kiosk takes the next payment normally
+    after = kiosk(["demo", "--script", "cash"], tmp_path)
+    assert after.returncode == 0, after.stdout + after.stderr
+    check_rule_five(tmp_path)
+
+
+def test_enough_distinct_crash_points() -> None:
+    assert len(CASES) >= 20
+    assert len({(s, c, r) for s, c, r in CASES}) == len(CASES)
