@@ -40,7 +40,9 @@ def describe(s: Snapshot) -> str:
 
 
 class ScriptRunner:
-    def __init__(self, kiosk: Kiosk, out: Callable[[str], None], step_timeout: float = 10.0) -> None:
+    def __init__(
+        self, kiosk: Kiosk, out: Callable[[str], None], step_timeout: float = 10.0
+    ) -> None:
         self.kiosk = kiosk
         self.out = out
         self.step_timeout = step_timeout
@@ -98,7 +100,11 @@ class ScriptRunner:
         if len(payments) != 1:
             raise ScriptFailed(f"expected one payment, the journal has {len(payments)}")
         payment = payments[0]
-        got = (payment["method"], Money(int(str(payment["amount_cents"]))), Money(int(str(payment["fee_cents"]))))
+        got = (
+            payment["method"],
+            Money(int(str(payment["amount_cents"]))),
+            Money(int(str(payment["fee_cents"]))),
+        )
         if got != (expect.method, expect.amount, expect.fee):
             raise ScriptFailed(f"expected {expect}, journaled {got}")
         return payment

@@ -105,7 +105,10 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
         ],
         Expect("cash", Money(4500), Money(0)),
     ),
-    "in_doubt": ([*_find_and_confirm(), *_card("in_doubt")], Expect("card", Money(4317), Money(108))),
+    "in_doubt": (
+        [*_find_and_confirm(), *_card("in_doubt")],
+        Expect("card", Money(4317), Money(108)),
+    ),
     # the terminal can not say what became of the first sale: it is reversed, then paid again
     "unknown": (
         [

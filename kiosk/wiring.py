@@ -17,8 +17,8 @@ from devices.simulated import (
     SimulatedScanner,
     SimulatedTerminal,
 )
-from kiosk import entries as E
 from kiosk import __version__
+from kiosk import entries as E
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.engine.machine import PaymentEngine
@@ -68,7 +68,9 @@ class Kiosk:
         """Replace a started engine with a new idle one over the same journal and devices."""
         if self.engine.running:
             self.engine.stop()
-        self.engine = PaymentEngine(self.config, self.journal, self.devices.port_set(), clock or SystemClock())
+        self.engine = PaymentEngine(
+            self.config, self.journal, self.devices.port_set(), clock or SystemClock()
+        )
 
 
 def data_dir(config: KioskConfig) -> Path:

@@ -57,13 +57,20 @@ CASES: list[tuple[str, str, str | None]] = [
 ]
 
 
-def kiosk(args: list[str], data_dir: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+def kiosk(
+    args: list[str], data_dir: Path, crash_at: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "KIOSK_CRASH_AT"}
     if crash_at:
         env["KIOSK_CRASH_AT"] = crash_at
     return subprocess.run(
         [sys.executable, "-m", "kiosk.cli", *args, "--data-dir", str(data_dir)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -109,12 +116,18 @@ def check_rule_five(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(("script", "crash_at", "recovery_crash"), CASES)
-def test_sigkill_then_recover(tmp_path: Path, script: str, crash_at: str, recovery_crash: str | None) -> None:
+def test_sigkill_then_recover(
+    tmp_path: Path, script: str, crash_at: str, recovery_crash: str | None
+) -> None:
     run = kiosk(["demo", "--script", script], tmp_path, crash_at)
-    assert run.returncode == -signal.SIGKILL, f"crash point not reached:\n{run.stdout}\n{run.stderr}"
+    assert run.returncode == -signal.SIGKILL, (
+        f"crash point not reached:\n{run.stdout}\n{run.stderr}"
+    )
     if recovery_crash:
         again = kiosk(["recover"], tmp_path, recovery_crash)
-        assert again.returncode == -signal.SIGKILL, f"recovery crash point not reached:\n{again.stdout}"
+        assert again.returncode == -signal.SIGKILL, (
+            f"recovery crash point not reached:\n{again.stdout}"
+        )
     recovered = kiosk(["recover"], tmp_path)
     assert recovered.returncode == 0, recovered.stderr
     check_rule_five(tmp_path)

@@ -9,6 +9,7 @@ import sys
 from kiosk.commands.common import add_location_options, config_from
 from kiosk.demo_runner import ScriptFailed, ScriptRunner
 from kiosk.demo_scripts import SCRIPTS
+from kiosk.money import Money
 from kiosk.store.journal import JournalError
 from kiosk.wiring import Kiosk, build_kiosk, data_dir
 
@@ -63,10 +64,8 @@ def run_demo(args: argparse.Namespace) -> int:
             # each script runs on a fresh engine thread over the same journal and devices
             kiosk.fresh_engine()
             payment = ScriptRunner(kiosk, print).run(steps, expect)
-            print(
-                f"  paid {payment['amount_cents'] / 100:.2f} by {payment['method']}, "
-                f"confirmation {payment['confirmation']}"
-            )
+            amount = Money(int(str(payment["amount_cents"])))
+            print(f"  paid {amount} by {payment['method']}, confirmation {payment['confirmation']}")
             print("  receipt:")
             for line in kiosk.devices.printer.last_text:
                 print(f"    | {line}")
@@ -78,4 +77,3 @@ def run_demo(args: argparse.Namespace) -> int:
     verify = kiosk.journal.verify()
     print(f"journal: {verify.problem or 'OK'} ({verify.checked} entries)")
     return 0 if verify.ok else 1
-
