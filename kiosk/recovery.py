@@ -93,7 +93,7 @@ class Recovery:
     def run(self) -> RecoveryReport:
         intents = list(self.journal.open_intents())
         sessions = replay_sessions(self.journal.entries())
-        if not intents and not sessions:
+        if not intents and not sessions and self.ports.acceptor.escrowed() is None:
             return self.report
         for port in (self.ports.acceptor, self.ports.terminal, self.ports.printer):
             port.attach(self.answers.emit)
@@ -101,6 +101,7 @@ class Recovery:
         for intent in sorted(intents, key=lambda e: e.seq):
             resolution = self._resolve(intent)
             self.report.intents.append(f"{intent.seq} {intent.type} -> {resolution}")
+        self._return_stray_escrow(sessions)
         for session in replay_sessions(self.journal.entries()).values():
             outcome = self._finish(session)
             self.report.sessions.append(f"session {session.session_id[:8]} -> {outcome}")
@@ -137,12 +138,22 @@ class Recovery:
             return "not stacked; returned to the customer"
         return "not stacked"
 
+    def _return_stray_escrow(self, sessions: dict[str, Session]) -> None:
+        """A bill held in escrow with no intent (the crash came before the intent committed)
+        was never credited: hand it back."""
+        bill = self.ports.acceptor.escrowed()
+        if bill is None:
+            return
+        session_id = next(iter(sessions), None)
+        self._return_bill(session_id, bill)
+        self.report.intents.append(f"bill of {bill} in escrow with no intent -> returned")
+
     def _resolve_return(self, intent: Any, p: dict[str, Any]) -> str:
         count = self.ports.acceptor.cashbox_count()
         if count > int(p.get("cashbox_before", count)):
             self._write(
                 E.BILL_STACKED,
-                session_id=p.get("session_id"),
+                session_id=p.get("session_id") or "",  # "": a bill with no session at all
                 intent_seq=intent.seq,
                 bill_id=f"recovered-{intent.seq}",
                 denomination_cents=p["denomination_cents"],
@@ -176,7 +187,7 @@ class Recovery:
         if isinstance(answer, BillStacked):
             self._write(
                 E.BILL_STACKED,
-                session_id=session_id,
+                session_id=session_id or "",
                 intent_seq=intent.seq,
                 bill_id=f"recovered-{intent.seq}",
                 denomination_cents=denomination.cents,

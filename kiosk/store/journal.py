@@ -1,0 +1,543 @@
+"""The kiosk's journal: an append-only, hash-chained record of every fact about money.
+
+Each :meth:`Journal.append` is one ``BEGIN IMMEDIATE`` transaction that numbers the entry
+(``seq``, gap-free from 1), chains it to the one before (``prev_hash``/``hash``), stores it
+and applies it to the projections, then commits with an fsync (``synchronous=FULL``). When
+``append`` returns the fact survives a power cut; when it raises :class:`JournalError`
+nothing at all was written. See ``docs/journal.md`` for the format and the checks.
+
+One thread (the engine) writes; any thread may read. Each call takes its own connection
+from the engine's pool, so readers never share a transaction with the writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from kiosk import crashpoints
+from kiosk import entries as e
+from kiosk.store import projections
+from kiosk.store.db import open_database, upgrade_to_head, writer
+from kiosk.store.models import Base, JournalRow, SyncCursor
+
+GENESIS = "0" * 64
+_CHUNK = 500
+_ROW = (
+    JournalRow.seq,
+    JournalRow.id,
+    JournalRow.at,
+    JournalRow.type,
+    JournalRow.payload,
+    JournalRow.prev_hash,
+    JournalRow.hash,
+)
+_INSERT_ROW = insert(Base.metadata.tables["journal"])
+_LAST_LINK = select(JournalRow.seq, JournalRow.hash).order_by(JournalRow.seq.desc()).limit(1)
+#: a stored journal row as selected by ``_ROW``
+StoredRow = Row[int, str, str, str, str, str, str]
+
+
+class JournalError(Exception):
+    """The journal can not be read or written; the message says why, for a technician."""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One entry as stored. ``payload`` is parsed from the stored canonical JSON, so an
+    entry returned by :meth:`Journal.append` equals the same entry read back later."""
+
+    seq: int
+    id: str
+    at: datetime
+    type: str
+    payload: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :meth:`Journal.verify`.
+
+    ``checked`` counts the entries found sound before the first problem; ``first_bad_seq``
+    is the lowest seq that is wrong or missing.
+    """
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+    problem: str
+    last_seq: int = 0
+    last_hash: str = GENESIS
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------ format and hashing
+
+
+def canonical_json(obj: Any) -> str:
+    """The one text of a value that is hashed: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def entry_hash(
+    prev_hash: str, seq: int, id: str, at_text: str, type: str, payload: Mapping[str, Any]
+) -> str:
+    """sha256 of the previous hash followed by the canonical JSON of the entry itself."""
+    body = canonical_json({"seq": seq, "id": id, "at": at_text, "type": type, "payload": payload})
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def format_at(moment: datetime) -> str:
+    """``2025-03-01T14:05:09.123456Z``: fixed width, so text order is time order."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise JournalError("the clock gave a time without a time zone; the journal stores UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def plain_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``payload`` made of dict, list, str, int, bool and None only.
+
+    Floats are refused rather than stored: an amount is integer cents (DESIGN.md rule 1),
+    and a float's text is not guaranteed to hash the same on the hub. Non-text keys are
+    refused too, because JSON would silently turn ``{2000: 1}`` into ``{"2000": 1}``.
+    """
+    if not isinstance(payload, Mapping):
+        raise JournalError(
+            f"a payload is a mapping of names to values, got {type(payload).__name__}"
+        )
+    plain: dict[str, Any] = _plain(payload, "payload")
+    return plain
+
+
+def _plain(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JournalError(f"{path} is text that is not valid Unicode") from exc
+        return str.__str__(value)
+    if isinstance(value, float):
+        raise JournalError(
+            f"{path} is a float ({value!r}); the journal refuses floats: use integer cents"
+        )
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise JournalError(f"{path} has the key {key!r}; JSON object keys must be text")
+            out[str.__str__(key)] = _plain(item, f"{path}[{key!r}]")
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise JournalError(f"{path} is a {type(value).__name__}, which JSON can not hold")
+
+
+def _entry(row: StoredRow) -> JournalEntry:
+    try:
+        payload = json.loads(row.payload)
+        at = datetime.fromisoformat(row.at)
+    except ValueError as exc:
+        raise JournalError(
+            f"entry {row.seq} is unreadable ({exc}); run `kiosk journal verify`"
+        ) from exc
+    return JournalEntry(row.seq, row.id, at, row.type, payload, row.prev_hash, row.hash)
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    return str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
+
+
+# ---------------------------------------------------------------------------- the chain
+
+
+class _Chain:
+    """Checks rows one by one, in seq order, and names the first one that is wrong."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.last_seq = 0
+        self.last_hash = GENESIS
+
+    def problem(self, row: StoredRow) -> tuple[int, str] | None:
+        seq: int = row.seq
+        expected = self.last_seq + 1
+        if seq != expected:
+            missing = (
+                f"entry {expected} is"
+                if seq == expected + 1
+                else f"entries {expected}-{seq - 1} are"
+            )
+            if self.last_seq == 0:
+                return expected, f"entries start at seq {seq} ({missing} missing)"
+            return expected, f"{missing} missing (seq jumps from {self.last_seq} to {seq})"
+        if row.prev_hash != self.last_hash:
+            if seq == 1:
+                return (
+                    seq,
+                    "entry 1 does not start the chain (its prev_hash is not the genesis hash)",
+                )
+            return seq, (
+                f"entry {seq} does not follow entry {seq - 1} (prev_hash mismatch: an entry was "
+                f"removed or reordered, or entry {seq - 1} was rewritten)"
+            )
+        try:
+            payload = json.loads(row.payload)
+            recomputed = entry_hash(row.prev_hash, seq, row.id, row.at, row.type, payload)
+            canonical = canonical_json(payload)
+        except ValueError:
+            return seq, f"entry {seq} was edited (its payload is not valid canonical JSON)"
+        if recomputed != row.hash:
+            return seq, f"entry {seq} was edited (hash does not match its content)"
+        if canonical != row.payload:
+            return (
+                seq,
+                f"entry {seq} was edited (payload text is not the canonical JSON that was hashed)",
+            )
+        self.checked += 1
+        self.last_seq, self.last_hash = seq, row.hash
+        return None
+
+
+# --------------------------------------------------------------------------- the journal
+
+
+class Journal:
+    """The journal of one kiosk, over an engine from :func:`kiosk.store.db.open_database`."""
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._now = now
+
+    @classmethod
+    def open(
+        cls, path: Path, now: Callable[[], datetime] = utc_now, *, catch_up: bool = True
+    ) -> Journal:
+        """Open (or create) the journal at ``path`` and migrate it to the current schema.
+
+        With ``catch_up`` (the running kiosk) projections left behind by a migration are
+        replayed; ``kiosk journal verify`` opens without, so it can report on a journal
+        that no longer replays.
+        """
+        try:
+            journal = cls(open_database(path), now)
+        except OSError as exc:
+            raise JournalError(f"can not open the journal at {path}: {exc}") from exc
+        try:
+            upgrade_to_head(journal.engine)
+            if catch_up and journal.projected_seq() != journal.last_seq():
+                journal.rebuild_projections()
+        except SQLAlchemyError as exc:
+            journal.close()
+            raise JournalError(f"can not open the journal at {path}: {_reason(exc)}") from exc
+        except CommandError as exc:  # e.g. a revision from a newer release
+            journal.close()
+            raise JournalError(f"can not migrate the journal at {path}: {exc}") from exc
+        except JournalError:
+            journal.close()
+            raise
+        return journal
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise JournalError(f"can not read the journal: {_reason(exc)}") from exc
+
+    # ------------------------------------------------------------------------ writing
+
+    def append(self, type: str, payload: Mapping[str, Any]) -> JournalEntry:
+        """Journal one fact durably; raises :class:`JournalError` having written nothing."""
+        if not isinstance(type, str) or not type:
+            raise JournalError(f"an entry needs a type, got {type!r}")
+        plain = plain_payload(payload)
+        at_text = format_at(self._now())
+        entry_id = str(uuid.uuid4())
+        try:
+            with self._writer.begin() as conn:
+                last = conn.execute(_LAST_LINK).first()
+                last_seq, prev_hash = (0, GENESIS) if last is None else (last.seq, last.hash)
+                seq = last_seq + 1
+                if type == e.BATCH_CLOSED:
+                    self._check_batch_id(conn, seq, plain)
+                digest = entry_hash(prev_hash, seq, entry_id, at_text, type, plain)
+                conn.execute(
+                    _INSERT_ROW,
+                    {
+                        "seq": seq,
+                        "id": entry_id,
+                        "at": at_text,
+                        "type": type,
+                        "payload": canonical_json(plain),
+                        "prev_hash": prev_hash,
+                        "hash": digest,
+                    },
+                )
+                if projections.applied_seq(conn) == last_seq:  # else Journal.open catches up
+                    projections.apply_entry(conn, seq, at_text, type, plain)
+                    projections.set_applied_seq(conn, seq)
+                crashpoints.hit("journal.before_commit")
+        except projections.ProjectionError as exc:
+            raise JournalError(f"{type} entry refused, nothing was written: {exc}") from exc
+        except SQLAlchemyError as exc:
+            raise JournalError(
+                f"could not append {type} to the journal, nothing was written: {_reason(exc)}"
+            ) from exc
+        crashpoints.hit("journal.after_commit")
+        return JournalEntry(
+            seq, entry_id, datetime.fromisoformat(at_text), type, plain, prev_hash, digest
+        )
+
+    @staticmethod
+    def _check_batch_id(conn: Connection, seq: int, payload: Mapping[str, Any]) -> None:
+        expected = projections.next_batch_id(conn, seq)
+        if payload.get("batch_id") != expected:
+            raise projections.ProjectionError(
+                f"batch.closed names batch {payload.get('batch_id')!r} but the open batch is "
+                f"{expected!r} (read it from Journal.open_batch_id())"
+            )
+
+    def rebuild_projections(self) -> int:
+        """Delete every projection row and replay the whole journal, in one transaction."""
+        applied = last_seq = 0
+        try:
+            with self._writer.begin() as conn:
+                projections.clear(conn)
+                for chunk in _chunks(conn, 0, None):
+                    for row in chunk:
+                        entry = _entry(row)
+                        try:
+                            projections.apply_entry(
+                                conn, entry.seq, row.at, entry.type, entry.payload
+                            )
+                        except projections.ProjectionError as exc:
+                            raise JournalError(
+                                f"entry {entry.seq} ({entry.type}) can not be replayed: {exc}"
+                            ) from exc
+                        applied += 1
+                        last_seq = entry.seq
+                projections.set_applied_seq(conn, last_seq)
+        except SQLAlchemyError as exc:
+            raise JournalError(f"could not rebuild the projections: {_reason(exc)}") from exc
+        return applied
+
+    def set_acked_seq(self, seq: int) -> None:
+        """Record the hub's acknowledged seq; the hub can not acknowledge what we never wrote."""
+        try:
+            with self._writer.begin() as conn:
+                last = int(
+                    conn.execute(select(func.coalesce(func.max(JournalRow.seq), 0))).scalar_one()
+                )
+                if not 0 <= seq <= last:
+                    raise JournalError(
+                        f"the hub acknowledged seq {seq}, but the journal ends at {last}"
+                    )
+                values = {"acked_seq": seq, "updated_at": format_at(self._now())}
+                done = conn.execute(
+                    update(SyncCursor).where(SyncCursor.id == 1).values(values)
+                ).rowcount
+                if not done:
+                    conn.execute(insert(SyncCursor).values(id=1, **values))
+        except SQLAlchemyError as exc:
+            raise JournalError(
+                f"could not record the hub's acknowledgement: {_reason(exc)}"
+            ) from exc
+
+    # ------------------------------------------------------------------------ reading
+
+    def entries(self, after_seq: int = 0, limit: int | None = None) -> Iterator[JournalEntry]:
+        """Entries after ``after_seq`` in seq order, read in chunks (no connection is held
+        between them, so an abandoned iterator holds no lock)."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        remaining = limit
+        cursor = after_seq
+        while remaining is None or remaining > 0:
+            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+            with self._reading() as conn:
+                rows = list(next(_chunks(conn, cursor, size), []))
+            yield from (_entry(row) for row in rows)
+            if len(rows) < size:
+                return
+            cursor = rows[-1].seq
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def last(self) -> JournalEntry | None:
+        with self._reading() as conn:
+            row = conn.execute(select(*_ROW).order_by(JournalRow.seq.desc()).limit(1)).first()
+        return None if row is None else _entry(row)
+
+    def last_seq(self) -> int:
+        with self._reading() as conn:
+            return int(
+                conn.execute(select(func.coalesce(func.max(JournalRow.seq), 0))).scalar_one()
+            )
+
+    def get(self, seq: int) -> JournalEntry | None:
+        with self._reading() as conn:
+            row = conn.execute(select(*_ROW).where(JournalRow.seq == seq)).first()
+        return None if row is None else _entry(row)
+
+    def open_intents(self) -> list[JournalEntry]:
+        """Intents (see :data:`kiosk.entries.INTENT_OUTCOMES`) that no later entry settled.
+
+        An entry settles an intent when its payload's ``intent_seq`` is the intent's seq and
+        its type is one of the intent's outcomes, or ``recovery.resolved``.
+        """
+        outcome_types = {t for ts in e.INTENT_OUTCOMES.values() for t in ts} | {e.RECOVERY_RESOLVED}
+        intent_seq = func.json_extract(JournalRow.payload, "$.intent_seq")
+        with self._reading() as conn:
+            intents: dict[int, str] = {
+                seq: type_
+                for seq, type_ in conn.execute(
+                    select(JournalRow.seq, JournalRow.type).where(
+                        JournalRow.type.in_(tuple(e.INTENT_OUTCOMES))
+                    )
+                )
+            }
+            outcomes = conn.execute(
+                select(JournalRow.seq, JournalRow.type, intent_seq).where(
+                    JournalRow.type.in_(sorted(outcome_types)),
+                    func.json_type(JournalRow.payload, "$.intent_seq") == "integer",
+                )
+            )
+            for seq, type_, settles in outcomes:
+                intent_type = intents.get(settles)
+                if intent_type is None or seq <= settles:
+                    continue
+                if type_ == e.RECOVERY_RESOLVED or type_ in e.INTENT_OUTCOMES[intent_type]:
+                    del intents[settles]
+            rows = conn.execute(
+                select(*_ROW).where(JournalRow.seq.in_(intents)).order_by(JournalRow.seq)
+            ).all()
+        return [_entry(row) for row in rows]
+
+    def verify(self) -> VerifyReport:
+        """Walk the chain from seq 1 and report the first entry that is wrong or missing.
+
+        The chain can not show that the newest entries were deleted, so the hub's
+        acknowledged seq is the last check: the journal must reach at least that far.
+        """
+        chain = _Chain()
+        with self._reading() as conn:
+            for chunk in _chunks(conn, 0, None):
+                for row in chunk:
+                    found = chain.problem(row)
+                    if found is not None:
+                        return VerifyReport(
+                            False,
+                            chain.checked,
+                            found[0],
+                            found[1],
+                            chain.last_seq,
+                            chain.last_hash,
+                        )
+            acked = self._acked(conn)
+        if acked > chain.last_seq:
+            problem = (
+                f"entries after {chain.last_seq} are missing: the hub acknowledged {acked}"
+                if chain.last_seq
+                else f"the journal is empty, but the hub acknowledged {acked}"
+            )
+            return VerifyReport(
+                False, chain.checked, chain.last_seq + 1, problem, chain.last_seq, chain.last_hash
+            )
+        return VerifyReport(True, chain.checked, None, "", chain.last_seq, chain.last_hash)
+
+    def acked_seq(self) -> int:
+        """The hub's last acknowledged seq; every entry after it is unsent."""
+        with self._reading() as conn:
+            return self._acked(conn)
+
+    @staticmethod
+    def _acked(conn: Connection) -> int:
+        return int(
+            conn.execute(select(SyncCursor.acked_seq).where(SyncCursor.id == 1)).scalar() or 0
+        )
+
+    def projected_seq(self) -> int:
+        with self._reading() as conn:
+            return projections.applied_seq(conn)
+
+    def open_batch_id(self) -> str:
+        """The batch the next entry belongs to: what a ``batch.closed`` must name."""
+        with self._reading() as conn:
+            last = int(
+                conn.execute(select(func.coalesce(func.max(JournalRow.seq), 0))).scalar_one()
+            )
+            return projections.next_batch_id(conn, last + 1)
+
+    # -------------------------------------------------------------------- projections
+
+    def payments(self) -> list[projections.PaymentRecord]:
+        with self._reading() as conn:
+            return projections.payments(conn)
+
+    def bills(self) -> list[projections.BillRecord]:
+        with self._reading() as conn:
+            return projections.bills(conn)
+
+    def card_authorisations(self) -> list[projections.CardAuthorisationRecord]:
+        with self._reading() as conn:
+            return projections.card_authorisations(conn)
+
+    def batches(self) -> list[projections.BatchRecord]:
+        with self._reading() as conn:
+            return projections.batches(conn)
+
+
+def _chunks(conn: Connection, after_seq: int, size: int | None) -> Iterator[Sequence[StoredRow]]:
+    """Rows after ``after_seq`` in chunks of ``size`` (or all of them, chunk by chunk)."""
+    cursor = after_seq
+    step = size or _CHUNK
+    while True:
+        rows = conn.execute(
+            select(*_ROW).where(JournalRow.seq > cursor).order_by(JournalRow.seq).limit(step)
+        ).all()
+        if not rows:
+            return
+        yield rows
+        if size is not None or len(rows) < step:
+            return
+        cursor = rows[-1].seq
