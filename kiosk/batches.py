@@ -1,0 +1,137 @@
+"""Batches: what one kiosk took between two cash-box collections.
+
+A batch closes when a technician empties the cash box; the report is what finance matches
+against the counted cash and the card settlement: bills per denomination, cash total, card
+approvals and totals, reversals, and the journal range it covers (so the hub can prove the
+report and the replicated journal agree).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kiosk import entries as E
+from kiosk.money import Money
+
+
+class BatchJournal(Protocol):
+    def append(self, type: str, payload: Any) -> E.EntryLike: ...
+    def entries(self, after_seq: int = 0, limit: int | None = None) -> Any: ...
+    def open_batch_id(self) -> str: ...
+    def last_seq(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    batch_id: str
+    first_seq: int
+    last_seq: int
+    bills: dict[int, int] = field(default_factory=dict)  # denomination cents -> count
+    card_approvals: int = 0
+    card_total: Money = field(default_factory=Money.zero)
+    card_fees: Money = field(default_factory=Money.zero)
+    reversals: int = 0
+    reversed_total: Money = field(default_factory=Money.zero)
+    payments: int = 0
+    receipts_failed: int = 0
+    review_payments: int = 0
+
+    @property
+    def cash_total(self) -> Money:
+        return Money(sum(d * n for d, n in self.bills.items()))
+
+    @property
+    def bill_count(self) -> int:
+        return sum(self.bills.values())
+
+    def lines(self) -> list[str]:
+        covers = (
+            f"journal entries {self.first_seq}-{self.last_seq}"
+            if self.first_seq
+            else "no entries yet"
+        )
+        out = [f"batch {self.batch_id}: {covers}", "cash by denomination:"]
+        for denomination in sorted(self.bills):
+            count = self.bills[denomination]
+            value = Money(denomination * count)
+            out.append(f"  {count:>4} x {Money(denomination)!s:>7} = {value!s:>10}")
+        out += [
+            f"cash total: {self.cash_total} in {self.bill_count} bills",
+            f"card approvals: {self.card_approvals}, total {self.card_total} "
+            f"(fees {self.card_fees})",
+            f"reversals: {self.reversals}, total {self.reversed_total}",
+            f"payments: {self.payments} ({self.review_payments} to review), "
+            f"receipts not printed: {self.receipts_failed}",
+        ]
+        return out
+
+
+def report_for_range(entries: list[E.EntryLike], batch_id: str) -> BatchReport:
+    bills: Counter[int] = Counter()
+    approved: dict[str, int] = {}
+    reversed_refs: set[str] = set()
+    payments = receipts_failed = review = 0
+    fees = 0
+    for entry in entries:
+        p = entry.payload
+        if entry.type == E.BILL_STACKED:
+            bills[int(p["denomination_cents"])] += 1
+        elif entry.type == E.CARD_SALE_APPROVED:
+            approved[str(p["reference"])] = int(p["total_cents"])
+        elif entry.type == E.CARD_REVERSED:
+            reversed_refs.add(str(p["reference"]))
+        elif entry.type == E.PAYMENT_COMPLETED:
+            payments += 1
+            review += bool(p.get("review"))
+            if p.get("card"):
+                fees += int(p["fee_cents"])
+        elif entry.type == E.RECEIPT_FAILED:
+            receipts_failed += 1
+    reversed_total = sum(approved.get(ref, 0) for ref in reversed_refs)
+    return BatchReport(
+        batch_id=batch_id,
+        first_seq=entries[0].seq if entries else 0,
+        last_seq=entries[-1].seq if entries else 0,
+        bills=dict(bills),
+        card_approvals=len(approved) - len(reversed_refs & set(approved)),
+        card_total=Money(sum(approved.values()) - reversed_total),
+        card_fees=Money(fees),
+        reversals=len(reversed_refs),
+        reversed_total=Money(reversed_total),
+        payments=payments,
+        receipts_failed=receipts_failed,
+        review_payments=review,
+    )
+
+
+def open_batch_report(journal: BatchJournal) -> BatchReport:
+    """The batch still open: everything after the last ``batch.closed``."""
+    entries: list[E.EntryLike] = []
+    for entry in journal.entries():
+        if entry.type == E.BATCH_CLOSED:
+            entries = []
+        else:
+            entries.append(entry)
+    return report_for_range(entries, journal.open_batch_id())
+
+
+def close_batch(journal: BatchJournal, reason: str, by: str) -> BatchReport:
+    """Close the open batch (cash-box collection) and return its report."""
+    report = open_batch_report(journal)
+    closing = journal.append(
+        E.BATCH_CLOSED,
+        {
+            "batch_id": report.batch_id,
+            "reason": reason,
+            "by": by,
+            "first_seq": report.first_seq,
+            "cash_cents": report.cash_total.cents,
+            "bills": {str(d): n for d, n in sorted(report.bills.items())},
+            "card_cents": report.card_total.cents,
+            "card_count": report.card_approvals,
+            "reversals": report.reversals,
+        },
+    )
+    return BatchReport(**{**report.__dict__, "last_seq": closing.seq})

@@ -1,0 +1,55 @@
+"""``kiosk batch show|close``: the open batch's report, and closing it at collection."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from kiosk.batches import close_batch, open_batch_report
+from kiosk.commands.common import add_location_options, config_from, journal_path
+from kiosk.store.journal import Journal, JournalError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    batch = sub.add_parser("batch", help="the open batch: report, close at cash-box collection")
+    inner = batch.add_subparsers(dest="batch_command", required=True, metavar="WHAT")
+    show = inner.add_parser("show", help="report on the open batch")
+    add_location_options(show)
+    show.set_defaults(handler=run_show)
+    close = inner.add_parser("close", help="close the open batch (the kiosk must be stopped)")
+    add_location_options(close)
+    close.add_argument("--by", default=None, help="who collected the cash box")
+    close.set_defaults(handler=run_close)
+
+
+def _open(args: argparse.Namespace) -> Journal | None:
+    try:
+        return Journal.open(journal_path(config_from(args)))
+    except JournalError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return None
+
+
+def run_show(args: argparse.Namespace) -> int:
+    journal = _open(args)
+    if journal is None:
+        return 2
+    with journal:
+        print("\n".join(open_batch_report(journal).lines()))
+    return 0
+
+
+def run_close(args: argparse.Namespace) -> int:
+    journal = _open(args)
+    if journal is None:
+        return 2
+    with journal:
+        try:
+            report = close_batch(journal, "cash_box_collection", args.by or getpass.getuser())
+        except JournalError as exc:
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 1
+    print("batch closed")
+    print("\n".join(report.lines()))
+    return 0
