@@ -1,0 +1,165 @@
+"""A device's serial port: one reader thread, locked writes, and reconnection.
+
+Shaped after pyserial's threaded ``Protocol``/``ReaderThread``: bytes arrive on the reader
+thread and go to a :class:`LinkProtocol`, which turns them into frames and frames into events.
+Unlike ``ReaderThread`` the link survives the port going away (a USB adapter pulled out): it
+reports the loss, keeps trying to reopen the same path (a stable udev symlink in the field,
+the emulator's symlink in tests), and reports the connection again when the device is back.
+Pseudo-terminals have no modem lines; pyserial tolerates the ioctl errors that causes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import serial
+
+log = logging.getLogger(__name__)
+
+
+class LinkDown(ConnectionError):
+    """A write to a port that is not connected right now."""
+
+
+class LinkProtocol(Protocol):
+    def connection_made(self, link: SerialLink) -> None: ...
+    def data_received(self, data: bytes) -> None: ...
+    def connection_lost(self, error: Exception | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class PortSettings:
+    baudrate: int = 9600
+    bytesize: int = serial.EIGHTBITS
+    parity: str = serial.PARITY_NONE
+    stopbits: float = serial.STOPBITS_ONE
+
+
+class SerialLink:
+    def __init__(
+        self,
+        port: str,
+        protocol: LinkProtocol,
+        settings: PortSettings | None = None,
+        *,
+        name: str = "device",
+        read_timeout: float = 0.02,
+        reconnect_interval: float = 0.25,
+    ) -> None:
+        self.port = port
+        self.protocol = protocol
+        self.settings = settings or PortSettings()
+        self.name = name
+        self.read_timeout = read_timeout
+        self.reconnect_interval = reconnect_interval
+        self._serial: serial.Serial | None = None
+        self._write_lock = threading.Lock()
+        self._running = threading.Event()
+        self._connected = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reconnects = 0
+
+    # ------------------------------------------------------------------ life cycle
+    def start(self) -> None:
+        self._running.set()
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-reader", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._running.clear()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._close(None, report=False)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def write(self, data: bytes) -> None:
+        with self._write_lock:
+            port = self._serial
+            if port is None or not self._connected.is_set():
+                raise LinkDown(f"{self.name}: {self.port} is not connected")
+            try:
+                port.write(data)
+                port.flush()
+            except (serial.SerialException, OSError) as exc:
+                raise LinkDown(f"{self.name}: write to {self.port} failed: {exc}") from exc
+
+    def reset_input(self) -> None:
+        port = self._serial
+        if port is not None:
+            try:
+                port.reset_input_buffer()
+            except (serial.SerialException, OSError):
+                pass
+
+    # ------------------------------------------------------------------ the reader thread
+    def _open(self) -> bool:
+        try:
+            port = serial.Serial(
+                self.port,
+                baudrate=self.settings.baudrate,
+                bytesize=self.settings.bytesize,
+                parity=self.settings.parity,
+                stopbits=self.settings.stopbits,
+                timeout=self.read_timeout,
+                exclusive=True,
+            )
+        except (serial.SerialException, OSError, ValueError):
+            return False
+        self._serial = port
+        self._connected.set()
+        log.info("%s: connected on %s", self.name, self.port)
+        try:
+            self.protocol.connection_made(self)
+        except Exception:
+            log.exception("%s: protocol failed on connection", self.name)
+        return True
+
+    def _close(self, error: Exception | None, report: bool = True) -> None:
+        was_connected = self._connected.is_set()
+        self._connected.clear()
+        port, self._serial = self._serial, None
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError):
+                pass
+        if report and was_connected:
+            log.warning("%s: lost %s (%s)", self.name, self.port, error)
+            try:
+                self.protocol.connection_lost(error)
+            except Exception:
+                log.exception("%s: protocol failed on connection loss", self.name)
+
+    def _run(self) -> None:
+        first = True
+        while self._running.is_set():
+            if self._serial is None:
+                if not self._open():
+                    time.sleep(self.reconnect_interval)
+                    continue
+                if not first:
+                    self.reconnects += 1
+                first = False
+            port = self._serial
+            assert port is not None
+            try:
+                data = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError) as exc:
+                # TypeError: pyserial reading a port closed under it by stop()
+                self._close(exc if isinstance(exc, Exception) else None)
+                continue
+            if data:
+                try:
+                    self.protocol.data_received(data)
+                except Exception:
+                    log.exception("%s: protocol failed on %d bytes; skipped", self.name, len(data))

@@ -1,0 +1,118 @@
+"""The serial base over a real pseudo-terminal: bytes both ways, unplug and replug."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+
+import pytest
+
+from devices.emulators.pty_port import EmulatorLoop, PtyPort
+from devices.serial_link import LinkDown, SerialLink
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.data: queue.Queue[bytes] = queue.Queue()
+        self.events: list[str] = []
+        self.changed = threading.Event()
+
+    def connection_made(self, link: SerialLink) -> None:
+        self.events.append("made")
+        self.changed.set()
+
+    def data_received(self, data: bytes) -> None:
+        self.data.put(data)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self.events.append("lost")
+        self.changed.set()
+
+    def read(self, size: int, timeout: float = 2.0) -> bytes:
+        out = b""
+        while len(out) < size:
+            out += self.data.get(timeout=timeout)
+        return out
+
+
+@pytest.fixture
+def echo(tmp_path: Path):  # type: ignore[no-untyped-def]
+    port = PtyPort(tmp_path / "echo-device")
+    loop = EmulatorLoop(port, lambda data: port.write(data.upper()), "echo")
+    loop.start()
+    yield port
+    loop.stop()
+
+
+def test_bytes_round_trip(echo: PtyPort) -> None:
+    recorder = Recorder()
+    link = SerialLink(echo.path, recorder, name="echo")
+    link.start()
+    try:
+        assert link.wait_connected(2.0)
+        link.write(b"hello\x00\xff")
+        assert recorder.read(7) == b"HELLO\x00\xff"
+    finally:
+        link.stop()
+
+
+def test_unplug_is_reported_and_replug_reconnects(echo: PtyPort) -> None:
+    recorder = Recorder()
+    link = SerialLink(echo.path, recorder, name="echo", reconnect_interval=0.05)
+    link.start()
+    try:
+        assert link.wait_connected(2.0)
+        recorder.changed.clear()
+        echo.unplug()
+        assert recorder.changed.wait(2.0)
+        assert recorder.events == ["made", "lost"]
+        assert not link.connected
+        with pytest.raises(LinkDown):
+            link.write(b"x")
+        recorder.changed.clear()
+        echo.replug()
+        assert recorder.changed.wait(2.0)
+        assert link.wait_connected(2.0)
+        assert recorder.events == ["made", "lost", "made"]
+        assert link.reconnects == 1
+        link.write(b"again")
+        assert recorder.read(5) == b"AGAIN"
+    finally:
+        link.stop()
+
+
+def test_a_missing_port_waits_without_crashing(tmp_path: Path) -> None:
+    recorder = Recorder()
+    link = SerialLink(str(tmp_path / "nothing-here"), recorder, reconnect_interval=0.05)
+    link.start()
+    try:
+        assert not link.wait_connected(0.3)
+        assert recorder.events == []
+    finally:
+        link.stop()
+
+
+def test_protocol_errors_do_not_kill_the_reader(echo: PtyPort) -> None:
+    raised = threading.Event()
+
+    class Fussy(Recorder):
+        def data_received(self, data: bytes) -> None:
+            if not raised.is_set():
+                raised.set()
+                raise ValueError("garbage")
+            super().data_received(data)
+
+    recorder = Fussy()
+    link = SerialLink(echo.path, recorder, name="fussy")
+    link.start()
+    try:
+        assert link.wait_connected(2.0)
+        link.write(b"bad")
+        assert raised.wait(2.0)
+        link.write(b"ok")
+        seen = b""
+        while not seen.endswith(b"OK"):
+            seen += recorder.data.get(timeout=2.0)
+    finally:
+        link.stop()
