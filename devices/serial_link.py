@@ -10,6 +10,7 @@ Pseudo-terminals have no modem lines; pyserial tolerates the ioctl errors that c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -96,10 +97,8 @@ class SerialLink:
     def reset_input(self) -> None:
         port = self._serial
         if port is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.reset_input_buffer()
-            except (serial.SerialException, OSError):
-                pass
 
     # ------------------------------------------------------------------ the reader thread
     def _open(self) -> bool:
@@ -129,10 +128,8 @@ class SerialLink:
         self._connected.clear()
         port, self._serial = self._serial, None
         if port is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
-            except (serial.SerialException, OSError):
-                pass
         if report and was_connected:
             log.warning("%s: lost %s (%s)", self.name, self.port, error)
             try:
