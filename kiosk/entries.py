@@ -82,6 +82,7 @@ INTENT_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 DEVICE_FAULT: Final = "device.fault"  # {device, reason}
+DEVICE_NOTICE: Final = "device.notice"  # {device, kind, detail}
 OUT_OF_SERVICE: Final = "kiosk.out_of_service"  # {reason}
 IN_SERVICE: Final = "kiosk.in_service"  # {}
 

@@ -250,6 +250,19 @@ class DeviceFault:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceNotice:
+    """Something a technician or finance should find in the journal, not a fault.
+
+    ``kind`` examples: ``power_up_with_bill_in_escrow``, ``cassette_removed``,
+    ``cassette_replaced``, ``paper_low``, ``reconnected``.
+    """
+
+    device: str
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PortSet:
     """Everything the engine drives, assembled by the composition root."""
 
