@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_AMOUNT = re.compile(
-    r"^\s*(?P<sign>-)?\$?\s*(?P<whole>[0-9]{1,9})(?:\.(?P<frac>[0-9]{1,2}))?\s*$"
-)
+_AMOUNT = re.compile(r"^\s*(?P<sign>-)?\$?\s*(?P<whole>[0-9]{1,9})(?:\.(?P<frac>[0-9]{1,2}))?\s*$")
 
 
 class MoneyError(ValueError):

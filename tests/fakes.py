@@ -120,11 +120,12 @@ class FakeAcceptor:
         if report:
             self.emit(BillStacked(bill))
 
-    def finish_return(self) -> None:
+    def finish_return(self, report: bool = True) -> None:
         assert self.escrow is not None, "nothing in escrow to return"
         bill, self.escrow = self.escrow, None
         self.returned.append(bill)
-        self.emit(BillReturned(bill))
+        if report:
+            self.emit(BillReturned(bill))
 
     def fault(self, reason: str) -> None:
         self.state = DeviceHealth(Health.FAULT, reason)
@@ -133,16 +134,26 @@ class FakeAcceptor:
 
 @dataclass
 class FakeTerminal:
-    """``next_outcome`` decides the next sale; ``None`` leaves it unanswered."""
+    """``next_outcome`` decides the next sale; ``None`` leaves it unanswered.
+
+    ``approve_in_doubt``: an IN_DOUBT answer hides a sale the host did approve (the money is
+    taken). ``status_blind``: the status query can not see the ledger and answers
+    ``status_answer`` whatever happened. ``status_fails``: the status query raises.
+    """
 
     next_outcome: CardOutcome | None = CardOutcome.APPROVED
     status_answer: CardOutcome = CardOutcome.IN_DOUBT
     reversal_works: bool = True
+    approve_in_doubt: bool = False
+    status_blind: bool = False
+    status_fails: bool = False
     emit: Emit = _drop
     sales: list[tuple[str, Money]] = field(default_factory=list)
     approved: dict[str, Money] = field(default_factory=dict)
     reversed: list[str] = field(default_factory=list)
     aborts: int = 0
+    status_queries: list[str] = field(default_factory=list)
+    reversal_requests: list[str] = field(default_factory=list)
     state: DeviceHealth = field(default_factory=DeviceHealth)
 
     def attach(self, emit: Emit) -> None:
@@ -158,7 +169,8 @@ class FakeTerminal:
         reference = reference or self.sales[-1][0]
         amount = dict(self.sales)[reference]
         if outcome is CardOutcome.APPROVED or (
-            outcome is CardOutcome.IN_DOUBT and self.status_answer is CardOutcome.APPROVED
+            outcome is CardOutcome.IN_DOUBT
+            and (self.approve_in_doubt or self.status_answer is CardOutcome.APPROVED)
         ):
             self.approved[reference] = amount
         if outcome is CardOutcome.APPROVED:
@@ -168,8 +180,13 @@ class FakeTerminal:
 
     def approval(self, reference: str) -> CardResult:
         return CardResult(
-            reference, CardOutcome.APPROVED, amount=self.approved[reference], auth_code="A1B2C3",
-            brand="VISA", last4="4242", terminal_ref=f"T{len(self.approved):05d}",
+            reference,
+            CardOutcome.APPROVED,
+            amount=self.approved[reference],
+            auth_code="A1B2C3",
+            brand="VISA",
+            last4="4242",
+            terminal_ref=f"T{len(self.approved):05d}",
             receipt_lines=("VISA ****4242", "APPROVED"),
         )
 
@@ -177,6 +194,7 @@ class FakeTerminal:
         self.aborts += 1
 
     def reverse(self, reference: str) -> bool:
+        self.reversal_requests.append(reference)
         if not self.reversal_works:
             return False
         self.approved.pop(reference, None)
@@ -184,7 +202,10 @@ class FakeTerminal:
         return True
 
     def status(self, reference: str) -> CardResult:
-        if reference in self.approved:
+        self.status_queries.append(reference)
+        if self.status_fails:
+            raise OSError("terminal does not answer")
+        if reference in self.approved and not self.status_blind:
             return self.approval(reference)
         return CardResult(reference, self.status_answer)
 
@@ -194,8 +215,11 @@ class FakeTerminal:
 
 @dataclass
 class FakePrinter:
+    """``remembers=False``: a printer that can not tell recovery what it printed."""
+
     works: bool = True
     auto: bool = True
+    remembers: bool = True
     emit: Emit = _drop
     printed: list[ReceiptContent] = field(default_factory=list)
     pending: list[ReceiptContent] = field(default_factory=list)
@@ -218,6 +242,8 @@ class FakePrinter:
             self.emit(ReceiptDone(receipt.confirmation, printed=False, reason="paper_out"))
 
     def was_printed(self, confirmation: str) -> bool | None:
+        if not self.remembers:
+            return None
         return any(r.confirmation == confirmation for r in self.printed)
 
     def health(self) -> DeviceHealth:
@@ -240,16 +266,22 @@ class FakeScanner:
 
 def demo_account(number: str = "100200300", balance: str = "43.17") -> Account:
     return Account(
-        number=number, name="Maria Gonzalez", service_address="1234 Oak St",
-        balance=Money.parse(balance), due_date=date(2026, 11, 20),
+        number=number,
+        name="Maria Gonzalez",
+        service_address="1234 Oak St",
+        balance=Money.parse(balance),
+        due_date=date(2026, 11, 20),
         usage=tuple(UsageMonth(f"2026-{m:02d}", 3000 + 100 * m) for m in range(1, 13)),
     )
 
 
 @dataclass
 class FakeDirectory:
+    """``source`` forces how a found account is reported (e.g. MANUAL: typed in offline)."""
+
     accounts: dict[str, Account] = field(default_factory=dict)
     is_online: bool = True
+    source: LookupSource | None = None
     auto: bool = True
     emit: Emit = _drop
     requests: list[str] = field(default_factory=list)
@@ -267,7 +299,7 @@ class FakeDirectory:
         if account is None:
             self.emit(AccountNotFound(number, "unknown"))
         else:
-            source = LookupSource.LIVE if self.is_online else LookupSource.CACHE
+            source = self.source or (LookupSource.LIVE if self.is_online else LookupSource.CACHE)
             self.emit(AccountFound(number, account, source))
 
     def online(self) -> bool:

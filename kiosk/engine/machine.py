@@ -76,6 +76,12 @@ class PaymentEngine:
         self._interrupted: State | None = None
         self._deadline: float | None = None
         self._out_of_service_reason = ""
+        # the open bill.return.requested (seq, session), kept past the end of its session so
+        # the acceptor's answer settles it even after the resident has gone
+        self._return_intent: tuple[int, str | None] | None = None
+        # open receipt.print.requested by confirmation -> (seq, session): the printer may
+        # answer after the resident pressed Done and the session ended
+        self._receipt_intents: dict[str, tuple[int, str]] = {}
         self._queue: queue.Queue[object] = queue.Queue()
         self._observers: list[Observer] = []
         self._version = 0
@@ -157,7 +163,6 @@ class PaymentEngine:
                 log.exception("engine failed handling %r", event)
 
     def _take(self, transition: Transition, event: object) -> None:
-        before = self.state
         if transition.action is not None:
             self._call(transition.action, event)
         if transition.target is STAY:
@@ -170,8 +175,10 @@ class PaymentEngine:
         self.state = target
         if target is not State.STILL_THERE:
             self._interrupted = None
-        if target is not before or not isinstance(event, ui.TimedOut):
-            self._reset_deadline()
+        # Always a fresh deadline, also after a time-out that stays (a bill still in flight):
+        # that time-out comes back, so a bill that is returned rather than stacked can not
+        # leave the prompt up for good.
+        self._reset_deadline()
 
     def _call(self, name: str, event: object) -> bool:
         method: Callable[[object], bool | None] = getattr(self, f"_{name}")
@@ -237,15 +244,17 @@ class PaymentEngine:
 
     def _observe_stacked(self, event: BillStacked) -> None:
         s = self.session
-        intent = None
+        intent, session_id = None, self._sid()
         bill_id = str(uuid.uuid4())
         if s is not None and s.pending_stack_seq is not None:
             intent, bill_id = s.pending_stack_seq, s.pending_stack_bill or bill_id
-        elif s is not None and s.pending_return_seq is not None:
-            intent = s.pending_return_seq  # the acceptor stacked what we asked it to return
+        elif self._return_intent is not None:
+            # the acceptor stacked what we asked it to return
+            intent, session_id = self._return_intent
+        self._return_intent = None
         self._write(
             E.BILL_STACKED,
-            session_id=self._sid(),
+            session_id=session_id or "",  # "": stacked with no session at all (unattributed)
             intent_seq=intent,
             bill_id=bill_id,
             denomination_cents=event.denomination.cents,
@@ -262,10 +271,11 @@ class PaymentEngine:
 
     def _observe_returned(self, event: BillReturned) -> None:
         s = self.session
-        intent = s.pending_return_seq if s else None
+        intent, session_id = self._return_intent or (None, self._sid())
+        self._return_intent = None
         self._write(
             E.BILL_RETURNED,
-            session_id=self._sid(),
+            session_id=session_id,
             intent_seq=intent,
             denomination_cents=event.denomination.cents,
         )
@@ -461,18 +471,18 @@ class PaymentEngine:
 
     def _observe_receipt(self, event: ReceiptDone) -> None:
         s = self.session
-        intent = s.receipt_intent_seq if s and s.confirmation == event.confirmation else None
+        intent, session_id = self._receipt_intents.pop(event.confirmation, (None, self._sid()))
         if event.printed:
             self._write(
                 E.RECEIPT_PRINTED,
-                session_id=self._sid(),
+                session_id=session_id,
                 intent_seq=intent,
                 confirmation=event.confirmation,
             )
         else:
             self._write(
                 E.RECEIPT_FAILED,
-                session_id=self._sid(),
+                session_id=session_id,
                 intent_seq=intent,
                 confirmation=event.confirmation,
                 reason=event.reason,
@@ -656,6 +666,7 @@ class PaymentEngine:
         )
         if s is not None:
             s.pending_return_seq = intent.seq
+        self._return_intent = (intent.seq, self._sid())
         crashpoints.hit("cash.after_return_intent")
         self.ports.acceptor.return_bill()
 
@@ -725,6 +736,7 @@ class PaymentEngine:
             E.RECEIPT_PRINT_REQUESTED, session_id=s.session_id, confirmation=s.confirmation
         )
         s.receipt_intent_seq = intent.seq
+        self._receipt_intents[content.confirmation] = (intent.seq, s.session_id)
         s.receipt_state = "printing"
         crashpoints.hit("receipt.after_print_intent")
         if not self.ports.printer.health().usable:

@@ -176,6 +176,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         guard="cash_complete_after_stack",
         action="complete_payment",
     ),
+    T(S.STILL_THERE, ui.Cancel, STAY, guard="bill_in_flight", action="request_finish"),
     T(S.STILL_THERE, ui.Cancel, S.RECEIPT, guard="money_in", action="complete_payment"),
     T(S.STILL_THERE, ui.Cancel, S.IDLE, action="end_without_payment"),
 )

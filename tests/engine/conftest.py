@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from kiosk import crashpoints
 from kiosk import entries as E
 from kiosk.config import KioskConfig
 from kiosk.engine import inputs as ui
@@ -14,12 +15,14 @@ from kiosk.engine.machine import PaymentEngine
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
+from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
-from tests.fakes import FakeClock, FakePorts
+from tests.fakes import FakeAcceptor, FakeClock, FakeDirectory, FakePorts, FakePrinter, FakeTerminal
 
 
 class Harness:
     def __init__(self, path: Path, config: KioskConfig | None = None) -> None:
+        self.path = path
         self.config = config or KioskConfig()
         self.clock = FakeClock()
         self.devices = FakePorts()
@@ -42,23 +45,66 @@ class Harness:
     def wait(self, seconds: float) -> Snapshot:
         self.clock.advance(seconds)
         self.engine.pump()
+        while self.engine.pump():  # what the time-out's own actions made the devices say
+            pass
         return self.engine.snapshot
+
+    def seconds_to_deadline(self) -> float:
+        """How long until the current screen times out (the engine's own deadline)."""
+        deadline = self.engine._deadline
+        assert deadline is not None, f"no time-out running in {self.state.value}"
+        return deadline - self.clock.monotonic()
+
+    def expire(self) -> Snapshot:
+        """Advance the clock just past the current deadline (never a real sleep)."""
+        return self.wait(self.seconds_to_deadline() + 0.001)
 
     @property
     def state(self) -> State:
         return self.engine.state
 
     @property
-    def acceptor(self):  # type: ignore[no-untyped-def]
+    def acceptor(self) -> FakeAcceptor:
         return self.devices.acceptor
 
     @property
-    def terminal(self):  # type: ignore[no-untyped-def]
+    def terminal(self) -> FakeTerminal:
         return self.devices.terminal
 
     @property
-    def printer(self):  # type: ignore[no-untyped-def]
+    def printer(self) -> FakePrinter:
         return self.devices.printer
+
+    @property
+    def directory(self) -> FakeDirectory:
+        return self.devices.directory
+
+    @property
+    def reference(self) -> str:
+        """The reference of the card sale under way."""
+        assert self.engine.session is not None and self.engine.session.card_reference
+        return self.engine.session.card_reference
+
+    # a power cut, then start-up recovery against the same journal file
+    def restart(self) -> Journal:
+        """Drop the engine as a power cut would and reopen the journal file."""
+        self.journal.close()
+        self.journal = Journal.open(self.path, now=self.clock.now)
+        return self.journal
+
+    def recover(self, answer_timeout: float = 0.05) -> RecoveryReport:
+        """Run start-up recovery on a freshly opened journal, the fakes being the hardware."""
+        self.restart()
+        return recover(
+            self.journal, self.devices.port_set(), self.config, self.clock, answer_timeout
+        )
+
+    def new_engine(self) -> PaymentEngine:
+        """The engine a restarted kiosk builds once recovery is done."""
+        self.engine = PaymentEngine(self.config, self.journal, self.devices.port_set(), self.clock)
+        self.seen = []
+        self.engine.subscribe(self.seen.append)
+        return self.engine
 
     # getting somewhere quickly
     def to_find_account(self) -> None:
@@ -104,6 +150,81 @@ class Harness:
     def credited_cents(self) -> int:
         return sum(int(str(p["denomination_cents"])) for p in self.of_type(E.BILL_STACKED))
 
+    def session_outcomes(self) -> list[object]:
+        return [p["outcome"] for p in self.of_type(E.SESSION_ENDED)]
+
+    def assert_card_invariants(self, failed_reversals: int = 0) -> None:
+        """DESIGN.md rule 5 for cards, checked against the terminal's own ledger.
+
+        Every approval the terminal holds is a recorded payment (or a reversal that failed
+        and is journaled as such); every approval in the journal is a payment or reversed.
+        """
+        paid = {
+            str(card["reference"]) for p in self.payments() if isinstance(card := p["card"], dict)
+        }
+        reversed_refs = {str(p["reference"]) for p in self.of_type(E.CARD_REVERSED)}
+        failed = {str(p["reference"]) for p in self.of_type(E.CARD_REVERSAL_FAILED)}
+        assert len(failed) == failed_reversals
+        assert not paid & reversed_refs, "a payment was recorded for a reversed sale"
+        for reference in self.terminal.approved:
+            assert reference in paid | failed, f"{reference} charged but not recorded"
+        for approval in self.of_type(E.CARD_SALE_APPROVED):
+            reference = str(approval["reference"])
+            assert reference in paid | reversed_refs | failed, (
+                f"{reference} neither paid nor reversed"
+            )
+        assert self.journal.verify().ok
+
+
+MakeHarness = Callable[..., Harness]
+
+
+class PowerCut(BaseException):
+    """Raised at a crash point instead of SIGKILL: the in-process stand-in for a power cut.
+
+    A BaseException, so nothing that catches ``Exception`` on the way up can swallow it.
+    """
+
+
+ArmPowerCut = Callable[..., None]
+
+
+@pytest.fixture
+def power_cut(monkeypatch: pytest.MonkeyPatch) -> ArmPowerCut:
+    """``power_cut("card.after_sale_sent")`` cuts the power the next time that point is hit."""
+
+    def arm(name: str, nth: int = 1) -> None:
+        assert name in _KNOWN_POINTS, f"no crash point {name!r} in the code"
+        seen = {"count": 0}
+
+        def hit(point: str) -> None:
+            if point == name:
+                seen["count"] += 1
+                if seen["count"] == nth:
+                    monkeypatch.setattr(crashpoints, "hit", _no_crash)
+                    raise PowerCut(name)
+
+        monkeypatch.setattr(crashpoints, "hit", hit)
+
+    return arm
+
+
+def _no_crash(_point: str) -> None:
+    return None
+
+
+def _crash_points() -> set[str]:
+    import re
+
+    root = Path(crashpoints.__file__).parent
+    found: set[str] = set()
+    for path in root.rglob("*.py"):
+        found |= set(re.findall(r'crashpoints\.hit\("([^"]+)"\)', path.read_text("utf-8")))
+    return found
+
+
+_KNOWN_POINTS = _crash_points()
+
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
@@ -113,7 +234,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
 
 
 @pytest.fixture
-def make_harness(tmp_path: Path) -> Iterator[object]:
+def make_harness(tmp_path: Path) -> Iterator[MakeHarness]:
     made: list[Harness] = []
 
     def make(config: KioskConfig | None = None) -> Harness:

@@ -1,0 +1,691 @@
+"""The declared session table: its names resolve, its states connect, and every row runs.
+
+``CASES`` holds, for every row of :data:`kiosk.engine.states.TRANSITIONS`, a way to drive the
+real engine into the row's source state with the row's guard true (and every guard above it
+false). The parametrized test fires the event and checks that exactly that row was taken and
+the row's target reached. A row added to the table without a case here fails
+:func:`test_every_row_has_a_case`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from kiosk.config import KioskConfig, Limits
+from kiosk.engine import inputs as ui
+from kiosk.engine.machine import PaymentEngine
+from kiosk.engine.states import PREVIOUS, STAY, TRANSITIONS, State, Transition, diagram
+from kiosk.money import Money
+from kiosk.ports import (
+    AcceptorFault,
+    AccountFound,
+    AccountNotFound,
+    BillEscrowed,
+    BillRejected,
+    BillReturned,
+    BillStacked,
+    CardOutcome,
+    CardProgress,
+    CardResult,
+    DeviceHealth,
+    Health,
+    LookupSource,
+    ReceiptDone,
+    Scanned,
+)
+from tests.engine.conftest import Harness, MakeHarness
+from tests.fakes import demo_account
+
+ATTENDED = (
+    State.FIND_ACCOUNT,
+    State.CONFIRM_ACCOUNT,
+    State.AMOUNT,
+    State.METHOD,
+    State.CASH,
+    State.CARD_DECLINED,
+)
+
+Key = tuple[State, type, str | None]
+
+
+def key(row: Transition) -> Key:
+    return (row.source, row.event, row.guard)
+
+
+def row_id(row: Transition) -> str:
+    return f"{row.source.value}-{row.event.__name__}-{row.guard or 'otherwise'}"
+
+
+# ----------------------------------------------------------------------------- static checks
+
+
+def test_every_guard_and_action_is_an_engine_method() -> None:
+    for row in TRANSITIONS:
+        for name in (row.guard, row.action):
+            if name is not None:
+                assert callable(getattr(PaymentEngine, f"_{name}", None)), f"_{name} missing"
+
+
+def test_rows_are_unique_per_source_event_and_guard() -> None:
+    counts = Counter(key(row) for row in TRANSITIONS)
+    assert [k for k, n in counts.items() if n > 1] == []
+
+
+def test_an_unguarded_row_is_the_last_for_its_source_and_event() -> None:
+    """Rows after an unguarded one for the same (source, event) could never be taken."""
+    for i, row in enumerate(TRANSITIONS):
+        if row.guard is None:
+            later = [
+                t for t in TRANSITIONS[i + 1 :] if (t.source, t.event) == (row.source, row.event)
+            ]
+            assert later == [], f"{row_id(row)} hides {[row_id(t) for t in later]}"
+
+
+def _interrupting_states() -> set[State]:
+    return {t.source for t in TRANSITIONS if t.target is State.STILL_THERE}
+
+
+def test_every_state_is_reachable_from_idle() -> None:
+    reached, frontier = {State.IDLE}, [State.IDLE]
+    while frontier:
+        state = frontier.pop()
+        for row in TRANSITIONS:
+            if row.source is not state:
+                continue
+            if row.target is STAY:
+                targets = {state}
+            elif row.target is PREVIOUS:
+                targets = _interrupting_states()
+            else:
+                assert isinstance(row.target, State)
+                targets = {row.target}
+            for target in targets - reached:
+                reached.add(target)
+                frontier.append(target)
+    assert reached == set(State)
+
+
+def test_every_state_can_get_back_to_idle() -> None:
+    """No dead end: from every state some path leads to the attract screen."""
+    back = {State.IDLE}
+    changed = True
+    while changed:
+        changed = False
+        for row in TRANSITIONS:
+            targets = (
+                {row.source}
+                if row.target is STAY
+                else (_interrupting_states() if row.target is PREVIOUS else {row.target})
+            )
+            if row.source not in back and targets & back:
+                back.add(row.source)
+                changed = True
+    assert back == set(State)
+
+
+@pytest.mark.parametrize("state", ATTENDED, ids=lambda s: s.value)
+def test_every_attended_state_has_a_time_out_and_a_cancel(state: State) -> None:
+    events = {row.event for row in TRANSITIONS if row.source is state}
+    assert ui.TimedOut in events
+    assert ui.Cancel in events
+    assert any(
+        row.target is State.STILL_THERE
+        for row in TRANSITIONS
+        if row.source is state and row.event is ui.TimedOut
+    )
+
+
+def test_still_there_can_always_be_left_by_touch_time_out_and_cancel() -> None:
+    events = {row.event for row in TRANSITIONS if row.source is State.STILL_THERE}
+    assert {ui.Touch, ui.TimedOut, ui.Cancel} <= events
+
+
+def test_diagram_is_dot_naming_every_state_and_row() -> None:
+    dot = diagram()
+    assert dot.startswith("digraph session {")
+    assert dot.rstrip().endswith("}")
+    for state in State:
+        assert re.search(rf"\b{state.value}\b", dot), state
+    edges = [line for line in dot.splitlines() if "->" in line]
+    assert len(edges) == len(TRANSITIONS)
+    assert 'cash -> receipt [label="FinishCash [money_in]"];' in dot
+
+
+# ----------------------------------------------------------------------------- every row
+
+EMITTED = object()  # the fake device has already put the event on the engine's queue
+
+
+@dataclass(frozen=True)
+class Case:
+    source: State
+    event: type
+    guard: str | None
+    setup: Callable[[Harness], object]  # drives into the source; returns what to fire
+    config: KioskConfig | None = None
+    previous: State | None = None  # where PREVIOUS leads in this case
+
+
+NO_OVERPAY = KioskConfig(limits=Limits(max_overpayment_cents=0))
+_event: type  # the loop variable of the rows registered in a loop below
+S = State
+CASES: list[Case] = []
+
+
+def case(
+    source: State,
+    event: type,
+    guard: str | None = None,
+    *,
+    config: KioskConfig | None = None,
+    previous: State | None = None,
+) -> Callable[[Callable[[Harness], object]], Callable[[Harness], object]]:
+    def register(setup: Callable[[Harness], object]) -> Callable[[Harness], object]:
+        CASES.append(Case(source, event, guard, setup, config, previous))
+        return setup
+
+    return register
+
+
+def _stacked(h: Harness, *dollars: int) -> None:
+    for bill in dollars:
+        h.acceptor.insert(bill)
+        h.pump()
+        if not h.acceptor.auto:
+            h.acceptor.finish_stack()
+            h.pump()
+
+
+# idle and out of service
+@case(S.IDLE, ui.Start)
+def _(h: Harness) -> object:
+    return ui.Start("es")
+
+
+@case(S.IDLE, Scanned)
+def _(h: Harness) -> object:
+    h.directory.auto = False
+    return Scanned("100200300")
+
+
+@case(S.IDLE, ui.SetOutOfService)
+def _(h: Harness) -> object:
+    return ui.SetOutOfService("cash box full")
+
+
+@case(S.OUT_OF_SERVICE, ui.SetInService)
+def _(h: Harness) -> object:
+    h.send(ui.SetOutOfService("cash box full"))
+    return ui.SetInService()
+
+
+# find the account
+@case(S.FIND_ACCOUNT, ui.EnterAccount)
+def _(h: Harness) -> object:
+    h.to_find_account()
+    h.directory.auto = False
+    return ui.EnterAccount("100200300")
+
+
+@case(S.FIND_ACCOUNT, Scanned)
+def _(h: Harness) -> object:
+    h.to_find_account()
+    h.directory.auto = False
+    return Scanned("100200300")
+
+
+@case(S.FIND_ACCOUNT, AccountFound, "lookup_is_current")
+def _(h: Harness) -> object:
+    h.to_find_account()
+    h.directory.auto = False
+    h.send(ui.EnterAccount("100200300"))
+    return AccountFound("100200300", demo_account(), LookupSource.LIVE)
+
+
+@case(S.FIND_ACCOUNT, AccountNotFound, "lookup_is_current")
+def _(h: Harness) -> object:
+    h.to_find_account()
+    h.directory.auto = False
+    h.send(ui.EnterAccount("999"))
+    return AccountNotFound("999", "unknown")
+
+
+for _event in (ui.Cancel, ui.Back):
+
+    @case(S.FIND_ACCOUNT, _event)
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_find_account()
+        return event()
+
+
+@case(S.FIND_ACCOUNT, ui.TimedOut)
+def _(h: Harness) -> object:
+    h.to_find_account()
+    return ui.TimedOut()
+
+
+# confirm
+for _event in (ui.ConfirmAccount, ui.Back, ui.Cancel, ui.TimedOut):
+
+    @case(S.CONFIRM_ACCOUNT, _event)
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_confirm()
+        return event()
+
+
+# amount
+@case(S.AMOUNT, ui.ChooseAmount, "amount_allowed")
+def _(h: Harness) -> object:
+    h.to_amount()
+    return ui.ChooseAmount(Money(4317))
+
+
+@case(S.AMOUNT, ui.ChooseAmount)
+def _(h: Harness) -> object:
+    h.to_amount()
+    return ui.ChooseAmount(Money(1))
+
+
+for _event in (ui.Back, ui.Cancel, ui.TimedOut):
+
+    @case(S.AMOUNT, _event)
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_amount()
+        return event()
+
+
+# method
+@case(S.METHOD, ui.ChooseMethod, "cash_chosen_and_possible")
+def _(h: Harness) -> object:
+    h.to_method()
+    return ui.ChooseMethod("cash")
+
+
+@case(S.METHOD, ui.ChooseMethod, "card_chosen_and_possible")
+def _(h: Harness) -> object:
+    h.terminal.next_outcome = None
+    h.to_method()
+    return ui.ChooseMethod("card")
+
+
+@case(S.METHOD, ui.ChooseMethod)
+def _(h: Harness) -> object:
+    h.to_method()
+    h.terminal.state = DeviceHealth(Health.FAULT, "disconnected")
+    return ui.ChooseMethod("card")
+
+
+for _event in (ui.Back, ui.Cancel, ui.TimedOut):
+
+    @case(S.METHOD, _event)
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_method()
+        return event()
+
+
+# cash
+@case(S.CASH, BillEscrowed, "bill_fits")
+def _(h: Harness) -> object:
+    h.to_cash()
+    h.acceptor.auto = False
+    h.acceptor.insert(20)
+    return EMITTED
+
+
+@case(S.CASH, BillEscrowed, config=NO_OVERPAY)
+def _(h: Harness) -> object:
+    h.to_cash("43.17")  # ceiling 43.17: no overpayment allowed
+    _stacked(h, 20, 20)
+    h.acceptor.insert(5)  # 45.00 would pass it
+    return EMITTED
+
+
+@case(S.CASH, BillStacked, "cash_complete_after_stack")
+def _(h: Harness) -> object:
+    h.acceptor.auto = False
+    h.to_cash("20.00")
+    h.acceptor.insert(20)
+    h.pump()
+    h.acceptor.finish_stack()
+    return EMITTED
+
+
+@case(S.CASH, BillStacked)
+def _(h: Harness) -> object:
+    h.acceptor.auto = False
+    h.to_cash("43.17")
+    h.acceptor.insert(20)
+    h.pump()
+    h.acceptor.finish_stack()
+    return EMITTED
+
+
+@case(S.CASH, BillReturned, config=NO_OVERPAY)
+def _(h: Harness) -> object:
+    h.acceptor.auto = False
+    h.to_cash("43.17")
+    _stacked(h, 20, 20)
+    h.acceptor.insert(5)
+    h.pump()
+    assert h.acceptor.commands[-1] == "return"
+    h.acceptor.finish_return()
+    return EMITTED
+
+
+@case(S.CASH, BillRejected)
+def _(h: Harness) -> object:
+    h.to_cash()
+    h.acceptor.insert(2)  # $2 is not enabled: the acceptor refuses it itself
+    return EMITTED
+
+
+for _event in (ui.FinishCash, ui.Cancel):
+
+    @case(S.CASH, _event, "bill_in_flight")
+    def _(h: Harness, event: type = _event) -> object:
+        h.acceptor.auto = False
+        h.to_cash()
+        h.acceptor.insert(20)
+        h.pump()
+        return event()
+
+    @case(S.CASH, _event, "money_in")
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_cash()
+        _stacked(h, 20)
+        return event()
+
+    @case(S.CASH, _event)
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_cash()
+        return event()
+
+
+@case(S.CASH, ui.Back, "no_money_in")
+def _(h: Harness) -> object:
+    h.to_cash()
+    return ui.Back()
+
+
+@case(S.CASH, AcceptorFault, "money_in")
+def _(h: Harness) -> object:
+    h.to_cash()
+    _stacked(h, 20)
+    h.acceptor.fault("jam")
+    return EMITTED
+
+
+@case(S.CASH, AcceptorFault)
+def _(h: Harness) -> object:
+    h.to_cash()
+    h.acceptor.fault("cash box removed")
+    return EMITTED
+
+
+@case(S.CASH, ui.TimedOut)
+def _(h: Harness) -> object:
+    h.to_cash()
+    return ui.TimedOut()
+
+
+# card
+@case(S.CARD, CardProgress, "card_is_current")
+def _(h: Harness) -> object:
+    h.to_card()
+    return CardProgress(h.reference, "enter_pin")
+
+
+@case(S.CARD, CardResult, "card_approved")
+def _(h: Harness) -> object:
+    h.to_card()
+    h.terminal.answer(CardOutcome.APPROVED)
+    return EMITTED
+
+
+@case(S.CARD, CardResult, "card_is_current")
+def _(h: Harness) -> object:
+    h.to_card()
+    h.terminal.answer(CardOutcome.DECLINED)
+    return EMITTED
+
+
+@case(S.CARD, ui.Cancel)
+def _(h: Harness) -> object:
+    h.to_card()
+    return ui.Cancel()
+
+
+def _declined(h: Harness) -> None:
+    h.to_card()
+    h.terminal.answer(CardOutcome.DECLINED)
+    h.pump()
+    assert h.state is State.CARD_DECLINED
+
+
+@case(S.CARD_DECLINED, ui.RetryCard, "card_possible")
+def _(h: Harness) -> object:
+    _declined(h)
+    return ui.RetryCard()
+
+
+@case(S.CARD_DECLINED, ui.ChooseMethod, "cash_chosen_and_possible")
+def _(h: Harness) -> object:
+    _declined(h)
+    return ui.ChooseMethod("cash")
+
+
+@case(S.CARD_DECLINED, ui.ChooseMethod, "card_chosen_and_possible")
+def _(h: Harness) -> object:
+    _declined(h)
+    return ui.ChooseMethod("card")
+
+
+for _event in (ui.Back, ui.Cancel, ui.TimedOut):
+
+    @case(S.CARD_DECLINED, _event)
+    def _(h: Harness, event: type = _event) -> object:
+        _declined(h)
+        return event()
+
+
+# receipt
+@case(S.RECEIPT, ReceiptDone)
+def _(h: Harness) -> object:
+    h.printer.auto = False
+    h.to_cash("20.00")
+    _stacked(h, 20)
+    assert h.state is State.RECEIPT
+    h.printer.finish()
+    return EMITTED
+
+
+for _event in (ui.Finish, ui.Cancel, ui.TimedOut):
+
+    @case(S.RECEIPT, _event)
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_cash("20.00")
+        _stacked(h, 20)
+        return event()
+
+
+# are you still there?
+@case(S.STILL_THERE, ui.Touch, previous=S.AMOUNT)
+def _(h: Harness) -> object:
+    h.to_amount()
+    h.expire()
+    return ui.Touch()
+
+
+@case(S.STILL_THERE, BillEscrowed, "bill_fits", previous=S.CASH)
+def _(h: Harness) -> object:
+    h.to_cash()
+    h.expire()
+    h.acceptor.insert(20)
+    return EMITTED
+
+
+@case(S.STILL_THERE, BillEscrowed, config=NO_OVERPAY, previous=S.CASH)
+def _(h: Harness) -> object:
+    h.to_cash("43.17")
+    _stacked(h, 20, 20)
+    h.expire()
+    h.acceptor.insert(5)
+    return EMITTED
+
+
+def _bill_stacking_then_asked(h: Harness) -> None:
+    h.acceptor.auto = False
+    h.to_cash()
+    h.acceptor.insert(20)
+    h.pump()
+    h.expire()
+    assert h.state is State.STILL_THERE
+
+
+@case(S.STILL_THERE, ui.TimedOut, "bill_in_flight")
+def _(h: Harness) -> object:
+    _bill_stacking_then_asked(h)
+    return ui.TimedOut()
+
+
+@case(S.STILL_THERE, ui.TimedOut, "money_in")
+def _(h: Harness) -> object:
+    h.to_cash()
+    _stacked(h, 20)
+    h.expire()
+    return ui.TimedOut()
+
+
+@case(S.STILL_THERE, ui.TimedOut)
+def _(h: Harness) -> object:
+    h.to_amount()
+    h.expire()
+    return ui.TimedOut()
+
+
+@case(S.STILL_THERE, BillStacked, "cash_complete_after_stack")
+def _(h: Harness) -> object:
+    _bill_stacking_then_asked(h)
+    h.expire()  # walked away: finish once the bill is in
+    h.acceptor.finish_stack()
+    return EMITTED
+
+
+@case(S.STILL_THERE, ui.Cancel, "bill_in_flight")
+def _(h: Harness) -> object:
+    _bill_stacking_then_asked(h)
+    return ui.Cancel()
+
+
+@case(S.STILL_THERE, ui.Cancel, "money_in")
+def _(h: Harness) -> object:
+    h.to_cash()
+    _stacked(h, 20)
+    h.expire()
+    return ui.Cancel()
+
+
+@case(S.STILL_THERE, ui.Cancel)
+def _(h: Harness) -> object:
+    h.to_amount()
+    h.expire()
+    return ui.Cancel()
+
+
+CASE_BY_KEY = {(c.source, c.event, c.guard): c for c in CASES}
+
+
+def test_every_row_has_a_case() -> None:
+    assert len(CASE_BY_KEY) == len(CASES), "two cases for one row"
+    assert set(CASE_BY_KEY) == {key(row) for row in TRANSITIONS}
+
+
+def _fire(h: Harness, event: object) -> None:
+    if event is EMITTED:
+        h.pump()
+    elif isinstance(event, ui.TimedOut):
+        h.expire()
+    else:
+        h.send(event)
+
+
+@pytest.mark.parametrize("row", TRANSITIONS, ids=row_id)
+def test_row(row: Transition, make_harness: MakeHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = CASE_BY_KEY.get(key(row))
+    assert c is not None, f"no case for {row_id(row)}"
+    h = make_harness(c.config)
+    event = c.setup(h)
+    assert h.state is row.source
+
+    taken: list[tuple[Transition, State]] = []
+    original = h.engine._take
+
+    def spy(transition: Transition, ev: object) -> None:
+        original(transition, ev)
+        taken.append((transition, h.engine.state))
+
+    monkeypatch.setattr(h.engine, "_take", spy)
+    _fire(h, event)
+
+    if row.target is STAY:
+        expected = row.source
+    elif row.target is PREVIOUS:
+        assert c.previous is not None
+        expected = c.previous
+    else:
+        assert isinstance(row.target, State)
+        expected = row.target
+    assert taken, f"no transition taken from {row.source.value}"
+    assert taken[0] == (row, expected)
+    assert h.journal.verify().ok
+
+
+# ----------------------------------------------------------------------------- failing guards
+
+
+def test_a_stale_lookup_answer_is_ignored(harness: Harness) -> None:
+    harness.directory.accounts["555"] = demo_account("555", "10.00")
+    harness.to_find_account()
+    harness.directory.auto = False
+    harness.send(ui.EnterAccount("100200300"), ui.EnterAccount("555"))
+    harness.send(AccountFound("100200300", demo_account(), LookupSource.LIVE))
+    assert harness.state is State.FIND_ACCOUNT
+    assert harness.engine.snapshot.lookup_pending
+    harness.directory.answer("555")
+    snap = harness.pump()
+    assert harness.state is State.CONFIRM_ACCOUNT
+    assert snap.account is not None and snap.account.balance == Money(1000)
+
+
+def test_not_found_shows_a_message_and_allows_another_try(harness: Harness) -> None:
+    harness.to_find_account()
+    snap = harness.send(ui.EnterAccount("999"))
+    assert harness.state is State.FIND_ACCOUNT
+    assert snap.message == "account_unknown"
+    snap = harness.send(ui.EnterAccount(" 100200300 "))
+    assert harness.state is State.CONFIRM_ACCOUNT
+    assert snap.message == ""
+
+
+def test_cash_unavailable_when_the_acceptor_is_faulted(harness: Harness) -> None:
+    harness.acceptor.state = DeviceHealth(Health.FAULT, "jam")
+    harness.to_method()
+    assert harness.engine.snapshot.cash_available is False
+    snap = harness.send(ui.ChooseMethod("cash"))
+    assert harness.state is State.METHOD
+    assert snap.message == "cash_unavailable"
+    assert not harness.acceptor.enabled
+
+
+def test_back_from_cash_is_refused_once_money_is_in(harness: Harness) -> None:
+    harness.to_cash("43.17")
+    harness.acceptor.insert(20)
+    harness.pump()
+    harness.send(ui.Back())
+    assert harness.state is State.CASH
+    assert harness.acceptor.enabled
