@@ -76,6 +76,7 @@ class PaymentEngine:
         self._interrupted: State | None = None
         self._deadline: float | None = None
         self._out_of_service_reason = ""
+        self._out_of_service_pending = ""
         # the open bill.return.requested (seq, session), kept past the end of its session so
         # the acceptor's answer settles it even after the resident has gone
         self._return_intent: tuple[int, str | None] | None = None
@@ -135,7 +136,13 @@ class PaymentEngine:
         if settled is None:
             self._publish()
             return
-        if isinstance(settled, ui.Touch | ui.Start | ui.EnterAccount | ui.ChooseAmount):
+        if isinstance(settled, ui.SetOutOfService) and self.state is not State.IDLE:
+            # never in the middle of a resident's payment: when this session ends
+            self._out_of_service_pending = settled.reason
+        if (
+            isinstance(settled, ui.Touch | ui.Start | ui.EnterAccount | ui.ChooseAmount)
+            and self.state is not State.CARD  # the terminal's sale has its own, fixed limit
+        ):
             self._reset_deadline()
         for transition in transitions_for(self.state, settled):
             if transition.guard is None or self._call(transition.guard, settled):
@@ -144,6 +151,10 @@ class PaymentEngine:
         else:
             if not isinstance(settled, ui.Touch | ui.TimedOut):
                 log.debug("no transition from %s on %r", self.state.value, settled)
+        if self.state is State.IDLE and self._out_of_service_pending:
+            reason, self._out_of_service_pending = self._out_of_service_pending, ""
+            self.handle(ui.SetOutOfService(reason))
+            return
         self._publish()
 
     # ------------------------------------------------------------------ the thread
@@ -163,6 +174,7 @@ class PaymentEngine:
                 log.exception("engine failed handling %r", event)
 
     def _take(self, transition: Transition, event: object) -> None:
+        before = self.state
         if transition.action is not None:
             self._call(transition.action, event)
         if transition.target is STAY:
@@ -177,8 +189,10 @@ class PaymentEngine:
             self._interrupted = None
         # Always a fresh deadline, also after a time-out that stays (a bill still in flight):
         # that time-out comes back, so a bill that is returned rather than stacked can not
-        # leave the prompt up for good.
-        self._reset_deadline()
+        # leave the prompt up for good. The card sale's limit runs from its start, though:
+        # the terminal's prompts do not extend it.
+        if not (target is before is State.CARD):
+            self._reset_deadline()
 
     def _call(self, name: str, event: object) -> bool:
         method: Callable[[object], bool | None] = getattr(self, f"_{name}")
@@ -538,6 +552,22 @@ class PaymentEngine:
     def _card_is_current(self, event: CardProgress | CardResult) -> bool:
         return self.session is not None and event.reference == self.session.card_reference
 
+    def _cancelled_by_resident(self, event: CardResult) -> bool:
+        s = self.session
+        return self._card_is_current(event) and s is not None and s.cancel_requested
+
+    def _finishing_with_money(self, _event: object) -> bool:
+        s = self.session
+        return s is not None and s.finish_requested and s.money_in and not s.bill_in_flight
+
+    def _cancelling_without_money(self, _event: object) -> bool:
+        s = self.session
+        return s is not None and s.cancel_requested and not s.money_in and not s.bill_in_flight
+
+    def _finishing_without_money(self, _event: object) -> bool:
+        s = self.session
+        return s is not None and s.finish_requested and not s.money_in and not s.bill_in_flight
+
     def _card_approved(self, event: CardResult) -> bool:
         return self._card_is_current(event) and event.outcome is CardOutcome.APPROVED
 
@@ -679,6 +709,10 @@ class PaymentEngine:
         assert self.session is not None
         self.session.finish_requested = True
 
+    def _request_cancel(self, _event: object) -> None:
+        assert self.session is not None
+        self.session.finish_requested = self.session.cancel_requested = True
+
     def _start_card_sale(self, _event: object) -> None:
         s = self.session
         assert s is not None and s.amount is not None
@@ -701,7 +735,11 @@ class PaymentEngine:
         s.card_intent_seq = intent.seq
         s.card_settled = False
         crashpoints.hit("card.after_sale_intent")
-        self.ports.terminal.start_sale(total_charged, s.card_reference)
+        try:
+            self.ports.terminal.start_sale(total_charged, s.card_reference)
+        except Exception as exc:  # did the request reach the terminal? only its status can say
+            log.warning("starting the card sale failed: %s", exc)
+            self.submit(CardResult(reference=s.card_reference, outcome=CardOutcome.IN_DOUBT))
         crashpoints.hit("card.after_sale_sent")
 
     def _show_card_progress(self, event: CardProgress) -> None:
@@ -713,6 +751,8 @@ class PaymentEngine:
         self.session.message = "card_declined"
 
     def _abort_card_sale(self, _event: object) -> None:
+        assert self.session is not None
+        self.session.cancel_requested = True
         self.ports.terminal.abort()
 
     def _complete_payment(self, _event: object) -> None:
@@ -756,6 +796,11 @@ class PaymentEngine:
         s = self.session
         if s is None:
             return
+        if s.money_in and not s.completed:
+            # money the hardware took (a bill stacked although we asked to return it) is
+            # never left unpaid: the session becomes a payment of what went in
+            self._complete_payment(None)
+            outcome = "completed"
         if s.escrow is not None and s.pending_stack_seq is None and s.pending_return_seq is None:
             self._return_escrowed(s.escrow, reason="cancelled")
         if s.method == "cash":

@@ -69,6 +69,7 @@ class Session:
     pending_stack_cashbox: int = 0
     pending_return_seq: int | None = None
     finish_requested: bool = False
+    cancel_requested: bool = False  # the resident pressed Cancel (not Done) while busy
     card_attempts: int = 0
     card_reference: str | None = None
     card_intent_seq: int | None = None

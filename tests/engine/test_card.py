@@ -144,12 +144,10 @@ def test_resident_cancel_aborts_the_sale_and_waits_for_the_terminal(harness: Har
     assert harness.state is State.CARD
     harness.terminal.answer(CardOutcome.CANCELLED)
     harness.pump()
-    assert harness.state is State.CARD_DECLINED
-    assert harness.engine.snapshot.card_decline_reason == "cancelled"
+    # they asked to leave: straight back to the start, not to "card declined"
+    assert harness.state is State.IDLE
     assert len(harness.of_type(E.CARD_SALE_CANCELLED)) == 1
     assert harness.payments() == []
-    harness.send(ui.Cancel())
-    assert harness.state is State.IDLE
     assert harness.session_outcomes() == ["cancelled"]
     harness.assert_card_invariants()
 
@@ -371,3 +369,37 @@ def test_retry_not_possible_when_the_terminal_failed(harness: Harness) -> None:
     harness.send(ui.RetryCard())
     assert harness.state is State.CARD_DECLINED
     assert len(harness.terminal.sales) == 1
+
+
+def test_cancelled_at_the_terminal_offers_retry_or_cash(harness: Harness) -> None:
+    harness.to_card()
+    harness.terminal.answer(CardOutcome.CANCELLED)
+    harness.pump()
+    assert harness.state is State.CARD_DECLINED
+    assert harness.engine.snapshot.card_decline_reason == "cancelled"
+
+
+def test_terminal_prompts_do_not_extend_the_sale_time_out(harness: Harness) -> None:
+    harness.to_card()
+    limit = harness.config.timeouts.card_sale
+    for _ in range(4):
+        harness.clock.advance(limit / 4 - 1)
+        harness.engine.submit(CardProgress(harness.reference, "enter_pin"))
+        harness.send(ui.Touch())
+    harness.wait(5)
+    assert harness.state is State.CARD_DECLINED  # timed out: aborted, settled, reversed
+    assert harness.terminal.aborts == 1
+    harness.assert_card_invariants()
+
+
+def test_terminal_failing_to_start_the_sale_is_settled_as_in_doubt(harness: Harness) -> None:
+    def broken(amount: object, reference: str) -> None:
+        harness.terminal.sales.append((reference, amount))  # type: ignore[arg-type]
+        raise OSError("terminal link down")
+
+    harness.terminal.start_sale = broken  # type: ignore[method-assign,assignment]
+    harness.to_card()
+    harness.pump()
+    assert harness.state is State.CARD_DECLINED
+    assert E.CARD_SALE_IN_DOUBT in harness.types()
+    assert harness.journal.open_intents() == []

@@ -377,6 +377,40 @@ def _(h: Harness) -> object:
     return EMITTED
 
 
+@case(S.CASH, BillReturned, "finishing_with_money", config=NO_OVERPAY)
+def _(h: Harness) -> object:
+    h.acceptor.auto = False
+    h.to_cash("43.17")
+    _stacked(h, 20)
+    h.acceptor.insert(50)  # 70.00 passes the ceiling: it is being returned
+    h.pump()
+    h.send(ui.FinishCash())  # Done while the bill is on its way back
+    h.acceptor.finish_return()
+    return EMITTED
+
+
+@case(S.CASH, BillReturned, "cancelling_without_money", config=NO_OVERPAY)
+def _(h: Harness) -> object:
+    h.acceptor.auto = False
+    h.to_cash("5.00")
+    h.acceptor.insert(50)  # over the ceiling (the 43.17 balance): being returned
+    h.pump()
+    h.send(ui.Cancel())
+    h.acceptor.finish_return()
+    return EMITTED
+
+
+@case(S.CASH, BillReturned, "finishing_without_money", config=NO_OVERPAY)
+def _(h: Harness) -> object:
+    h.acceptor.auto = False
+    h.to_cash("5.00")
+    h.acceptor.insert(50)
+    h.pump()
+    h.send(ui.FinishCash())
+    h.acceptor.finish_return()
+    return EMITTED
+
+
 @case(S.CASH, BillRejected)
 def _(h: Harness) -> object:
     h.to_cash()
@@ -444,6 +478,14 @@ def _(h: Harness) -> object:
 def _(h: Harness) -> object:
     h.to_card()
     h.terminal.answer(CardOutcome.APPROVED)
+    return EMITTED
+
+
+@case(S.CARD, CardResult, "cancelled_by_resident")
+def _(h: Harness) -> object:
+    h.to_card()
+    h.send(ui.Cancel())
+    h.terminal.answer(CardOutcome.CANCELLED)
     return EMITTED
 
 

@@ -1,0 +1,40 @@
+"""Out of service never interrupts a payment; money taken is never left unpaid."""
+
+from __future__ import annotations
+
+from kiosk import entries as E
+from kiosk.engine import inputs as ui
+from kiosk.engine.states import State
+from kiosk.money import Money
+from tests.engine.conftest import Harness
+
+
+def test_out_of_service_waits_for_the_session_to_end(harness: Harness) -> None:
+    harness.to_cash("20.00")
+    harness.send(ui.SetOutOfService("hub says so"))
+    assert harness.state is State.CASH
+    harness.acceptor.insert(20)
+    harness.pump()
+    assert harness.state is State.RECEIPT
+    harness.send(ui.Finish())
+    assert harness.state is State.OUT_OF_SERVICE
+    assert harness.engine.snapshot.out_of_service_reason == "hub says so"
+    assert harness.of_type(E.OUT_OF_SERVICE) == [{"reason": "hub says so"}]
+    harness.send(ui.SetInService())
+    assert harness.state is State.IDLE
+
+
+def test_a_bill_stacked_instead_of_returned_is_paid_not_dropped(harness: Harness) -> None:
+    harness.acceptor.auto = False
+    harness.to_method()
+    harness.acceptor.insert_anyway(20)  # arrives while we are not taking cash
+    harness.pump()
+    assert harness.acceptor.commands[-1] == "return"
+    harness.acceptor.finish_stack()  # ...but the acceptor stacked it anyway
+    harness.pump()
+    harness.send(ui.Cancel())
+    [payment] = harness.payments()
+    assert payment["amount_cents"] == 2000
+    assert harness.credited_cents() == sum(b.cents for b in harness.acceptor.cashbox)
+    assert harness.acceptor.cashbox == [Money(2000)]
+    assert harness.session_outcomes() == ["completed"]
