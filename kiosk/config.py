@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kiosk.bill_stub import DEFAULT_STUB_PATTERN, AccountCheck, compile_pattern
 from kiosk.money import Money
 
 Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
@@ -171,6 +172,23 @@ class Devices(_Section):
     barcode_scanner: str = "simulated"
 
 
+class Scanner(_Section):
+    """How a scanned bill-stub barcode is read; see :mod:`kiosk.bill_stub`.
+
+    The pattern is compiled here, so a bad one is a configuration error with its key and
+    line (``kiosk config check``), not a kiosk that rejects every stub in the field.
+    """
+
+    stub_pattern: str = DEFAULT_STUB_PATTERN
+    account_check: AccountCheck = "luhn"
+
+    @field_validator("stub_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        compile_pattern(value)
+        return value
+
+
 class Hub(_Section):
     url: str = "http://127.0.0.1:8700"
     enabled: bool = Field(default=False, strict=True)
@@ -192,6 +210,7 @@ class KioskConfig(_Section):
     card_fee: CardFee = Field(default_factory=CardFee)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     devices: Devices = Field(default_factory=Devices)
+    scanner: Scanner = Field(default_factory=Scanner)
     hub: Hub = Field(default_factory=Hub)
     storage: Storage = Field(default_factory=Storage)
 

@@ -1,0 +1,55 @@
+"""``kiosk emulate bill-acceptor|printer|scanner [--link PATH]``: a device on a pseudo-terminal.
+
+For a technician without the hardware, and for trying a driver by hand: the emulator puts
+its port behind ``PATH`` (a symlink, printed on start), which goes in the kiosk's
+``[devices]`` section, and takes control commands on stdin (``help`` lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from devices.emulators.console import EMULATORS, EmulatorUnavailable, default_link, run_console
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "emulate",
+        help="run a device emulator on a pseudo-terminal",
+        description="Run a device emulator; its port path is printed first, then commands "
+        "are read from stdin one per line (help, counters, quit, or the device's controls).",
+    )
+    parser.add_argument("device", choices=sorted(EMULATORS), help="which device")
+    parser.add_argument(
+        "--link",
+        type=Path,
+        default=None,
+        help="path of the port symlink to create (default: in the user's runtime directory)",
+    )
+    parser.set_defaults(handler=run_emulate)
+
+
+def run_emulate(args: argparse.Namespace) -> int:
+    name: str = args.device
+    try:
+        link: Path = args.link if args.link is not None else default_link(name)
+    except OSError as exc:
+        return _fail(f"no place for the port link: {exc}")
+    if link.exists() and not link.is_symlink():
+        # the emulator replaces the link: never a file someone pointed --link at by mistake
+        return _fail(f"{link} exists and is not a symlink; choose another --link")
+    try:
+        emulator = EMULATORS[name](link)
+    except EmulatorUnavailable as exc:
+        return _fail(str(exc))
+    try:
+        return run_console(emulator, sys.stdin, sys.stdout)
+    except OSError as exc:
+        return _fail(f"can not start the {name} emulator at {link}: {exc}")
+
+
+def _fail(message: str) -> int:
+    print(f"kiosk emulate: {message}", file=sys.stderr)
+    return 2
