@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import termios
 import threading
 import time
 from dataclasses import dataclass
@@ -91,13 +92,14 @@ class SerialLink:
             try:
                 port.write(data)
                 port.flush()
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, termios.error) as exc:
+                # termios.error: tcdrain() on a port whose device just vanished (EIO)
                 raise LinkDown(f"{self.name}: write to {self.port} failed: {exc}") from exc
 
     def reset_input(self) -> None:
         port = self._serial
         if port is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(serial.SerialException, OSError, termios.error):
                 port.reset_input_buffer()
 
     # ------------------------------------------------------------------ the reader thread
@@ -112,7 +114,9 @@ class SerialLink:
                 timeout=self.read_timeout,
                 exclusive=True,
             )
-        except (serial.SerialException, OSError, ValueError):
+        except (serial.SerialException, OSError, ValueError, termios.error):
+            # termios.error: pyserial lets tcsetattr failures through (e.g. a pty refusing
+            # 7E1); it is not an OSError, and uncaught it would end the reconnect loop
             return False
         self._serial = port
         self._connected.set()

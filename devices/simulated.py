@@ -328,7 +328,7 @@ def _usage(base: int) -> tuple[UsageMonth, ...]:
 
 DEMO_ACCOUNTS: tuple[Account, ...] = (
     Account(
-        "100200300",
+        "100200302",
         "Maria Gonzalez",
         "1234 Oak St",
         Money(4317),
@@ -336,7 +336,7 @@ DEMO_ACCOUNTS: tuple[Account, ...] = (
         usage=_usage(3100),
     ),
     Account(
-        "100200418",
+        "100200419",
         "James Carter",
         "88 Riverside Dr",
         Money(12950),

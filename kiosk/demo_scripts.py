@@ -51,7 +51,7 @@ class Expect:
 
 Step = Do | InsertBill | PresentCard | WaitFor
 
-ACCOUNT = "100200300"  # a demo account with a 43.17 balance
+ACCOUNT = "100200302"  # a demo account with a 43.17 balance
 
 
 def _find_and_confirm(language: str = "en") -> list[Step]:

@@ -14,6 +14,7 @@ import os
 import pty
 import select
 import threading
+import time
 import tty
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,8 @@ class PtyPort:
         master, slave = pty.openpty()
         tty.setraw(master)
         tty.setraw(slave)
+        # a host that stops reading must not block the emulator (nor its unplug) forever
+        os.set_blocking(master, False)
         self._master, self._slave = master, slave
         self.slave_name = os.ttyname(slave)
         if self.link is not None:
@@ -70,13 +73,14 @@ class PtyPort:
         """Bytes the host sent, or b"" after ``timeout`` (or while unplugged)."""
         master = self._master
         if master is None:
+            time.sleep(timeout)  # unplugged: wait as a read would, so loops do not spin
             return b""
         try:
             ready, _, _ = select.select([master], [], [], timeout)
             if not ready:
                 return b""
             return os.read(master, 4096)
-        except (OSError, ValueError):
+        except (BlockingIOError, OSError, ValueError):
             return b""
 
     def write(self, data: bytes) -> None:
@@ -88,6 +92,8 @@ class PtyPort:
             while view:
                 try:
                     written = os.write(master, view)
+                except BlockingIOError:
+                    return  # the host's input buffer is full: like a UART, the rest is lost
                 except OSError:
                     return
                 view = view[written:]

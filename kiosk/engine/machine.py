@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from kiosk import crashpoints
 from kiosk import entries as E
+from kiosk.bill_stub import NotRecognised, StubParser
 from kiosk.completion import (
     account_selected_payload,
     completion_payload,
@@ -46,6 +47,7 @@ from kiosk.ports import (
     CardResult,
     Clock,
     DeviceFault,
+    DeviceNotice,
     PortSet,
     ReceiptDone,
     Scanned,
@@ -77,6 +79,7 @@ class PaymentEngine:
         self._deadline: float | None = None
         self._out_of_service_reason = ""
         self._out_of_service_pending = ""
+        self._stubs = StubParser.from_config(config.scanner)
         # the open bill.return.requested (seq, session), kept past the end of its session so
         # the acceptor's answer settles it even after the resident has gone
         self._return_intent: tuple[int, str | None] | None = None
@@ -229,6 +232,9 @@ class PaymentEngine:
             return event
         if isinstance(event, DeviceFault):
             self._write(E.DEVICE_FAULT, device=event.device, reason=event.reason)
+            return None
+        if isinstance(event, DeviceNotice):
+            self._write(E.DEVICE_NOTICE, device=event.device, kind=event.kind, detail=event.detail)
             return None
         if isinstance(event, CardResult):
             return self._observe_card_result(event)
@@ -589,8 +595,17 @@ class PaymentEngine:
     def _look_up(self, event: ui.EnterAccount | Scanned) -> None:
         s = self.session
         assert s is not None
-        number = event.number if isinstance(event, ui.EnterAccount) else event.code
-        number = number.strip()
+        if isinstance(event, Scanned):
+            stub = self._stubs.parse(event.code)
+            if isinstance(stub, NotRecognised):
+                # a misread or another biller's stub: never guess an account from it
+                log.info("barcode not recognised: %s", stub.message)
+                s.lookup_pending = False
+                s.message = "barcode_not_recognised"
+                return
+            number, s.bill_amount = stub.account, stub.amount_due
+        else:
+            number = event.number.strip()
         s.lookup_request = number
         s.lookup_pending = True
         s.message = ""
@@ -925,6 +940,7 @@ class PaymentEngine:
             session_id=s.session_id,
             message=s.message,
             lookup_pending=s.lookup_pending,
+            bill_amount=s.bill_amount,
             account=account,
             amount=credited_amount(s) if s.completed else s.amount,
             min_amount=low,

@@ -56,6 +56,7 @@ class Session:
     started_at: datetime
     lookup_request: str | None = None
     lookup_pending: bool = False
+    bill_amount: Money | None = None  # the amount due printed on a scanned stub
     account: Account | None = None
     account_source: LookupSource | None = None
     account_selected: bool = False

@@ -34,6 +34,7 @@ class Snapshot:
     interrupted: State | None = None  # what "Are you still there?" interrupted
     message: str = ""  # a message key the screen translates, "" for none
     lookup_pending: bool = False
+    bill_amount: Money | None = None  # the amount due on a scanned bill stub
     account: AccountView | None = None
     amount: Money | None = None
     min_amount: Money = field(default_factory=Money.zero)
