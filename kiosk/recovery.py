@@ -23,11 +23,14 @@ from kiosk.config import KioskConfig
 from kiosk.engine.session import Session, replay_sessions
 from kiosk.money import Money
 from kiosk.ports import (
+    AcceptorFault,
     BillReturned,
     BillStacked,
     CardOutcome,
     CardResult,
     Clock,
+    DeviceFault,
+    DeviceNotice,
     PortSet,
     ReceiptDone,
 )
@@ -59,8 +62,12 @@ class _DeviceAnswers:
 
     def __init__(self) -> None:
         self._events: queue.Queue[object] = queue.Queue()
+        self.notices: list[DeviceNotice | DeviceFault | AcceptorFault] = []
 
     def emit(self, event: object) -> None:
+        if isinstance(event, DeviceNotice | DeviceFault | AcceptorFault):
+            self.notices.append(event)  # journaled by recovery, not waited for
+            return
         self._events.put(event)
 
     def wait_for(self, accept: Callable[[object], bool], timeout: float) -> object | None:
@@ -105,7 +112,21 @@ class Recovery:
         for session in replay_sessions(self.journal.entries()).values():
             outcome = self._finish(session)
             self.report.sessions.append(f"session {session.session_id[:8]} -> {outcome}")
+        self._journal_notices()
         return self.report
+
+    def _journal_notices(self) -> None:
+        """What devices reported while recovery held their attention (power up, faults)."""
+        for notice in self.answers.notices:
+            if isinstance(notice, DeviceNotice):
+                self._write(
+                    E.DEVICE_NOTICE, device=notice.device, kind=notice.kind, detail=notice.detail
+                )
+            elif isinstance(notice, DeviceFault):
+                self._write(E.DEVICE_FAULT, device=notice.device, reason=notice.reason)
+            else:
+                self._write(E.DEVICE_FAULT, device="bill_acceptor", reason=notice.reason)
+        self.answers.notices.clear()
 
     # ------------------------------------------------------------------ intents
     def _write(self, type_: str, **payload: Any) -> E.EntryLike:
@@ -150,7 +171,8 @@ class Recovery:
 
     def _resolve_return(self, intent: Any, p: dict[str, Any]) -> str:
         count = self.ports.acceptor.cashbox_count()
-        if count > int(p.get("cashbox_before", count)):
+        before = p.get("cashbox_before")
+        if before is not None and count > int(before):
             self._write(
                 E.BILL_STACKED,
                 session_id=p.get("session_id") or "",  # "": a bill with no session at all

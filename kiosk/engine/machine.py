@@ -678,7 +678,12 @@ class PaymentEngine:
     def _stack_bill(self, event: BillEscrowed) -> None:
         s = self.session
         assert s is not None
-        cashbox_before = self.ports.acceptor.cashbox_count()
+        cashbox_before = self._cashbox_count()
+        if cashbox_before is None:
+            # without the count, a crash could leave this bill's fate unknowable: do not stack
+            s.message = "bill_not_accepted_now"
+            self._return_escrowed(event.denomination, reason="acceptor_unavailable")
+            return
         bill_id = str(uuid.uuid4())
         intent = self._write(
             E.BILL_STACK_REQUESTED,
@@ -707,13 +712,21 @@ class PaymentEngine:
             session_id=self._sid(),
             denomination_cents=denomination.cents,
             reason=reason,
-            cashbox_before=self.ports.acceptor.cashbox_count(),
+            cashbox_before=self._cashbox_count(),
         )
         if s is not None:
             s.pending_return_seq = intent.seq
         self._return_intent = (intent.seq, self._sid())
         crashpoints.hit("cash.after_return_intent")
         self.ports.acceptor.return_bill()
+
+    def _cashbox_count(self) -> int | None:
+        """The acceptor's cash box count, or None when it can not answer right now."""
+        try:
+            return self.ports.acceptor.cashbox_count()
+        except Exception as exc:
+            log.warning("cash box count unavailable: %s", exc)
+            return None
 
     def _show_bill_rejected(self, event: BillRejected) -> None:
         assert self.session is not None

@@ -14,7 +14,7 @@ from kiosk import entries as E
 from kiosk.engine import inputs as ui
 from kiosk.engine.states import State
 from kiosk.money import Money
-from kiosk.ports import CardOutcome
+from kiosk.ports import CardOutcome, DeviceNotice
 from tests.engine.conftest import ArmPowerCut, Harness, PowerCut
 
 AMOUNT, FEE = Money(4317), Money(108)
@@ -489,3 +489,25 @@ def test_a_new_engine_takes_payments_after_recovery(harness: Harness) -> None:
     assert harness.state is State.RECEIPT
     assert [p["amount_cents"] for p in harness.payments()] == [2000, 2000]
     assert harness.journal.verify().ok
+
+
+def test_device_notices_during_recovery_are_journaled(harness: Harness) -> None:
+    harness.acceptor.auto = False
+    harness.to_cash()
+    harness.acceptor.insert(20)
+    harness.pump()  # stack intent written, the acceptor has not answered
+
+    original = harness.acceptor.return_bill
+
+    def power_up_then_return() -> None:
+        harness.acceptor.emit(DeviceNotice("bill_acceptor", "power_up_with_bill_in_escrow"))
+        original()
+        harness.acceptor.finish_return()
+
+    harness.acceptor.return_bill = power_up_then_return  # type: ignore[method-assign]
+    harness.recover()
+    notices = harness.of_type(E.DEVICE_NOTICE)
+    assert notices == [
+        {"device": "bill_acceptor", "kind": "power_up_with_bill_in_escrow", "detail": ""}
+    ]
+    assert harness.journal.open_intents() == []

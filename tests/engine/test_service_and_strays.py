@@ -38,3 +38,20 @@ def test_a_bill_stacked_instead_of_returned_is_paid_not_dropped(harness: Harness
     assert harness.credited_cents() == sum(b.cents for b in harness.acceptor.cashbox)
     assert harness.acceptor.cashbox == [Money(2000)]
     assert harness.session_outcomes() == ["completed"]
+
+
+def test_no_cash_box_count_means_the_bill_goes_back(harness: Harness) -> None:
+    def unavailable() -> int:
+        raise ConnectionError("acceptor not answering")
+
+    harness.acceptor.cashbox_count = unavailable  # type: ignore[method-assign]
+    harness.to_cash()
+    harness.acceptor.insert(20)
+    snap = harness.pump()
+    assert harness.acceptor.returned == [Money(2000)]
+    assert harness.acceptor.cashbox == []
+    assert snap.message == "bill_not_accepted_now"
+    assert E.BILL_STACK_REQUESTED not in harness.types()
+    [intent] = harness.of_type(E.BILL_RETURN_REQUESTED)
+    assert intent["cashbox_before"] is None and intent["reason"] == "acceptor_unavailable"
+    assert harness.journal.open_intents() == []

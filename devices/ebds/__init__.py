@@ -1,0 +1,11 @@
+"""EBDS (Pyramid/MEI "Mars compatible" RS-232) bill acceptor support.
+
+``framing`` builds and finds frames, ``messages`` encodes and decodes what is in them,
+``tracker`` decides what a reply means for the kiosk, and ``driver`` is the
+:class:`kiosk.ports.BillAcceptor` port that ties them to a serial line. The emulator that
+speaks the device side is :mod:`devices.emulators.ebds_emulator`.
+"""
+
+from devices.ebds.driver import AcceptorUnavailable, EbdsAcceptor, Timing
+
+__all__ = ["AcceptorUnavailable", "EbdsAcceptor", "Timing"]

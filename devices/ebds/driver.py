@@ -1,0 +1,442 @@
+"""The bill acceptor port (:class:`kiosk.ports.BillAcceptor`) over EBDS on a serial line.
+
+EBDS is strictly host-driven: the device speaks only to answer, so the driver polls. A poll
+thread sends one omnibus command every ``poll_interval`` (100 ms, inside the cadence the
+spec asks for) carrying the current denomination mask and, when the engine asked, the
+stack or return bit; the serial link's reader thread turns bytes into frames and hands
+them over. What each reply means is decided by :class:`~devices.ebds.tracker.StatusTracker`.
+
+The ACK bit in CTRL toggles once per *answered* host message. A reply that is missing, bad
+or carries the other ACK bit makes the driver send the very same bytes again, and the
+device, seeing the same ACK bit, answers with its previous reply instead of acting twice:
+so a lost reply (with a stacked event in it) is recovered, never repeated. After
+``attempts`` tries the driver reports :class:`AcceptorFault` ``disconnected`` once and
+keeps polling with the same ACK bit until the device answers again.
+
+The engine's thread is never blocked, except by :meth:`EbdsAcceptor.cashbox_count`, which
+asks the device (auxiliary "query cash box total") through the poll thread, so it never
+interleaves with a poll, and gives up after ``query_timeout`` (300 ms).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import serial
+
+from devices.ebds.framing import Frame, FrameAssembler
+from devices.ebds.messages import (
+    USD_NOTES,
+    AuxCommand,
+    OmnibusCommand,
+    OmnibusStatus,
+    aux_command,
+    decode_cash_box_total,
+    enable_mask,
+)
+from devices.ebds.tracker import DEVICE, StatusTracker
+from devices.serial_link import LinkDown, PortSettings, SerialLink
+from kiosk.money import Money
+from kiosk.ports import DeviceHealth, Emit, Health
+
+log = logging.getLogger(__name__)
+
+EBDS_SETTINGS = PortSettings(
+    baudrate=9600,
+    bytesize=serial.SEVENBITS,
+    parity=serial.PARITY_EVEN,
+    stopbits=serial.STOPBITS_ONE,
+)
+"""EBDS runs at 9600 baud, 7 data bits, even parity, 1 stop bit."""
+
+PTY_SETTINGS = PortSettings(baudrate=9600)
+"""For an emulator's pseudo-terminal: it has no UART, Linux keeps it at 8 bits without
+parity, and some kernels refuse (EINVAL) a request for 7E1 on a pty already set up once.
+Every EBDS byte is below 0x80, so the bytes are the same either way."""
+
+
+def settings_for(port: str) -> PortSettings:
+    """7E1 on a real serial line; 8N1 when ``port`` resolves to a pseudo-terminal."""
+    if os.path.realpath(port).startswith("/dev/pts/"):
+        return PTY_SETTINGS
+    return EBDS_SETTINGS
+
+
+BACKLOG = 64
+"""Events kept while nothing is attached yet (a power-up notice at boot must not be lost)."""
+
+
+class AcceptorUnavailable(ConnectionError):
+    """The acceptor could not answer a query now (closed, disconnected or silent)."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    poll_interval: float = 0.1
+    reply_timeout: float = 0.2
+    attempts: int = 3
+    """Sends of one message before the device counts as gone."""
+    query_timeout: float = 0.3
+    """How long :meth:`EbdsAcceptor.cashbox_count` may block the caller."""
+
+
+class _Query:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: int | None = None
+        self.error = "no answer"
+        self.cancelled = False
+
+
+class EbdsAcceptor:
+    """An EBDS bill acceptor on ``port`` (a stable path such as ``/dev/kiosk-bill-acceptor``).
+
+    ``open()`` starts the serial link and the poll thread; ``close()`` stops them.
+    ``wait_ready()`` blocks until the device has answered once (start-up and recovery
+    need :meth:`escrowed` and :meth:`cashbox_count` to mean something).
+    """
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        table: dict[int, Money] | None = None,
+        timing: Timing | None = None,
+        settings: PortSettings | None = None,
+        reconnect_interval: float = 0.25,
+    ) -> None:
+        self.table = dict(table or USD_NOTES)
+        self.timing = timing or Timing()
+        self.link = SerialLink(
+            port,
+            self,
+            settings or settings_for(port),
+            name=DEVICE,
+            reconnect_interval=reconnect_interval,
+        )
+        self._lock = threading.Lock()  # tracker, mask, queries, counters, emit
+        self._tracker = StatusTracker(self.table)
+        self._mask = 0
+        self._emit: Emit | None = None
+        self._backlog: deque[object] = deque(maxlen=BACKLOG)
+        self._queries: deque[_Query] = deque()
+        self._io: dict[str, int] = {
+            "polls": 0,
+            "retries": 0,
+            "timeouts": 0,
+            "stale_replies": 0,
+            "unexpected_replies": 0,
+            "ack_resyncs": 0,
+            "cashbox_queries": 0,
+        }
+        self._cashbox_last = -1
+        self._asm_lock = threading.Lock()
+        self._assembler = FrameAssembler()
+        self._replies: queue.Queue[Frame] = queue.Queue()
+        self._ack = 0  # poll thread only
+        self._wake = threading.Event()
+        self._running = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._opened_at = 0.0
+
+    # ------------------------------------------------------------------ life cycle
+    def open(self) -> None:
+        if self._running.is_set():
+            return
+        self._running.set()
+        self._opened_at = time.monotonic()
+        self.link.start()
+        self._thread = threading.Thread(target=self._run, name=f"{DEVICE}-poll", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        if not self._running.is_set():
+            return
+        self._running.clear()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
+        self.link.stop()
+        self._ready.clear()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once the device has answered a poll (since ``open``)."""
+        return self._ready.wait(timeout)
+
+    # ------------------------------------------------------------------ the port
+    def attach(self, emit: Emit) -> None:
+        with self._lock:
+            self._emit = emit
+            waiting = list(self._backlog)
+            self._backlog.clear()
+        for event in waiting:
+            emit(event)
+
+    def enable(self, denominations: list[Money]) -> None:
+        with self._lock:
+            self._mask = enable_mask(denominations, self.table)
+
+    def disable(self) -> None:
+        with self._lock:
+            self._mask = 0
+
+    def stack(self) -> None:
+        with self._lock:
+            accepted = self._tracker.request("stack")
+        if not accepted:
+            log.warning("bill acceptor: stack asked with no bill in escrow; ignored")
+
+    def return_bill(self) -> None:
+        with self._lock:
+            accepted = self._tracker.request("return")
+        if not accepted:
+            log.warning("bill acceptor: return asked with no bill in escrow; ignored")
+
+    def escrowed(self) -> Money | None:
+        with self._lock:
+            return self._tracker.escrowed()
+
+    def health(self) -> DeviceHealth:
+        if not self._running.is_set():
+            return DeviceHealth(Health.FAULT, "closed")
+        with self._lock:
+            return self._tracker.health()
+
+    def cashbox_count(self) -> int:
+        """Bills in the cash box, as the device counts them; raises AcceptorUnavailable."""
+        if not self._running.is_set():
+            raise AcceptorUnavailable("the bill acceptor is closed")
+        query = _Query()
+        with self._lock:
+            if not self._tracker.connected:
+                raise AcceptorUnavailable("the bill acceptor is not answering")
+            self._queries.append(query)
+        self._wake.set()
+        if not query.done.wait(self.timing.query_timeout):
+            query.cancelled = True
+            raise AcceptorUnavailable(
+                f"the bill acceptor did not give its cash box count within "
+                f"{self.timing.query_timeout * 1000:.0f} ms"
+            )
+        if query.result is None:
+            raise AcceptorUnavailable(f"cash box count unavailable: {query.error}")
+        return query.result
+
+    # ------------------------------------------------------------------ for technicians
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            c = self._tracker.counters
+            counts: dict[str, int] = {
+                f"stacked_{bill.plain()}": count for bill, count in sorted(c.stacked.items())
+            }
+            counts.update(
+                stacked=sum(c.stacked.values()),
+                returned=c.returned,
+                rejects=c.rejects,
+                cheats=c.cheats,
+                jams=c.jams,
+                power_ups=c.power_ups,
+                invalid_commands=c.invalid_commands,
+                disconnects=c.disconnects,
+                unattributed=c.unattributed,
+                cashbox_last=self._cashbox_last,
+                **self._io,
+            )
+        with self._asm_lock:
+            stats = self._assembler.stats
+            counts.update(
+                frames=stats.frames,
+                bad_checksums=stats.checksum_errors,
+                length_errors=stats.length_errors,
+                garbage_bytes=stats.garbage_bytes,
+            )
+        counts["reconnects"] = self.link.reconnects
+        return counts
+
+    def device_info(self) -> dict[str, int]:
+        """Model and code revision bytes from the last reply (0 before the first)."""
+        with self._lock:
+            last = self._tracker.last
+        return {"model": last.model if last else 0, "revision": last.revision if last else 0}
+
+    # ------------------------------------------------------------------ LinkProtocol
+    def connection_made(self, link: SerialLink) -> None:
+        link.reset_input()
+        with self._asm_lock:
+            self._assembler.reset()
+
+    def data_received(self, data: bytes) -> None:
+        with self._asm_lock:
+            frames = self._assembler.feed(data)
+        for frame in frames:
+            self._replies.put(frame)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        with self._asm_lock:
+            self._assembler.reset()
+        with self._lock:
+            events = self._tracker.on_lost()
+        self._send(events)
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the poll thread
+    def _run(self) -> None:
+        next_poll = time.monotonic()
+        while self._running.is_set():
+            self._wake.clear()
+            try:
+                self._serve_queries()
+                if time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + self.timing.poll_interval
+                    self._poll()
+                    continue
+            except Exception:  # the poll thread must outlive one bad reply
+                log.exception("bill acceptor: poll failed")
+            self._wake.wait(max(0.0, next_poll - time.monotonic()))
+        with self._lock:
+            queries, self._queries = list(self._queries), deque()
+        for query in queries:
+            query.error = "closed"
+            query.done.set()
+
+    def _poll(self) -> None:
+        if not self.link.connected:
+            # at start-up the reader thread may not have opened the port yet: that is not
+            # a disconnection until it has had as long as a silent device would get
+            grace = self.timing.attempts * self.timing.reply_timeout
+            if self._ready.is_set() or time.monotonic() - self._opened_at > grace:
+                self._lost()
+            return
+        with self._lock:
+            stack, return_note = self._tracker.command_bits()
+            command = OmnibusCommand(enable_mask=self._mask, stack=stack, return_note=return_note)
+            self._io["polls"] += 1
+        reply = self._transact(command.encode, lambda f: OmnibusStatus.decode(f) is not None)
+        status = OmnibusStatus.decode(reply) if reply is not None else None
+        if status is None:
+            self._lost()
+            return
+        with self._lock:
+            events = self._tracker.on_status(status)
+        self._ready.set()
+        self._send(events)
+
+    def _serve_queries(self) -> None:
+        with self._lock:
+            waiting = [q for q in self._queries if not q.cancelled]
+            self._queries.clear()
+            if not waiting:
+                return
+            self._io["cashbox_queries"] += 1
+        reply = self._transact(
+            lambda ack: aux_command(AuxCommand.QUERY_CASH_BOX_TOTAL, ack),
+            lambda f: decode_cash_box_total(f) is not None,
+        )
+        total = decode_cash_box_total(reply) if reply is not None else None
+        if total is not None:
+            with self._lock:
+                self._cashbox_last = total
+        for query in waiting:
+            query.result = total
+            query.done.set()
+
+    def _lost(self) -> None:
+        with self._lock:
+            events = self._tracker.on_lost()
+        self._send(events)
+
+    def _transact(
+        self, build: Callable[[int], bytes], accept: Callable[[Frame], bool]
+    ) -> Frame | None:
+        """Send one message until a reply with our ACK bit is accepted; None if none came.
+
+        Retries send identical bytes (same ACK bit). If the device answers our ACK bit
+        with a different kind of message, it took ours for a repeat of its last one (the
+        driver restarted, or a query interleaved): toggle once and send it as new.
+        """
+        message = build(self._ack)
+        resynced = False
+        for attempt in range(max(1, self.timing.attempts)):
+            if attempt:
+                self._bump("retries")
+            self._clear_input()
+            try:
+                self.link.write(message)
+            except LinkDown:
+                return None
+            outcome = self._await(self._ack, accept)
+            if isinstance(outcome, Frame):
+                self._ack ^= 1
+                return outcome
+            if outcome == "other" and not resynced:
+                resynced = True
+                self._bump("ack_resyncs")
+                self._ack ^= 1
+                message = build(self._ack)
+        return None
+
+    def _await(self, ack: int, accept: Callable[[Frame], bool]) -> Frame | str:
+        deadline = time.monotonic() + self.timing.reply_timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                with self._asm_lock:
+                    late = self._assembler.flush()  # the line is quiet: take what is whole
+                for frame in late:
+                    verdict = self._judge(frame, ack, accept)
+                    if verdict is not None:
+                        return verdict
+                self._bump("timeouts")
+                return "timeout"
+            try:
+                frame = self._replies.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            verdict = self._judge(frame, ack, accept)
+            if verdict is not None:
+                return verdict
+
+    def _judge(self, frame: Frame, ack: int, accept: Callable[[Frame], bool]) -> Frame | str | None:
+        if frame.ack != ack:
+            self._bump("stale_replies")
+            return None
+        if accept(frame):
+            return frame
+        self._bump("unexpected_replies")
+        return "other"
+
+    def _clear_input(self) -> None:
+        """Anything unread when the host speaks again is stale: EBDS is half duplex."""
+        with self._asm_lock:
+            self._assembler.flush()
+        while True:
+            try:
+                self._replies.get_nowait()
+            except queue.Empty:
+                return
+
+    def _bump(self, name: str) -> None:
+        with self._lock:
+            self._io[name] += 1
+
+    def _send(self, events: list[object]) -> None:
+        if not events:
+            return
+        with self._lock:
+            emit = self._emit
+            if emit is None:
+                self._backlog.extend(events)
+                return
+        for event in events:
+            try:
+                emit(event)
+            except Exception:
+                log.exception("bill acceptor: emitting %r failed", event)

@@ -1,0 +1,281 @@
+"""What each omnibus reply means for the kiosk: the acceptor's state turned into port events.
+
+Kept apart from the threads and the serial line so every rule here can be read, and tested,
+as plain logic. The rules that protect the money:
+
+* A bill is announced once (:class:`BillEscrowed`) when the device first reports it in
+  escrow, and credited (:class:`BillStacked`) only when the device reports the *stacked
+  event* for a bill this tracker announced or was stacking. A stacked report for a bill
+  nobody was tracking is journaled as a notice instead: the cash box count (recovery) is
+  the truth for it, and a stale or repeated reply can never credit a bill twice.
+* Event bits (stacked, returned, rejected, cheated) count on their rising edge only, and
+  not at all in the first reply after the driver starts: a device answers a message whose
+  ACK bit matches its previous one with its previous reply, which may be one the last
+  process already acted on.
+* A bill found in escrow at power-up was never credited (the kiosk can not know what it
+  promised for it), so it is returned; if a stack command was in flight, a fault tells the
+  engine to settle that stack by the cash box count.
+* Jam, stacker full, cassette removed, failure and a silent line are faults: health goes
+  to FAULT and one :class:`AcceptorFault` is emitted per occurrence; when the condition
+  clears a :class:`DeviceNotice` says so and health comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from devices.ebds.messages import USD_NOTES, OmnibusStatus
+from kiosk.money import Money
+from kiosk.ports import (
+    AcceptorFault,
+    BillEscrowed,
+    BillRejected,
+    BillReturned,
+    BillStacked,
+    DeviceHealth,
+    DeviceNotice,
+    Health,
+)
+
+log = logging.getLogger(__name__)
+
+DEVICE = "bill_acceptor"
+
+Pending = Literal["stack", "return"]
+
+FAULTS: tuple[str, ...] = ("jam", "failure", "cassette_removed", "stacker_full")
+"""Fault reasons in the order health reports them when several hold at once."""
+
+CLEARED: dict[str, str] = {
+    "jam": "jam_cleared",
+    "failure": "failure_cleared",
+    "cassette_removed": "cassette_replaced",
+    "stacker_full": "stacker_full_cleared",
+}
+
+
+@dataclass
+class Counters:
+    stacked: dict[Money, int] = field(default_factory=dict)
+    returned: int = 0
+    rejects: int = 0
+    cheats: int = 0
+    jams: int = 0
+    power_ups: int = 0
+    invalid_commands: int = 0
+    disconnects: int = 0
+    unattributed: int = 0
+    """Bills the device reported stacked, or gone, that the driver was not tracking."""
+
+
+def _notice(kind: str, detail: str = "") -> DeviceNotice:
+    return DeviceNotice(DEVICE, kind, detail)
+
+
+def _describe(bill: Money | None) -> str:
+    return bill.plain() if bill is not None else "unknown"
+
+
+class StatusTracker:
+    """Feed it every reply (:meth:`on_status`) and every silence (:meth:`on_lost`).
+
+    Not thread-safe on its own: the driver holds one lock around every call.
+    """
+
+    def __init__(self, table: dict[int, Money] | None = None) -> None:
+        self.table = dict(table or USD_NOTES)
+        self.counters = Counters()
+        self.pending: Pending | None = None
+        self.bill: Money | None = None  # in escrow or on its way to the box / the customer
+        self.last: OmnibusStatus | None = None
+        self._announced = False  # BillEscrowed (or the power-up return) done for this escrow
+        self._faults: set[str] = set()
+        self._connected = False
+        self._ever_connected = False
+        self._lost_reported = False
+
+    # ------------------------------------------------------------------ queries
+    def health(self) -> DeviceHealth:
+        if not self._connected:
+            reason = "disconnected" if self._ever_connected or self._lost_reported else "starting"
+            return DeviceHealth(Health.FAULT, reason)
+        for reason in FAULTS:
+            if reason in self._faults:
+                return DeviceHealth(Health.FAULT, reason)
+        return DeviceHealth()
+
+    def escrowed(self) -> Money | None:
+        if self.last is None or not self.last.escrowed:
+            return None
+        return self.bill
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    # ------------------------------------------------------------------ host commands
+    def request(self, what: Pending) -> bool:
+        """The engine asks to stack or return the bill in escrow; False if there is none."""
+        if self.bill is None or self.last is None or not self.last.escrowed:
+            return False
+        self.pending = what
+        return True
+
+    def command_bits(self) -> tuple[bool, bool]:
+        """(stack, return) for the next omnibus command."""
+        return self.pending == "stack", self.pending == "return"
+
+    # ------------------------------------------------------------------ what the device said
+    def on_lost(self) -> list[object]:
+        """No valid reply after the retries, or the port vanished."""
+        self._connected = False
+        if self._lost_reported:
+            return []
+        self._lost_reported = True
+        self.counters.disconnects += 1
+        return [AcceptorFault("disconnected")]
+
+    def on_status(self, status: OmnibusStatus) -> list[object]:
+        events: list[object] = []
+        first = not self._ever_connected
+        if self._lost_reported:
+            events.append(_notice("reconnected" if self._ever_connected else "connected"))
+        self._connected = self._ever_connected = True
+        self._lost_reported = False
+        previous, self.last = self.last, status
+
+        def rising(name: str) -> bool:
+            return bool(getattr(status, name)) and not (
+                previous is not None and getattr(previous, name)
+            )
+
+        if rising("power_up"):
+            self._power_up(status, previous, events)
+        if not first:
+            self._events(status, rising, events)
+        self._escrow(status, events)
+        if self.pending is not None and not status.escrowed:
+            self.pending = None  # the device took the command (or lost the bill)
+        self._conditions(status, events)
+        self._stray(status, first, events)
+        if rising("invalid_command"):
+            self.counters.invalid_commands += 1
+            log.warning("bill acceptor: the device reported an invalid command")
+        return events
+
+    # ------------------------------------------------------------------ the rules
+    def _power_up(
+        self, status: OmnibusStatus, previous: OmnibusStatus | None, events: list[object]
+    ) -> None:
+        self.counters.power_ups += 1
+        in_flight = self.pending
+        if status.escrowed:
+            bill = status.denomination(self.table) or self.bill
+            events.append(_notice("power_up_with_bill_in_escrow", _describe(bill)))
+            if in_flight == "stack":
+                events.append(AcceptorFault("power_up"))
+            self.bill, self._announced, self.pending = bill, True, "return"
+            return
+        moving = previous is not None and (
+            previous.accepting or previous.stacking or previous.returning or previous.escrowed
+        )
+        if (
+            moving
+            or in_flight is not None
+            or status.stacking
+            or status.returning
+            or status.stacked
+            or status.returned
+        ):
+            events.append(_notice("power_up_with_bill_in_path", _describe(self.bill)))
+        else:
+            events.append(_notice("power_up"))
+
+    def _events(
+        self, status: OmnibusStatus, rising: Callable[[str], bool], events: list[object]
+    ) -> None:
+        if rising("stacked"):
+            self._stacked(status, events)
+        if rising("returned"):
+            self._returned(events)
+        if rising("cheated"):
+            self.counters.cheats += 1
+            self.counters.rejects += 1
+            events.append(_notice("cheat_attempt"))
+            events.append(BillRejected("cheated"))
+        elif rising("rejected"):
+            self.counters.rejects += 1
+            events.append(BillRejected("rejected"))
+
+    def _stacked(self, status: OmnibusStatus, events: list[object]) -> None:
+        reported = status.denomination(self.table)
+        bill = self.bill
+        self.bill, self._announced, self.pending = None, False, None
+        if bill is None:
+            self.counters.unattributed += 1
+            log.warning("bill acceptor: stacked %s that was never in escrow", reported)
+            events.append(_notice("stacked_without_escrow", _describe(reported)))
+            return
+        if reported is not None and reported != bill:
+            log.warning("bill acceptor: escrowed %s but stacked %s", bill, reported)
+            bill = reported  # the note in the box is what the device read at stacking
+        self.counters.stacked[bill] = self.counters.stacked.get(bill, 0) + 1
+        events.append(BillStacked(bill))
+
+    def _returned(self, events: list[object]) -> None:
+        bill = self.bill
+        self.bill, self._announced, self.pending = None, False, None
+        if bill is None:
+            log.info("bill acceptor: returned a document that was never in escrow")
+            return
+        self.counters.returned += 1
+        events.append(BillReturned(bill))
+
+    def _escrow(self, status: OmnibusStatus, events: list[object]) -> None:
+        if not status.escrowed:
+            if not (status.stacking or status.returning or status.out_of_service):
+                self._announced = False
+            return
+        if self._announced:
+            return
+        self._announced = True
+        bill = status.denomination(self.table)
+        if bill is None:
+            # a document the device can not value (never happens with standard notes)
+            events.append(_notice("unknown_note_in_escrow", f"note value {status.note_value}"))
+            self.pending = "return"
+            return
+        self.bill = bill
+        events.append(BillEscrowed(bill))
+
+    def _stray(self, status: OmnibusStatus, first: bool, events: list[object]) -> None:
+        """A tracked bill the device no longer holds, with no stacked/returned report."""
+        if self.bill is None or first or self.pending is not None:
+            return
+        if not status.idling or status.escrowed or status.stacking or status.returning:
+            return
+        if status.stacked or status.returned:
+            return
+        self.counters.unattributed += 1
+        events.append(_notice("bill_left_path_unreported", _describe(self.bill)))
+        self.bill, self._announced = None, False
+
+    def _conditions(self, status: OmnibusStatus, events: list[object]) -> None:
+        now = {
+            "jam": status.jammed,
+            "failure": status.failure,
+            "cassette_removed": not status.cassette_attached,
+            "stacker_full": status.stacker_full,
+        }
+        for reason in FAULTS:
+            if now[reason] and reason not in self._faults:
+                self._faults.add(reason)
+                if reason == "jam":
+                    self.counters.jams += 1
+                events.append(AcceptorFault(reason))
+            elif not now[reason] and reason in self._faults:
+                self._faults.discard(reason)
+                events.append(_notice(CLEARED[reason]))

@@ -1,0 +1,547 @@
+"""An EBDS bill acceptor on a pseudo-terminal: the device side of the protocol, byte for byte.
+
+It answers what a real acceptor answers: an omnibus reply (type 2) to each omnibus command,
+the cash box total (type 6, one nibble per byte) to the auxiliary query, and its previous
+reply, unchanged and without acting again, to a message whose ACK bit equals the last one's
+(the host did not get the reply and asked again). Nothing happens between polls: each new
+omnibus command moves the note one step (accepting, stacking, returning take a configurable
+number of polls), the way a real device only reports at the host's pace.
+
+Its power-up policy is B, which is what the driver asks for: a note held in escrow at
+power-up stays there and is reported with the power-up bit; a note that was already being
+stacked or returned finishes and is reported.
+
+Controls (``kiosk emulate bill-acceptor``, or :meth:`EbdsEmulator.control` in tests): insert
+a note, a counterfeit or a cheat attempt; jam and clear; pull, replace or fill the cassette;
+fail; power-cycle, optionally with a note in escrow; unplug and replug the cable; slow,
+drop or garble replies. Counters are the hardware's truth: the cash box count and the
+notes stacked per denomination, kept in memory.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from devices.ebds.framing import Frame, FrameAssembler, MessageType, parse_frame
+from devices.ebds.messages import (
+    USD_NOTES,
+    AuxCommand,
+    OmnibusCommand,
+    OmnibusStatus,
+    aux_subcommand,
+    cash_box_total_reply,
+    note_index,
+)
+from devices.emulators.base import Control
+from devices.emulators.pty_port import EmulatorLoop, PtyPort
+from kiosk.money import Money, MoneyError
+
+MODEL = 0x58
+"""'X': an AE2800-class US acceptor with the seven standard US notes and a cash box total."""
+REVISION = 0x21
+
+
+class Phase(Enum):
+    IDLE = "idle"
+    ACCEPTING = "accepting"
+    ESCROWED = "escrowed"
+    STACKING = "stacking"
+    RETURNING = "returning"
+
+
+@dataclass
+class EmulatorTiming:
+    """How many new polls each movement takes (a real note takes about a second)."""
+
+    accept_polls: int = 1
+    stack_polls: int = 2
+    return_polls: int = 2
+    power_up_polls: int = 2
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One message from the host and what the device did with it (for tests)."""
+
+    host: bytes
+    reply: bytes | None
+    repeated: bool
+    fate: str  # "sent", "dropped", "garbled", "none"
+
+
+NOISE = bytes([0x00, 0x7F, 0x55, 0x03, 0x2A, 0x11])
+
+
+class EbdsEmulator:
+    """Implements :class:`devices.emulators.base.Emulator` for the ``bill-acceptor`` name."""
+
+    name = "bill-acceptor"
+
+    def __init__(
+        self,
+        link: Path | None = None,
+        *,
+        timing: EmulatorTiming | None = None,
+        table: dict[int, Money] | None = None,
+    ) -> None:
+        self.port = PtyPort(link)
+        self.timing = timing or EmulatorTiming()
+        self.table = dict(table or USD_NOTES)
+        self._lock = threading.Lock()
+        self._loop = EmulatorLoop(self.port, self._from_host, self.name)
+        self._assembler = FrameAssembler()
+        self._random = random.Random(0x0EBD5)
+        self._history: deque[Exchange] = deque(maxlen=200)
+        # the note and where it is
+        self._phase = Phase.IDLE
+        self._countdown = 0
+        self._note: int | None = None  # index into the note table, None for a fake
+        self._fake = False
+        self._cheat = False
+        # conditions
+        self._jammed = False
+        self._failure = False
+        self._cassette = True
+        self._full = False
+        self._power_up_left = 0
+        # one-shot events for the next new reply
+        self._stacked_event: int | None = None
+        self._returned_event = False
+        self._rejected_event = False
+        self._cheated_event = False
+        self._invalid_event = False
+        # link layer
+        self._mask = 0
+        self._last_ack: int | None = None
+        self._last_reply: bytes | None = None
+        self._drop = 0
+        self._drop_stacked = False
+        self._garble = 0
+        self._delay = 0.0
+        # counters (the hardware's own truth)
+        self._cashbox = 0
+        self._stacked: dict[int, int] = {}
+        self._counts: dict[str, int] = {
+            "returned": 0,
+            "rejected": 0,
+            "cheated": 0,
+            "jams": 0,
+            "removed_by_technician": 0,
+            "polls": 0,
+            "messages": 0,
+            "repeats": 0,
+            "replies_dropped": 0,
+            "replies_garbled": 0,
+            "power_cycles": 0,
+        }
+
+    # ------------------------------------------------------------------ Emulator surface
+    def start(self) -> None:
+        self._loop.start()
+
+    def stop(self) -> None:
+        self._loop.stop()
+
+    def controls(self) -> dict[str, Control]:
+        return {
+            "insert": Control("insert DOLLARS: a genuine note, e.g. insert 20", self._insert),
+            "counterfeit": Control("counterfeit: a note the device rejects", self._counterfeit),
+            "cheat": Control("cheat: a note on a string (cheated, rejected)", self._cheat_ctl),
+            "jam": Control("jam: jam the note path (the note in it stays there)", self._jam),
+            "clear": Control(
+                "clear [cashbox|out]: clear a jam or failure; a note in the path goes "
+                "into the cash box or is taken out (default: where it was going)",
+                self._clear,
+            ),
+            "cassette-remove": Control("cassette-remove: pull the cash box", self._remove),
+            "cassette-replace": Control(
+                "cassette-replace: put the cash box back (not full; its count is kept)",
+                self._replace,
+            ),
+            "cassette-full": Control("cassette-full: the stacker is full", self._fill),
+            "fail": Control("fail: a hardware failure (clear to recover)", self._fail),
+            "power-cycle": Control(
+                "power-cycle [with-escrow [DOLLARS]]: power off and on; with-escrow leaves "
+                "a note (default 20) in escrow",
+                self._power_cycle,
+            ),
+            "unplug": Control("unplug: pull the cable (the port vanishes)", self._unplug),
+            "replug": Control("replug: put the cable back (same port path)", self._replug),
+            "slow": Control("slow MS: delay every reply by MS milliseconds (0: off)", self._slow),
+            "drop": Control(
+                "drop [N|stacked]: lose the next N replies, or the next one reporting a "
+                "stacked note, on the wire",
+                self._drop_ctl,
+            ),
+            "garbage": Control(
+                "garbage [N]: send the next N replies as noise and a bad checksum", self._garbage
+            ),
+        }
+
+    def counters(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "cashbox": self._cashbox,
+                "stacked": {
+                    self.table[index].plain(): count
+                    for index, count in sorted(self._stacked.items())
+                    if index in self.table
+                },
+                **self._counts,
+                "phase": self._phase.value,
+                "jammed": self._jammed,
+                "cassette_attached": self._cassette,
+                "stacker_full": self._full,
+                "bad_frames_from_host": self._assembler.stats.checksum_errors
+                + self._assembler.stats.length_errors,
+                "plugged": self.port.plugged,
+            }
+
+    # ------------------------------------------------------------------ for tests
+    def control(self, name: str, *args: str) -> str:
+        """Run a control as the console would: ``emu.control("insert", "20")``."""
+        return self.controls()[name].handler(list(args))
+
+    def history(self) -> list[Exchange]:
+        with self._lock:
+            return list(self._history)
+
+    def stacked(self, denomination: Money) -> int:
+        index = note_index(denomination, self.table)
+        with self._lock:
+            return self._stacked.get(index, 0) if index is not None else 0
+
+    @property
+    def cashbox(self) -> int:
+        with self._lock:
+            return self._cashbox
+
+    @property
+    def phase(self) -> Phase:
+        with self._lock:
+            return self._phase
+
+    # ------------------------------------------------------------------ the wire
+    def _from_host(self, data: bytes) -> None:
+        with self._lock:
+            frames = self._assembler.feed(data)
+        for frame in frames:
+            self._answer(frame)
+
+    def _answer(self, frame: Frame) -> None:
+        with self._lock:
+            self._counts["messages"] += 1
+            repeated = self._last_ack is not None and frame.ack == self._last_ack
+            if repeated:
+                self._counts["repeats"] += 1
+                reply = self._last_reply
+            else:
+                reply = self._process(frame)
+                self._last_ack, self._last_reply = frame.ack, reply
+            wire, fate = self._transmission(reply)
+            self._history.append(Exchange(frame.encode(), reply, repeated, fate))
+            delay = self._delay
+        if wire and delay:
+            # a slow device: each reply leaves late, but the device keeps listening
+            timer = threading.Timer(delay, self.port.write, args=(wire,))
+            timer.daemon = True
+            timer.start()
+        elif wire:
+            self.port.write(wire)
+
+    def _transmission(self, reply: bytes | None) -> tuple[bytes, str]:
+        if reply is None:
+            return b"", "none"
+        if self._drop_stacked and _reports_stacked(reply):
+            self._drop_stacked = False
+            self._counts["replies_dropped"] += 1
+            return b"", "dropped"
+        if self._drop:
+            self._drop -= 1
+            self._counts["replies_dropped"] += 1
+            return b"", "dropped"
+        if self._garble:
+            self._garble -= 1
+            self._counts["replies_garbled"] += 1
+            corrupted = bytearray(reply)
+            corrupted[-1] ^= 0x5A  # the checksum no longer matches
+            noise = bytes(self._random.choice(NOISE) for _ in range(5))
+            return noise + bytes(corrupted), "garbled"
+        return reply, "sent"
+
+    def _process(self, frame: Frame) -> bytes | None:
+        if frame.message_type == MessageType.OMNIBUS_COMMAND:
+            command = OmnibusCommand.decode(frame)
+            if command is not None:
+                self._poll(command)
+                return self._status().encode(frame.ack)
+        elif frame.message_type == MessageType.AUXILIARY:
+            sub = aux_subcommand(frame)
+            if sub == AuxCommand.QUERY_CASH_BOX_TOTAL:
+                return cash_box_total_reply(self._cashbox, frame.ack)
+            if sub == AuxCommand.SOFT_RESET:
+                self._power_off_on(with_escrow=None)
+                return None  # a reset device says nothing; the host polls until it answers
+        self._invalid_event = True
+        return self._status().encode(frame.ack)
+
+    # ------------------------------------------------------------------ the note's journey
+    def _poll(self, command: OmnibusCommand) -> None:
+        self._counts["polls"] += 1
+        self._mask = command.enable_mask
+        if self._jammed or self._failure:
+            return
+        if self._phase is Phase.ESCROWED:
+            if command.stack and self._cassette:
+                self._phase, self._countdown = Phase.STACKING, self.timing.stack_polls
+            elif command.return_note:
+                self._phase, self._countdown = Phase.RETURNING, self.timing.return_polls
+            return
+        if self._phase is Phase.IDLE:
+            return
+        self._countdown -= 1
+        if self._countdown > 0:
+            return
+        if self._phase is Phase.ACCEPTING:
+            self._validated()
+        elif self._phase is Phase.STACKING:
+            note = self._note
+            self._into_cashbox()
+            self._stacked_event = note if note is not None else 0
+        elif self._phase is Phase.RETURNING:
+            self._counts["returned"] += 1
+            self._returned_event = True
+            self._idle()
+
+    def _validated(self) -> None:
+        if self._cheat:
+            self._counts["cheated"] += 1
+            self._counts["rejected"] += 1
+            self._cheated_event = self._rejected_event = True
+            self._idle()
+            return
+        enabled = self._note is not None and self._mask & (1 << (self._note - 1))
+        if self._fake or not enabled:
+            self._counts["rejected"] += 1
+            self._rejected_event = True
+            self._idle()
+            return
+        self._phase = Phase.ESCROWED
+
+    def _into_cashbox(self) -> None:
+        if self._note is not None:
+            self._stacked[self._note] = self._stacked.get(self._note, 0) + 1
+        self._cashbox += 1
+        self._idle()
+
+    def _idle(self) -> None:
+        self._phase, self._countdown = Phase.IDLE, 0
+        self._note, self._fake, self._cheat = None, False, False
+
+    def _status(self) -> OmnibusStatus:
+        in_service = not (self._jammed or self._failure or not self._cassette)
+        phase = self._phase if in_service else None  # all state bits 0: out of service
+        stacked = self._stacked_event
+        if phase in (Phase.ESCROWED, Phase.STACKING, Phase.RETURNING):
+            note_value = self._note or 0
+        else:
+            note_value = stacked or 0
+        status = OmnibusStatus(
+            idling=phase is Phase.IDLE and not self._full,
+            accepting=phase is Phase.ACCEPTING,
+            escrowed=phase is Phase.ESCROWED,
+            stacking=phase is Phase.STACKING,
+            stacked=stacked is not None,
+            returning=phase is Phase.RETURNING,
+            returned=self._returned_event,
+            cheated=self._cheated_event,
+            rejected=self._rejected_event,
+            jammed=self._jammed,
+            stacker_full=self._full,
+            cassette_attached=self._cassette,
+            power_up=self._power_up_left > 0,
+            invalid_command=self._invalid_event,
+            failure=self._failure,
+            note_value=note_value,
+            model=MODEL,
+            revision=REVISION,
+        )
+        self._stacked_event = None
+        self._returned_event = self._rejected_event = self._cheated_event = False
+        self._invalid_event = False
+        self._power_up_left = max(0, self._power_up_left - 1)
+        return status
+
+    def _power_off_on(self, with_escrow: int | None) -> None:
+        self._counts["power_cycles"] += 1
+        if self._phase is Phase.ACCEPTING:
+            self._idle()  # not validated yet: back to the customer, nothing to report
+        if with_escrow is not None and self._phase is Phase.IDLE:
+            self._phase, self._note, self._fake = Phase.ESCROWED, with_escrow, False
+        # policy B: a stacked or returned note is still reported; the rest is forgotten
+        self._rejected_event = self._cheated_event = self._invalid_event = False
+        self._last_ack = self._last_reply = None
+        self._mask = 0
+        self._power_up_left = max(1, self.timing.power_up_polls)
+
+    # ------------------------------------------------------------------ controls
+    def _insert(self, args: list[str]) -> str:
+        if len(args) != 1:
+            raise ValueError("usage: insert DOLLARS, e.g. insert 20")
+        try:
+            amount = Money.parse(args[0])
+        except MoneyError as exc:
+            raise ValueError(str(exc)) from exc
+        index = note_index(amount, self.table)
+        with self._lock:
+            self._feed(index, fake=index is None, cheat=False)
+        return f"inserted a {amount} note"
+
+    def _counterfeit(self, args: list[str]) -> str:
+        with self._lock:
+            self._feed(None, fake=True, cheat=False)
+        return "inserted a counterfeit note"
+
+    def _cheat_ctl(self, args: list[str]) -> str:
+        with self._lock:
+            self._feed(5, fake=False, cheat=True)
+        return "inserted a note on a string"
+
+    def _feed(self, index: int | None, *, fake: bool, cheat: bool) -> None:
+        if self._phase is not Phase.IDLE:
+            raise ValueError(f"busy ({self._phase.value}): the note is not drawn in")
+        if self._jammed or self._failure or not self._cassette or self._full:
+            raise ValueError("out of service: the note is not drawn in")
+        self._phase, self._countdown = Phase.ACCEPTING, max(1, self.timing.accept_polls)
+        self._note, self._fake, self._cheat = index, fake, cheat
+
+    def _jam(self, args: list[str]) -> str:
+        with self._lock:
+            if self._jammed:
+                return "already jammed"
+            self._jammed = True
+            self._counts["jams"] += 1
+            where = self._phase.value
+        return f"jammed ({where})"
+
+    def _clear(self, args: list[str]) -> str:
+        if args not in ([], ["cashbox"], ["out"]):
+            raise ValueError("usage: clear [cashbox|out]")
+        with self._lock:
+            was = self._jammed or self._failure
+            self._jammed = self._failure = False
+            phase = self._phase
+            if args:
+                choice = args[0]
+            elif phase is Phase.STACKING:
+                choice = "cashbox"
+            elif phase in (Phase.ACCEPTING, Phase.RETURNING):
+                choice = "out"
+            else:
+                choice = "stay"  # a note in escrow stays there
+            if phase is Phase.IDLE or choice == "stay":
+                return "cleared" if was else "nothing to clear"
+            if choice == "cashbox":
+                self._into_cashbox()  # no stacked report: the device can not vouch for it
+                return "cleared: the note went into the cash box"
+            self._counts["removed_by_technician"] += 1
+            self._idle()
+            return "cleared: the note was taken out"
+
+    def _remove(self, args: list[str]) -> str:
+        with self._lock:
+            self._cassette = False
+        return "cash box removed"
+
+    def _replace(self, args: list[str]) -> str:
+        with self._lock:
+            self._cassette, self._full = True, False
+        return "cash box replaced"
+
+    def _fill(self, args: list[str]) -> str:
+        with self._lock:
+            self._full = True
+        return "stacker full"
+
+    def _fail(self, args: list[str]) -> str:
+        with self._lock:
+            self._failure = True
+        return "failure"
+
+    def _power_cycle(self, args: list[str]) -> str:
+        note: int | None = None
+        if args:
+            if args[0] != "with-escrow" or len(args) > 2:
+                raise ValueError("usage: power-cycle [with-escrow [DOLLARS]]")
+            try:
+                amount = Money.parse(args[1]) if len(args) == 2 else Money(2000)
+            except MoneyError as exc:
+                raise ValueError(str(exc)) from exc
+            note = note_index(amount, self.table)
+            if note is None:
+                raise ValueError(f"{amount} is not a note this acceptor takes")
+        with self._lock:
+            self._power_off_on(note)
+            phase = self._phase.value
+        return f"power cycled ({phase})"
+
+    def _unplug(self, args: list[str]) -> str:
+        if not self.port.plugged:
+            return "already unplugged"
+        self.port.unplug()
+        return f"unplugged: {self.port.path} is gone"
+
+    def _replug(self, args: list[str]) -> str:
+        if self.port.plugged:
+            return "already plugged in"
+        self.port.replug()
+        return f"plugged in again at {self.port.path}"
+
+    def _slow(self, args: list[str]) -> str:
+        try:
+            millis = int(args[0]) if len(args) == 1 else -1
+        except ValueError:
+            millis = -1
+        if not 0 <= millis <= 10_000:
+            raise ValueError("usage: slow MS (0 to 10000)")
+        with self._lock:
+            self._delay = millis / 1000
+        return f"replies delayed by {millis} ms"
+
+    def _drop_ctl(self, args: list[str]) -> str:
+        if args == ["stacked"]:
+            with self._lock:
+                self._drop_stacked = True
+            return "the next reply reporting a stacked note will be lost"
+        count = _count(args, "drop [N|stacked]")
+        with self._lock:
+            self._drop += count
+        return f"the next {count} replies will be lost"
+
+    def _garbage(self, args: list[str]) -> str:
+        count = _count(args, "garbage [N]")
+        with self._lock:
+            self._garble += count
+        return f"the next {count} replies will be garbled"
+
+
+def _reports_stacked(reply: bytes) -> bool:
+    frame = parse_frame(reply)
+    status = OmnibusStatus.decode(frame) if frame is not None else None
+    return status is not None and status.stacked
+
+
+def _count(args: list[str], usage: str) -> int:
+    try:
+        count = int(args[0]) if args else 1
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 1000 or len(args) > 1:
+        raise ValueError(f"usage: {usage} (N from 1 to 1000)")
+    return count
