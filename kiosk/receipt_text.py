@@ -1,66 +1,207 @@
-"""A receipt as plain text, 42 columns: what an 80 mm printer's Font A fits on one line.
+"""What a receipt says, line by line, in the resident's language: one layout for every printer.
 
-Used by the simulated printer and the headless demo; the ESC/POS driver lays out the same
-:class:`~kiosk.ports.ReceiptContent` with its own styles.
+A receipt is laid out once, here, as :class:`Section` s of styled lines 42 columns wide
+(what an 80 mm printer's Font A fits on one line). The ESC/POS driver
+(``devices/escpos/layout.py``) turns the same sections into printer commands, section by
+section so it can check the printer between them; :func:`render_text` flattens them into the
+plain text the simulated printer and the headless demo show. So the paper receipt and its
+plain-text twin can not drift apart, and both are translated the same way.
+
+Every string here is a gettext message (``_("...")``) extracted by Babel into
+``kiosk/locale``; amounts and dates go through :mod:`kiosk.i18n`.
 """
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from kiosk.i18n import format_date, format_money, format_time, translator
+from kiosk.money import Money
 from kiosk.ports import ReceiptContent
 
 WIDTH = 42
+"""Columns of Font A on 80 mm paper."""
+
+Align = Literal["left", "center", "right"]
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 
-def _pair(left: str, right: str) -> str:
-    space = max(1, WIDTH - len(left) - len(right))
-    return f"{left}{' ' * space}{right}"
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One printed line, already fitted to its width.
+
+    ``big`` is double width and height (21 columns), ``tall`` double height only (42).
+    """
+
+    text: str
+    align: Align = "left"
+    bold: bool = False
+    big: bool = False
+    tall: bool = False
+
+    @property
+    def columns(self) -> int:
+        return WIDTH // 2 if self.big else WIDTH
 
 
-def _dollars(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+@dataclass(frozen=True, slots=True)
+class Qr:
+    """A QR code of ``data`` (the confirmation number), centred."""
+
+    data: str
 
 
-def render_text(r: ReceiptContent) -> list[str]:
-    rule = "-" * WIDTH
-    lines = [
-        r.city.center(WIDTH).rstrip(),
-        "PAYMENT RECEIPT".center(WIDTH).rstrip(),
-        r.location.center(WIDTH).rstrip(),
-        rule,
-        _pair("Date", r.paid_at_local.strftime("%m/%d/%Y %I:%M %p")),
-        _pair("Kiosk", r.kiosk_id),
-        _pair("Account", r.account_masked),
-        _pair("Service address", r.service_address_masked),
-        rule,
-        _pair("Amount paid", _dollars(r.amount.cents)),
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A full-width separator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blank:
+    """An empty line."""
+
+
+Block = Text | Qr | Rule | Blank
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A part of the receipt the printer driver sends as one chunk, then checks the printer."""
+
+    name: str
+    blocks: tuple[Block, ...]
+
+
+# ----------------------------------------------------------------------------- fitting text
+
+
+def wrap(text: str, width: int = WIDTH) -> list[str]:
+    """Break at spaces only (so phrases survive joining the lines back with spaces)."""
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
+def pair(left: str, right: str, width: int = WIDTH) -> list[str]:
+    """``label .... value`` on one line, or the value right-aligned below a long label."""
+    if len(left) + 1 + len(right) <= width:
+        return [left + " " * (width - len(left) - len(right)) + right]
+    lines = wrap(left, width)
+    if len(lines[-1]) + 1 + len(right) <= width:
+        last = lines.pop()
+        return [*lines, last + " " * (width - len(last) - len(right)) + right]
+    return [*lines, *(value.rjust(width) for value in wrap(right, width))]
+
+
+def _texts(lines: Iterable[str]) -> list[Text]:
+    return [Text(line) for line in lines]
+
+
+def _centred(text: str, *, bold: bool = False, big: bool = False, tall: bool = False) -> list[Text]:
+    width = WIDTH // 2 if big else WIDTH
+    return [Text(line, "center", bold, big, tall) for line in wrap(text, width)]
+
+
+# ----------------------------------------------------------------------------- the receipt
+
+
+def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
+    """The receipt in ``r.language``, as the sections a printer prints one after another."""
+    _: Callable[[str], str] = translator(r.language).gettext
+    lang = r.language
+
+    def money(amount: Money) -> str:
+        return format_money(amount, lang)
+
+    def row(label: str, value: str) -> list[Text]:
+        return [Text(line) for line in pair(label, value)]
+
+    header: list[Block] = [
+        *_centred(r.city, bold=True, tall=True),
+        *_centred(_("Payment receipt").upper(), bold=True),
+        *_centred(r.location),
     ]
+
+    details: list[Block] = [
+        Rule(),
+        *row(_("Date"), format_date(r.paid_at_local, lang)),
+        *row(_("Time"), format_time(r.paid_at_local, lang)),
+        *row(_("Kiosk"), r.kiosk_id),
+        *row(_("Account"), r.account_masked),
+        *row(_("Service address"), r.service_address_masked),
+    ]
+
+    payment: list[Block] = [Rule(), *row(_("Amount paid"), money(r.amount))]
     if r.method == "cash":
-        lines.append(_pair("Method", "Cash"))
-        for denomination, count in r.cash_by_denomination:
-            lines.append(
-                _pair(
-                    f"  {count} x {_dollars(denomination.cents)}",
-                    _dollars(denomination.cents * count),
-                )
-            )
+        payment += row(_("Method"), _("Cash"))
+        for denomination, count in sorted(r.cash_by_denomination, reverse=True):
+            bills = f"  {count} {TIMES} {money(denomination)}"
+            payment += row(bills, money(denomination * count))
     else:
-        lines.append(_pair("Method", f"{r.card_brand} ****{r.card_last4}"))
-        lines.append(_pair("Auth code", r.card_auth_code))
-        lines.append(_pair("Convenience fee", _dollars(r.fee.cents)))
-        lines.append(_pair("Total charged", _dollars(r.total_charged.cents)))
-    balance = r.balance_after.cents
-    label = "Credit on account" if balance < 0 else "Balance after payment"
-    lines += [
-        _pair(label, _dollars(abs(balance))),
-        rule,
-        "CONFIRMATION NUMBER".center(WIDTH).rstrip(),
-        r.confirmation.center(WIDTH).rstrip(),
-        rule,
+        card = f"{r.card_brand} ****{r.card_last4}".strip() if r.card_last4 else r.card_brand
+        payment += row(_("Method"), card or _("Card"))
+        if r.card_auth_code:
+            payment += row(_("Auth code"), r.card_auth_code)
+        payment += row(_("Convenience fee"), money(r.fee))
+        payment += row(_("Total charged"), money(r.total_charged))
+    if r.balance_after.cents < 0:
+        payment += row(_("Credit on account"), money(-r.balance_after))
+    else:
+        payment += row(_("Balance after payment"), money(r.balance_after))
+
+    confirmation: list[Block] = [
+        Rule(),
+        *_centred(_("Confirmation number").upper()),
+        *_centred(r.confirmation, bold=True, big=True),
+        Qr(r.confirmation),
+        *_centred(_("Keep this receipt as proof of payment.")),
     ]
+
+    notes: list[Block] = []
     if r.offline:
-        lines += ["Kiosk offline: this payment will be", "posted when the kiosk reconnects."]
+        notes += _texts(
+            wrap(_("Kiosk offline: this payment will be posted when the kiosk reconnects."))
+        )
     if r.review:
-        lines += ["Account entered by hand: the city will", "confirm it before posting."]
-    lines += [*r.terminal_lines, "No change given; any extra is credited.", "Thank you!"]
+        notes += _texts(
+            wrap(_("Account entered by hand: the city will confirm it before posting."))
+        )
+    for line in r.terminal_lines:
+        notes += _texts(wrap(line))
+    if r.method == "cash":
+        notes += _texts(wrap(_("No change given; any extra is credited to your account.")))
+    if notes:
+        notes.insert(0, Rule())
+
+    footer: list[Block] = [Blank(), *_centred(_("Thank you!"), bold=True)]
+
+    sections = [
+        Section("header", tuple(header)),
+        Section("details", tuple(details)),
+        Section("payment", tuple(payment)),
+        Section("confirmation", tuple(confirmation)),
+        Section("notes", tuple(notes)),
+        Section("footer", tuple(footer)),
+    ]
+    return tuple(s for s in sections if s.blocks)
+
+
+def render_text(receipt: ReceiptContent) -> list[str]:
+    """The receipt as plain lines of at most 42 characters (no QR code: its data is shown)."""
+    lines: list[str] = []
+    for section in receipt_sections(receipt):
+        for block in section.blocks:
+            if isinstance(block, Rule):
+                lines.append("-" * WIDTH)
+            elif isinstance(block, Blank):
+                lines.append("")
+            elif isinstance(block, Qr):
+                continue
+            elif block.align == "center":
+                lines.append(block.text.center(WIDTH).rstrip())
+            elif block.align == "right":
+                lines.append(block.text.rjust(WIDTH))
+            else:
+                lines.append(block.text)
     return lines
