@@ -164,12 +164,18 @@ class Timeouts(_Section):
 
 
 class Devices(_Section):
-    """Serial ports of the devices; ``"simulated"`` uses the built-in stand-ins."""
+    """Where each device is.
 
-    bill_acceptor: str = "simulated"
-    card_terminal: str = "simulated"
-    receipt_printer: str = "simulated"
-    barcode_scanner: str = "simulated"
+    A serial port path (a ``/dev/serial/by-id/`` or udev symlink in the field), ``"emulated"``
+    for the protocol emulator run in-process on a pseudo-terminal (the demo), or
+    ``"simulated"`` for the file-backed stand-ins the crash test uses. The card terminal has
+    no emulator yet.
+    """
+
+    bill_acceptor: str = Field(default="emulated", min_length=1)
+    card_terminal: str = Field(default="simulated", min_length=1)
+    receipt_printer: str = Field(default="emulated", min_length=1)
+    barcode_scanner: str = Field(default="emulated", min_length=1)
 
 
 class Scanner(_Section):

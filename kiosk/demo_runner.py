@@ -11,7 +11,8 @@ import threading
 from collections.abc import Callable
 
 from kiosk import entries as E
-from kiosk.demo_scripts import Do, Expect, InsertBill, PresentCard, Step, WaitFor
+from kiosk.bill_stub import make_stub_code
+from kiosk.demo_scripts import Do, Expect, InsertBill, PresentCard, ScanStub, Step, WaitFor
 from kiosk.engine.snapshot import Snapshot
 from kiosk.money import Money
 from kiosk.wiring import Kiosk
@@ -74,15 +75,19 @@ class ScriptRunner:
                 raise ScriptFailed(f"expected {step.state.value}, engine is in {now}")
 
     def _perform(self, step: Step) -> None:
-        devices = self.kiosk.devices
+        controls = self.kiosk.hardware.controls
         if isinstance(step, Do):
             self.kiosk.engine.submit(step.event)
         elif isinstance(step, InsertBill):
             self.out(f"  (resident inserts ${step.dollars})")
-            devices.acceptor.insert(Money(step.dollars * 100))
+            controls.insert_bill(step.dollars)
         elif isinstance(step, PresentCard):
             self.out(f"  (resident presents a test card: {step.card})")
-            devices.terminal.present(step.card)
+            controls.present_card(step.card)
+        elif isinstance(step, ScanStub):
+            code = make_stub_code(step.account, step.amount)
+            self.out(f"  (resident scans the bill stub: {code})")
+            controls.scan(code)
         else:
             self._wait(step)
 

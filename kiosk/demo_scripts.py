@@ -34,6 +34,14 @@ class PresentCard:
 
 
 @dataclass(frozen=True)
+class ScanStub:
+    """The resident scans the stub of their paper bill."""
+
+    account: str
+    amount: Money
+
+
+@dataclass(frozen=True)
 class WaitFor:
     state: State
     inserted: Money | None = None
@@ -49,16 +57,19 @@ class Expect:
     fee: Money
 
 
-Step = Do | InsertBill | PresentCard | WaitFor
+Step = Do | InsertBill | PresentCard | ScanStub | WaitFor
 
 ACCOUNT = "100200302"  # a demo account with a 43.17 balance
 
 
-def _find_and_confirm(language: str = "en") -> list[Step]:
+def _find_and_confirm(language: str = "en", scan: bool = False) -> list[Step]:
+    find: list[Step] = (
+        [ScanStub(ACCOUNT, Money(4317))]
+        if scan
+        else [Do(ui.Start(language)), WaitFor(State.FIND_ACCOUNT), Do(ui.EnterAccount(ACCOUNT))]
+    )
     return [
-        Do(ui.Start(language)),
-        WaitFor(State.FIND_ACCOUNT),
-        Do(ui.EnterAccount(ACCOUNT)),
+        *find,
         WaitFor(State.CONFIRM_ACCOUNT),
         Do(ui.ConfirmAccount()),
         WaitFor(State.AMOUNT),
@@ -93,7 +104,7 @@ def _card(card: str = "approve") -> list[Step]:
 
 
 SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
-    "cash": ([*_find_and_confirm(), *_cash()], Expect("cash", Money(4500), Money(0))),
+    "cash": ([*_find_and_confirm(scan=True), *_cash()], Expect("cash", Money(4500), Money(0))),
     "card": ([*_find_and_confirm(), *_card()], Expect("card", Money(4317), Money(108))),
     "decline": (
         [

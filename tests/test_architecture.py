@@ -2,7 +2,8 @@
 
 The core (``kiosk/``) talks to ports only: it never imports Kivy, pyserial, python-escpos or
 requests, and never the adapter packages, except in the composition root that assembles a
-running kiosk from its adapters (the CLI, ``kiosk/wiring.py`` and the command modules).
+running kiosk from its adapters (the CLI, ``kiosk/wiring.py``, ``kiosk/hardware.py`` and the
+command modules).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ADAPTER_PACKAGES = {"devices", "screens", "sync", "provisioning", "hub"}
 
 def _is_composition_root(path: Path) -> bool:
     relative = path.relative_to(CORE).as_posix()
-    return relative in {"cli.py", "wiring.py"} or relative.startswith("commands/")
+    return relative in {"cli.py", "wiring.py", "hardware.py"} or relative.startswith("commands/")
 
 
 def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:

@@ -64,7 +64,16 @@ def kiosk(
     if crash_at:
         env["KIOSK_CRASH_AT"] = crash_at
     return subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", *args, "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            *args,
+            "--data-dir",
+            str(data_dir),
+            "--devices",
+            "simulated",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -23,18 +23,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         help="play a scripted session headless (repeatable; default: cash then card)",
     )
+    demo.add_argument(
+        "--devices",
+        choices=["emulated", "simulated"],
+        default=None,
+        help="protocol emulators on ptys (default) or file-backed simulations",
+    )
     demo.set_defaults(handler=run_demo)
     rec = sub.add_parser("recover", help="settle what a crash left open, then exit")
     add_location_options(rec)
+    rec.add_argument("--devices", choices=["emulated", "simulated"], default=None)
     rec.set_defaults(handler=run_recover)
 
 
 def _start(args: argparse.Namespace) -> Kiosk | None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
+    if args.devices is not None:
+        choice = args.devices
+        devices = config.devices.model_copy(
+            update={"bill_acceptor": choice, "receipt_printer": choice, "barcode_scanner": choice}
+        )
+        config = config.model_copy(update={"devices": devices})
     try:
         kiosk = build_kiosk(config)
-    except JournalError as exc:
+    except (JournalError, ValueError, OSError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return None
     print(f"kiosk {config.identity.kiosk_id}: data in {data_dir(config)}")
@@ -67,7 +80,7 @@ def run_demo(args: argparse.Namespace) -> int:
             amount = Money(int(str(payment["amount_cents"])))
             print(f"  paid {amount} by {payment['method']}, confirmation {payment['confirmation']}")
             print("  receipt:")
-            for line in kiosk.devices.printer.last_text:
+            for line in kiosk.hardware.controls.receipt_text():
                 print(f"    | {line}")
     except ScriptFailed as exc:
         print(f"demo failed: {exc}", file=sys.stderr)

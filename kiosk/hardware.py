@@ -1,0 +1,170 @@
+"""Part of the composition root: the devices a kiosk runs with, picked from its config.
+
+Each device is a real serial port, the protocol emulator on a pseudo-terminal in this
+process (the demo: the real drivers speak the real protocol to it), or a file-backed
+simulation (the crash test: its state outlives a killed kiosk, as real hardware's does).
+Whatever was picked, :class:`Controls` is how a demo script makes the "hardware" do
+something — push a bill in, present a card, scan a stub — and read what was printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devices.simulated import (
+    SimulatedAcceptor,
+    SimulatedDirectory,
+    SimulatedPrinter,
+    SimulatedScanner,
+    SimulatedTerminal,
+)
+from kiosk.config import KioskConfig
+from kiosk.money import Money
+from kiosk.ports import BillAcceptor, PortSet, ReceiptPrinter, Scanner
+from kiosk.receipt_text import render_text
+
+EMULATED = "emulated"
+SIMULATED = "simulated"
+READY_TIMEOUT = 5.0
+
+
+class NoControl(RuntimeError):
+    """A demo action on a device that is real hardware: a person has to do it."""
+
+
+def _no_control(what: str) -> Callable[..., None]:
+    def refuse(*_args: object) -> None:
+        raise NoControl(f"{what} is real hardware here: do it by hand")
+
+    return refuse
+
+
+@dataclass
+class Controls:
+    insert_bill: Callable[[int], None]
+    present_card: Callable[[str], None]
+    scan: Callable[[str], None]
+    receipt_text: Callable[[], list[str]]
+    emulators: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Hardware:
+    ports: PortSet
+    controls: Controls
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            close()
+        self.closers.clear()
+
+
+def _acceptor(
+    where: str, folder: Path, closers: list[Callable[[], None]], controls: dict[str, object]
+) -> tuple[BillAcceptor, Callable[[int], None]]:
+    if where == SIMULATED:
+        simulated = SimulatedAcceptor(folder / "bill_acceptor.json")
+        return simulated, lambda dollars: simulated.insert(Money(dollars * 100))
+    from devices.ebds.driver import EbdsAcceptor
+    from devices.emulators.ebds_emulator import EbdsEmulator
+
+    insert: Callable[[int], None] = _no_control("the bill acceptor")
+    port = where
+    if where == EMULATED:
+        emulator = EbdsEmulator(folder / "run" / "bill-acceptor")
+        emulator.start()
+        closers.append(emulator.stop)
+        controls["bill-acceptor"] = emulator
+        port = emulator.port.path
+        handler = emulator.controls()["insert"].handler
+        insert = lambda dollars: _say(handler([str(dollars)]))  # noqa: E731
+    driver = EbdsAcceptor(port)
+    driver.open()
+    closers.append(driver.close)
+    driver.wait_ready(READY_TIMEOUT)
+    return driver, insert
+
+
+def _printer(
+    where: str, folder: Path, closers: list[Callable[[], None]], controls: dict[str, object]
+) -> tuple[ReceiptPrinter, Callable[[], list[str]]]:
+    if where == SIMULATED:
+        simulated = SimulatedPrinter(folder / "receipt_printer.json", render=render_text)
+        return simulated, lambda: simulated.last_text
+    # python-escpos brings Pillow, qrcode and pyusb: imported only when a printer is driven
+    from devices.emulators.escpos_emulator import EscposEmulator
+    from devices.escpos.driver import EscposPrinter
+
+    last: Callable[[], list[str]] = lambda: []  # noqa: E731
+    port, settle = where, 1.0
+    if where == EMULATED:
+        emulator = EscposEmulator(folder / "run" / "printer", out_dir=folder / "receipts")
+        emulator.start()
+        closers.append(emulator.stop)
+        controls["printer"] = emulator
+        port, settle = emulator.port.path, 0.0
+
+        def last() -> list[str]:
+            return emulator.receipts[-1].text.splitlines() if emulator.receipts else []
+
+    driver = EscposPrinter(port, state_path=folder / "printer_state.json", settle_time=settle)
+    driver.open()
+    closers.append(driver.close)
+    return driver, last
+
+
+def _scanner(
+    where: str, folder: Path, closers: list[Callable[[], None]], controls: dict[str, object]
+) -> tuple[Scanner, Callable[[str], None]]:
+    if where == SIMULATED:
+        simulated = SimulatedScanner()
+        return simulated, simulated.scan
+    from devices.emulators.scanner_emulator import ScannerEmulator
+    from devices.scanner import SerialScanner
+
+    scan: Callable[[str], None] = _no_control("the barcode scanner")
+    port = where
+    if where == EMULATED:
+        emulator = ScannerEmulator(folder / "run" / "scanner")
+        emulator.start()
+        closers.append(emulator.stop)
+        controls["scanner"] = emulator
+        port = emulator.port.path
+        handler = emulator.controls()["scan"].handler
+        scan = lambda code: _say(handler([code]))  # noqa: E731
+    driver = SerialScanner(port)
+    driver.open()
+    closers.append(driver.close)
+    driver.wait_connected(READY_TIMEOUT)
+    return driver, scan
+
+
+def _say(_answer: str) -> None:
+    """Emulator controls answer with a line for an operator; scripts do not need it."""
+
+
+def build_hardware(config: KioskConfig, folder: Path) -> Hardware:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "run").mkdir(exist_ok=True)
+    devices = config.devices
+    if devices.card_terminal != SIMULATED:
+        raise ValueError(
+            f'devices.card_terminal = {devices.card_terminal!r}: only "simulated" exists so far'
+        )
+    closers: list[Callable[[], None]] = []
+    emulators: dict[str, object] = {}
+    try:
+        acceptor, insert = _acceptor(devices.bill_acceptor, folder, closers, emulators)
+        printer, receipt_text = _printer(devices.receipt_printer, folder, closers, emulators)
+        scanner, scan = _scanner(devices.barcode_scanner, folder, closers, emulators)
+    except Exception:
+        for close in reversed(closers):
+            close()
+        raise
+    terminal = SimulatedTerminal(folder / "card_terminal.json")
+    ports = PortSet(acceptor, terminal, printer, scanner, SimulatedDirectory())
+    controls = Controls(insert, terminal.present, scan, receipt_text, emulators)
+    return Hardware(ports, controls, closers)

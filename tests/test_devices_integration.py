@@ -1,0 +1,159 @@
+"""A whole payment through the real drivers and the device emulators over real ptys.
+
+The engine, the journal, the EBDS driver, the ESC/POS driver and the scanner driver run as in
+the kiosk; only the hardware is emulated. Each test ends by comparing the journal with the
+emulators' own counters (the hardware's truth).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk import entries as E
+from kiosk.bill_stub import make_stub_code
+from kiosk.config import KioskConfig, Limits, Storage
+from kiosk.engine import inputs as ui
+from kiosk.engine.snapshot import Snapshot
+from kiosk.engine.states import State
+from kiosk.money import Money
+from kiosk.ports import Health
+from kiosk.wiring import Kiosk, build_kiosk
+
+ACCOUNT = "100200302"  # demo account, balance 43.17
+
+
+class Running:
+    def __init__(self, kiosk: Kiosk) -> None:
+        self.kiosk = kiosk
+        self.latest: Snapshot = kiosk.engine.snapshot
+        self.changed = threading.Condition()
+        kiosk.engine.subscribe(self._seen)
+        kiosk.engine.start()
+
+    def _seen(self, snapshot: Snapshot) -> None:
+        with self.changed:
+            self.latest = snapshot
+            self.changed.notify_all()
+
+    def until(self, what: Callable[[Snapshot], bool], timeout: float = 10.0) -> Snapshot:
+        with self.changed:
+            assert self.changed.wait_for(lambda: what(self.latest), timeout), self.latest
+            return self.latest
+
+    def at(self, state: State, **want: object) -> Snapshot:
+        return self.until(
+            lambda s: s.state is state and all(getattr(s, k) == v for k, v in want.items())
+        )
+
+    def emulator(self, name: str):  # type: ignore[no-untyped-def]
+        return self.kiosk.hardware.controls.emulators[name]
+
+    def entries(self, type_: str) -> list[dict[str, object]]:
+        return [dict(e.payload) for e in self.kiosk.journal.entries() if e.type == type_]
+
+    def credited_cents(self) -> int:
+        return sum(int(str(b["denomination_cents"])) for b in self.entries(E.BILL_STACKED))
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    config = KioskConfig(
+        storage=Storage(data_dir=tmp_path), limits=Limits(max_overpayment_cents=500)
+    )
+    kiosk = build_kiosk(config)
+    run = Running(kiosk)
+    yield run
+    kiosk.close()
+
+
+def _to_cash(run: Running) -> None:
+    controls = run.kiosk.hardware.controls
+    controls.scan(make_stub_code(ACCOUNT, Money(4317)))
+    run.at(State.CONFIRM_ACCOUNT)
+    run.kiosk.engine.submit(ui.ConfirmAccount())
+    run.at(State.AMOUNT)
+    run.kiosk.engine.submit(ui.ChooseAmount(Money(4317)))
+    run.at(State.METHOD)
+    run.kiosk.engine.submit(ui.ChooseMethod("cash"))
+    run.at(State.CASH)
+
+
+def test_cash_payment_through_the_emulators(running: Running) -> None:
+    controls = running.kiosk.hardware.controls
+    _to_cash(running)
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(2000))
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(4000))
+    controls.insert_bill(20)  # 60.00 would pass 43.17 + 5.00: handed back
+    running.until(lambda s: s.message == "bill_over_limit" and not s.bill_in_escrow)
+    controls.insert_bill(5)
+    done = running.at(State.RECEIPT, receipt="printed")
+
+    acceptor = running.emulator("bill-acceptor").counters()
+    assert acceptor["stacked"] == {"5.00": 1, "20.00": 2}
+    assert acceptor["cashbox"] == 3
+    assert running.credited_cents() == 4500 == 2 * 2000 + 500
+    assert len(running.entries(E.BILL_RETURNED)) == 1
+    [payment] = running.entries(E.PAYMENT_COMPLETED)
+    assert payment["amount_cents"] == 4500
+    printer = running.emulator("printer")
+    [receipt] = printer.receipts
+    assert "$45.00" in receipt.text
+    assert done.confirmation is not None and done.confirmation in receipt.text
+    assert receipt.qr_data == [done.confirmation]
+    assert running.kiosk.journal.verify().ok
+
+
+def test_jam_mid_transaction_completes_with_what_was_stacked(running: Running) -> None:
+    controls = running.kiosk.hardware.controls
+    _to_cash(running)
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(2000))
+    running.emulator("bill-acceptor").control("jam")
+    done = running.at(State.RECEIPT)
+    assert done.amount == Money(2000)
+    assert running.kiosk.hardware.ports.acceptor.health().state is Health.FAULT
+    assert running.credited_cents() == 2000
+    assert running.emulator("bill-acceptor").counters()["cashbox"] == 1
+    faults = running.entries(E.DEVICE_FAULT)
+    assert any(f["reason"] == "jam" for f in faults)
+
+
+def test_paper_out_mid_receipt_keeps_the_payment(running: Running) -> None:
+    controls = running.kiosk.hardware.controls
+    running.emulator("printer").controls()["paper-out-after"].handler(["6"])
+    _to_cash(running)
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(2000))
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(4000))
+    controls.insert_bill(5)
+    done = running.at(State.RECEIPT, receipt="failed")
+    assert done.confirmation  # shown on screen instead
+    assert len(running.entries(E.PAYMENT_COMPLETED)) == 1
+    [failed] = running.entries(E.RECEIPT_FAILED)
+    assert failed["reason"] == "paper_out"
+    printer = running.emulator("printer")
+    assert printer.receipts == [] and len(printer.cut_short) == 1
+    assert running.kiosk.hardware.ports.printer.health().state is Health.FAULT
+
+
+def test_acceptor_unplugged_and_replugged_mid_session(running: Running) -> None:
+    controls = running.kiosk.hardware.controls
+    acceptor = running.emulator("bill-acceptor")
+    port = running.kiosk.hardware.ports.acceptor
+    _to_cash(running)
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(2000))
+    acceptor.control("unplug")
+    running.until(lambda s: s.state is not State.CASH)  # money in: the payment completes
+    assert port.health().state is Health.FAULT
+    acceptor.control("replug")
+    running.until(lambda s: port.health().state is Health.OK, timeout=10.0)
+    assert running.credited_cents() == 2000 == acceptor.counters()["cashbox"] * 2000
+    assert len(running.entries(E.PAYMENT_COMPLETED)) == 1
