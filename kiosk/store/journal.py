@@ -12,7 +12,6 @@ from the engine's pool, so readers never share a transaction with the writer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,11 +28,11 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from kiosk import crashpoints
 from kiosk import entries as e
+from kiosk.chain import GENESIS, canonical_json, entry_hash
 from kiosk.store import projections
 from kiosk.store.db import open_database, upgrade_to_head, writer
 from kiosk.store.models import Base, JournalRow, SyncCursor
 
-GENESIS = "0" * 64
 _CHUNK = 500
 _ROW = (
     JournalRow.seq,
@@ -89,21 +88,6 @@ def utc_now() -> datetime:
 
 
 # ------------------------------------------------------------------ format and hashing
-
-
-def canonical_json(obj: Any) -> str:
-    """The one text of a value that is hashed: sorted keys, no spaces, UTF-8 as is."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def entry_hash(
-    prev_hash: str, seq: int, id: str, at_text: str, type: str, payload: Mapping[str, Any]
-) -> str:
-    """sha256 of the previous hash followed by the canonical JSON of the entry itself."""
-    body = canonical_json({"seq": seq, "id": id, "at": at_text, "type": type, "payload": payload})
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def format_at(moment: datetime) -> str:

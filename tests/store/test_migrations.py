@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine
 
 from kiosk import entries as e
+from kiosk.chain import GENESIS, canonical_json, entry_hash
 from kiosk.store.db import (
     MIGRATIONS_DIR,
     alembic_config,
@@ -27,7 +28,7 @@ from kiosk.store.db import (
     upgrade_to_head,
     writer,
 )
-from kiosk.store.journal import GENESIS, Journal, JournalError, canonical_json, entry_hash
+from kiosk.store.journal import Journal, JournalError
 from kiosk.store.models import Base
 from tests.store.builders import card_payment, cash_payment
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from kiosk import entries as e
-from kiosk.store.journal import Journal, canonical_json, entry_hash
+from kiosk.chain import canonical_json, entry_hash
+from kiosk.store.journal import Journal
 
 N = 20
 
