@@ -10,7 +10,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kiosk.commands import batch_cmd, config_cmd, demo_cmd, emulate_cmd, engine_cmd, journal_cmd
+from kiosk.commands import (
+    batch_cmd,
+    config_cmd,
+    demo_cmd,
+    devices_cmd,
+    emulate_cmd,
+    engine_cmd,
+    journal_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kiosk", description="Utility payment kiosk: run, check and service a unit."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (config_cmd, journal_cmd, demo_cmd, engine_cmd, batch_cmd, emulate_cmd):
+    for module in (
+        config_cmd,
+        journal_cmd,
+        demo_cmd,
+        engine_cmd,
+        batch_cmd,
+        emulate_cmd,
+        devices_cmd,
+    ):
         module.register(sub)
     return parser
 
