@@ -158,6 +158,9 @@ class SimulatedAcceptor:
     def cashbox_count(self) -> int:
         return len(self.file.load()["cashbox"])
 
+    def wait_idle(self, timeout: float) -> bool:
+        return True  # a simulated stack is finished when stack() returns
+
     def cashbox(self) -> list[Money]:
         return [Money(c) for c in self.file.load()["cashbox"]]
 

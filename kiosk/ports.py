@@ -165,6 +165,9 @@ class BillAcceptor(Protocol):
     def escrowed(self) -> Money | None:
         """The bill held in escrow now, if any."""
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no note is moving; True if it got there within ``timeout`` seconds."""
+
     def health(self) -> DeviceHealth: ...
 
 

@@ -105,6 +105,12 @@ class Recovery:
         for port in (self.ports.acceptor, self.ports.terminal, self.ports.printer):
             port.attach(self.answers.emit)
         self._write(E.RECOVERY_STARTED, open_intents=len(intents), open_sessions=len(sessions))
+        bill_intents = (E.BILL_STACK_REQUESTED, E.BILL_RETURN_REQUESTED)
+        # a stack sent before the restart may still be finishing: count after it has
+        if any(i.type in bill_intents for i in intents) and not self.ports.acceptor.wait_idle(
+            self.answer_timeout
+        ):
+            log.warning("bill acceptor still busy; settling by the count as it is now")
         for intent in sorted(intents, key=lambda e: e.seq):
             resolution = self._resolve(intent)
             self.report.intents.append(f"{intent.seq} {intent.type} -> {resolution}")

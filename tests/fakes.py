@@ -96,6 +96,9 @@ class FakeAcceptor:
     def escrowed(self) -> Money | None:
         return self.escrow
 
+    def wait_idle(self, timeout: float) -> bool:
+        return True
+
     def health(self) -> DeviceHealth:
         return self.state
 

@@ -204,6 +204,23 @@ class EbdsAcceptor:
         with self._lock:
             return self._tracker.escrowed()
 
+    def wait_idle(self, timeout: float) -> bool:
+        """True once the last reply shows no note moving (not accepting, stacking, returning).
+
+        Recovery calls this before it reads the cash box count: a stack sent before a
+        restart may still be finishing, and a count read too early would miss that bill.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                last = self._tracker.last
+                moving = last is None or last.accepting or last.stacking or last.returning
+            if not moving:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
     def health(self) -> DeviceHealth:
         if not self._running.is_set():
             return DeviceHealth(Health.FAULT, "closed")

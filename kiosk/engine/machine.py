@@ -14,7 +14,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from kiosk import crashpoints
@@ -28,7 +28,7 @@ from kiosk.completion import (
 )
 from kiosk.config import KioskConfig
 from kiosk.engine import inputs as ui
-from kiosk.engine.session import CardApproval, Session
+from kiosk.engine.session import CardApproval, Session, replace_session
 from kiosk.engine.snapshot import AccountView, Snapshot
 from kiosk.engine.states import PREVIOUS, STAY, State, Transition, transitions_for
 from kiosk.fees import card_fee
@@ -58,6 +58,23 @@ log = logging.getLogger(__name__)
 Observer = Callable[[Snapshot], None]
 
 
+#: acceptor notices after which a note that did not reach the cash box never will
+_PATH_CLEAR = frozenset(
+    {"jam_cleared", "failure_cleared", "bill_left_path_unreported", "power_up", "cassette_replaced"}
+)
+
+
+@dataclass
+class _UnsettledStack:
+    """A stack intent a fault left open: settled when the acceptor's path is clear."""
+
+    intent_seq: int
+    bill_id: str
+    denomination: Money
+    cashbox_before: int
+    session: Session
+
+
 class JournalWriter(Protocol):
     """The part of :class:`kiosk.store.journal.Journal` the engine uses."""
 
@@ -80,6 +97,7 @@ class PaymentEngine:
         self._out_of_service_reason = ""
         self._out_of_service_pending = ""
         self._stubs = StubParser.from_config(config.scanner)
+        self._unsettled_stack: _UnsettledStack | None = None
         # the open bill.return.requested (seq, session), kept past the end of its session so
         # the acceptor's answer settles it even after the resident has gone
         self._return_intent: tuple[int, str | None] | None = None
@@ -235,6 +253,8 @@ class PaymentEngine:
             return None
         if isinstance(event, DeviceNotice):
             self._write(E.DEVICE_NOTICE, device=event.device, kind=event.kind, detail=event.detail)
+            if event.device == "bill_acceptor":
+                self._resettle_stack(event, None)
             return None
         if isinstance(event, CardResult):
             return self._observe_card_result(event)
@@ -264,6 +284,8 @@ class PaymentEngine:
 
     def _observe_stacked(self, event: BillStacked) -> None:
         s = self.session
+        if (s is None or s.pending_stack_seq is None) and self._resettle_stack(None, event):
+            return
         intent, session_id = None, self._sid()
         bill_id = str(uuid.uuid4())
         if s is not None and s.pending_stack_seq is not None:
@@ -331,16 +353,57 @@ class PaymentEngine:
             )
             s.bills.append(denomination)
         else:
-            self._write(
-                E.BILL_NOT_STACKED,
-                session_id=s.session_id,
-                intent_seq=intent_seq,
-                bill_id=bill_id,
-                denomination_cents=denomination.cents,
-                reason=reason,
+            # The note may still be in the path (a jam): a technician may yet clear it into
+            # the cash box. The intent stays open until the acceptor says the path is clear;
+            # the resident is not kept waiting for that.
+            log.warning(
+                "stack of %s unsettled after %s; waiting for the path to clear",
+                denomination,
+                reason,
+            )
+            self._unsettled_stack = _UnsettledStack(
+                intent_seq, bill_id or str(uuid.uuid4()), denomination, s.pending_stack_cashbox, s
             )
         s.escrow = None
         s.pending_stack_seq = s.pending_stack_bill = None
+
+    def _resettle_stack(self, notice: DeviceNotice | None, stacked: BillStacked | None) -> bool:
+        """Settle a stack a fault left open; True when ``stacked`` was that bill."""
+        u = self._unsettled_stack
+        if u is None:
+            return False
+        if stacked is not None:
+            into_box = stacked.denomination == u.denomination
+        else:
+            try:
+                into_box = self.ports.acceptor.cashbox_count() > u.cashbox_before
+            except Exception:
+                return False
+            if not into_box and (notice is None or notice.kind not in _PATH_CLEAR):
+                return False
+        self._unsettled_stack = None
+        common = {
+            "session_id": u.session.session_id,
+            "intent_seq": u.intent_seq,
+            "bill_id": u.bill_id,
+            "denomination_cents": u.denomination.cents,
+        }
+        if not into_box:
+            self._write(E.BILL_NOT_STACKED, **common, reason=notice.kind if notice else "")
+            return False
+        self._write(E.BILL_STACKED, **common, recovered=True)
+        if self.session is u.session and not u.session.completed:
+            u.session.bills.append(u.denomination)
+        else:
+            self._pay_late(u)
+        return True
+
+    def _pay_late(self, u: _UnsettledStack) -> None:
+        """A bill that reached the cash box after its session finished is still the
+        resident's money: it becomes a payment of its own to the same account."""
+        late = replace_session(u.session, bills=[u.denomination])
+        payload = completion_payload(late, self.clock.now(), recovered=True)
+        self._write(E.PAYMENT_COMPLETED, **payload, late_credit=True)
 
     def _observe_card_result(self, result: CardResult) -> object | None:
         s = self.session

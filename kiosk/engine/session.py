@@ -7,6 +7,7 @@ recovery can finish them the same way the engine would have.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -111,6 +112,16 @@ class Session:
     @property
     def review(self) -> bool:
         return self.account_source is LookupSource.MANUAL
+
+
+def replace_session(session: Session, **changes: object) -> Session:
+    """A detached copy with ``changes``, e.g. the same account with other bills."""
+    copy = dataclasses.replace(session, bills=list(session.bills))
+    copy.card_approval = None
+    copy.payment_id = copy.confirmation = None
+    for name, value in changes.items():
+        setattr(copy, name, value)
+    return copy
 
 
 def _account_from_payload(payload: dict[str, object]) -> Account:

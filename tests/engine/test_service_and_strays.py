@@ -55,3 +55,58 @@ def test_no_cash_box_count_means_the_bill_goes_back(harness: Harness) -> None:
     [intent] = harness.of_type(E.BILL_RETURN_REQUESTED)
     assert intent["cashbox_before"] is None and intent["reason"] == "acceptor_unavailable"
     assert harness.journal.open_intents() == []
+
+
+def _jam_mid_stack(harness: Harness) -> None:
+    harness.acceptor.auto = False
+    harness.to_cash("43.17")
+    harness.acceptor.insert(20)
+    harness.pump()  # stack intent written, the note is moving
+    harness.acceptor.fault("jam")
+    harness.pump()
+
+
+def test_jammed_note_cleared_out_of_the_path_is_not_credited(harness: Harness) -> None:
+    from kiosk.ports import DeviceNotice
+
+    _jam_mid_stack(harness)
+    assert harness.journal.open_intents() != []  # its fate is still open
+    assert harness.state is State.METHOD
+    harness.acceptor.escrow = None  # the technician hands the note back
+    harness.acceptor.emit(DeviceNotice("bill_acceptor", "jam_cleared"))
+    harness.pump()
+    [not_stacked] = harness.of_type(E.BILL_NOT_STACKED)
+    assert not_stacked["reason"] == "jam_cleared"
+    assert harness.journal.open_intents() == []
+    assert harness.credited_cents() == 0
+
+
+def test_jammed_note_cleared_into_the_box_after_the_session_is_paid_late(
+    harness: Harness,
+) -> None:
+    from kiosk.ports import DeviceNotice
+
+    _jam_mid_stack(harness)
+    harness.send(ui.Cancel())  # the resident gives up and leaves
+    assert harness.state is State.IDLE
+    harness.acceptor.finish_stack(report=False)  # cleared into the cash box
+    harness.acceptor.emit(DeviceNotice("bill_acceptor", "jam_cleared"))
+    harness.pump()
+    [stacked] = harness.of_type(E.BILL_STACKED)
+    assert stacked["recovered"] is True
+    [payment] = harness.payments()
+    assert payment["amount_cents"] == 2000 and payment["late_credit"] is True
+    assert payment["account_number"] == "100200300"
+    assert harness.journal.open_intents() == []
+    assert harness.credited_cents() == sum(b.cents for b in harness.acceptor.cashbox)
+
+
+def test_jammed_note_that_the_acceptor_finally_reports_stacked_joins_the_session(
+    harness: Harness,
+) -> None:
+    _jam_mid_stack(harness)
+    harness.acceptor.finish_stack()  # the driver reports the stacked event after all
+    harness.pump()
+    assert harness.engine.snapshot.inserted == Money(2000)
+    assert len(harness.of_type(E.BILL_STACKED)) == 1
+    assert harness.journal.open_intents() == []
