@@ -1,0 +1,139 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+The app keeps nothing between requests but a connection pool: every fact is in the
+database, so any number of processes can serve behind a load balancer. A running app
+retries pending and failed postings every ``posting.interval_s`` seconds (0 turns that
+off; ``kiosk-hub post`` does the same by hand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub import __version__
+from hub.api import errors, routes_admin, routes_kiosk
+from hub.clock import Clock, utc_now
+from hub.context import HubContext
+from hub.settings import HubSettings
+from sync.wire import ErrorBody
+
+log = logging.getLogger("hub.api")
+
+DESCRIPTION = """\
+The hub of the utility payment kiosks: kiosks enroll, replicate their hash-chained journal,
+and pull account data and their settings; staff read alerts, postings, payments, batches
+and kiosk health. Amounts are integer cents. See docs/hub.md.
+"""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse bodies over ``limit`` bytes with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _send_too_large(send)
+                return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_too_large(send)
+
+
+async def _send_too_large(send: Send) -> None:
+    body = ErrorBody(error="too_large", message="the request body is too large")
+    data = body.model_dump_json().encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _post_periodically(hub: HubContext, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            report = await run_in_threadpool(hub.poster.run)
+            if report.posted or report.failed:
+                log.info("posting: %d posted, %d failed", len(report.posted), len(report.failed))
+        except Exception:  # keep the loop alive: the next round may succeed
+            log.exception("background posting failed")
+
+
+def create_app(settings: HubSettings, *, clock: Clock = utc_now) -> FastAPI:
+    """The hub's API over the database the settings name (migrated to the newest schema).
+
+    ``clock`` is the hub's wall clock (tests move it to expire codes and skew signatures).
+    """
+    hub = HubContext.open(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.posting.interval_s > 0:
+            task = asyncio.create_task(_post_periodically(hub, settings.posting.interval_s))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            hub.close()
+
+    app = FastAPI(
+        title="Utility kiosk hub",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    errors.install(app)
+    app.include_router(routes_kiosk.router)
+    app.include_router(routes_admin.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

@@ -1,0 +1,81 @@
+"""Dependencies shared by the routers: the hub context, the signed kiosk, the admin check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from hub.context import HubContext
+from hub.errors import HubError
+from hub.security import authenticate, check_admin
+from sync.signing import HEADER_SIGNATURE
+
+_SIGNATURE_DOC = (
+    "HMAC-SHA256 request signature (see docs/hub.md, 'Signing'): the headers X-Kiosk-Id, "
+    "X-Timestamp, X-Nonce and X-Signature = hex HMAC(secret, METHOD\\nTARGET\\nTIMESTAMP"
+    "\\nNONCE\\nsha256_hex(BODY)), TARGET being the path and query exactly as sent."
+)
+_signature_scheme = APIKeyHeader(
+    name=HEADER_SIGNATURE,
+    scheme_name="kioskSignature",
+    description=_SIGNATURE_DOC,
+    auto_error=False,
+)
+_admin_scheme = HTTPBearer(
+    scheme_name="adminToken",
+    description="The hub's admin token (kiosk-hub serve --admin-token).",
+    auto_error=False,
+)
+
+
+def get_hub(request: Request) -> HubContext:
+    hub: HubContext = request.app.state.hub
+    return hub
+
+
+Hub = Annotated[HubContext, Depends(get_hub)]
+
+
+def request_target(request: Request) -> str:
+    """The path and query exactly as the kiosk sent (and signed) them, still %-encoded."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
+    query = request.scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
+
+async def signed_kiosk(
+    request: Request,
+    hub: Hub,
+    _signature: Annotated[str | None, Security(_signature_scheme)] = None,
+) -> str:
+    """The kiosk that signed this request; 401 with a short reason otherwise."""
+    body = await request.body()
+    if len(body) > hub.settings.max_body_bytes:
+        raise HubError("the request body is too large", code="too_large", status=413)
+    return await run_in_threadpool(
+        authenticate,
+        hub.db,
+        hub.clock,
+        hub.settings.max_skew_s,
+        request.method,
+        request_target(request),
+        body,
+        dict(request.headers),
+    )
+
+
+SignedKiosk = Annotated[str, Depends(signed_kiosk)]
+
+
+def admin(
+    hub: Hub,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_admin_scheme)] = None,
+) -> None:
+    check_admin(hub.settings.admin_token, credentials.credentials if credentials else None)
+
+
+Admin = Depends(admin)

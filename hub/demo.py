@@ -1,0 +1,49 @@
+"""The demo's data: three accounts with a year of usage, and a demo kiosk.
+
+The accounts are the ones the kiosk's simulated directory knows (devices/simulated.py), with
+valid check digits, so the demo pays the same bills against the hub as without it. Seeding
+goes through the ordinary import (as a partial import), so it is checked like any file.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from hub import accounts, enrollment
+from hub.db import Database
+from hub.enrollment import IssuedCode
+from hub.errors import AlreadyExists
+
+DEMO_KIOSK = "demo-kiosk-01"
+DEMO_LOCATION = "City Hall, 100 Main St"
+
+#: number, name, service address, balance (cents), due date, base monthly gallons
+DEMO_ACCOUNTS = (
+    ("100200302", "Maria Gonzalez", "1234 Oak St", 4317, "2026-12-05", 3100),
+    ("100200419", "James Carter", "88 Riverside Dr", 12950, "2026-12-01", 5200),
+    ("100200526", "Linh Nguyen", "405 Elm Ave Apt 3", 2875, "2026-11-28", 2100),
+)
+
+
+def demo_csv() -> str:
+    """The demo accounts as an import file (12 months of usage, December 2025 to November
+    2026, oldest first)."""
+    lines = [
+        "account_number,name,service_address,balance_cents,due_date,status,usage,usage_through"
+    ]
+    for number, name, address, balance, due, base in DEMO_ACCOUNTS:
+        usage = ";".join(str(base + (i % 6) * 350) for i in range(12))
+        lines.append(f'{number},{name},"{address}",{balance},{due},active,{usage},2026-11')
+    return "\n".join(lines) + "\n"
+
+
+def seed(
+    db: Database, now: datetime, today: date, ttl: timedelta
+) -> tuple[accounts.ImportReport, IssuedCode | None]:
+    """Add the demo accounts (leaving any others alone) and the demo kiosk if it is new."""
+    report = accounts.import_accounts(db, demo_csv(), now, today, partial=True)
+    try:
+        issued: IssuedCode | None = enrollment.create_kiosk(db, DEMO_KIOSK, DEMO_LOCATION, now, ttl)
+    except AlreadyExists:
+        issued = None
+    return report, issued

@@ -1,0 +1,182 @@
+"""Creating kiosks and exchanging one-time enrollment codes for credentials.
+
+A technician runs ``kiosk-hub create-kiosk NAME`` and gets a short code to type on the
+kiosk (``kiosk provision``), which trades it once for the kiosk's id and signing secret.
+Codes are 10 characters of an alphabet with nothing to misread (no 0/O, 1/I/L, U), shown as
+``XXXXX-XXXXX``: about 49 bits, enough for a code that lives 24 hours and works once. Only
+the code's sha256 is stored, so a copy of the database holds no usable code.
+
+An exchange is one atomic ``UPDATE … WHERE used_at IS NULL``, so two kiosks racing with the
+same code cannot both win. Exchanging a new code for a kiosk that is already enrolled
+rotates its secret: the old one stops working at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import Connection, insert, select, update
+
+from hub.db import Database
+from hub.errors import AlreadyExists, Gone, Invalid, NotFound, Unauthorized
+from hub.models import EnrollmentCode, Kiosk
+from sync.signing import new_secret
+from sync.wire import EnrollRequest, EnrollResponse, canonical_json
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10
+KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    kiosk_id: str
+    code: str
+    expires_at: datetime
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalise_code(text: str) -> str:
+    """What a technician typed, as the code it means: case, spaces and dashes don't matter."""
+    return "".join(ch for ch in text.upper() if ch not in " -\t")
+
+
+def code_hash(text: str) -> str:
+    return hashlib.sha256(normalise_code(text).encode("utf-8")).hexdigest()
+
+
+def check_kiosk_id(name: str) -> str:
+    if not KIOSK_ID.match(name):
+        raise Invalid(
+            f"{name!r} can not name a kiosk: use 1-63 lowercase letters, digits and dashes, "
+            "starting with a letter or digit (e.g. city-hall-01)"
+        )
+    return name
+
+
+def create_kiosk(
+    db: Database, name: str, location: str, now: datetime, ttl: timedelta
+) -> IssuedCode:
+    """Create a kiosk and its first enrollment code."""
+    check_kiosk_id(name)
+    if len(location) > 255:
+        raise Invalid("the location is longer than 255 characters")
+    with db.write() as conn:
+        if conn.execute(select(Kiosk.id).where(Kiosk.id == name)).first() is not None:
+            raise AlreadyExists(
+                f"kiosk {name!r} already exists; `kiosk-hub set-kiosk {name} --new-code` "
+                "issues a new enrollment code for it"
+            )
+        conn.execute(
+            insert(Kiosk).values(
+                id=name,
+                location=location,
+                created_at=now,
+                acked_seq=0,
+                acked_hash="0" * 64,
+                reported_out_of_service=False,
+                reported_reason="",
+                settings="{}",
+                out_of_service=False,
+                out_of_service_reason="",
+                settings_version=1,
+            )
+        )
+        return _issue(conn, name, now, ttl)
+
+
+def issue_code(db: Database, kiosk_id: str, now: datetime, ttl: timedelta) -> IssuedCode:
+    """A new code for an existing kiosk; any code issued before it stops working."""
+    with db.write() as conn:
+        if conn.execute(select(Kiosk.id).where(Kiosk.id == kiosk_id)).first() is None:
+            raise NotFound(f"no kiosk named {kiosk_id!r}")
+        return _issue(conn, kiosk_id, now, ttl)
+
+
+def _issue(conn: Connection, kiosk_id: str, now: datetime, ttl: timedelta) -> IssuedCode:
+    conn.execute(
+        update(EnrollmentCode)
+        .where(
+            EnrollmentCode.kiosk_id == kiosk_id,
+            EnrollmentCode.used_at.is_(None),
+            EnrollmentCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    code = new_code()
+    expires_at = now + ttl
+    conn.execute(
+        insert(EnrollmentCode).values(
+            code_hash=code_hash(code), kiosk_id=kiosk_id, created_at=now, expires_at=expires_at
+        )
+    )
+    return IssuedCode(kiosk_id, code, expires_at)
+
+
+def enroll(db: Database, request: EnrollRequest, now: datetime) -> EnrollResponse:
+    """Trade a code for the kiosk's id and a fresh secret, once."""
+    digest = code_hash(request.code)
+    secret = new_secret()
+    with db.write() as conn:
+        won = conn.execute(
+            update(EnrollmentCode)
+            .where(
+                EnrollmentCode.code_hash == digest,
+                EnrollmentCode.used_at.is_(None),
+                EnrollmentCode.revoked_at.is_(None),
+                EnrollmentCode.expires_at > now,
+            )
+            .values(used_at=now)
+        ).rowcount
+        row = conn.execute(
+            select(
+                EnrollmentCode.kiosk_id,
+                EnrollmentCode.used_at,
+                EnrollmentCode.revoked_at,
+                EnrollmentCode.expires_at,
+            ).where(EnrollmentCode.code_hash == digest)
+        ).first()
+        if not won or row is None:
+            _refuse(row)
+        conn.execute(
+            update(Kiosk)
+            .where(Kiosk.id == row.kiosk_id)
+            .values(
+                secret=secret,
+                enrolled_at=now,
+                hardware=canonical_json(request.hardware.model_dump()),
+            )
+        )
+        location = conn.execute(select(Kiosk.location).where(Kiosk.id == row.kiosk_id)).scalar_one()
+    return EnrollResponse(kiosk_id=row.kiosk_id, location=location, secret=secret, hub_time=now)
+
+
+def _refuse(row: object | None) -> NoReturn:
+    """Say why a code did not work: unknown (401), or used, replaced or expired (410)."""
+    if row is None:
+        raise Unauthorized(
+            "this enrollment code is not valid: check it for typos, or ask for a new one",
+            code="invalid_code",
+        )
+    if getattr(row, "used_at", None) is not None:
+        raise Gone(
+            "this enrollment code was already used; ask for a new one "
+            "(`kiosk-hub set-kiosk NAME --new-code`)",
+            code="code_used",
+        )
+    if getattr(row, "revoked_at", None) is not None:
+        raise Gone("this enrollment code was replaced by a newer one", code="code_replaced")
+    raise Gone(
+        "this enrollment code has expired; ask for a new one "
+        "(`kiosk-hub set-kiosk NAME --new-code`)",
+        code="code_expired",
+    )

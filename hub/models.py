@@ -1,0 +1,355 @@
+"""The hub's tables, as SQLAlchemy typed declarative models.
+
+``journal_entries`` holds each kiosk's replicated journal, verbatim; ``payments``,
+``bills``, ``card_sales``, ``batches`` and ``device_status`` are projections of it, updated
+in the same transaction as the entries that feed them. The rest is the hub's own state:
+kiosks and their credentials, enrollment codes, alerts, postings to the CIS, the account
+catalog, and the nonces that stop a signed request from being replayed.
+
+These models describe the schema at the newest migration (``hub/migrations/versions``); a
+test compares them, so a change here without a migration fails the build. Constraint names
+follow :data:`NAMING` (SQLite batch migrations need names to copy tables).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sync.wire import GENESIS
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+POSTING_STATUSES = ("pending", "posted", "failed")
+CARD_STATUSES = (
+    "requested",
+    "approved",
+    "declined",
+    "cancelled",
+    "in_doubt",
+    "reversed",
+    "reversal_failed",
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment stored as naive UTC, read back as aware UTC, on SQLite and PostgreSQL alike.
+
+    Refuses naive datetimes: a time without a zone is a bug (DESIGN.md rule 6).
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("the hub stores aware UTC times only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # SQLite hands back text for raw SQL only
+            value = datetime.fromisoformat(str(value))
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), int: BigInteger()}
+
+
+class Kiosk(Base):
+    """A kiosk the hub knows, its credentials, what it last reported, and its settings.
+
+    ``secret`` is what the hub needs to check the kiosk's signatures, so it is stored as is:
+    encrypt the database at rest in production and keep this column out of logs and dumps.
+    ``acked_seq``/``acked_hash`` are the end of the kiosk's chain as stored here: ingest
+    locks this row, so pushes for one kiosk are serialized across hub processes.
+    """
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    location: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    secret: Mapped[str | None] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime | None]
+    hardware: Mapped[str | None] = mapped_column(Text)
+    acked_seq: Mapped[int] = mapped_column(default=0)
+    acked_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+    last_push_at: Mapped[datetime | None]
+    last_contact_at: Mapped[datetime | None]
+    last_entry_at: Mapped[str | None] = mapped_column(String(32))
+    software_version: Mapped[str | None] = mapped_column(String(64))
+    reported_out_of_service: Mapped[bool] = mapped_column(default=False)
+    reported_reason: Mapped[str] = mapped_column(String(500), default="")
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    out_of_service: Mapped[bool] = mapped_column(default=False)
+    out_of_service_reason: Mapped[str] = mapped_column(String(500), default="")
+    settings_version: Mapped[int] = mapped_column(default=1)
+
+
+class EnrollmentCode(Base):
+    """A one-time code, stored as its sha256 so a database dump gives no usable code."""
+
+    __tablename__ = "enrollment_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class JournalEntry(Base):
+    """One replicated entry, verbatim: ``at`` and ``payload`` are the texts that were hashed.
+
+    The primary key (kiosk_id, seq) is the last line of defence against a duplicate.
+    """
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        Index("ix_journal_entries_kiosk_id_type", "kiosk_id", "type"),
+    )
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """Something finance or a technician must look at: a conflict on a kiosk's journal, or an
+    entry the projections could not read. Repeats of the same alert raise ``count``."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int | None]
+    expected_seq: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text)
+    received_hash: Mapped[str | None] = mapped_column(String(64))
+    stored_hash: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(default=1)
+    resolved_at: Mapped[datetime | None]
+
+
+class Payment(Base):
+    """A completed payment (``payment.completed``), whatever became of its posting.
+
+    ``paid_at`` is the kiosk's text; ``effective_date`` is that moment's date in the hub's
+    time zone: the date the payment counts from, however late it reached the hub.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_kiosk_id_journal_seq", "kiosk_id", "journal_seq"),)
+
+    payment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"))
+    session_id: Mapped[str] = mapped_column(String(64))
+    confirmation: Mapped[str] = mapped_column(String(64), index=True)
+    account_number: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    amount_cents: Mapped[int]
+    fee_cents: Mapped[int]
+    cash_cents: Mapped[int]
+    bills: Mapped[str] = mapped_column(Text)
+    card_reference: Mapped[str | None] = mapped_column(String(64))
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    card_auth_code: Mapped[str | None] = mapped_column(String(32))
+    card_terminal_ref: Mapped[str | None] = mapped_column(String(64))
+    paid_at: Mapped[str] = mapped_column(String(40))
+    effective_date: Mapped[date] = mapped_column(index=True)
+    review: Mapped[bool]
+    recovered: Mapped[bool]
+    batch_id: Mapped[str] = mapped_column(String(16))
+    journal_seq: Mapped[int]
+    received_at: Mapped[datetime]
+
+
+class Bill(Base):
+    """A bill that reached a kiosk's cash box (``bill.stacked``), counted once per bill id."""
+
+    __tablename__ = "bills"
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), primary_key=True)
+    bill_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    denomination_cents: Mapped[int]
+    batch_id: Mapped[str] = mapped_column(String(16))
+    journal_seq: Mapped[int]
+    stacked_at: Mapped[str] = mapped_column(String(32))
+    recovered: Mapped[bool]
+
+
+class CardSale(Base):
+    """The latest known state of one card sale, by the reference the kiosk gave it."""
+
+    __tablename__ = "card_sales"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in CARD_STATUSES) + ")", name="status"
+        ),
+    )
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64))
+    total_cents: Mapped[int]
+    fee_cents: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    auth_code: Mapped[str | None] = mapped_column(String(32))
+    brand: Mapped[str | None] = mapped_column(String(32))
+    last4: Mapped[str | None] = mapped_column(String(4))
+    terminal_ref: Mapped[str | None] = mapped_column(String(64))
+    updated_seq: Mapped[int]
+
+
+class Batch(Base):
+    """A range of one kiosk's journal between cash-box collections, with its totals.
+
+    Ids and boundaries are the kiosk's own (``B`` + the seq it opens at), so finance can
+    match the kiosk's printed batch report line by line.
+    """
+
+    __tablename__ = "batches"
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    opened_seq: Mapped[int]
+    opened_at: Mapped[str] = mapped_column(String(32))
+    closed_seq: Mapped[int | None]
+    closed_at: Mapped[str | None] = mapped_column(String(32))
+    close_reason: Mapped[str | None] = mapped_column(String(255))
+    cash_cents: Mapped[int] = mapped_column(default=0)
+    bill_count: Mapped[int] = mapped_column(default=0)
+    card_cents: Mapped[int] = mapped_column(default=0)
+    card_count: Mapped[int] = mapped_column(default=0)
+    payment_count: Mapped[int] = mapped_column(default=0)
+    payment_cents: Mapped[int] = mapped_column(default=0)
+
+
+class DeviceStatus(Base):
+    """The last fault and the last notice each device of a kiosk reported."""
+
+    __tablename__ = "device_status"
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), primary_key=True)
+    device: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fault_reason: Mapped[str | None] = mapped_column(String(500))
+    fault_seq: Mapped[int | None]
+    fault_at: Mapped[str | None] = mapped_column(String(32))
+    notice_kind: Mapped[str | None] = mapped_column(String(64))
+    notice_detail: Mapped[str | None] = mapped_column(String(500))
+    notice_seq: Mapped[int | None]
+    notice_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class Posting(Base):
+    """Delivery of one payment to the CIS: at most one row per payment, posted at most once.
+
+    A process *claims* a row (``claim_token``, ``claimed_until``) before delivering it, so
+    two hub processes never deliver the same payment at the same time; a claim that outlives
+    ``claimed_until`` (a process that died) may be taken over. ``reference`` is fixed at the
+    first claim (the CSV file a payment goes to), so a retry looks in the same place.
+    """
+
+    __tablename__ = "postings"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in POSTING_STATUSES) + ")", name="status"
+        ),
+        Index("ix_postings_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    payment_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("payments.payment_id"), primary_key=True
+    )
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    adapter: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime]
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None]
+
+
+class AccountRow(Base):
+    """A utility account. ``version`` is the catalog version of its last change;
+    ``removed_version`` is set when an import dropped it (kept so deltas can say so)."""
+
+    __tablename__ = "accounts"
+
+    number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    service_address: Mapped[str] = mapped_column(String(255))
+    balance_cents: Mapped[int]
+    due_date: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16))
+    usage: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(index=True)
+    removed_version: Mapped[int | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class AccountCatalog(Base):
+    """The catalog's version (one row, id 1). Every change to accounts takes this row's lock
+    and a new version, so versions are committed in order and a delta never skips one."""
+
+    __tablename__ = "account_catalog"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int]
+    updated_at: Mapped[datetime | None]
+
+
+class Nonce(Base):
+    """A nonce a kiosk used, kept until its timestamp could no longer pass the skew check."""
+
+    __tablename__ = "nonces"
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,46 @@
+"""Posting payments to the city's billing system (CIS), each exactly once.
+
+:class:`~hub.posting.poster.Poster` owns the bookkeeping (claim, deliver, mark posted or
+failed, retry later); an adapter only knows how to deliver: ``ledger`` (the hub's own
+accounts table, the default), ``csv`` (an import file per day) or ``http`` (a POST per
+payment). See docs/hub.md, "Posting".
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from hub.posting.base import PaymentToPost, PostingAdapter, PostingError
+from hub.posting.csv_file import CsvAdapter
+from hub.posting.http import HttpAdapter
+from hub.posting.ledger import LedgerAdapter
+from hub.posting.poster import Poster, PostReport
+from hub.settings import PostingSettings
+
+__all__ = [
+    "CsvAdapter",
+    "HttpAdapter",
+    "LedgerAdapter",
+    "PaymentToPost",
+    "PostReport",
+    "Poster",
+    "PostingAdapter",
+    "PostingError",
+    "make_adapter",
+]
+
+
+def make_adapter(settings: PostingSettings, zone: ZoneInfo) -> PostingAdapter:
+    """The adapter the settings choose (they were validated: each has its target)."""
+    if settings.adapter == "csv":
+        assert settings.csv_dir is not None
+        return CsvAdapter(settings.csv_dir, zone)
+    if settings.adapter == "http":
+        assert settings.http_url is not None
+        return HttpAdapter(
+            settings.http_url,
+            timeout_s=settings.http_timeout_s,
+            tries=settings.http_tries,
+            backoff_s=settings.http_backoff_s,
+        )
+    return LedgerAdapter()

@@ -1,0 +1,198 @@
+"""Delivering pending postings through an adapter, exactly once per payment.
+
+Each posting is worked in three steps, so that nothing is ever held in a process's memory
+that the database does not know:
+
+1. *claim*: one ``UPDATE … WHERE status <> 'posted' AND (unclaimed OR claim expired)``
+   stamps a claim token and a lease, counts the attempt and fixes the adapter's reference.
+   Two processes (or the background loop and ``kiosk-hub post``) can not both win.
+2. *deliver* through the adapter, outside any transaction (an HTTP call may be slow).
+3. *finish*: in one transaction, mark it ``posted`` only if the claim is still ours, and
+   run the adapter's ``apply`` (the ledger's balance change) in that same transaction. On a
+   :class:`PostingError` it is marked ``failed`` with the reason, and becomes due again
+   after a backoff that grows with the attempts (30 s, 1 min, 2 min … at most 1 h).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from sqlalchemy import or_, select, update
+
+from hub.clock import Clock
+from hub.db import Database
+from hub.models import Payment, Posting
+from hub.posting.base import PaymentToPost, PostingAdapter, PostingError
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["posted", "failed", "skipped"]
+_MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class PostReport:
+    posted: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+class _LostClaim(Exception):
+    """Our lease ran out and another process took the posting over."""
+
+
+def backoff(attempts: int) -> timedelta:
+    seconds = 30 * 2 ** min(max(attempts - 1, 0), 16)
+    return min(timedelta(seconds=seconds), _MAX_BACKOFF)
+
+
+class Poster:
+    def __init__(
+        self,
+        db: Database,
+        adapter: PostingAdapter,
+        clock: Clock,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.db = db
+        self.adapter = adapter
+        self.clock = clock
+        self.lease = lease
+
+    def due(self, *, include_waiting: bool = False, limit: int = 1000) -> list[str]:
+        """Postings to work on: pending and failed ones whose backoff has passed (or all of
+        them with ``include_waiting``), oldest first."""
+        query = select(Posting.payment_id).where(Posting.status != "posted")
+        if not include_waiting:
+            query = query.where(Posting.next_attempt_at <= self.clock())
+        with self.db.read() as conn:
+            return [
+                str(pid)
+                for pid in conn.execute(
+                    query.order_by(Posting.created_at, Posting.payment_id).limit(limit)
+                ).scalars()
+            ]
+
+    def run(
+        self, payment_ids: Iterable[str] | None = None, *, include_waiting: bool = False
+    ) -> PostReport:
+        """Post the given payments, or every due one."""
+        report = PostReport()
+        ids = self.due(include_waiting=include_waiting) if payment_ids is None else payment_ids
+        for payment_id in ids:
+            outcome, error = self.post_one(payment_id)
+            if outcome == "posted":
+                report.posted.append(payment_id)
+            elif outcome == "failed":
+                report.failed[payment_id] = error
+            else:
+                report.skipped.append(payment_id)
+        return report
+
+    def post_one(self, payment_id: str) -> tuple[Outcome, str]:
+        claimed = self._claim(payment_id)
+        if claimed is None:
+            return "skipped", ""
+        token, payment, reference = claimed
+        try:
+            self.adapter.deliver(payment, reference)
+            now = self.clock()
+            with self.db.write() as conn:
+                marked = conn.execute(
+                    update(Posting)
+                    .where(
+                        Posting.payment_id == payment_id,
+                        Posting.claim_token == token,
+                        Posting.status != "posted",
+                    )
+                    .values(
+                        status="posted",
+                        posted_at=now,
+                        updated_at=now,
+                        last_error=None,
+                        claim_token=None,
+                        claimed_until=None,
+                    )
+                ).rowcount
+                if marked != 1:
+                    raise _LostClaim
+                self.adapter.apply(conn, payment, now)
+        except _LostClaim:
+            log.warning(
+                "posting %s: lease expired while delivering; left to its new owner", payment_id
+            )
+            return "skipped", ""
+        except Exception as exc:  # the adapter's failure, or anything unforeseen in it
+            error = str(exc) if isinstance(exc, PostingError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, PostingError):
+                log.exception("posting %s failed unexpectedly", payment_id)
+            self._fail(payment_id, token, error)
+            return "failed", error
+        return "posted", ""
+
+    def _claim(self, payment_id: str) -> tuple[str, PaymentToPost, str | None] | None:
+        token = str(uuid.uuid4())
+        now = self.clock()
+        with self.db.write() as conn:
+            won = conn.execute(
+                update(Posting)
+                .where(
+                    Posting.payment_id == payment_id,
+                    Posting.status != "posted",
+                    or_(Posting.claimed_until.is_(None), Posting.claimed_until < now),
+                )
+                .values(
+                    claim_token=token,
+                    claimed_until=now + self.lease,
+                    attempts=Posting.attempts + 1,
+                    adapter=self.adapter.name,
+                    updated_at=now,
+                )
+            ).rowcount
+            if won != 1:
+                return None
+            row = conn.execute(
+                select(Payment.__table__, Posting.reference)
+                .join(Posting, Posting.payment_id == Payment.payment_id)
+                .where(Payment.payment_id == payment_id)
+            ).one()
+            payment = _to_post(row._mapping)
+            reference: str | None = row.reference
+            if reference is None:
+                reference = self.adapter.reference_for(payment, now)
+                if reference is not None:
+                    conn.execute(
+                        update(Posting)
+                        .where(Posting.payment_id == payment_id)
+                        .values(reference=reference)
+                    )
+        return token, payment, reference
+
+    def _fail(self, payment_id: str, token: str, error: str) -> None:
+        now = self.clock()
+        with self.db.write() as conn:
+            attempts = conn.execute(
+                select(Posting.attempts).where(Posting.payment_id == payment_id)
+            ).scalar_one()
+            conn.execute(
+                update(Posting)
+                .where(Posting.payment_id == payment_id, Posting.claim_token == token)
+                .values(
+                    status="failed",
+                    last_error=error[:2000],
+                    updated_at=now,
+                    next_attempt_at=now + backoff(int(attempts)),
+                    claim_token=None,
+                    claimed_until=None,
+                )
+            )
+
+
+def _to_post(row: Any) -> PaymentToPost:
+    names = PaymentToPost.__dataclass_fields__
+    return PaymentToPost(**{name: row[name] for name in names})

@@ -1,0 +1,99 @@
+"""Who is calling: kiosks by signed request (:mod:`sync.signing`), staff by admin token.
+
+The nonce store lives in the database, because the hub processes behind a load balancer
+share nothing else: a request replayed to another process is caught just the same. The
+transaction that records a nonce also records the kiosk's last contact, so a signed request
+costs one small write.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+
+from hub.clock import Clock
+from hub.db import Database
+from hub.errors import Forbidden, Unauthorized
+from hub.models import Base, Kiosk
+from sync.signing import SignatureError, verify
+
+_NONCES = Base.metadata.tables["nonces"]
+
+
+class DbNonceStore:
+    """Nonces in the ``nonces`` table; a duplicate key means a replay."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def seen(self, kiosk_id: str, nonce: str, expires_at: float) -> bool:
+        now = self.clock()
+        with self.db.write() as conn:
+            conn.execute(
+                delete(_NONCES).where(_NONCES.c.kiosk_id == kiosk_id, _NONCES.c.expires_at < now)
+            )
+            values = {
+                "kiosk_id": kiosk_id,
+                "nonce": nonce,
+                "expires_at": datetime.fromtimestamp(expires_at, UTC),
+            }
+            inserted = conn.execute(self.db.insert_ignore(_NONCES, values)).rowcount
+            if inserted:
+                conn.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_contact_at=now))
+        return not inserted
+
+
+def authenticate(
+    db: Database,
+    clock: Clock,
+    max_skew: int,
+    method: str,
+    target: str,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> str:
+    """The id of the enrolled kiosk that signed this request, or :class:`Unauthorized`."""
+
+    def secret_for(kiosk_id: str) -> str | None:
+        with db.read() as conn:
+            secret = conn.execute(select(Kiosk.secret).where(Kiosk.id == kiosk_id)).scalar()
+        return None if secret is None else str(secret)
+
+    try:
+        return verify(
+            method,
+            target,
+            body,
+            headers,
+            secret_for=secret_for,
+            nonces=DbNonceStore(db, clock),
+            now=clock().timestamp(),
+            max_skew=max_skew,
+        )
+    except SignatureError as exc:
+        raise Unauthorized(exc.reason) from exc
+
+
+def check_admin(expected: str | None, presented: str | None) -> None:
+    """Staff endpoints need ``Authorization: Bearer <admin token>``."""
+    if expected is None:
+        raise Forbidden(
+            "the admin API is disabled: start the hub with --admin-token (or KIOSK_HUB_ADMIN_TOKEN)"
+        )
+    if presented is None or not hmac.compare_digest(
+        presented.encode("utf-8"), expected.encode("utf-8")
+    ):
+        raise Unauthorized("a valid admin token is required (Authorization: Bearer …)")
+
+
+def require_own(path_kiosk_id: str, signed_kiosk_id: str) -> None:
+    """A kiosk reads and writes only its own journal and settings."""
+    if path_kiosk_id != signed_kiosk_id:
+        raise Forbidden(
+            f"kiosk {signed_kiosk_id!r} may not act for kiosk {path_kiosk_id!r}",
+            code="not_your_kiosk",
+        )

@@ -1,0 +1,127 @@
+"""The hub's settings: where its database is, how it posts payments, how strict it is.
+
+Every hub process behind a load balancer gets the same settings (command-line options, or
+``KIOSK_HUB_*`` environment variables in a service file); nothing else is kept in a process,
+so any of them can answer any request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Adapter = Literal["ledger", "csv", "http"]
+ENV_PREFIX = "KIOSK_HUB_"
+
+
+def default_database() -> str:
+    """A SQLite file in the user's data directory: one command, no server."""
+    data_dir = Path(platformdirs.user_data_dir("utility-kiosk-hub", appauthor=False))
+    return str(data_dir / "hub.sqlite")
+
+
+class PostingSettings(BaseModel):
+    """Which adapter delivers payments to the CIS, and how hard it tries.
+
+    ``interval_s`` is how often a running hub retries pending and failed postings (0: only
+    right after a push and by ``kiosk-hub post``). ``lease_s`` is how long one process may
+    hold a posting before another may assume it died and take it over.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    adapter: Adapter = "ledger"
+    csv_dir: Path | None = None
+    http_url: str | None = None
+    http_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    http_tries: Annotated[int, Field(ge=1, le=20)] = 3
+    http_backoff_s: Annotated[float, Field(ge=0, le=60)] = 0.5
+    on_ingest: bool = True
+    interval_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
+    lease_s: Annotated[float, Field(gt=0, le=86_400)] = 300.0
+
+    @model_validator(mode="after")
+    def _adapter_has_its_target(self) -> PostingSettings:
+        if self.adapter == "csv" and self.csv_dir is None:
+            raise ValueError("the csv adapter needs a directory (--csv-dir or KIOSK_HUB_CSV_DIR)")
+        if self.adapter == "http" and not self.http_url:
+            raise ValueError("the http adapter needs a URL (--http-url or KIOSK_HUB_HTTP_URL)")
+        if self.http_url and not self.http_url.startswith(("http://", "https://")):
+            raise ValueError(f"http_url must start with http:// or https://, got {self.http_url!r}")
+        return self
+
+
+class HubSettings(BaseModel):
+    """Everything a hub process needs to know; see docs/hub.md for each field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database: str = Field(default_factory=default_database)
+    time_zone: str = "America/Chicago"
+    max_skew_s: Annotated[int, Field(ge=1, le=3600)] = 300
+    enrollment_ttl_h: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
+    admin_token: str | None = None
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
+    posting: PostingSettings = Field(default_factory=PostingSettings)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("the admin token must be at least 16 characters")
+        return value or None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def enrollment_ttl(self) -> timedelta:
+        return timedelta(hours=self.enrollment_ttl_h)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> HubSettings:
+        """Settings from ``KIOSK_HUB_*`` variables, then ``overrides`` (command-line options)."""
+        env = os.environ if env is None else env
+        top: dict[str, object] = {}
+        posting: dict[str, object] = {}
+        for key, field in (
+            ("DB", "database"),
+            ("TIME_ZONE", "time_zone"),
+            ("MAX_SKEW_S", "max_skew_s"),
+            ("ADMIN_TOKEN", "admin_token"),
+        ):
+            if env.get(ENV_PREFIX + key):
+                top[field] = env[ENV_PREFIX + key]
+        for key, field in (
+            ("POSTING", "adapter"),
+            ("CSV_DIR", "csv_dir"),
+            ("HTTP_URL", "http_url"),
+            ("POST_INTERVAL_S", "interval_s"),
+        ):
+            if env.get(ENV_PREFIX + key):
+                posting[field] = env[ENV_PREFIX + key]
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            if name in PostingSettings.model_fields:
+                posting[name] = value
+            else:
+                top[name] = value
+        return cls.model_validate(top | {"posting": posting})

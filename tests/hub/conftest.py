@@ -1,0 +1,105 @@
+"""Fixtures for the hub's tests: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is the server on 127.0.0.1:5432, database ``test`` (override with
+``KIOSK_HUB_TEST_PG``). Each test gets a schema of its own, named after this run, dropped
+when the test ends (and any leftovers of this run at the end of the session), so parallel
+runs and the other services using that database are not disturbed. The PostgreSQL variants
+are skipped only when the server can not be reached, with the reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+
+with warnings.catch_warnings():
+    # Starlette now prefers another client for its TestClient; FastAPI's is still httpx.
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
+    import fastapi.testclient  # noqa: F401
+
+from tests.hub.harness import HubHarness
+
+PG_URLS = (
+    [os.environ["KIOSK_HUB_TEST_PG"]]
+    if os.environ.get("KIOSK_HUB_TEST_PG")
+    else [
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        "postgresql+psycopg://root@127.0.0.1:5432/test",
+    ]
+)
+RUN = uuid.uuid4().hex[:8]
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[tuple[Engine, str]]:
+    """An engine on the test database and its base URL; skips if the server is not there."""
+    reasons = []
+    for url in PG_URLS:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            reasons.append(f"{url}: {str(exc.orig).strip().splitlines()[0]}")
+            engine.dispose()
+            continue
+        try:
+            yield engine, url
+        finally:
+            with engine.connect() as conn:
+                leftovers = conn.execute(
+                    text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                    {"p": f"hub_test_{RUN}_%"},
+                ).scalars()
+                for schema in list(leftovers):
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            engine.dispose()
+        return
+    pytest.skip("PostgreSQL is not reachable: " + "; ".join(reasons))
+
+
+def new_pg_schema(server: tuple[Engine, str]) -> tuple[str, str]:
+    """A fresh schema; returns (its name, a hub URL whose search_path is that schema)."""
+    engine, base = server
+    schema = f"hub_test_{RUN}_{next(_numbers)}"
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return schema, f"{base}?options=-csearch_path%3D{schema}"
+
+
+def drop_pg_schema(server: tuple[Engine, str], schema: str) -> None:
+    with server[0].connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The hub database for one test: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "hub.sqlite")
+        return
+    server = request.getfixturevalue("pg_server")
+    schema, url = new_pg_schema(server)
+    try:
+        yield url
+    finally:
+        drop_pg_schema(server, schema)
+
+
+@pytest.fixture
+def hub(db_url: str, tmp_path: Path) -> Iterator[HubHarness]:
+    """A hub on the test's database, posting to its own ledger, with a movable clock."""
+    harness = HubHarness(db_url, tmp_path)
+    try:
+        yield harness
+    finally:
+        harness.close()
