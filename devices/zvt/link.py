@@ -1,0 +1,201 @@
+"""The ZVT serial transport protocol at one end of the line: frames out and in, ACK and NAK.
+
+Both ends of a ZVT serial line do the same thing, so the driver's serial transport and the
+emulator share this class; only ``write`` differs (a :class:`~devices.serial_link.SerialLink`
+or a pseudo-terminal). Bytes arrive through :meth:`LinkEndpoint.feed` on a reader thread:
+
+* a good frame is acknowledged at once (``ACK``) and its APDU queued for :meth:`receive`;
+* a complete frame with a bad CRC is answered ``NAK`` (the sender repeats it);
+* a lone DLE or a frame cut short is dropped and counted; the sender, getting no ACK,
+  repeats it after its time-out;
+* ``ACK``/``NAK`` bytes wake the thread waiting in :meth:`send`.
+
+:meth:`send` writes a frame and waits up to ``ack_timeout`` for the answer, and sends it
+again on ``NAK`` or silence, ``resends`` times at most. ZVT frames carry no sequence number,
+so a frame whose ACK was lost arrives twice; the layers above treat every message so that a
+repeat does no harm (see ``docs/protocols/zvt.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from devices.zvt.framing import ACK, NAK, BadFrame, Frame, FrameAssembler, Signal, encode_frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkTiming:
+    ack_timeout: float = 2.0
+    """How long the sender waits for ACK/NAK before sending the frame again."""
+    resends: int = 3
+    """Repeats of one frame after the first send (on NAK or no answer)."""
+    char_timeout: float = 0.5
+    """Silence inside a frame after which the partial frame is thrown away."""
+
+
+class LinkLost(ConnectionError):
+    """The line went away (the port vanished, the socket closed) since the last receive."""
+
+
+class LostMarker:
+    """Marker queued with the APDUs so a reader learns of a loss in order."""
+
+
+LOST = LostMarker()
+
+
+class LinkEndpoint:
+    """One end of the line. Thread-safe: a reader thread feeds, one thread sends."""
+
+    def __init__(
+        self,
+        write: Callable[[bytes], None],
+        timing: LinkTiming | None = None,
+        *,
+        name: str = "zvt",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.write = write
+        self.timing = timing or LinkTiming()
+        self.name = name
+        self.clock = clock
+        self.assembler = FrameAssembler()
+        self._asm_lock = threading.Lock()
+        self._last_byte = 0.0
+        self._signals: deque[Signal] = deque(maxlen=16)
+        self._signal_ready = threading.Condition()
+        self._inbox: queue.Queue[bytes | LostMarker] = queue.Queue()
+        self._send_lock = threading.Lock()
+        self.counts: dict[str, int] = {
+            "frames_sent": 0,
+            "resends": 0,
+            "send_failures": 0,
+            "acks_sent": 0,
+            "naks_sent": 0,
+        }
+        self.refuse_next = 0
+        """Test hook (the emulator's ``nak`` control): NAK this many good frames."""
+
+    # ------------------------------------------------------------------ reader side
+    def feed(self, data: bytes) -> None:
+        """Bytes from the line; acknowledges frames and queues their APDUs. Never raises."""
+        now = self.clock()
+        with self._asm_lock:
+            if self.assembler.in_frame and now - self._last_byte > self.timing.char_timeout:
+                self.assembler.expire()
+            self._last_byte = now
+            items = self.assembler.feed(data)
+        for item in items:
+            if isinstance(item, Signal):
+                with self._signal_ready:
+                    self._signals.append(item)
+                    self._signal_ready.notify_all()
+            elif isinstance(item, Frame):
+                if self.refuse_next > 0:
+                    self.refuse_next -= 1
+                    self._answer(NAK, "naks_sent")
+                    continue
+                self._answer(ACK, "acks_sent")
+                self._inbox.put(item.apdu)
+            elif isinstance(item, BadFrame):
+                self._answer(NAK, "naks_sent")
+
+    def lost(self) -> None:
+        """The port went away: drop the partial frame, wake the sender and the reader."""
+        with self._asm_lock:
+            self.assembler.reset()
+        with self._signal_ready:
+            self._signal_ready.notify_all()
+        self._inbox.put(LOST)
+
+    def reset(self) -> None:
+        """A fresh connection: nothing partial or stale from before counts."""
+        with self._asm_lock:
+            self.assembler.reset()
+        with self._signal_ready:
+            self._signals.clear()
+
+    def _answer(self, byte: int, counter: str) -> None:
+        try:
+            self.write(bytes([byte]))
+            self.counts[counter] += 1
+        except (ConnectionError, OSError):
+            pass  # the line is gone; the sender will repeat when it is back
+
+    # ------------------------------------------------------------------ sender side
+    def send(self, apdu: bytes, connected: Callable[[], bool] = lambda: True) -> bool:
+        """Send ``apdu`` until the other side ACKs it; False after the last repeat (or no line)."""
+        frame = encode_frame(apdu)
+        with self._send_lock:
+            for attempt in range(1 + max(0, self.timing.resends)):
+                if not connected():
+                    break
+                if attempt:
+                    self.counts["resends"] += 1
+                with self._signal_ready:
+                    self._signals.clear()
+                try:
+                    self.write(frame)
+                except (ConnectionError, OSError) as exc:
+                    log.debug("%s: write failed: %s", self.name, exc)
+                    break
+                self.counts["frames_sent"] += 1
+                if self._await_signal(connected) is Signal.ACK:
+                    return True
+            self.counts["send_failures"] += 1
+            return False
+
+    def _await_signal(self, connected: Callable[[], bool]) -> Signal | None:
+        deadline = self.clock() + self.timing.ack_timeout
+        with self._signal_ready:
+            while True:
+                if self._signals:
+                    return self._signals.popleft()
+                remaining = deadline - self.clock()
+                if remaining <= 0 or not connected():
+                    return None
+                self._signal_ready.wait(min(remaining, 0.05))
+
+    # ------------------------------------------------------------------ APDUs in
+    def receive(self, timeout: float) -> bytes | None:
+        """The next APDU, None after ``timeout``; raises :class:`LinkLost` once per loss."""
+        try:
+            item = self._inbox.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+        if isinstance(item, LostMarker):
+            raise LinkLost(f"{self.name}: the line went away")
+        return item
+
+    def discard_pending(self) -> int:
+        """Drop queued APDUs and loss markers (a new session with the terminal starts)."""
+        dropped = 0
+        while True:
+            try:
+                self._inbox.get_nowait()
+            except queue.Empty:
+                return dropped
+            dropped += 1
+
+    def stats(self) -> dict[str, int]:
+        with self._asm_lock:
+            s = self.assembler.stats
+            framing = {
+                "frames_received": s.frames,
+                "crc_errors": s.crc_errors,
+                "lone_dle": s.lone_dle,
+                "truncated_frames": s.truncated,
+                "oversized_frames": s.oversized,
+                "garbage_bytes": s.garbage_bytes,
+                "acks_received": s.acks,
+                "naks_received": s.naks,
+            }
+        return {**framing, **self.counts}

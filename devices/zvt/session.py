@@ -1,0 +1,239 @@
+"""One command at a time with the terminal: send it, then take part until its last word.
+
+ZVT hands the master role to the terminal after it acknowledges a command; from then on the
+ECR only answers. :meth:`Session.converse` sends a command and answers everything that
+follows with ``80 00 00`` (unknown messages with ``84 83``, unreadable ones with ``84 9A``)
+until Completion (06 0F), Abort (06 1E), a refusal (84 xx instead of 80 00), silence past
+the time-out, or the line lost. What came back is a :class:`Talk` for the driver to judge.
+
+Between commands :meth:`Session.listen` answers what the terminal sends on its own (a late
+answer to a sale we stopped waiting for, a printout) and hands it to the driver.
+
+No APDU payload is ever logged: only command names and sizes (payloads may hold card data).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from devices.zvt import apdu as A
+from devices.zvt import codes
+from devices.zvt.bmp import StatusInformation
+from devices.zvt.link import LinkLost
+from devices.zvt.transport import ApduTransport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Timing:
+    command_ack: float = 5.0
+    """T3: how long the terminal may take to acknowledge a command (80 00 00)."""
+    sale_timeout: float = 100.0
+    """The whole sale; inside the engine's own card time-out (120 s) so ours ends first."""
+    abort_grace: float = 5.0
+    """After our Abort (06 B0): how long the terminal's final answer is waited for."""
+    command_timeout: float = 60.0
+    """Registration, Status Enquiry, Repeat Receipt and Reversal, each."""
+    end_of_day_timeout: float = 300.0
+    query_timeout: float = 20.0
+    """How long ``status()`` / ``reverse()`` may block their caller."""
+    quiet: float = 2.0
+    """Before asking what became of a sale: the silence that shows the terminal is no
+    longer master of a transaction (it sends intermediate statuses while it is)."""
+    register_retry: float = 5.0
+    poll: float = 0.05
+
+
+@dataclass
+class Talk:
+    """What came back for one command, up to the terminal's last word (or silence)."""
+
+    delivered: bool = False
+    """The command reached the terminal (serial: it ACKed the frame)."""
+    accepted: bool = False
+    """The terminal acknowledged it (80 00 00) or began answering."""
+    refused: int | None = None
+    """The code of an 84 xx the terminal gave instead of accepting."""
+    infos: list[StatusInformation] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    completion: A.Completion | None = None
+    abort_code: int | None = None
+    lost: bool = False
+    timed_out: bool = False
+    abort_sent: bool = False
+
+    @property
+    def info(self) -> StatusInformation | None:
+        return self.infos[-1] if self.infos else None
+
+    def last_info(self, wanted: Callable[[StatusInformation], bool]) -> StatusInformation | None:
+        return next((i for i in reversed(self.infos) if wanted(i)), None)
+
+
+@dataclass(frozen=True)
+class SaleHooks:
+    """What a sale adds to a conversation: prompts out, receipts to disk, the abort in."""
+
+    reference: str
+    abort: threading.Event
+    on_progress: Callable[[str], None]
+    on_info: Callable[[StatusInformation], None]
+
+
+class Session:
+    """The conversation with the terminal; used by one thread (the driver's worker)."""
+
+    def __init__(
+        self,
+        transport: ApduTransport,
+        timing: Timing,
+        *,
+        running: Callable[[], bool],
+        on_lost: Callable[[], None],
+        on_unsolicited: Callable[[A.FromTerminal], None],
+    ) -> None:
+        self.transport = transport
+        self.timing = timing
+        self.running = running
+        self.on_lost = on_lost
+        self.on_unsolicited = on_unsolicited
+        self.counts = {"unknown_apdus": 0, "malformed_apdus": 0}
+        self.heard = 0
+        """Messages the terminal sent on its own (between our commands)."""
+
+    def reply(self, answer: A.Apdu) -> None:
+        if not self.transport.send(answer.encode()):
+            log.warning("card terminal: could not deliver %s", answer.describe())
+
+    def converse(self, command: A.Apdu, timeout: float, sale: SaleHooks | None = None) -> Talk:
+        """Send ``command`` and take part in what follows until the terminal's last word."""
+        talk = Talk()
+        self.listen(0.0)  # anything left over is answered first (it may be a late answer)
+        if not self.transport.connected:
+            return talk
+        log.debug("card terminal: sending %s", command.describe())
+        if not self.transport.send(command.encode()):
+            talk.lost = not self.transport.connected
+            return talk
+        talk.delivered = True
+        now = time.monotonic()
+        deadline, ack_deadline = now + timeout, now + self.timing.command_ack
+        while True:
+            if sale is not None and sale.abort.is_set() and not talk.abort_sent:
+                talk.abort_sent = True
+                log.info("card terminal: sending abort (06 B0) for %s", sale.reference)
+                self.reply(A.abort_request())
+                deadline = min(deadline, time.monotonic() + self.timing.abort_grace)
+            now = time.monotonic()
+            late = now >= deadline or (not talk.accepted and now >= ack_deadline)
+            if late or not self.running():
+                talk.timed_out = True
+                return talk
+            try:
+                raw = self.transport.receive(min(self.timing.poll, deadline - now))
+            except LinkLost:
+                talk.lost = True
+                self.on_lost()
+                return talk
+            if raw is not None and self._take(self._decode(raw), talk, sale):
+                return talk
+
+    def listen(self, timeout: float) -> None:
+        """Outside a command: answer whatever the terminal sends, and pass it on."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                raw = self.transport.receive(max(0.0, deadline - time.monotonic()))
+            except LinkLost:
+                self.on_lost()
+                continue
+            if raw is None:
+                return
+            message = self._decode(raw)
+            if isinstance(message, A.Ack | A.NegativeAck):
+                continue  # a late answer to something nobody waits for now
+            if isinstance(message, A.Unknown | A.Malformed):
+                self._refuse(message)
+                continue
+            self.heard += 1
+            self.reply(A.ack())
+            self.on_unsolicited(message)
+
+    def settle(self, quiet: float, limit: float) -> bool:
+        """Wait until the terminal has said nothing for ``quiet`` seconds (True), or give up
+        after ``limit`` (False): it is still master of a transaction, so no command now."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            before = self.heard
+            self.listen(min(quiet, max(0.0, deadline - time.monotonic())))
+            if self.heard == before:
+                return True
+        return False
+
+    # ------------------------------------------------------------------ one message
+    def _take(self, message: A.FromTerminal, talk: Talk, sale: SaleHooks | None) -> bool:
+        """Handle one message inside a command; True when it was the terminal's last word."""
+        if isinstance(message, A.Ack):
+            if talk.accepted and talk.abort_sent:
+                log.info("card terminal: the terminal took the abort")
+            talk.accepted = True
+            return False
+        if isinstance(message, A.NegativeAck):
+            if not talk.accepted:
+                talk.refused = message.code
+                log.info("card terminal: refused (84 %02X, %s)", message.code, message.reason)
+                return True
+            log.info("card terminal: the terminal refused the abort (%s)", message.reason)
+            return False
+        if isinstance(message, A.Unknown | A.Malformed):
+            self._refuse(message)
+            return False
+        talk.accepted = True
+        if isinstance(message, A.IntermediateStatus):
+            if sale is not None:
+                sale.on_progress(message.message)
+        elif isinstance(message, A.StatusInfo):
+            talk.infos.append(message.info)
+            if sale is not None:
+                sale.on_info(message.info)  # on disk before the terminal hears our 80 00
+        elif isinstance(message, A.PrintLine):
+            talk.lines.append(message.text)
+        elif isinstance(message, A.PrintTextBlock):
+            talk.lines.extend(message.lines)
+        elif isinstance(message, A.Completion):
+            talk.completion = message
+        elif isinstance(message, A.TerminalAbort):
+            talk.abort_code = message.result_code
+        self.reply(A.ack())
+        return talk.completion is not None or talk.abort_code is not None
+
+    @staticmethod
+    def _decode(raw: bytes) -> A.FromTerminal:
+        apdu = A.decode(raw)
+        if apdu is None:
+            control = (raw[0] << 8) | raw[1] if len(raw) >= 2 else 0
+            return A.Malformed(control, "length mismatch")
+        return A.from_terminal(apdu)
+
+    def _refuse(self, message: A.Unknown | A.Malformed) -> None:
+        if isinstance(message, A.Unknown):
+            self.counts["unknown_apdus"] += 1
+            log.warning(
+                "card terminal: unknown message %04X (%d bytes); answered 84 83",
+                message.control,
+                message.length,
+            )
+            self.reply(A.nack(codes.FUNCTION_NOT_POSSIBLE))
+            return
+        self.counts["malformed_apdus"] += 1
+        log.warning(
+            "card terminal: malformed message %04X (%s); answered 84 9A",
+            message.control,
+            message.reason,
+        )
+        self.reply(A.nack(codes.PROTOCOL_ERROR))
