@@ -33,9 +33,11 @@ from kiosk.ports import (
     BillRejected,
     BillReturned,
     BillStacked,
+    CardBrandTotal,
     CardOutcome,
     CardProgress,
     CardResult,
+    CardSettlement,
     DeviceHealth,
     Emit,
     Health,
@@ -258,6 +260,22 @@ class SimulatedTerminal:
         if row["status"] == "reversed":
             return CardResult(reference, CardOutcome.CANCELLED, reason="reversed")
         return CardResult(reference, CardOutcome.IN_DOUBT)
+
+    @_locked
+    def end_of_day(self) -> CardSettlement:
+        """Totals of what is approved and not yet settled; settling starts a new day."""
+        state = self.file.load()
+        open_rows = [
+            row
+            for row in state["ledger"].values()
+            if row["status"] == "approved" and not row.get("settled")
+        ]
+        for row in open_rows:
+            row["settled"] = True
+        self.file.save(state)
+        total = Money(sum(int(row["amount"]) for row in open_rows))
+        by_brand = (CardBrandTotal("VISA", len(open_rows), total),) if open_rows else ()
+        return CardSettlement(ok=True, total=total, count=len(open_rows), by_brand=by_brand)
 
     def ledger(self) -> dict[str, dict[str, Any]]:
         ledger: dict[str, dict[str, Any]] = self.file.load()["ledger"]

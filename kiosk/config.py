@@ -168,12 +168,12 @@ class Devices(_Section):
 
     A serial port path (a ``/dev/serial/by-id/`` or udev symlink in the field), ``"emulated"``
     for the protocol emulator run in-process on a pseudo-terminal (the demo), or
-    ``"simulated"`` for the file-backed stand-ins the crash test uses. The card terminal has
-    no emulator yet.
+    ``"simulated"`` for the file-backed stand-ins the crash test uses. A card terminal on the
+    LAN is ``"tcp://HOST:PORT"`` (ZVT over TCP, port 20007 by default).
     """
 
     bill_acceptor: str = Field(default="emulated", min_length=1)
-    card_terminal: str = Field(default="simulated", min_length=1)
+    card_terminal: str = Field(default="emulated", min_length=1)
     receipt_printer: str = Field(default="emulated", min_length=1)
     barcode_scanner: str = Field(default="emulated", min_length=1)
 

@@ -22,7 +22,7 @@ from devices.simulated import (
 )
 from kiosk.config import KioskConfig
 from kiosk.money import Money
-from kiosk.ports import BillAcceptor, PortSet, ReceiptPrinter, Scanner
+from kiosk.ports import BillAcceptor, CardTerminal, PortSet, ReceiptPrinter, Scanner
 from kiosk.receipt_text import render_text
 
 EMULATED = "emulated"
@@ -142,6 +142,36 @@ def _scanner(
     return driver, scan
 
 
+def _terminal(
+    where: str, folder: Path, closers: list[Callable[[], None]], controls: dict[str, object]
+) -> tuple[CardTerminal, Callable[[str], None]]:
+    if where == SIMULATED:
+        simulated = SimulatedTerminal(folder / "card_terminal.json")
+        return simulated, simulated.present
+    from devices.emulators.zvt_emulator import ZvtEmulator
+    from devices.zvt.driver import ZvtTerminal
+
+    present: Callable[[str], None] = _no_control("the card terminal")
+    state = folder / "card_terminal_zvt.json"
+    if where == EMULATED:
+        emulator = ZvtEmulator(folder / "run" / "card-terminal")
+        emulator.start()
+        closers.append(emulator.stop)
+        controls["card-terminal"] = emulator
+        handler = emulator.controls()["card"].handler
+        present = lambda card: _say(handler([card]))  # noqa: E731
+        driver = ZvtTerminal.serial(emulator.port.path, state_path=state)
+    elif where.startswith("tcp://"):
+        host, _, port = where.removeprefix("tcp://").partition(":")
+        driver = ZvtTerminal.tcp(host, int(port or 20007), state_path=state)
+    else:
+        driver = ZvtTerminal.serial(where, state_path=state)
+    driver.open()
+    closers.append(driver.close)
+    driver.wait_ready(READY_TIMEOUT)
+    return driver, present
+
+
 def _say(_answer: str) -> None:
     """Emulator controls answer with a line for an operator; scripts do not need it."""
 
@@ -150,21 +180,17 @@ def build_hardware(config: KioskConfig, folder: Path) -> Hardware:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "run").mkdir(exist_ok=True)
     devices = config.devices
-    if devices.card_terminal != SIMULATED:
-        raise ValueError(
-            f'devices.card_terminal = {devices.card_terminal!r}: only "simulated" exists so far'
-        )
     closers: list[Callable[[], None]] = []
     emulators: dict[str, object] = {}
     try:
         acceptor, insert = _acceptor(devices.bill_acceptor, folder, closers, emulators)
         printer, receipt_text = _printer(devices.receipt_printer, folder, closers, emulators)
         scanner, scan = _scanner(devices.barcode_scanner, folder, closers, emulators)
+        terminal, present = _terminal(devices.card_terminal, folder, closers, emulators)
     except Exception:
         for close in reversed(closers):
             close()
         raise
-    terminal = SimulatedTerminal(folder / "card_terminal.json")
     ports = PortSet(acceptor, terminal, printer, scanner, SimulatedDirectory())
-    controls = Controls(insert, terminal.present, scan, receipt_text, emulators)
+    controls = Controls(insert, present, scan, receipt_text, emulators)
     return Hardware(ports, controls, closers)

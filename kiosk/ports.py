@@ -171,6 +171,27 @@ class BillAcceptor(Protocol):
     def health(self) -> DeviceHealth: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CardBrandTotal:
+    brand: str
+    count: int
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class CardSettlement:
+    """The terminal's end of day: what it will settle, to set beside the kiosk's own totals."""
+
+    ok: bool
+    total: Money = field(default_factory=Money.zero)
+    count: int | None = None
+    """Transactions in the batch when the terminal gives totals per group, else None."""
+    by_brand: tuple[CardBrandTotal, ...] = ()
+    trace: int | None = None
+    receipt_lines: tuple[str, ...] = ()
+    reason: str = ""
+
+
 class CardTerminal(Protocol):
     def attach(self, emit: Emit) -> None: ...
     def start_sale(self, amount: Money, reference: str) -> None:
@@ -182,6 +203,9 @@ class CardTerminal(Protocol):
 
     def status(self, reference: str) -> CardResult:
         """What became of ``reference``: IN_DOUBT when even the terminal does not know."""
+
+    def end_of_day(self) -> CardSettlement:
+        """Close the terminal's day (blocks): run at the batch close, when the kiosk is idle."""
 
     def health(self) -> DeviceHealth: ...
 

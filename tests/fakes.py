@@ -23,6 +23,7 @@ from kiosk.ports import (
     CardOutcome,
     CardProgress,
     CardResult,
+    CardSettlement,
     DeviceHealth,
     Emit,
     Health,
@@ -155,6 +156,8 @@ class FakeTerminal:
     approved: dict[str, Money] = field(default_factory=dict)
     reversed: list[str] = field(default_factory=list)
     aborts: int = 0
+    settlements: list[Money] = field(default_factory=list)
+    settled: set[str] = field(default_factory=set)
     status_queries: list[str] = field(default_factory=list)
     reversal_requests: list[str] = field(default_factory=list)
     state: DeviceHealth = field(default_factory=DeviceHealth)
@@ -203,6 +206,14 @@ class FakeTerminal:
         self.approved.pop(reference, None)
         self.reversed.append(reference)
         return True
+
+    def end_of_day(self) -> CardSettlement:
+        """Totals of the approvals since the last end of day (reversed ones are gone)."""
+        fresh = {r: a for r, a in self.approved.items() if r not in self.settled}
+        self.settled |= set(fresh)
+        total = Money(sum(a.cents for a in fresh.values()))
+        self.settlements.append(total)
+        return CardSettlement(ok=True, total=total, count=len(fresh))
 
     def status(self, reference: str) -> CardResult:
         self.status_queries.append(reference)

@@ -58,6 +58,7 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "bill-acceptor": lazy("devices.emulators.ebds_emulator", "EbdsEmulator", "bill-acceptor"),
     "printer": lazy("devices.emulators.escpos_emulator", "EscposEmulator", "printer"),
     "scanner": lazy("devices.emulators.scanner_emulator", "ScannerEmulator", "scanner"),
+    "card-terminal": lazy("devices.emulators.zvt_emulator", "ZvtEmulator", "card-terminal"),
 }
 
 

@@ -30,7 +30,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +43,11 @@ from devices.zvt.session import SaleHooks, Session, Talk, Timing
 from devices.zvt.transport import DEFAULT_TCP_PORT, ApduTransport, SerialTransport, TcpTransport
 from kiosk.money import Money
 from kiosk.ports import (
+    CardBrandTotal,
     CardOutcome,
     CardProgress,
     CardResult,
+    CardSettlement,
     DeviceFault,
     DeviceHealth,
     DeviceNotice,
@@ -59,29 +60,11 @@ __all__ = ["BrandTotal", "EndOfDayResult", "Timing", "ZvtTerminal"]
 log = logging.getLogger(__name__)
 
 DEVICE = "card_terminal"
+# the port's settlement types, under the names this driver grew up with
+BrandTotal = CardBrandTotal
+EndOfDayResult = CardSettlement
 BACKLOG = 64
 """Events kept while nothing is attached yet (a fault at boot must not be lost)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BrandTotal:
-    brand: str
-    count: int
-    amount: Money
-
-
-@dataclass(frozen=True, slots=True)
-class EndOfDayResult:
-    """The terminal's end-of-day (06 50): totals per card group when it gives them."""
-
-    ok: bool
-    total: Money = field(default_factory=Money.zero)
-    count: int | None = None
-    """Transactions in the batch when the terminal gives totals per group, else None."""
-    by_brand: tuple[BrandTotal, ...] = ()
-    trace: int | None = None
-    receipt_lines: tuple[str, ...] = ()
-    reason: str = ""
 
 
 class _Sale:

@@ -42,7 +42,12 @@ def _start(args: argparse.Namespace) -> Kiosk | None:
     if args.devices is not None:
         choice = args.devices
         devices = config.devices.model_copy(
-            update={"bill_acceptor": choice, "receipt_printer": choice, "barcode_scanner": choice}
+            update={
+                "bill_acceptor": choice,
+                "receipt_printer": choice,
+                "barcode_scanner": choice,
+                "card_terminal": choice,
+            }
         )
         config = config.model_copy(update={"devices": devices})
     try:

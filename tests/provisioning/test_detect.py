@@ -309,7 +309,8 @@ def test_configured_devices_are_checked_where_the_config_says(rig: Rig, tmp_path
     lines = [check.line() for check in check_configured(devices, detections)]
     assert lines == [
         f"devices.bill_acceptor = {rig.acceptor.port.path}: EBDS bill acceptor found",
-        "devices.card_terminal = simulated: a simulated stand-in, not a port: nothing to look for",
+        "devices.card_terminal = emulated: the in-process emulator, not a port: "
+        "nothing to look for",
         f"devices.receipt_printer = {rig.scanner.port.path}: nothing answering there; "
         f"a receipt printer answers at {rig.printer.port.path}",
         f"devices.barcode_scanner = {tmp_path / 'ttyACM7'}: can not open: "
