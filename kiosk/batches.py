@@ -9,11 +9,12 @@ report and the replicated journal agree).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from kiosk import entries as E
 from kiosk.money import Money
+from kiosk.ports import CardSettlement, CardTerminal
 
 
 class BatchJournal(Protocol):
@@ -37,6 +38,7 @@ class BatchReport:
     payments: int = 0
     receipts_failed: int = 0
     review_payments: int = 0
+    terminal_total: Money | None = None  # what the card terminal's end of day said
 
     @property
     def cash_total(self) -> Money:
@@ -62,10 +64,17 @@ class BatchReport:
             f"card approvals: {self.card_approvals}, total {self.card_total} "
             f"(fees {self.card_fees})",
             f"reversals: {self.reversals}, total {self.reversed_total}",
+            *self._terminal_line(),
             f"payments: {self.payments} ({self.review_payments} to review), "
             f"receipts not printed: {self.receipts_failed}",
         ]
         return out
+
+    def _terminal_line(self) -> list[str]:
+        if self.terminal_total is None:
+            return []
+        verdict = "matches" if self.terminal_total == self.card_total else "DOES NOT MATCH"
+        return [f"card terminal end of day: {self.terminal_total} ({verdict} the kiosk)"]
 
 
 def report_for_range(entries: list[E.EntryLike], batch_id: str) -> BatchReport:
@@ -117,21 +126,54 @@ def open_batch_report(journal: BatchJournal) -> BatchReport:
     return report_for_range(entries, journal.open_batch_id())
 
 
-def close_batch(journal: BatchJournal, reason: str, by: str) -> BatchReport:
-    """Close the open batch (cash-box collection) and return its report."""
-    report = open_batch_report(journal)
-    closing = journal.append(
-        E.BATCH_CLOSED,
+def _settle_terminal(journal: BatchJournal, terminal: CardTerminal) -> CardSettlement:
+    """Run the terminal's end of day and journal what it says, whatever it says."""
+    try:
+        settlement = terminal.end_of_day()
+    except Exception as exc:  # the batch still closes; finance sees the terminal's silence
+        settlement = CardSettlement(ok=False, reason=f"end of day failed: {exc}")
+    journal.append(
+        E.CARD_END_OF_DAY,
         {
-            "batch_id": report.batch_id,
-            "reason": reason,
-            "by": by,
-            "first_seq": report.first_seq,
-            "cash_cents": report.cash_total.cents,
-            "bills": {str(d): n for d, n in sorted(report.bills.items())},
-            "card_cents": report.card_total.cents,
-            "card_count": report.card_approvals,
-            "reversals": report.reversals,
+            "ok": settlement.ok,
+            "total_cents": settlement.total.cents,
+            "count": settlement.count,
+            "by_brand": [
+                {"brand": b.brand, "count": b.count, "amount_cents": b.amount.cents}
+                for b in settlement.by_brand
+            ],
+            "trace": settlement.trace,
+            "reason": settlement.reason,
         },
     )
-    return BatchReport(**{**report.__dict__, "last_seq": closing.seq})
+    return settlement
+
+
+def close_batch(
+    journal: BatchJournal, reason: str, by: str, terminal: CardTerminal | None = None
+) -> BatchReport:
+    """Close the open batch (cash-box collection) and return its report.
+
+    With a terminal, its end of day runs first and its totals are journaled, then set beside
+    the kiosk's own card total in the ``batch.closed`` entry, so a mismatch shows at once.
+    """
+    settlement = _settle_terminal(journal, terminal) if terminal is not None else None
+    report = open_batch_report(journal)
+    payload: dict[str, Any] = {
+        "batch_id": report.batch_id,
+        "reason": reason,
+        "by": by,
+        "first_seq": report.first_seq,
+        "cash_cents": report.cash_total.cents,
+        "bills": {str(d): n for d, n in sorted(report.bills.items())},
+        "card_cents": report.card_total.cents,
+        "card_count": report.card_approvals,
+        "reversals": report.reversals,
+    }
+    if settlement is not None:
+        payload["terminal_ok"] = settlement.ok
+        payload["terminal_card_cents"] = settlement.total.cents
+        payload["card_matches"] = settlement.ok and settlement.total == report.card_total
+    closing = journal.append(E.BATCH_CLOSED, payload)
+    terminal_total = settlement.total if settlement is not None and settlement.ok else None
+    return replace(report, last_seq=closing.seq, terminal_total=terminal_total)

@@ -64,7 +64,9 @@ RECEIPT_FAILED: Final = "receipt.failed"  # outcome: {session_id, confirmation, 
 # recovery and operations
 RECOVERY_STARTED: Final = "recovery.started"  # {open_intents: int}
 RECOVERY_RESOLVED: Final = "recovery.resolved"  # {intent_seq, intent_type, resolution}
-BATCH_CLOSED: Final = "batch.closed"  # {batch_id, reason}
+BATCH_CLOSED: Final = "batch.closed"  # {batch_id, reason, by, kiosk and terminal totals}
+CARD_END_OF_DAY: Final = "card.end_of_day"
+# the terminal's settlement at batch close: {ok, total_cents, count, by_brand, trace, reason}
 KIOSK_STARTED: Final = "kiosk.started"  # {version}
 
 #: intent type -> the entry types that settle it

@@ -6,9 +6,11 @@ import argparse
 import getpass
 import sys
 
-from kiosk.batches import close_batch, open_batch_report
+from kiosk.batches import open_batch_report
 from kiosk.commands.common import add_location_options, config_from, journal_path
+from kiosk.engine.inputs import CloseBatch
 from kiosk.store.journal import Journal, JournalError
+from kiosk.wiring import build_kiosk
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show.set_defaults(handler=run_show)
     close = inner.add_parser("close", help="close the open batch (the kiosk must be stopped)")
     add_location_options(close)
+    close.add_argument("--devices", choices=["emulated", "simulated"], default=None)
     close.add_argument("--by", default=None, help="who collected the cash box")
     close.set_defaults(handler=run_close)
 
@@ -41,15 +44,23 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_close(args: argparse.Namespace) -> int:
-    journal = _open(args)
-    if journal is None:
+    """Closing includes the card terminal's end of day, so the devices are opened too."""
+    try:
+        kiosk = build_kiosk(config_from(args))
+    except (JournalError, ValueError, OSError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
         return 2
-    with journal:
-        try:
-            report = close_batch(journal, "cash_box_collection", args.by or getpass.getuser())
-        except JournalError as exc:
-            print(f"kiosk: {exc}", file=sys.stderr)
-            return 1
+    try:
+        kiosk.engine.handle(CloseBatch(args.by or getpass.getuser()))
+        report = kiosk.engine.last_batch
+    except JournalError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        kiosk.close()
+    if report is None:
+        print("kiosk: the batch was not closed (a payment is in progress)", file=sys.stderr)
+        return 1
     print("batch closed")
     print("\n".join(report.lines()))
     return 0

@@ -24,6 +24,11 @@ def config_from(args: argparse.Namespace) -> KioskConfig:
     if args.data_dir is not None:
         storage = config.storage.model_copy(update={"data_dir": args.data_dir})
         config = config.model_copy(update={"storage": storage})
+    choice = getattr(args, "devices", None)  # --devices emulated|simulated: all of them
+    if choice is not None:
+        names = ("bill_acceptor", "receipt_printer", "barcode_scanner", "card_terminal")
+        devices = config.devices.model_copy(update=dict.fromkeys(names, choice))
+        config = config.model_copy(update={"devices": devices})
     return config
 
 

@@ -39,17 +39,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _start(args: argparse.Namespace) -> Kiosk | None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
-    if args.devices is not None:
-        choice = args.devices
-        devices = config.devices.model_copy(
-            update={
-                "bill_acceptor": choice,
-                "receipt_printer": choice,
-                "barcode_scanner": choice,
-                "card_terminal": choice,
-            }
-        )
-        config = config.model_copy(update={"devices": devices})
     try:
         kiosk = build_kiosk(config)
     except (JournalError, ValueError, OSError) as exc:

@@ -87,5 +87,12 @@ class SetInService:
 
 
 @dataclass(frozen=True, slots=True)
+class CloseBatch:
+    """A technician collected the cash box: close the batch (only between residents)."""
+
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
     """Ends the engine thread after the events before it are handled."""

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from kiosk import crashpoints
 from kiosk import entries as E
+from kiosk.batches import BatchReport, close_batch
 from kiosk.bill_stub import NotRecognised, StubParser
 from kiosk.completion import (
     account_selected_payload,
@@ -79,6 +80,9 @@ class JournalWriter(Protocol):
     """The part of :class:`kiosk.store.journal.Journal` the engine uses."""
 
     def append(self, type: str, payload: dict[str, Any]) -> E.EntryLike: ...
+    def entries(self, after_seq: int = 0, limit: int | None = None) -> Any: ...
+    def open_batch_id(self) -> str: ...
+    def last_seq(self) -> int: ...
 
 
 class PaymentEngine:
@@ -98,6 +102,7 @@ class PaymentEngine:
         self._out_of_service_pending = ""
         self._stubs = StubParser.from_config(config.scanner)
         self._unsettled_stack: _UnsettledStack | None = None
+        self.last_batch: BatchReport | None = None  # the latest close, for service mode
         # the open bill.return.requested (seq, session), kept past the end of its session so
         # the acceptor's answer settles it even after the resident has gone
         self._return_intent: tuple[int, str | None] | None = None
@@ -912,6 +917,11 @@ class PaymentEngine:
     def _note_out_of_service(self, event: ui.SetOutOfService) -> None:
         self._out_of_service_reason = event.reason
         self._write(E.OUT_OF_SERVICE, reason=event.reason)
+
+    def _close_batch(self, event: ui.CloseBatch) -> None:
+        self.last_batch = close_batch(
+            self.journal, "cash_box_collection", event.by, terminal=self.ports.terminal
+        )
 
     def _clear_out_of_service(self, _event: object) -> None:
         self._out_of_service_reason = ""

@@ -76,6 +76,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     T(S.IDLE, ui.Start, S.FIND_ACCOUNT, action="start_session"),
     T(S.IDLE, Scanned, S.FIND_ACCOUNT, action="start_session_and_look_up"),
     T(S.IDLE, ui.SetOutOfService, S.OUT_OF_SERVICE, action="note_out_of_service"),
+    T(S.IDLE, ui.CloseBatch, STAY, action="close_batch"),
+    T(S.OUT_OF_SERVICE, ui.CloseBatch, STAY, action="close_batch"),
     T(S.OUT_OF_SERVICE, ui.SetInService, S.IDLE, action="clear_out_of_service"),
     # find the account: type or scan, then a lookup answers
     T(S.FIND_ACCOUNT, ui.EnterAccount, STAY, action="look_up"),

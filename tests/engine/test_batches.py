@@ -61,3 +61,35 @@ def test_closing_names_the_open_batch_or_is_refused(harness: Harness) -> None:
     report = close_batch(harness.journal, "cash_box_collection", "tech-7")
     assert report.cash_total == Money(2000)
     assert harness.journal.verify().ok
+
+
+def test_closing_from_the_engine_runs_the_terminals_end_of_day(harness: Harness) -> None:
+    harness.to_card("43.17", answer=True)
+    harness.send(ui.Finish())
+    _pay_cash(harness, 20)
+    harness.send(ui.CloseBatch("tech-7"))
+    report = harness.engine.last_batch
+    assert report is not None
+    assert report.terminal_total == report.card_total == Money(4317 + 108)
+    [eod] = harness.of_type(E.CARD_END_OF_DAY)
+    assert eod["ok"] is True and eod["total_cents"] == 4425
+    [closed] = harness.of_type(E.BATCH_CLOSED)
+    assert closed["card_matches"] is True and closed["terminal_card_cents"] == 4425
+    assert "matches the kiosk" in "\n".join(report.lines())
+    # the next day starts empty on both sides
+    harness.send(ui.CloseBatch("tech-7"))
+    assert harness.terminal.settlements[-1] == Money(0)
+
+
+def test_a_terminal_whose_end_of_day_fails_does_not_stop_the_close(harness: Harness) -> None:
+    def broken() -> object:
+        raise OSError("terminal offline")
+
+    harness.terminal.end_of_day = broken  # type: ignore[method-assign,assignment]
+    _pay_cash(harness, 20)
+    harness.send(ui.CloseBatch("tech-7"))
+    [eod] = harness.of_type(E.CARD_END_OF_DAY)
+    assert eod["ok"] is False and "terminal offline" in eod["reason"]
+    [closed] = harness.of_type(E.BATCH_CLOSED)
+    assert closed["card_matches"] is False
+    assert harness.journal.verify().ok

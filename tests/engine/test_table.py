@@ -224,6 +224,17 @@ def _(h: Harness) -> object:
     return ui.SetInService()
 
 
+@case(S.IDLE, ui.CloseBatch)
+def _(h: Harness) -> object:
+    return ui.CloseBatch("tech-7")
+
+
+@case(S.OUT_OF_SERVICE, ui.CloseBatch)
+def _(h: Harness) -> object:
+    h.send(ui.SetOutOfService("cash box full"))
+    return ui.CloseBatch("tech-7")
+
+
 # find the account
 @case(S.FIND_ACCOUNT, ui.EnterAccount)
 def _(h: Harness) -> object:
