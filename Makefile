@@ -33,6 +33,7 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/journal.py
 	$(BIN)/python bench/devices.py --quick
+	$(BIN)/python bench/sync.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

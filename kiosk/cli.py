@@ -18,6 +18,8 @@ from kiosk.commands import (
     emulate_cmd,
     engine_cmd,
     journal_cmd,
+    provision_cmd,
+    sync_cmd,
 )
 
 
@@ -34,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         batch_cmd,
         emulate_cmd,
         devices_cmd,
+        provision_cmd,
+        sync_cmd,
     ):
         module.register(sub)
     return parser

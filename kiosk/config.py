@@ -13,6 +13,7 @@ See docs/configuration.md for every key.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -196,8 +197,31 @@ class Scanner(_Section):
 
 
 class Hub(_Section):
+    """The hub the kiosk replicates to (see docs/sync.md).
+
+    ``enabled`` needs the kiosk to be enrolled first (``kiosk provision``); the URL stored
+    at enrollment is the one used.
+    """
+
     url: str = "http://127.0.0.1:8700"
     enabled: bool = Field(default=False, strict=True)
+    push_batch: Annotated[int, Field(ge=1, le=500, strict=True)] = 500
+    backoff_cap_s: Seconds = 30
+    connect_timeout_s: Seconds = 3
+    request_timeout_s: Seconds = 15
+    settings_interval_s: Seconds = 60
+    accounts_interval_s: Seconds = 300
+    online_window_s: Seconds = 120
+    account_format: str = r"\d{9}"
+
+    @field_validator("account_format")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
 
 
 class Storage(_Section):

@@ -1,12 +1,14 @@
 """The composition root: a running kiosk assembled from its configuration.
 
 With :mod:`kiosk.hardware` and the CLI, the only part of ``kiosk`` allowed to import adapters:
-it picks the port implementations, opens the journal, runs recovery before the engine takes
-a payment, and hands back the pieces.
+it picks the port implementations, opens the journal, connects the hub when the kiosk is
+enrolled, runs recovery before the engine takes a payment, and hands back the pieces.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,11 +16,15 @@ from kiosk import __version__
 from kiosk import entries as E
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
+from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
 from kiosk.hardware import Hardware, build_hardware
 from kiosk.ports import Clock
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
+from sync.service import SyncOptions, SyncService
+from sync.settings_pull import OnSettings
+from sync.wire import KioskSettings
 
 JOURNAL_FILE = "journal.sqlite"
 
@@ -30,9 +36,12 @@ class Kiosk:
     hardware: Hardware
     engine: PaymentEngine
     recovery: RecoveryReport
+    sync: SyncService | None = None
 
     def close(self) -> None:
         self.engine.stop()
+        if self.sync is not None:
+            self.sync.close()
         self.hardware.close()
         self.journal.close()
 
@@ -43,14 +52,53 @@ class Kiosk:
         self.engine = PaymentEngine(
             self.config, self.journal, self.hardware.ports, clock or SystemClock()
         )
+        self._wake_sync_on_appends()
+
+    def _wake_sync_on_appends(self) -> None:
+        sync = self.sync
+        if sync is not None:
+            # every append is followed by a snapshot: push within moments, not at the next poll
+            self.engine.subscribe(lambda _snapshot: sync.wake())
 
 
 def data_dir(config: KioskConfig) -> Path:
     return config.storage.resolved_data_dir()
 
 
+def sync_options(config: KioskConfig) -> SyncOptions:
+    hub = config.hub
+    return SyncOptions(
+        lookup_timeout_s=config.timeouts.account_lookup,
+        request_timeout=(hub.connect_timeout_s, hub.request_timeout_s),
+        backoff_cap_s=hub.backoff_cap_s,
+        batch_size=hub.push_batch,
+        settings_interval_s=hub.settings_interval_s,
+        accounts_interval_s=hub.accounts_interval_s,
+        online_window_s=hub.online_window_s,
+        account_format=hub.account_format,
+        account_check=config.scanner.account_check,
+    )
+
+
+def hub_settings_applier(engine_of: Callable[[], PaymentEngine]) -> OnSettings:
+    """Out of service as the hub says; in service again only if it was the hub's doing."""
+
+    def apply(settings: KioskSettings, previous: KioskSettings | None) -> None:
+        if settings.out_of_service:
+            reason = settings.out_of_service_reason or "held out of service by the hub"
+            engine_of().submit(ui.SetOutOfService(reason))
+        elif previous is not None and previous.out_of_service:
+            engine_of().submit(ui.SetInService())
+
+    return apply
+
+
 def build_kiosk(config: KioskConfig, clock: Clock | None = None) -> Kiosk:
-    """Open the journal and the devices, recover, and make the engine (not yet started)."""
+    """Open the journal, devices and hub link, recover, and make the engine (not started).
+
+    Raises :class:`sync.credentials.CredentialsError` when the hub is enabled but the kiosk
+    was never enrolled (``kiosk provision``).
+    """
     clock = clock or SystemClock()
     journal = Journal.open(data_dir(config) / JOURNAL_FILE, now=clock.now)
     try:
@@ -58,7 +106,21 @@ def build_kiosk(config: KioskConfig, clock: Clock | None = None) -> Kiosk:
     except Exception:
         journal.close()
         raise
+    sync = None
+    if config.hub.enabled:
+        try:
+            sync = SyncService.open(journal, data_dir(config), sync_options(config))
+        except Exception:
+            hardware.close()
+            journal.close()
+            raise
+        hardware.ports = dataclasses.replace(hardware.ports, directory=sync.directory)
     journal.append(E.KIOSK_STARTED, {"version": __version__, "kiosk_id": config.identity.kiosk_id})
     report = recover(journal, hardware.ports, config, clock)
     engine = PaymentEngine(config, journal, hardware.ports, clock)
-    return Kiosk(config, journal, hardware, engine, report)
+    kiosk = Kiosk(config, journal, hardware, engine, report, sync)
+    if sync is not None:
+        kiosk._wake_sync_on_appends()
+        sync.on_settings(hub_settings_applier(lambda: kiosk.engine))
+        sync.start()
+    return kiosk

@@ -11,6 +11,7 @@ from kiosk.commands.common import add_location_options, config_from, journal_pat
 from kiosk.engine.inputs import CloseBatch
 from kiosk.store.journal import Journal, JournalError
 from kiosk.wiring import build_kiosk
+from sync.credentials import CredentialsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,7 +48,7 @@ def run_close(args: argparse.Namespace) -> int:
     """Closing includes the card terminal's end of day, so the devices are opened too."""
     try:
         kiosk = build_kiosk(config_from(args))
-    except (JournalError, ValueError, OSError) as exc:
+    except (JournalError, CredentialsError, ValueError, OSError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     try:

@@ -12,6 +12,7 @@ from kiosk.demo_scripts import SCRIPTS
 from kiosk.money import Money
 from kiosk.store.journal import JournalError
 from kiosk.wiring import Kiosk, build_kiosk, data_dir
+from sync.credentials import CredentialsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +42,7 @@ def _start(args: argparse.Namespace) -> Kiosk | None:
     config = config_from(args)
     try:
         kiosk = build_kiosk(config)
-    except (JournalError, ValueError, OSError) as exc:
+    except (JournalError, CredentialsError, ValueError, OSError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return None
     print(f"kiosk {config.identity.kiosk_id}: data in {data_dir(config)}")

@@ -1,0 +1,160 @@
+"""A real hub for the sync tests: ``kiosk-hub serve`` in a subprocess on a free port of
+127.0.0.1, over a SQLite file, plus an in-process :class:`HubContext` on the same file for
+the administrator's side (create kiosks, read the replica, the payments, the ledger)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from hub import accounts, demo, enrollment
+from hub.clock import utc_now
+from hub.context import HubContext
+from hub.models import AccountRow, JournalEntry, Payment, Posting
+from hub.settings import HubSettings, PostingSettings
+from kiosk.bill_stub import luhn_check_digit
+
+ROOT = Path(__file__).resolve().parents[2]
+#: extra accounts beyond the demo's three, so payments spread over many balances
+EXTRA_ACCOUNTS = [
+    f"{body}{luhn_check_digit(body)}" for body in (f"2003004{n:02d}" for n in range(20))
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RunningHub:
+    def __init__(self, folder: Path) -> None:
+        self.db_path = folder / "hub.sqlite"
+        self.log_path = folder / "hub.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        settings = HubSettings(database=str(self.db_path), posting=PostingSettings(interval_s=0))
+        self.ctx = HubContext.open(settings)
+        now = utc_now()
+        accounts.import_accounts(self.ctx.db, demo.demo_csv(), now, now.date(), partial=True)
+        lines = ["account_number,name,service_address,balance_cents,due_date,status"]
+        lines += [
+            f"{n},Resident {n},{i} Test St,100000,2026-12-01,active"
+            for i, n in enumerate(EXTRA_ACCOUNTS)
+        ]
+        accounts.import_accounts(
+            self.ctx.db, "\n".join(lines) + "\n", now, now.date(), partial=True
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "hub.cli", "--db", str(self.db_path), "serve"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--post-interval", "1", "--log-level", "warning"]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"hub exited: {self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"hub did not answer in time: {self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.ctx.close()
+
+    # ------------------------------------------------------------------ admin side
+
+    def create_kiosk(self, name: str) -> str:
+        issued = enrollment.create_kiosk(
+            self.ctx.db, name, f"{name} lobby", utc_now(), timedelta(hours=1)
+        )
+        return issued.code
+
+    def hub_cli(self, *args: str) -> int:
+        from hub.cli import main
+
+        return main(["--db", str(self.db_path), *args])
+
+    def replica(self, kiosk_id: str) -> list[tuple[int, str]]:
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(
+                select(JournalEntry.seq, JournalEntry.hash)
+                .where(JournalEntry.kiosk_id == kiosk_id)
+                .order_by(JournalEntry.seq)
+            ).all()
+        return [(int(seq), str(hash_)) for seq, hash_ in rows]
+
+    def stored_entry(self, kiosk_id: str, seq: int) -> tuple[str, str]:
+        with self.ctx.db.read() as conn:
+            row = conn.execute(
+                select(JournalEntry.payload, JournalEntry.hash).where(
+                    JournalEntry.kiosk_id == kiosk_id, JournalEntry.seq == seq
+                )
+            ).one()
+        return str(row.payload), str(row.hash)
+
+    def payments(self, kiosk_id: str) -> dict[str, tuple[str, str, int, str]]:
+        """payment id -> (paid_at, effective date, amount, account)"""
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(
+                select(
+                    Payment.payment_id,
+                    Payment.paid_at,
+                    Payment.effective_date,
+                    Payment.amount_cents,
+                    Payment.account_number,
+                ).where(Payment.kiosk_id == kiosk_id)
+            ).all()
+        return {r[0]: (r[1], r[2].isoformat(), r[3], r[4]) for r in rows}
+
+    def postings(self, kiosk_id: str) -> dict[str, int]:
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(
+                select(Posting.status, func.count())
+                .where(Posting.kiosk_id == kiosk_id)
+                .group_by(Posting.status)
+            ).all()
+        return {str(status): int(count) for status, count in rows}
+
+    def balances(self) -> dict[str, int]:
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(select(AccountRow.number, AccountRow.balance_cents)).all()
+        return {str(n): int(b) for n, b in rows}
+
+
+@contextmanager
+def running_hub(folder: Path) -> Iterator[RunningHub]:
+    hub = RunningHub(folder)
+    try:
+        hub.start()
+        yield hub
+    finally:
+        hub.stop()
