@@ -62,6 +62,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI reports a body that is not UTF-8 as a bare 400; it is malformed JSON
+            detail = ErrorDetail(loc=["body"], message=str(exc.__cause__), type="json_invalid")
+            return JSONResponse(
+                status_code=422,
+                content=_body("invalid_request", "the body is not UTF-8 JSON", [detail]),
+            )
         code = _CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(
