@@ -86,6 +86,7 @@ INTENT_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
 DEVICE_FAULT: Final = "device.fault"  # {device, reason}
 DEVICE_NOTICE: Final = "device.notice"  # {device, kind, detail}
 OUT_OF_SERVICE: Final = "kiosk.out_of_service"  # {reason}
+CONFIG_APPLIED: Final = "kiosk.config_applied"  # {limits, card_fee}: the hub's settings taken
 IN_SERVICE: Final = "kiosk.in_service"  # {}
 
 

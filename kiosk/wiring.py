@@ -8,9 +8,12 @@ enrolled, runs recovery before the engine takes a payment, and hands back the pi
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from kiosk import __version__
 from kiosk import entries as E
@@ -23,10 +26,11 @@ from kiosk.ports import Clock
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
 from sync.service import SyncOptions, SyncService
-from sync.settings_pull import OnSettings
+from sync.settings_pull import OnSettings, config_with
 from sync.wire import KioskSettings
 
 JOURNAL_FILE = "journal.sqlite"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,10 +84,15 @@ def sync_options(config: KioskConfig) -> SyncOptions:
     )
 
 
-def hub_settings_applier(engine_of: Callable[[], PaymentEngine]) -> OnSettings:
-    """Out of service as the hub says; in service again only if it was the hub's doing."""
+def hub_settings_applier(engine_of: Callable[[], PaymentEngine], config: KioskConfig) -> OnSettings:
+    """Fees and limits as the hub says (taken between residents); out of service as the hub
+    says, and in service again only if it was the hub's doing."""
 
     def apply(settings: KioskSettings, previous: KioskSettings | None) -> None:
+        try:
+            engine_of().submit(ui.UpdateConfig(config_with(config, settings)))
+        except ValidationError as exc:  # a hub value this kiosk's own rules refuse
+            log.warning("hub settings %s refused: %s", settings.version, exc)
         if settings.out_of_service:
             reason = settings.out_of_service_reason or "held out of service by the hub"
             engine_of().submit(ui.SetOutOfService(reason))
@@ -121,6 +130,6 @@ def build_kiosk(config: KioskConfig, clock: Clock | None = None) -> Kiosk:
     kiosk = Kiosk(config, journal, hardware, engine, report, sync)
     if sync is not None:
         kiosk._wake_sync_on_appends()
-        sync.on_settings(hub_settings_applier(lambda: kiosk.engine))
+        sync.on_settings(hub_settings_applier(lambda: kiosk.engine, config))
         sync.start()
     return kiosk

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.config import KioskConfig
 from kiosk.money import Money
 
 
@@ -84,6 +85,13 @@ class SetOutOfService:
 @dataclass(frozen=True, slots=True)
 class SetInService:
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateConfig:
+    """New settings from the hub (fees, limits): taken between residents, never mid-payment."""
+
+    config: KioskConfig
 
 
 @dataclass(frozen=True, slots=True)

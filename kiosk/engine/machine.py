@@ -102,6 +102,7 @@ class PaymentEngine:
         self._out_of_service_pending = ""
         self._stubs = StubParser.from_config(config.scanner)
         self._unsettled_stack: _UnsettledStack | None = None
+        self._config_pending: KioskConfig | None = None
         self.last_batch: BatchReport | None = None  # the latest close, for service mode
         # the open bill.return.requested (seq, session), kept past the end of its session so
         # the acceptor's answer settles it even after the resident has gone
@@ -162,6 +163,8 @@ class PaymentEngine:
         if settled is None:
             self._publish()
             return
+        if isinstance(settled, ui.UpdateConfig):
+            self._config_pending = settled.config
         if isinstance(settled, ui.SetOutOfService) and self.state is not State.IDLE:
             # never in the middle of a resident's payment: when this session ends
             self._out_of_service_pending = settled.reason
@@ -177,6 +180,8 @@ class PaymentEngine:
         else:
             if not isinstance(settled, ui.Touch | ui.TimedOut):
                 log.debug("no transition from %s on %r", self.state.value, settled)
+        if self._config_pending is not None and self.state in (State.IDLE, State.OUT_OF_SERVICE):
+            self._apply_config(self._config_pending)
         if self.state is State.IDLE and self._out_of_service_pending:
             reason, self._out_of_service_pending = self._out_of_service_pending, ""
             self.handle(ui.SetOutOfService(reason))
@@ -917,6 +922,16 @@ class PaymentEngine:
     def _note_out_of_service(self, event: ui.SetOutOfService) -> None:
         self._out_of_service_reason = event.reason
         self._write(E.OUT_OF_SERVICE, reason=event.reason)
+
+    def _apply_config(self, config: KioskConfig) -> None:
+        self._config_pending = None
+        self.config = config
+        self._stubs = StubParser.from_config(config.scanner)
+        self._write(
+            E.CONFIG_APPLIED,
+            limits=config.limits.model_dump(mode="json"),
+            card_fee=config.card_fee.model_dump(mode="json"),
+        )
 
     def _close_batch(self, event: ui.CloseBatch) -> None:
         self.last_batch = close_batch(

@@ -110,3 +110,22 @@ def test_jammed_note_that_the_acceptor_finally_reports_stacked_joins_the_session
     assert harness.engine.snapshot.inserted == Money(2000)
     assert len(harness.of_type(E.BILL_STACKED)) == 1
     assert harness.journal.open_intents() == []
+
+
+def test_new_limits_from_the_hub_wait_for_the_resident_to_finish(harness: Harness) -> None:
+    from kiosk.config import CardFee
+
+    cheaper = harness.config.model_copy(
+        update={"card_fee": CardFee(percent_bp=0, minimum_cents=50)}
+    )
+    harness.to_method("43.17")
+    assert harness.engine.snapshot.card_fee == Money(108)
+    harness.send(ui.UpdateConfig(cheaper))
+    assert harness.engine.snapshot.card_fee == Money(108)  # not in the middle of a payment
+    assert harness.of_type(E.CONFIG_APPLIED) == []
+    harness.send(ui.Cancel())
+    assert harness.state is State.IDLE
+    [applied] = harness.of_type(E.CONFIG_APPLIED)
+    assert applied["card_fee"]["minimum_cents"] == 50
+    harness.to_method("43.17")
+    assert harness.engine.snapshot.card_fee == Money(50)
