@@ -359,7 +359,8 @@ def encode_totals(totals: Totals) -> bytes:
 
 # ----------------------------------------------------------------------------- free text
 
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){12,18}")
+_GROUPED_RUN = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
+"""Digit groups joined by single spaces or dashes, as card numbers are often printed."""
 
 
 def luhn_ok(digits: str) -> bool:
@@ -380,10 +381,33 @@ def scrub_card_numbers(line: str) -> str:
     """
 
     def mask(match: re.Match[str]) -> str:
-        run = match.group(0)
-        digits = re.sub(r"\D", "", run)
-        if not luhn_ok(digits):
-            return run
-        return "*" * (len(digits) - 4) + digits[-4:]
+        parts = re.split(r"([ -])", match.group(0))
+        groups, separators = parts[0::2], parts[1::2]
+        masked = list(groups)
+        # every window of whole groups with 13-19 digits: a neighbouring group (an expiry
+        # date, a terminal id) must not hide the card number next to it
+        for first in range(len(groups)):
+            length = 0
+            for last in range(first, len(groups)):
+                length += len(groups[last])
+                if length > 19:
+                    break
+                if length >= 13 and luhn_ok("".join(groups[first : last + 1])):
+                    _mask_window(masked, first, last, length - 4)
+        out = masked[0]
+        for separator, group in zip(separators, masked[1:], strict=True):
+            out += separator + group
+        return out
 
-    return _DIGIT_RUN.sub(mask, line)
+    return _GROUPED_RUN.sub(mask, line)
+
+
+def _mask_window(groups: list[str], first: int, last: int, count: int) -> None:
+    """Star the first ``count`` digits of groups ``first..last`` (all but the last four)."""
+    for index in range(first, last + 1):
+        if count <= 0:
+            return
+        group = groups[index]
+        take = min(len(group), count)
+        groups[index] = "*" * take + group[take:]
+        count -= take

@@ -8,10 +8,7 @@ import sys
 
 from kiosk.batches import open_batch_report
 from kiosk.commands.common import add_location_options, config_from, journal_path
-from kiosk.engine.inputs import CloseBatch
 from kiosk.store.journal import Journal, JournalError
-from kiosk.wiring import build_kiosk
-from sync.credentials import CredentialsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +43,11 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_close(args: argparse.Namespace) -> int:
     """Closing includes the card terminal's end of day, so the devices are opened too."""
+    # the whole kiosk is only needed here: other commands start faster without it
+    from kiosk.engine.inputs import CloseBatch
+    from kiosk.wiring import build_kiosk
+    from sync.credentials import CredentialsError
+
     try:
         kiosk = build_kiosk(config_from(args))
     except (JournalError, CredentialsError, ValueError, OSError) as exc:

@@ -130,7 +130,7 @@ def test_print_line_and_text_block() -> None:
 
 def test_a_card_number_in_receipt_text_is_masked() -> None:
     line = A.from_terminal(A.Apdu(0x06, 0xD1, b"\x00PAN 4111 1111 1111 1111"))
-    assert line == A.PrintLine(0, "PAN ************1111")
+    assert line == A.PrintLine(0, "PAN **** **** **** 1111")  # masked, its layout kept
     assert bmp.scrub_card_numbers("TID 52500001 VU 123456789012345") == (
         "TID 52500001 VU 123456789012345"  # not a Luhn number: left alone
     )
