@@ -16,7 +16,7 @@ from kiosk.confirmation import confirmation_for
 from kiosk.engine.session import Session
 from kiosk.masking import mask_account, mask_address, mask_name
 from kiosk.money import Money
-from kiosk.ports import ReceiptContent
+from kiosk.ports import CardResult, ReceiptContent
 
 
 def credited_amount(session: Session) -> Money:
@@ -84,6 +84,19 @@ def receipt_content(
         review=bool(payload["review"]),
         terminal_lines=card.receipt_lines if card else (),
     )
+
+
+def approval_payload(result: CardResult) -> dict[str, Any]:
+    """What a ``card.sale.approved`` entry keeps of the terminal's answer (never card data)."""
+    return {
+        "reference": result.reference,
+        "total_cents": result.amount.cents,
+        "auth_code": result.auth_code,
+        "brand": result.brand,
+        "last4": result.last4,
+        "terminal_ref": result.terminal_ref,
+        "receipt_lines": list(result.receipt_lines),
+    }
 
 
 def account_selected_payload(session: Session) -> dict[str, Any]:

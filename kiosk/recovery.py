@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from kiosk import crashpoints
 from kiosk import entries as E
-from kiosk.completion import completion_payload, receipt_content
+from kiosk.completion import approval_payload, completion_payload, receipt_content
 from kiosk.config import KioskConfig
 from kiosk.engine.session import Session, replay_sessions
 from kiosk.money import Money
@@ -243,17 +243,7 @@ class Recovery:
             "reference": reference,
         }
         if status.outcome is CardOutcome.APPROVED:
-            self._write(
-                E.CARD_SALE_APPROVED,
-                **common,
-                total_cents=status.amount.cents,
-                auth_code=status.auth_code,
-                brand=status.brand,
-                last4=status.last4,
-                terminal_ref=status.terminal_ref,
-                receipt_lines=list(status.receipt_lines),
-                recovered=True,
-            )
+            self._write(E.CARD_SALE_APPROVED, **(common | approval_payload(status)), recovered=True)
             return "approved"
         if status.outcome is CardOutcome.DECLINED:
             self._write(E.CARD_SALE_DECLINED, **common, reason=status.reason or "declined")

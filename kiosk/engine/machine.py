@@ -23,6 +23,7 @@ from kiosk.batches import BatchReport, close_batch
 from kiosk.bill_stub import NotRecognised, StubParser
 from kiosk.completion import (
     account_selected_payload,
+    approval_payload,
     completion_payload,
     credited_amount,
     receipt_content,
@@ -441,15 +442,7 @@ class PaymentEngine:
         }
         if result.outcome is CardOutcome.APPROVED:
             self._write(
-                E.CARD_SALE_APPROVED,
-                **common,
-                total_cents=result.amount.cents,
-                auth_code=result.auth_code,
-                brand=result.brand,
-                last4=result.last4,
-                terminal_ref=result.terminal_ref,
-                receipt_lines=list(result.receipt_lines),
-                recovered=recovered,
+                E.CARD_SALE_APPROVED, **(common | approval_payload(result)), recovered=recovered
             )
             crashpoints.hit("card.after_approved_journaled")
             s.card_approval = CardApproval.from_result(result)
@@ -530,13 +523,7 @@ class PaymentEngine:
                 E.CARD_SALE_APPROVED,
                 session_id=self._sid(),
                 intent_seq=None,
-                reference=result.reference,
-                total_cents=result.amount.cents,
-                auth_code=result.auth_code,
-                brand=result.brand,
-                last4=result.last4,
-                terminal_ref=result.terminal_ref,
-                receipt_lines=list(result.receipt_lines),
+                **approval_payload(result),
                 recovered=False,
                 late=True,
             )
