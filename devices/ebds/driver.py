@@ -42,6 +42,7 @@ from devices.ebds.messages import (
     enable_mask,
 )
 from devices.ebds.tracker import DEVICE, StatusTracker
+from devices.outlet import EventOutlet
 from devices.serial_link import LinkDown, PortSettings, SerialLink
 from kiosk.money import Money
 from kiosk.ports import DeviceHealth, Emit, Health
@@ -69,7 +70,6 @@ def settings_for(port: str) -> PortSettings:
     return EBDS_SETTINGS
 
 
-BACKLOG = 64
 """Events kept while nothing is attached yet (a power-up notice at boot must not be lost)."""
 
 
@@ -124,8 +124,7 @@ class EbdsAcceptor:
         self._lock = threading.Lock()  # tracker, mask, queries, counters, emit
         self._tracker = StatusTracker(self.table)
         self._mask = 0
-        self._emit: Emit | None = None
-        self._backlog: deque[object] = deque(maxlen=BACKLOG)
+        self._outlet = EventOutlet(DEVICE)
         self._queries: deque[_Query] = deque()
         self._io: dict[str, int] = {
             "polls": 0,
@@ -173,12 +172,7 @@ class EbdsAcceptor:
 
     # ------------------------------------------------------------------ the port
     def attach(self, emit: Emit) -> None:
-        with self._lock:
-            self._emit = emit
-            waiting = list(self._backlog)
-            self._backlog.clear()
-        for event in waiting:
-            emit(event)
+        self._outlet.attach(emit)
 
     def enable(self, denominations: list[Money]) -> None:
         with self._lock:
@@ -445,15 +439,4 @@ class EbdsAcceptor:
             self._io[name] += 1
 
     def _send(self, events: list[object]) -> None:
-        if not events:
-            return
-        with self._lock:
-            emit = self._emit
-            if emit is None:
-                self._backlog.extend(events)
-                return
-        for event in events:
-            try:
-                emit(event)
-            except Exception:
-                log.exception("bill acceptor: emitting %r failed", event)
+        self._outlet.send(*events)

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devices.outlet import EventOutlet
 from devices.serial_link import PortSettings
 from devices.zvt import apdu as A
 from devices.zvt import codes, ledger, recovery
@@ -63,8 +64,6 @@ DEVICE = "card_terminal"
 # the port's settlement types, under the names this driver grew up with
 BrandTotal = CardBrandTotal
 EndOfDayResult = CardSettlement
-BACKLOG = 64
-"""Events kept while nothing is attached yet (a fault at boot must not be lost)."""
 
 
 class _Sale:
@@ -127,8 +126,7 @@ class ZvtTerminal:
         )
         self.terminal_id = ""
         self._lock = threading.Lock()
-        self._emit: Emit | None = None
-        self._backlog: deque[object] = deque(maxlen=BACKLOG)
+        self._outlet = EventOutlet(DEVICE)
         self._jobs: deque[_Job] = deque()
         self._wake = threading.Event()
         self._running = threading.Event()
@@ -216,12 +214,7 @@ class ZvtTerminal:
 
     # ------------------------------------------------------------------ the port
     def attach(self, emit: Emit) -> None:
-        with self._lock:
-            self._emit = emit
-            waiting = list(self._backlog)
-            self._backlog.clear()
-        for event in waiting:
-            emit(event)
+        self._outlet.attach(emit)
 
     def start_sale(self, amount: Money, reference: str) -> None:
         sale = _Sale(reference, amount)
@@ -333,15 +326,7 @@ class ZvtTerminal:
             self.counts[name] += 1
 
     def _send_event(self, event: object) -> None:
-        with self._lock:
-            emit = self._emit
-            if emit is None:
-                self._backlog.append(event)
-                return
-        try:
-            emit(event)
-        except Exception:
-            log.exception("card terminal: emitting %s failed", type(event).__name__)
+        self._outlet.send(event)
 
     # ------------------------------------------------------------------ registration
     def _keep_registered(self) -> None:
