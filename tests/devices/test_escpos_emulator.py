@@ -237,7 +237,8 @@ def test_the_picture_is_an_80mm_receipt_with_a_readable_qr_code(name: str) -> No
     histogram = grey.histogram()
     assert histogram[255] > 0.8 * sum(histogram)  # white paper
     assert grey.getextrema()[0] == 0  # black print
-    zxingcpp = pytest.importorskip("zxingcpp")
+    import zxingcpp  # a dev dependency: the QR code must really decode
+
     decoded = [r.text for r in zxingcpp.read_barcodes(grey)]
     assert decoded == [SAMPLES[name].confirmation]
 
