@@ -410,6 +410,12 @@ class ZvtEmulator:
         with self._lock:
             return [Entry(**asdict(e)) for e in self._entries]
 
+    def clear_journal(self) -> None:
+        """Forget every stored transaction, as a terminal swapped for a fresh unit would:
+        Repeat Receipt is refused from now on, until the next transaction."""
+        with self._lock:
+            self._entries.clear()
+
     # ------------------------------------------------------------------ bytes in
     def _from_host(self, data: bytes) -> None:
         if self._booting():

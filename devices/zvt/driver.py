@@ -535,11 +535,19 @@ class ZvtTerminal:
 
     # ------------------------------------------------------------------ what became of it
     def _learn_last_trace(self) -> None:
-        """Ask for the last stored transaction (Repeat Receipt 06 20) to know its trace."""
+        """Ask for the last stored transaction (Repeat Receipt 06 20) to know its trace.
+
+        A refusal with "function not possible" from a terminal this book has never seen a
+        trace of means its journal is empty: that is known too (``(None, True)``), so the
+        first sale can still be recovered (:func:`devices.zvt.recovery.empty_before`).
+        """
         talk = self.session.converse(A.repeat_receipt(self.password), self.timing.command_timeout)
         info = talk.last_info(lambda i: i.trace is not None)
         if talk.completion is not None and info is not None and info.totals is None:
             self.book.set_last_trace(info.trace, True)
+        elif talk.refused == codes.FUNCTION_NOT_POSSIBLE and not self.book.ever_traced():
+            log.info("card terminal: no transaction stored yet (an empty journal)")
+            self.book.set_last_trace(None, True)
 
     def _resolve(self, reference: str) -> CardResult:
         self._count("status_queries")
@@ -561,6 +569,10 @@ class ZvtTerminal:
             return doubt
         talk = self.session.converse(A.repeat_receipt(self.password), timeout)
         info = talk.last_info(lambda i: i.trace is not None)
+        if recovery.empty_before(record) and talk.refused == codes.FUNCTION_NOT_POSSIBLE:
+            log.info("card terminal: the journal is still empty; %s never happened", reference)
+            self.book.update(reference, state=ledger.DECLINED, reason="not_processed")
+            return CardResult(reference, CardOutcome.DECLINED, reason="not_processed")
         if talk.completion is None or info is None:
             return doubt
         owner = self.book.owner_of_trace(info.trace) if info.trace is not None else None

@@ -79,7 +79,10 @@ class SaleBook:
             return self._sales.get(reference)
 
     def last_trace(self) -> tuple[int | None, bool]:
-        """The terminal's most recent trace number and whether it is known for certain."""
+        """The terminal's most recent trace number and whether it is known for certain.
+
+        ``(None, True)`` means known to be none: the terminal had no transaction stored.
+        """
         with self._lock:
             return self._last_trace, self._last_trace_known
 
@@ -90,6 +93,13 @@ class SaleBook:
                 if record.state in (SENT, IN_DOUBT):
                     return record
             return None
+
+    def ever_traced(self) -> bool:
+        """Whether any trace number of this terminal has been seen (by any sale or query)."""
+        with self._lock:
+            return self._last_trace is not None or any(
+                r.trace is not None or r.trace_before is not None for r in self._sales.values()
+            )
 
     def owner_of_trace(self, trace: int) -> str | None:
         """The reference already known to own the terminal's transaction ``trace``."""
@@ -157,7 +167,8 @@ class SaleBook:
             return
         self._sales = sales
         self._last_trace = last if isinstance(last, int) else None
-        self._last_trace_known = known and self._last_trace is not None
+        # known with no trace: the terminal's journal was empty (it had no transaction yet)
+        self._last_trace_known = known and (self._last_trace is not None or last is None)
 
     def _save(self) -> None:
         data = {

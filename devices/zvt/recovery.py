@@ -9,6 +9,11 @@ which names an original trace, nor an end-of-day, which has totals), and no othe
 already owns that trace. If the last trace is the one from before the sale, the sale never
 became a transaction. Anything else cannot be told apart from an older sale of the same
 amount, and stays in doubt: the engine then reverses or a person settles it.
+
+A terminal whose journal was empty when the sale began (Repeat Receipt refused with
+"function not possible" before any transaction was ever seen, ``trace_before`` known to be
+none) has no older sale to confuse ours with: the first sale transaction it shows with our
+amount is ours, and a journal still empty afterwards means the sale never happened.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ def match(record: SaleRecord, info: StatusInformation, owner: str | None) -> Ver
     if info.amount_cents != record.amount_cents or owner not in (None, record.reference):
         return None
     return Verdict.OURS
+
+
+def empty_before(record: SaleRecord) -> bool:
+    """The terminal had no transaction stored when ``record``'s sale began."""
+    return record.trace_before_known and record.trace_before is None
 
 
 def terminal_ref(receipt: int | None, trace: int | None) -> str:

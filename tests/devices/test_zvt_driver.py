@@ -295,14 +295,53 @@ def test_a_sale_given_up_on_while_the_terminal_works_is_reported_late(
         emulator.stop()
 
 
-def test_with_no_history_the_terminal_can_not_say(
+def test_a_lost_first_sale_on_an_empty_terminal_is_recovered(
+    emulator: ZvtEmulator, terminal: ZvtTerminal, events: Events, state: Path
+) -> None:
+    """The very first sale on a terminal with an empty journal: Repeat Receipt is refused,
+    which says there is no older transaction to mistake for ours."""
+    assert sell(terminal, events, "25.07", "LOST-2").outcome is CardOutcome.IN_DOUBT
+    row = record(state, "LOST-2")
+    assert (row["trace_before"], row["trace_before_known"]) == (None, True)
+    resolved = terminal.status("LOST-2")
+    assert (resolved.outcome, resolved.amount) == (CardOutcome.APPROVED, Money(2507))
+    approval = emulator.entries()[0]
+    assert resolved.terminal_ref == f"{approval.receipt:04d}"
+    assert terminal.reverse("LOST-2") and emulator.entries()[0].reversed
+
+
+def test_a_first_sale_lost_before_the_terminal_stored_it_never_happened(
     emulator: ZvtEmulator, terminal: ZvtTerminal, events: Events
 ) -> None:
-    """The very first sale on a terminal with an empty journal: no trace number to compare
-    with, so an approval can not be told from an older one of the same amount."""
-    assert sell(terminal, events, "25.07", "LOST-2").outcome is CardOutcome.IN_DOUBT
-    assert terminal.status("LOST-2").outcome is CardOutcome.IN_DOUBT
-    assert not terminal.reverse("LOST-2")  # no receipt number to name it by: a person must
+    """Reboot mid-sale on an empty terminal: the journal is still empty afterwards."""
+    assert sell(terminal, events, "25.08", "BOOT-0").outcome is CardOutcome.IN_DOUBT
+    resolved = terminal.status("BOOT-0")
+    assert (resolved.outcome, resolved.reason) == (CardOutcome.DECLINED, "not_processed")
+    assert emulator.counters()["approvals"] == 0
+    assert terminal.reverse("BOOT-0")
+
+
+def test_a_refused_repeat_receipt_after_history_is_not_an_empty_journal(
+    emulator: ZvtEmulator, events: Events, tmp_path: Path
+) -> None:
+    """Only a book that has never seen a trace reads a refusal as "empty": once a terminal
+    had transactions, a refusal proves nothing, and a lost answer stays in doubt."""
+    state = tmp_path / "seen.json"
+    first = make_driver(emulator, events, state)
+    try:
+        assert sell(first, events, "5.00", "SEEN-1").outcome is CardOutcome.APPROVED
+    finally:
+        first.close()
+    data = json.loads(state.read_text(encoding="utf-8"))
+    data["last_trace"], data["last_trace_known"] = None, False  # as after a lost answer
+    state.write_text(json.dumps(data), encoding="utf-8")
+    emulator.clear_journal()  # the terminal now refuses Repeat Receipt
+    again = make_driver(emulator, events, state)
+    try:
+        assert sell(again, events, "25.07", "SEEN-2").outcome is CardOutcome.IN_DOUBT
+        assert record(state, "SEEN-2")["trace_before_known"] is False
+    finally:
+        again.close()
 
 
 def test_a_reboot_mid_sale_is_in_doubt_then_resolved_as_not_processed(
