@@ -22,7 +22,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 test-slow: setup
 	$(BIN)/pytest -q -m slow

@@ -12,7 +12,16 @@ from collections.abc import Callable
 
 from kiosk import entries as E
 from kiosk.bill_stub import make_stub_code
-from kiosk.demo_scripts import Do, Expect, InsertBill, PresentCard, ScanStub, Step, WaitFor
+from kiosk.demo_scripts import (
+    Do,
+    Expect,
+    InsertBill,
+    PresentCard,
+    ScanStub,
+    Step,
+    WaitFor,
+    reached,
+)
 from kiosk.engine.snapshot import Snapshot
 from kiosk.hardware import NoControl
 from kiosk.money import Money
@@ -62,16 +71,10 @@ class ScriptRunner:
             self._changed.notify_all()
 
     def _wait(self, step: WaitFor) -> None:
-        def reached() -> bool:
-            s = self._latest
-            if s is None or s.state is not step.state:
-                return False
-            if step.inserted is not None and s.inserted != step.inserted:
-                return False
-            return not (step.receipt_settled and s.receipt in (None, "printing"))
-
         with self._changed:
-            if not self._changed.wait_for(reached, timeout=self.step_timeout):
+            if not self._changed.wait_for(
+                lambda: reached(self._latest, step), timeout=self.step_timeout
+            ):
                 now = self._latest.state.value if self._latest else "nothing"
                 raise ScriptFailed(f"expected {step.state.value}, engine is in {now}")
 
@@ -101,19 +104,24 @@ class ScriptRunner:
         self.kiosk.engine.start()
         for step in steps:
             self._perform(step)
-        payments = [
-            dict(e.payload)
-            for e in self.kiosk.journal.entries(after_seq=first_seq)
-            if e.type == E.PAYMENT_COMPLETED
-        ]
-        if len(payments) != 1:
-            raise ScriptFailed(f"expected one payment, the journal has {len(payments)}")
-        payment = payments[0]
-        got = (
-            payment["method"],
-            Money(int(str(payment["amount_cents"]))),
-            Money(int(str(payment["fee_cents"]))),
-        )
-        if got != (expect.method, expect.amount, expect.fee):
-            raise ScriptFailed(f"expected {expect}, journaled {got}")
-        return payment
+        return journaled_payment(self.kiosk, first_seq, expect)
+
+
+def journaled_payment(kiosk: Kiosk, first_seq: int, expect: Expect) -> dict[str, object]:
+    """The one payment a script made after ``first_seq``, checked against its expectation."""
+    payments = [
+        dict(e.payload)
+        for e in kiosk.journal.entries(after_seq=first_seq)
+        if e.type == E.PAYMENT_COMPLETED
+    ]
+    if len(payments) != 1:
+        raise ScriptFailed(f"expected one payment, the journal has {len(payments)}")
+    payment = payments[0]
+    got = (
+        payment["method"],
+        Money(int(str(payment["amount_cents"]))),
+        Money(int(str(payment["fee_cents"]))),
+    )
+    if got != (expect.method, expect.amount, expect.fee):
+        raise ScriptFailed(f"expected {expect}, journaled {got}")
+    return payment

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.engine import inputs as ui
+from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
 
@@ -58,6 +59,16 @@ class Expect:
 
 
 Step = Do | InsertBill | PresentCard | ScanStub | WaitFor
+
+
+def reached(snapshot: Snapshot | None, step: WaitFor) -> bool:
+    """Whether ``snapshot`` is the state a script's :class:`WaitFor` waits for."""
+    if snapshot is None or snapshot.state is not step.state:
+        return False
+    if step.inserted is not None and snapshot.inserted != step.inserted:
+        return False
+    return not (step.receipt_settled and snapshot.receipt in (None, "printing"))
+
 
 ACCOUNT = "100200302"  # a demo account with a 43.17 balance
 
@@ -115,6 +126,14 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
             *_cash(),
         ],
         Expect("cash", Money(4500), Money(0)),
+    ),
+    "spanish": (
+        [*_find_and_confirm("es"), *_cash()],
+        Expect("cash", Money(4500), Money(0)),
+    ),
+    "spanish_card": (
+        [*_find_and_confirm("es"), *_card()],
+        Expect("card", Money(4317), Money(108)),
     ),
     "in_doubt": (
         [*_find_and_confirm(), *_card("in_doubt")],

@@ -128,7 +128,7 @@ def check_rule_five(data_dir: Path) -> None:
 def test_sigkill_then_recover(
     tmp_path: Path, script: str, crash_at: str, recovery_crash: str | None
 ) -> None:
-    run = kiosk(["demo", "--script", script], tmp_path, crash_at)
+    run = kiosk(["demo", "--no-screens", "--script", script], tmp_path, crash_at)
     assert run.returncode == -signal.SIGKILL, (
         f"crash point not reached:\n{run.stdout}\n{run.stderr}"
     )
@@ -141,7 +141,7 @@ def test_sigkill_then_recover(
     assert recovered.returncode == 0, recovered.stderr
     check_rule_five(tmp_path)
     # the kiosk takes the next payment normally
-    after = kiosk(["demo", "--script", "cash"], tmp_path)
+    after = kiosk(["demo", "--no-screens", "--script", "cash"], tmp_path)
     assert after.returncode == 0, after.stdout + after.stderr
     check_rule_five(tmp_path)
 

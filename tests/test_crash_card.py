@@ -175,7 +175,7 @@ class Kiosk:
             env["KIOSK_CRASH_AT"] = crash_at
         where = ["--config", str(self.config), "--data-dir", str(self.data)]
         if command == "demo":
-            argv = [sys.executable, "-c", CHILD, "demo", "--script", "card", *where]
+            argv = [sys.executable, "-c", CHILD, "demo", "--no-screens", "--script", "card", *where]
         else:
             argv = [sys.executable, "-m", "kiosk.cli", command, *where]
         return subprocess.Popen(

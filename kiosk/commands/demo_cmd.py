@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from kiosk.commands.common import add_location_options, config_from
 from kiosk.demo_runner import ScriptFailed, ScriptRunner
@@ -22,7 +23,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--script",
         choices=sorted(SCRIPTS),
         action="append",
-        help="play a scripted session headless (repeatable; default: cash then card)",
+        help="play a scripted session headless through the screens (repeatable); without"
+        " it, the kiosk opens in a window with the demo panel",
+    )
+    demo.add_argument(
+        "--screenshots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="save a PNG of every screen a script passes, in DIR",
+    )
+    demo.add_argument(
+        "--no-screens",
+        action="store_true",
+        help="play scripts against the engine alone (no Kivy; fast, for crash tests)",
     )
     demo.add_argument(
         "--devices",
@@ -65,6 +79,15 @@ def run_demo(args: argparse.Namespace) -> int:
     kiosk = _start(args)
     if kiosk is None:
         return 2
+    if not args.no_screens:
+        from kiosk.commands import ui_demo
+
+        try:
+            if not args.script:
+                return ui_demo.run_window(kiosk)
+            return _verified(kiosk, ui_demo.play_scripts(kiosk, args.script, args.screenshots))
+        finally:
+            kiosk.close()
     try:
         for name in args.script or ["cash", "card"]:
             steps, expect = SCRIPTS[name]
@@ -82,6 +105,10 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1
     finally:
         kiosk.close()
+    return _verified(kiosk, 0)
+
+
+def _verified(kiosk: Kiosk, code: int) -> int:
     verify = kiosk.journal.verify()
     print(f"journal: {verify.problem or 'OK'} ({verify.checked} entries)")
-    return 0 if verify.ok else 1
+    return code if verify.ok else 1

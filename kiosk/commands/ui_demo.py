@@ -1,0 +1,174 @@
+"""The demo on the resident's screens: the window with its side panel, or scripts played
+headless through the screens with screenshots.
+
+Kivy is imported only here and only when asked for, after :func:`screens.runtime.prepare`,
+so the technician's commands never open a window or pay for Kivy's start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from devices.simulated import DEMO_ACCOUNTS
+from kiosk.bill_stub import make_stub_code
+from kiosk.demo_runner import ScriptFailed, describe, journaled_payment
+from kiosk.demo_scripts import SCRIPTS
+from kiosk.money import Money
+from kiosk.wiring import Kiosk, data_dir
+
+if TYPE_CHECKING:
+    from screens.demo_panel import DemoAction
+    from screens.player import PlayResult
+
+DENOMINATIONS = (1, 5, 10, 20, 50, 100)
+
+
+def _control(kiosk: Kiosk, device: str, name: str, *args: str) -> Callable[[], object]:
+    def run() -> object:
+        emulator = kiosk.hardware.controls.emulators.get(device)
+        if emulator is None:
+            return f"{device} is not emulated here"
+        controls = emulator.controls()  # type: ignore[attr-defined]
+        return controls[name].handler(list(args))
+
+    return run
+
+
+def demo_actions(kiosk: Kiosk) -> list[DemoAction]:
+    from screens.demo_panel import DemoAction
+
+    controls = kiosk.hardware.controls
+    actions = [
+        DemoAction("Bill acceptor", f"Insert ${d}", partial(controls.insert_bill, d))
+        for d in DENOMINATIONS
+    ]
+    actions.append(
+        DemoAction(
+            "Bill acceptor", "Insert a counterfeit", _control(kiosk, "bill-acceptor", "counterfeit")
+        )
+    )
+    actions += [
+        DemoAction(
+            "Card terminal", "Tap an approving card", partial(controls.present_card, "approve")
+        ),
+        DemoAction(
+            "Card terminal", "Tap a declining card", partial(controls.present_card, "decline")
+        ),
+    ]
+    for account in DEMO_ACCOUNTS:
+        code = make_stub_code(account.number, account.balance)
+        actions.append(
+            DemoAction("Scanner", f"Scan bill {account.number}", partial(controls.scan, code))
+        )
+    actions += [
+        DemoAction("Printer", "Paper out", _control(kiosk, "printer", "paper-out")),
+        DemoAction("Printer", "New paper roll", _control(kiosk, "printer", "paper-in")),
+    ]
+    directory = kiosk.hardware.ports.directory
+    if hasattr(directory, "is_online"):
+
+        def toggle_network() -> str:
+            directory.is_online = not directory.is_online
+            return "network back" if directory.is_online else "network pulled"
+
+        actions.append(DemoAction("Network", "Pull / restore the network", toggle_network))
+    return actions
+
+
+def _prepare(kiosk: Kiosk, panel: bool) -> None:
+    from screens import runtime
+
+    runtime.prepare(data_dir(kiosk.config) / "kivy", demo_panel=panel)
+
+
+def run_window(kiosk: Kiosk) -> int:
+    """The kiosk in a window with the demo panel, until the window is closed."""
+    _prepare(kiosk, panel=True)
+    from screens.app import KioskApp
+    from screens.bridge import SnapshotBridge
+    from screens.demo_panel import DemoPanel
+
+    print("demo accounts (type the number, or use Scan in the demo panel):")
+    for account in DEMO_ACCOUNTS:
+        code = make_stub_code(account.number, account.balance)
+        print(f"  {account.number}  {account.name}, balance {account.balance}, stub {code}")
+    kiosk.engine.start()
+    app = KioskApp(
+        SnapshotBridge(kiosk.engine),
+        waiting=_waiting(kiosk),
+        demo_panel=DemoPanel(demo_actions(kiosk)),
+    )
+    app.run()
+    return 0
+
+
+def _waiting(kiosk: Kiosk) -> Callable[[], int | None] | None:
+    if kiosk.sync is None:
+        return None
+    journal = kiosk.journal
+    return lambda: journal.last_seq() - journal.acked_seq()
+
+
+def play_scripts(kiosk: Kiosk, names: list[str], screenshots: Path | None) -> int:
+    """Each script through the screens, one after the other; non-zero if one goes wrong."""
+    _prepare(kiosk, panel=False)
+    from screens.app import KioskApp
+    from screens.bridge import SnapshotBridge
+    from screens.player import Script, play_in_turn
+
+    kiosk.engine.start()
+    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=_waiting(kiosk))
+    lines: list[str] = []
+    failures: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def script(name: str) -> Script:
+        steps, expect = SCRIPTS[name]
+        first_seq = [0]
+
+        def begin() -> None:
+            first_seq[0] = kiosk.journal.last_seq()
+
+        def check(_result: PlayResult) -> str:
+            try:
+                payment = journaled_payment(kiosk, first_seq[0], expect)
+            except ScriptFailed as exc:
+                return str(exc)
+            amount = Money(int(str(payment["amount_cents"])))
+            say(f"  paid {amount} by {payment['method']}, confirmation {payment['confirmation']}")
+            return ""
+
+        return Script(name, steps, check, begin)
+
+    def report(played: Script, result: PlayResult, problem: str) -> None:
+        say(f"  screens: {' -> '.join(result.screens)}; {result.taps} touches")
+        for path in result.screenshots:
+            say(f"  screenshot {path}")
+        if problem:
+            failures.append(f"{played.name}: {problem}")
+            say(f"  FAILED: {problem}")
+
+    scripts = [script(name) for name in names]
+    app.watch(lambda s, _name: _describe_once(s, lines, say))
+    play_in_turn(
+        app, scripts, kiosk.hardware.controls, screenshots=screenshots, out=say, on_each=report
+    )
+    app.run()
+    for failure in failures:
+        print(f"demo failed: {failure}")
+    return 1 if failures else 0
+
+
+def _describe_once(snapshot: object, lines: list[str], say: Callable[[str], None]) -> None:
+    from kiosk.engine.snapshot import Snapshot
+
+    assert isinstance(snapshot, Snapshot)
+    line = describe(snapshot)
+    if not lines or lines[-1] != line:
+        lines.append(line)
+        say(f"  -> {line}")

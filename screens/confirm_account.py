@@ -1,0 +1,66 @@
+"""Is this your account? Masked name and address, balance, due date, a year of water use.
+
+The bar chart is there so a resident surprised by a high bill can see the month it came from
+before paying it.
+"""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.uix.widget import Widget
+
+from kiosk.engine import inputs as ui
+from kiosk.engine.snapshot import Snapshot
+from screens.base import KioskScreen
+from screens.texts import Texts
+
+
+class ConfirmAccountScreen(KioskScreen):
+    number = StringProperty("")
+    holder = StringProperty("")
+    address = StringProperty("")
+    balance_label = StringProperty("")
+    balance = StringProperty("")
+    due = StringProperty("")
+    note = StringProperty("")
+    usage_title = StringProperty("")
+    usage = ListProperty([])
+    has_usage = BooleanProperty(False)
+    yes_label = StringProperty("")
+    no_label = StringProperty("")
+
+    def render(self, snapshot: Snapshot, texts: Texts) -> None:
+        _ = texts._
+        self.title = _("Is this your account?")
+        self.yes_label = _("Yes, this is my account")
+        self.no_label = _("No, go back")
+        account = snapshot.account
+        if account is None:
+            return
+        self.number = _("Account {number}").format(number=account.number_masked)
+        self.holder = account.name_masked
+        self.address = account.address_masked
+        self.balance_label = _("Balance")
+        self.balance = texts.money(account.balance)
+        self.due = (
+            _("Due {date}").format(date=texts.day(account.due_date)) if account.due_date else ""
+        )
+        if account.review:
+            self.note = _("Entered by hand: the city will confirm this account before posting.")
+        elif account.source != "live":
+            self.note = _(
+                "Shown from the kiosk's last update; the balance may not include recent payments."
+            )
+        else:
+            self.note = ""
+        self.usage_title = _("Water use, last 12 months (gallons)")
+        self.usage = [(texts.month(m.month), m.gallons) for m in account.usage[-12:]]
+        self.has_usage = bool(self.usage)
+
+    def confirm(self) -> None:
+        self.send(ui.ConfirmAccount())
+
+    def targets(self, event: object) -> list[Widget]:
+        if isinstance(event, ui.ConfirmAccount):
+            return [self.ids["yes"]]
+        return super().targets(event)

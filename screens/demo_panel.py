@@ -1,0 +1,58 @@
+"""The demo's side panel: buttons that play the hardware's part (a bill, a card, a scan).
+
+It is not part of the kiosk: the demo command builds it from the device emulators' own
+controls and puts it beside the resident's screen, so a visitor can drive a whole payment
+with the mouse. Each action runs a control and shows the emulator's answer underneath.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+
+from screens.widgets import KioskButton
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoAction:
+    section: str
+    label: str
+    run: Callable[[], object]
+
+
+class DemoPanel(BoxLayout):
+    said = StringProperty("")
+
+    def __init__(self, actions: Sequence[DemoAction], **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        section = ""
+        for action in actions:
+            if action.section != section:
+                section = action.section
+                self.ids["buttons"].add_widget(DemoHeading(text=section))
+            button = DemoButton(text=action.label)
+            button.bind(on_release=lambda _b, a=action: self.run(a))
+            self.ids["buttons"].add_widget(button)
+
+    def run(self, action: DemoAction) -> None:
+        try:
+            answer = action.run()
+        except Exception as exc:  # a demo control that can not run says so, the kiosk goes on
+            log.warning("demo action %s failed: %s", action.label, exc)
+            answer = f"{action.label}: {exc}"
+        self.said = str(answer or action.label)
+
+
+class DemoHeading(Label):
+    pass
+
+
+class DemoButton(KioskButton):
+    pass

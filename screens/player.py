@@ -1,0 +1,243 @@
+"""Plays a scripted session (:mod:`kiosk.demo_scripts`) through the real screens.
+
+Each resident's input in the script becomes touches on the widgets a resident would press
+(:meth:`screens.base.KioskScreen.targets`), delivered through the window
+(:mod:`screens.touch`); each device step goes to the device emulators' controls, as the demo
+panel's buttons do. The player runs inside Kivy's loop, one small step per frame, and waits
+for what the *screen* shows, not only for the engine, so a script passes only if the screens
+got there. With ``screenshots`` set it saves a PNG of every screen it passes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.uix.widget import Widget
+
+from kiosk.bill_stub import make_stub_code
+from kiosk.demo_scripts import Do, InsertBill, PresentCard, ScanStub, Step, WaitFor, reached
+from kiosk.engine.snapshot import Snapshot
+from screens.app import KioskApp
+from screens.touch import ScreenTouch, press, release
+
+
+class DeviceControls(Protocol):
+    def insert_bill(self, dollars: int) -> None: ...
+    def present_card(self, card: str) -> None: ...
+    def scan(self, code: str) -> None: ...
+
+
+@dataclass
+class PlayResult:
+    ok: bool
+    problem: str = ""
+    screenshots: tuple[Path, ...] = ()
+    screens: tuple[str, ...] = ()
+    taps: int = 0
+
+
+def save_screenshot(path: Path) -> Path:
+    """The window as a PNG at exactly ``path`` (Kivy numbers the names it picks itself)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    taken = Window.screenshot(name=str(path.with_suffix("")) + "-tmp.png")
+    os.replace(taken, path)
+    return path
+
+
+class ScreenPlayer:
+    def __init__(
+        self,
+        app: KioskApp,
+        steps: list[Step],
+        controls: DeviceControls,
+        *,
+        screenshots: Path | None = None,
+        prefix: str = "",
+        out: Callable[[str], None] = lambda _line: None,
+        step_timeout: float = 20.0,
+        on_done: Callable[[PlayResult], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.steps = list(steps)
+        self.controls = controls
+        self.screenshots = screenshots
+        self.prefix = prefix
+        self.out = out
+        self.step_timeout = step_timeout
+        self.on_done = on_done
+        self.result: PlayResult | None = None
+        self._index = 0
+        self._step_started = time.monotonic()
+        self._taps: list[Widget] = []
+        self._finger: ScreenTouch | None = None
+        self._shots: list[Path] = []
+        self._shot_due = 0  # frames until the pending screenshot (the screen must be drawn)
+        self._shot_name = ""
+        self._shot_version = -1
+        self._screens: list[str] = []
+        self._tapped = 0
+
+    def start(self) -> None:
+        self.app.watch(self._shown)
+        self._event = Clock.schedule_interval(self._tick, 0)
+
+    # ------------------------------------------------------------------ what is on screen
+    def _shown(self, snapshot: Snapshot, screen: str) -> None:
+        if self.result is not None:
+            return
+        if not self._screens or self._screens[-1] != screen:
+            self._screens.append(screen)
+            self._want_shot(screen)
+
+    def _want_shot(self, name: str) -> None:
+        if self.screenshots is None:
+            return
+        version = self.app.shown.version if self.app.shown is not None else -1
+        if (name, version) == (self._shot_name, self._shot_version):
+            return  # this very picture is taken or about to be
+        if self._shot_due:
+            self._take_shot()
+        self._shot_due, self._shot_name, self._shot_version = 2, name, version
+
+    def _take_shot(self) -> None:
+        assert self.screenshots is not None
+        number = len(self._shots) + 1
+        path = self.screenshots / f"{self.prefix}{number:02d}-{self._shot_name}.png"
+        self._shots.append(save_screenshot(path))
+        self._shot_due = 0
+
+    # ------------------------------------------------------------------ one step a frame
+    def _tick(self, _dt: float) -> None:
+        if self.result is not None:
+            return
+        if self._shot_due:
+            self._shot_due -= 1
+            if not self._shot_due:
+                self._take_shot()
+            return
+        if self._finger is not None:  # the finger came down last frame: lift it
+            release(self._finger)
+            self._finger = None
+            return
+        if self._taps:
+            widget = self._taps.pop(0)
+            if widget.disabled or getattr(widget, "available", True) is False:
+                self._finish(f"{self._widget_name(widget)} can not be pressed now")
+                return
+            self._finger = press(widget)
+            self._tapped += 1
+            return
+        if self._index >= len(self.steps):
+            self._finish("")
+            return
+        step = self.steps[self._index]
+        if isinstance(step, WaitFor):
+            if reached(self.app.shown, step):
+                self._next()
+                self._want_shot(step.state.value)
+            elif time.monotonic() - self._step_started > self.step_timeout:
+                now = self.app.shown.state.value if self.app.shown else "nothing"
+                self._finish(f"expected {step.state.value} on screen, the screen shows {now}")
+            return
+        self._perform(step)
+
+    def _perform(self, step: Step) -> None:
+        if isinstance(step, Do):
+            screen = self.app.current_screen()
+            targets = screen.targets(step.event)
+            if not targets:
+                self._finish(f"nothing on {screen.name} to say {type(step.event).__name__}")
+                return
+            self._taps = list(targets)
+            self.out(f"  (resident touches {', '.join(self._widget_name(w) for w in targets)})")
+        elif isinstance(step, InsertBill):
+            self.out(f"  (resident inserts ${step.dollars})")
+            self.controls.insert_bill(step.dollars)
+        elif isinstance(step, PresentCard):
+            self.out(f"  (resident presents a test card: {step.card})")
+            self.controls.present_card(step.card)
+        elif isinstance(step, ScanStub):
+            code = make_stub_code(step.account, step.amount)
+            self.out(f"  (resident scans the bill stub: {code})")
+            self.controls.scan(code)
+        self._next()
+
+    def _next(self) -> None:
+        self._index += 1
+        self._step_started = time.monotonic()
+
+    @staticmethod
+    def _widget_name(widget: Widget) -> str:
+        text = str(getattr(widget, "text", "") or type(widget).__name__)
+        return text.split("\n", 1)[0].replace("[b]", "").strip() or type(widget).__name__
+
+    def _finish(self, problem: str) -> None:
+        if self._shot_due:
+            self._take_shot()
+        self._event.cancel()
+        self.app.unwatch(self._shown)
+        self.result = PlayResult(
+            ok=not problem,
+            problem=problem,
+            screenshots=tuple(self._shots),
+            screens=tuple(self._screens),
+            taps=self._tapped,
+        )
+        if self.on_done is not None:
+            self.on_done(self.result)
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    steps: list[Step]
+    check: Callable[[PlayResult], str]
+    """After the script: "" if what happened is what the script expects, else what differs."""
+    begin: Callable[[], None] = lambda: None
+    """Just before the script's first step (to note where the journal stood, say)."""
+
+
+def play_in_turn(
+    app: KioskApp,
+    scripts: list[Script],
+    controls: DeviceControls,
+    *,
+    screenshots: Path | None = None,
+    out: Callable[[str], None] = lambda _line: None,
+    on_each: Callable[[Script, PlayResult, str], None] | None = None,
+) -> None:
+    """Play ``scripts`` one after the other once the app runs, then stop the app."""
+    queue = list(scripts)
+
+    def next_script(_dt: float = 0.0) -> None:
+        if not queue:
+            app.stop()
+            return
+        script = queue.pop(0)
+
+        def done(result: PlayResult) -> None:
+            problem = result.problem or script.check(result)
+            if on_each is not None:
+                on_each(script, result, problem)
+            Clock.schedule_once(next_script, 0.2)
+
+        out(f"script {script.name} (on the screens):")
+        script.begin()
+        ScreenPlayer(
+            app,
+            script.steps,
+            controls,
+            screenshots=screenshots,
+            prefix=f"{script.name}-",
+            out=out,
+            on_done=done,
+        ).start()
+
+    Clock.schedule_once(next_script, 0.5)

@@ -1,0 +1,159 @@
+"""The few widgets every screen is built from: buttons, the keypad, a message, the chart.
+
+Their looks (colours, sizes) are in ``widgets.kv`` and :mod:`screens.theme`; what they do is
+here. A button shows that it was touched in the very frame the touch arrives (Kivy redraws a
+pressed button's colour before the engine has even heard of it), so a resident never taps
+twice because nothing seemed to happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from io import BytesIO
+
+import qrcode
+from kivy.core.image import Image as CoreImage
+from kivy.graphics import Color, Rectangle
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    OptionProperty,
+    StringProperty,
+)
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from screens.theme import PALETTE, RGBA
+
+_BUTTON_COLOURS: dict[str, tuple[RGBA, RGBA, RGBA]] = {
+    "primary": (PALETTE.primary, PALETTE.primary_down, PALETTE.primary_text),
+    "secondary": (PALETTE.secondary, PALETTE.secondary_down, PALETTE.secondary_text),
+    "danger": (PALETTE.danger, PALETTE.danger_down, PALETTE.danger_text),
+}
+
+
+class KioskButton(Button):
+    """A large flat button; ``kind`` picks its colours, ``available`` greys it out."""
+
+    kind = OptionProperty("secondary", options=["primary", "secondary", "danger"])
+    available = BooleanProperty(True)
+    fill = ListProperty(list(PALETTE.secondary))
+    ink = ListProperty(list(PALETTE.secondary_text))
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.bind(kind=self._paint, state=self._paint, available=self._paint)
+        self._paint()
+
+    def _paint(self, *_args: object) -> None:
+        if not self.available:
+            self.fill, self.ink = list(PALETTE.disabled), list(PALETTE.disabled_text)
+            return
+        normal, down, ink = _BUTTON_COLOURS[self.kind]
+        self.fill = list(down if self.state == "down" else normal)
+        self.ink = list(ink)
+
+
+class Keypad(GridLayout):
+    """Digits, delete and clear. Fires ``on_key`` with "0"-"9", "back" or "clear"."""
+
+    back_label = StringProperty("Delete")
+    clear_label = StringProperty("Clear")
+
+    __events__ = ("on_key",)
+
+    def press(self, key: str) -> None:
+        self.dispatch("on_key", key)
+
+    def on_key(self, key: str) -> None:
+        pass
+
+
+class Banner(Label):
+    """A message to the resident, on a light panel with a sign, so it reads without colour."""
+
+    shown = BooleanProperty(False)
+
+    def on_text(self, _instance: object, text: str) -> None:
+        self.shown = bool(text)
+
+
+class UsageChart(Widget):
+    """Twelve months of water use as bars, the newest highlighted and labelled.
+
+    ``months`` is a list of ``(label, gallons)``. Labels are child widgets so they scale with
+    the large-text mode like every other text.
+    """
+
+    months = ListProperty([])
+    unit = StringProperty("gal")
+    font_size = NumericProperty(18)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._labels: list[Label] = []
+        self.bind(pos=self._draw, size=self._draw, months=self._draw, font_size=self._draw)
+
+    def _draw(self, *_args: object) -> None:
+        self.canvas.clear()
+        for label in self._labels:
+            self.remove_widget(label)
+        self._labels = []
+        months: Sequence[tuple[str, int]] = self.months
+        if not months or self.width <= 0:
+            return
+        top = max(g for _, g in months) or 1
+        slot = self.width / len(months)
+        font = min(self.font_size, slot * 0.36)  # three letters must fit under each bar
+        label_h = font * 1.6
+        area_h = max(1.0, self.height - 2 * label_h)
+        with self.canvas:
+            for i, (_name, gallons) in enumerate(months):
+                latest = i == len(months) - 1
+                Color(*(PALETTE.bar_latest if latest else PALETTE.bar))
+                h = area_h * gallons / top
+                x = self.x + i * slot + slot * 0.15
+                Rectangle(pos=(x, self.y + label_h), size=(slot * 0.7, h))
+        for i, (name, gallons) in enumerate(months):
+            x = self.x + i * slot
+            self._add_label(name, (x, self.y), (slot, label_h), font)
+            if i == len(months) - 1:
+                y = self.y + label_h + area_h * gallons / top
+                where = (x - slot * 1.5, y)
+                self._add_label(f"{gallons:,} {self.unit}", where, (slot * 2.5, label_h), font)
+
+    def _add_label(
+        self, text: str, pos: tuple[float, float], size: tuple[float, float], font: float
+    ) -> None:
+        label = Label(text=text, pos=pos, size=size, font_size=font, color=PALETTE.muted)
+        label.text_size = size
+        label.halign, label.valign = "center", "middle"
+        self._labels.append(label)
+        self.add_widget(label)
+
+
+class QrCode(Image):
+    """The confirmation number as a QR code, drawn crisp (no smoothing between modules)."""
+
+    data = StringProperty("")
+
+    def on_data(self, _instance: object, data: str) -> None:
+        if not data:
+            self.texture = None
+            return
+        image = qrcode.make(data, box_size=8, border=2)
+        buffer = BytesIO()
+        image.save(buffer, "PNG")
+        buffer.seek(0)
+        texture = CoreImage(buffer, ext="png").texture
+        texture.mag_filter = "nearest"
+        self.texture = texture
+
+
+class Row(BoxLayout):
+    """A horizontal row of buttons with the standard spacing."""
