@@ -18,6 +18,7 @@ from kiosk.demo_scripts import (
     InsertBill,
     PresentCard,
     ScanStub,
+    Service,
     Step,
     WaitFor,
     reached,
@@ -80,7 +81,7 @@ class ScriptRunner:
 
     def _perform(self, step: Step) -> None:
         controls = self.kiosk.hardware.controls
-        if isinstance(step, Do):
+        if isinstance(step, Do | Service):
             self.kiosk.engine.submit(step.event)
         elif isinstance(step, InsertBill):
             self.out(f"  (resident inserts ${step.dollars})")
@@ -108,12 +109,17 @@ class ScriptRunner:
 
 
 def journaled_payment(kiosk: Kiosk, first_seq: int, expect: Expect) -> dict[str, object]:
-    """The one payment a script made after ``first_seq``, checked against its expectation."""
+    """The one payment a script made after ``first_seq``, checked against its expectation
+    (``{}`` for a script that must make none)."""
     payments = [
         dict(e.payload)
         for e in kiosk.journal.entries(after_seq=first_seq)
         if e.type == E.PAYMENT_COMPLETED
     ]
+    if not expect.method:
+        if payments:
+            raise ScriptFailed(f"expected no payment, the journal has {len(payments)}")
+        return {}
     if len(payments) != 1:
         raise ScriptFailed(f"expected one payment, the journal has {len(payments)}")
     payment = payments[0]

@@ -23,6 +23,13 @@ class Do:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A technician's or the hub's input (out of service, say): straight to the engine."""
+
+    event: object
+
+
+@dataclass(frozen=True)
 class InsertBill:
     dollars: int
 
@@ -58,7 +65,11 @@ class Expect:
     fee: Money
 
 
-Step = Do | InsertBill | PresentCard | ScanStub | WaitFor
+NO_PAYMENT = Expect("", Money(0), Money(0))
+"""A script that must end without any payment."""
+
+
+Step = Do | Service | InsertBill | PresentCard | ScanStub | WaitFor
 
 
 def reached(snapshot: Snapshot | None, step: WaitFor) -> bool:
@@ -134,6 +145,29 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
     "spanish_card": (
         [*_find_and_confirm("es"), *_card()],
         Expect("card", Money(4317), Money(108)),
+    ),
+    # the resident walks away at the account screen, comes back at the prompt, then cancels
+    # (a kiosk configured with short time-outs gets there quickly)
+    "walk_away": (
+        [
+            Do(ui.Start("en")),
+            WaitFor(State.FIND_ACCOUNT),
+            WaitFor(State.STILL_THERE),
+            Do(ui.Touch()),
+            WaitFor(State.FIND_ACCOUNT),
+            Do(ui.Cancel()),
+            WaitFor(State.IDLE),
+        ],
+        NO_PAYMENT,
+    ),
+    "out_of_service": (
+        [
+            Service(ui.SetOutOfService("demo: held out of service")),
+            WaitFor(State.OUT_OF_SERVICE),
+            Service(ui.SetInService()),
+            WaitFor(State.IDLE),
+        ],
+        NO_PAYMENT,
     ),
     "in_doubt": (
         [*_find_and_confirm(), *_card("in_doubt")],

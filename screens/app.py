@@ -102,6 +102,7 @@ class KioskApp(App):
         waiting: WaitingCount | None = None,
         demo_panel: Any = None,
         kiosk_mode: bool = False,
+        large_text: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -110,6 +111,8 @@ class KioskApp(App):
         self.waiting = waiting
         self.demo_panel = demo_panel
         self.kiosk_mode = kiosk_mode
+        self.large_text_default = large_text
+        self.set_large_text(large_text)
         self.manager: ScreenManager | None = None
         self.screens: dict[str, KioskScreen] = {}
         self.shown: Snapshot | None = None
@@ -152,9 +155,9 @@ class KioskApp(App):
             snapshot.state is State.IDLE
             and previous is not None
             and previous.session_id is not None
-            and self.large_text
+            and self.large_text != self.large_text_default
         ):
-            self.set_large_text(False)  # the next resident starts with the standard size
+            self.set_large_text(self.large_text_default)  # as the next resident expects
         self.shown, self.current_texts = snapshot, texts
         self.language_label = "English" if texts.language == "es" else "Español"
         self.larger_label = texts._("Standard text") if self.large_text else texts._("Larger text")

@@ -22,7 +22,16 @@ from kivy.core.window import Window
 from kivy.uix.widget import Widget
 
 from kiosk.bill_stub import make_stub_code
-from kiosk.demo_scripts import Do, InsertBill, PresentCard, ScanStub, Step, WaitFor, reached
+from kiosk.demo_scripts import (
+    Do,
+    InsertBill,
+    PresentCard,
+    ScanStub,
+    Service,
+    Step,
+    WaitFor,
+    reached,
+)
 from kiosk.engine.snapshot import Snapshot
 from screens.app import KioskApp
 from screens.touch import ScreenTouch, press, release
@@ -157,6 +166,9 @@ class ScreenPlayer:
                 return
             self._taps = list(targets)
             self.out(f"  (resident touches {', '.join(self._widget_name(w) for w in targets)})")
+        elif isinstance(step, Service):
+            self.out(f"  (technician: {type(step.event).__name__})")
+            self.app.send(step.event)
         elif isinstance(step, InsertBill):
             self.out(f"  (resident inserts ${step.dollars})")
             self.controls.insert_bill(step.dollars)

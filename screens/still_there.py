@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from kivy.clock import Clock
 from kivy.properties import StringProperty
 from kivy.uix.widget import Widget
 
@@ -16,15 +20,40 @@ class StillThereScreen(KioskScreen):
     countdown = StringProperty("")
     here_label = StringProperty("")
 
+    _deadline: float | None = None
+    _texts: Texts | None = None
+    _money_in = False
+    _ticking: Any = None
+
     def render(self, snapshot: Snapshot, texts: Texts) -> None:
         _ = texts._
         self.title = _("Are you still there?")
         self.question = _("Touch the screen to keep going.")
-        seconds = snapshot.seconds_left
-        money_in = snapshot.inserted.cents > 0
+        self.here_label = _("Yes, I am here")
+        self._texts, self._money_in = texts, snapshot.inserted.cents > 0
+        left = snapshot.seconds_left
+        self._deadline = None if left is None else time.monotonic() + left
+        self._count_down()
+        if self._ticking is None:
+            self._ticking = Clock.schedule_interval(self._count_down, 0.5)
+
+    def on_leave(self, *_args: object) -> None:
+        if self._ticking is not None:
+            self._ticking.cancel()
+            self._ticking = None
+
+    def _count_down(self, *_args: object) -> None:
+        """The engine says how long is left when it asks; the screen counts it down."""
+        texts = self._texts
+        if texts is None:
+            return
+        _ = texts._
+        seconds = None
+        if self._deadline is not None:
+            seconds = max(0, round(self._deadline - time.monotonic()))
         if seconds is None:
             self.countdown = ""
-        elif money_in:
+        elif self._money_in:
             self.countdown = _(
                 "In {seconds} seconds your payment will be finished with the money inserted."
             ).format(seconds=seconds)
@@ -32,7 +61,6 @@ class StillThereScreen(KioskScreen):
             self.countdown = _("In {seconds} seconds the kiosk will start over.").format(
                 seconds=seconds
             )
-        self.here_label = _("Yes, I am here")
 
     def here(self) -> None:
         self.send(ui.Touch())

@@ -13,6 +13,7 @@ from io import BytesIO
 
 import qrcode
 from kivy.core.image import Image as CoreImage
+from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Rectangle
 from kivy.properties import (
     BooleanProperty,
@@ -86,8 +87,8 @@ class Banner(Label):
 class UsageChart(Widget):
     """Twelve months of water use as bars, the newest highlighted and labelled.
 
-    ``months`` is a list of ``(label, gallons)``. Labels are child widgets so they scale with
-    the large-text mode like every other text.
+    ``months`` is a list of ``(label, gallons)``; the month names shrink to fit under their
+    bars when the large-text mode makes everything else bigger.
     """
 
     months = ListProperty([])
@@ -96,14 +97,10 @@ class UsageChart(Widget):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        self._labels: list[Label] = []
         self.bind(pos=self._draw, size=self._draw, months=self._draw, font_size=self._draw)
 
     def _draw(self, *_args: object) -> None:
         self.canvas.clear()
-        for label in self._labels:
-            self.remove_widget(label)
-        self._labels = []
         months: Sequence[tuple[str, int]] = self.months
         if not months or self.width <= 0:
             return
@@ -113,28 +110,26 @@ class UsageChart(Widget):
         label_h = font * 1.6
         area_h = max(1.0, self.height - 2 * label_h)
         with self.canvas:
-            for i, (_name, gallons) in enumerate(months):
+            for i, (name, gallons) in enumerate(months):
                 latest = i == len(months) - 1
                 Color(*(PALETTE.bar_latest if latest else PALETTE.bar))
                 h = area_h * gallons / top
-                x = self.x + i * slot + slot * 0.15
-                Rectangle(pos=(x, self.y + label_h), size=(slot * 0.7, h))
-        for i, (name, gallons) in enumerate(months):
-            x = self.x + i * slot
-            self._add_label(name, (x, self.y), (slot, label_h), font)
-            if i == len(months) - 1:
-                y = self.y + label_h + area_h * gallons / top
-                where = (x - slot * 1.5, y)
-                self._add_label(f"{gallons:,} {self.unit}", where, (slot * 2.5, label_h), font)
+                x = self.x + i * slot
+                Rectangle(pos=(x + slot * 0.15, self.y + label_h), size=(slot * 0.7, h))
+                Color(*PALETTE.muted)
+                self._text(name, x + slot / 2, self.y + label_h / 2, font)
+                if latest:
+                    y = self.y + label_h + h + label_h / 2
+                    self._text(f"{gallons:,} {self.unit}", self.right - slot, y, font, "right")
 
-    def _add_label(
-        self, text: str, pos: tuple[float, float], size: tuple[float, float], font: float
-    ) -> None:
-        label = Label(text=text, pos=pos, size=size, font_size=font, color=PALETTE.muted)
-        label.text_size = size
-        label.halign, label.valign = "center", "middle"
-        self._labels.append(label)
-        self.add_widget(label)
+    def _text(self, text: str, x: float, y: float, font: float, anchor: str = "centre") -> None:
+        """Text drawn straight on the canvas: the labels of a chart are part of its picture."""
+        label = CoreLabel(text=text, font_size=font)
+        label.refresh()
+        texture = label.texture
+        w, h = texture.size
+        left = x - w / 2 if anchor == "centre" else min(x + w / 2, self.right) - w
+        Rectangle(texture=texture, pos=(left, y - h / 2), size=(w, h))
 
 
 class QrCode(Image):

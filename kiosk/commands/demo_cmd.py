@@ -34,6 +34,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="save a PNG of every screen a script passes, in DIR",
     )
     demo.add_argument(
+        "--large-text",
+        action="store_true",
+        help="draw the screens in the large-text mode residents can switch on",
+    )
+    demo.add_argument(
         "--no-screens",
         action="store_true",
         help="play scripts against the engine alone (no Kivy; fast, for crash tests)",
@@ -85,7 +90,12 @@ def run_demo(args: argparse.Namespace) -> int:
         try:
             if not args.script:
                 return ui_demo.run_window(kiosk)
-            return _verified(kiosk, ui_demo.play_scripts(kiosk, args.script, args.screenshots))
+            return _verified(
+                kiosk,
+                ui_demo.play_scripts(
+                    kiosk, args.script, args.screenshots, large_text=args.large_text
+                ),
+            )
         finally:
             kiosk.close()
     try:
@@ -95,6 +105,9 @@ def run_demo(args: argparse.Namespace) -> int:
             # each script runs on a fresh engine thread over the same journal and devices
             kiosk.fresh_engine()
             payment = ScriptRunner(kiosk, print).run(steps, expect)
+            if not payment:
+                print("  no payment, as the script expects")
+                continue
             amount = Money(int(str(payment["amount_cents"])))
             print(f"  paid {amount} by {payment['method']}, confirmation {payment['confirmation']}")
             print("  receipt:")

@@ -112,7 +112,9 @@ def _waiting(kiosk: Kiosk) -> Callable[[], int | None] | None:
     return lambda: journal.last_seq() - journal.acked_seq()
 
 
-def play_scripts(kiosk: Kiosk, names: list[str], screenshots: Path | None) -> int:
+def play_scripts(
+    kiosk: Kiosk, names: list[str], screenshots: Path | None, *, large_text: bool = False
+) -> int:
     """Each script through the screens, one after the other; non-zero if one goes wrong."""
     _prepare(kiosk, panel=False)
     from screens.app import KioskApp
@@ -120,7 +122,7 @@ def play_scripts(kiosk: Kiosk, names: list[str], screenshots: Path | None) -> in
     from screens.player import Script, play_in_turn
 
     kiosk.engine.start()
-    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=_waiting(kiosk))
+    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=_waiting(kiosk), large_text=large_text)
     lines: list[str] = []
     failures: list[str] = []
 
@@ -139,6 +141,9 @@ def play_scripts(kiosk: Kiosk, names: list[str], screenshots: Path | None) -> in
                 payment = journaled_payment(kiosk, first_seq[0], expect)
             except ScriptFailed as exc:
                 return str(exc)
+            if not payment:
+                say("  no payment, as the script expects")
+                return ""
             amount = Money(int(str(payment["amount_cents"])))
             say(f"  paid {amount} by {payment['method']}, confirmation {payment['confirmation']}")
             return ""
