@@ -1,0 +1,138 @@
+"""The resident's screens, headless: whole payments by touches through the window.
+
+Each test runs ``kiosk demo --script ... --screenshots DIR`` in its own process (Kivy owns
+one window per process): the real app on the real engine, the devices' real drivers on
+their emulators, and the script's inputs delivered as touches on the widgets a resident
+would press (:mod:`screens.player`). The journal is then read back and checked, and the
+screenshots are opened and looked at.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from PIL import Image
+
+from kiosk import entries as E
+from kiosk.store.journal import Journal
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT = 180.0
+SHORT_TIMEOUTS = "[timeouts]\nidle_screen = 2\nstill_there = 30\n"
+
+
+def demo(tmp_path: Path, *args: str) -> tuple[int, str]:
+    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    config = tmp_path / "kiosk.toml"
+    config.write_text(SHORT_TIMEOUTS, encoding="utf-8")
+    argv = [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config)]
+    argv += ["--data-dir", str(tmp_path / "data"), *args]
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def journaled(tmp_path: Path, type_: str) -> list[dict[str, object]]:
+    journal = Journal.open(tmp_path / "data" / "journal.sqlite")
+    try:
+        return [dict(e.payload) for e in journal.entries() if e.type == type_]
+    finally:
+        journal.close()
+
+
+def payments(tmp_path: Path) -> list[dict[str, object]]:
+    return journaled(tmp_path, E.PAYMENT_COMPLETED)
+
+
+def looks_like_a_screen(path: Path) -> None:
+    """A real picture: the kiosk's size, its background, and text on it (many colours)."""
+    with Image.open(path) as image:
+        assert image.size == (1280, 800), path
+        rgb = image.convert("RGB")
+        corner = rgb.getpixel((4, 4))
+        small = rgb.resize((160, 100))
+        colours = Counter(small.get_flattened_data())
+    assert corner == (11, 37, 64), f"{path.name}: background {corner}"
+    assert colours.most_common(1)[0][1] < 0.95 * 160 * 100, f"{path.name} is nearly empty"
+    assert len(colours) > 20, f"{path.name} has almost no content"
+
+
+def test_cash_and_card_in_english_and_spanish_by_touch(tmp_path: Path) -> None:
+    scripts = ["cash", "card", "spanish", "spanish_card"]
+    runs = [a for name in scripts for a in ("--script", name)]
+    code, out = demo(tmp_path, *runs, "--screenshots", str(tmp_path / "shots"))
+    assert code == 0, out
+    assert "journal: OK" in out
+    paid = payments(tmp_path)
+    got = [(p["method"], p["amount_cents"], p["fee_cents"]) for p in paid]
+    assert got == [("cash", 4500, 0), ("card", 4317, 108), ("cash", 4500, 0), ("card", 4317, 108)]
+    # every resident's input went in as touches: 15 for a typed account, 4 for a scanned one
+    assert out.count("; 15 touches") == 3 and out.count("; 4 touches") == 1, out
+    # the Spanish sessions were Spanish from their start
+    ids = {p["session_id"] for p in paid}
+    sessions = [s for s in journaled(tmp_path, E.SESSION_STARTED) if s["session_id"] in ids]
+    assert [s["language"] for s in sessions] == ["en", "en", "es", "es"]
+    # and every screen of a payment was drawn, in both languages
+    shots = sorted((tmp_path / "shots").glob("*.png"))
+    screens = {"find_account", "confirm_account", "amount", "method", "cash", "card", "receipt"}
+    for prefix in ("cash-", "card-", "spanish-", "spanish_card-"):
+        drawn = {p.stem.split("-", 2)[-1] for p in shots if p.name.startswith(prefix)}
+        assert drawn, prefix
+        assert drawn <= screens | {"idle"}
+    assert screens <= {p.stem.split("-", 2)[-1] for p in shots if "spanish" in p.name}
+    for path in shots:
+        looks_like_a_screen(path)
+
+
+def test_walking_away_and_out_of_service_in_large_text(tmp_path: Path) -> None:
+    code, out = demo(
+        tmp_path,
+        "--script",
+        "walk_away",
+        "--script",
+        "out_of_service",
+        "--large-text",
+        "--screenshots",
+        str(tmp_path / "shots"),
+    )
+    assert code == 0, out
+    assert payments(tmp_path) == []
+    assert "find_account -> still_there -> find_account -> idle" in out
+    assert "out_of_service -> idle" in out
+    for path in (tmp_path / "shots").glob("*.png"):
+        looks_like_a_screen(path)
+
+
+def test_a_script_the_screens_can_not_follow_fails_loudly(tmp_path: Path) -> None:
+    """With the default (long) time-outs the still-there prompt never comes in time."""
+    config = tmp_path / "kiosk.toml"
+    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    config.write_text("", encoding="utf-8")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "demo",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--script",
+            "out_of_service",
+            "--script",
+            "walk_away",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "walk_away: expected still_there on screen" in proc.stdout
