@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-slow lint typecheck demo bench clean
+.PHONY: setup test test-slow lint typecheck demo bench screenshots clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,15 @@ test-slow: setup
 
 demo: setup
 	$(BIN)/kiosk demo
+
+# docs/screens/: every screen in English, in Spanish and in large text, played by touches
+SHOTS_RUN = $(BIN)/kiosk demo --config docs/screens/kiosk.toml \
+	--script out_of_service --script walk_away --script decline
+screenshots: setup
+	rm -rf docs/screens/en docs/screens/es docs/screens/large
+	$(SHOTS_RUN) --data-dir $$(mktemp -d) --screenshots docs/screens/en
+	$(SHOTS_RUN) --data-dir $$(mktemp -d) --screenshots docs/screens/es --language es
+	$(SHOTS_RUN) --data-dir $$(mktemp -d) --screenshots docs/screens/large --large-text
 
 bench: setup
 	$(BIN)/python bench/journal.py

@@ -189,3 +189,14 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
         Expect("card", Money(4317), Money(108)),
     ),
 }
+
+
+def in_language(steps: list[Step], language: str) -> list[Step]:
+    """``steps`` for a resident who speaks ``language``: chosen on the attract screen, and
+    at every start. The kiosk returns to its default language between residents."""
+    spoken: list[Step] = [Service(ui.SetLanguage(language))]
+    for step in steps:
+        if isinstance(step, Do) and isinstance(step.event, ui.Start):
+            step = Do(ui.Start(language))
+        spoken.append(step)
+    return spoken

@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="draw the screens in the large-text mode residents can switch on",
     )
     demo.add_argument(
+        "--language",
+        default=None,
+        help="play the scripts as a resident who speaks this language (en, es)",
+    )
+    demo.add_argument(
         "--no-screens",
         action="store_true",
         help="play scripts against the engine alone (no Kivy; fast, for crash tests)",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from devices.simulated import DEMO_ACCOUNTS
 from kiosk.bill_stub import make_stub_code
 from kiosk.demo_runner import ScriptFailed, describe, journaled_payment
-from kiosk.demo_scripts import SCRIPTS
+from kiosk.demo_scripts import SCRIPTS, in_language
 from kiosk.money import Money
 from kiosk.wiring import Kiosk, data_dir
 
@@ -113,7 +113,12 @@ def _waiting(kiosk: Kiosk) -> Callable[[], int | None] | None:
 
 
 def play_scripts(
-    kiosk: Kiosk, names: list[str], screenshots: Path | None, *, large_text: bool = False
+    kiosk: Kiosk,
+    names: list[str],
+    screenshots: Path | None,
+    *,
+    large_text: bool = False,
+    language: str | None = None,
 ) -> int:
     """Each script through the screens, one after the other; non-zero if one goes wrong."""
     _prepare(kiosk, panel=False)
@@ -131,6 +136,8 @@ def play_scripts(
 
     def script(name: str) -> Script:
         steps, expect = SCRIPTS[name]
+        if language is not None:
+            steps = in_language(steps, language)
         first_seq = [0]
 
         def begin() -> None:
