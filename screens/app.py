@@ -11,6 +11,7 @@ publishes, which is what a resident in a hurry (and ``bench/ui.py``) wants.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,8 @@ class KioskApp(App):
             root.add_widget(self.demo_panel)
         if self.kiosk_mode:
             Window.bind(on_request_close=lambda *_args, **_kw: True)  # no way out by touch
+        for number in (signal.SIGTERM, signal.SIGINT):  # systemd stop, Ctrl-C: a clean end
+            signal.signal(number, lambda *_args: Clock.schedule_once(lambda _dt: self.stop()))
         Clock.schedule_interval(self._refresh_status, 2.0)
         self.bridge.connect(self.show)
         return root

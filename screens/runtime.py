@@ -23,6 +23,9 @@ def prepare(home: Path, *, kiosk_ini: Path | None = None, demo_panel: bool = Fal
     os.environ.setdefault("KIVY_NO_FILELOG", "1")  # logs go to the journal and journald
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # leave sys.stderr and logging alone
+    # SDL would turn SIGTERM into a window-close request, which a kiosk refuses: systemd
+    # could then never stop it. The app handles the signals itself (KioskApp.build).
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     os.environ.setdefault("KIVY_HOME", str(home))
     kivy_log = logging.getLogger("kivy")
     kivy_log.setLevel(logging.WARNING)

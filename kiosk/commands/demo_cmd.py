@@ -1,4 +1,4 @@
-"""``kiosk demo`` and ``kiosk recover``: run the kiosk on simulated devices."""
+"""``kiosk run``, ``kiosk demo`` and ``kiosk recover``: the kiosk, its demo, its recovery."""
 
 from __future__ import annotations
 
@@ -55,6 +55,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="protocol emulators on ptys (default) or file-backed simulations",
     )
     demo.set_defaults(handler=run_demo)
+    run = sub.add_parser("run", help="run the kiosk full screen on its configured devices")
+    add_location_options(run)
+    run.set_defaults(handler=run_kiosk)
     rec = sub.add_parser("recover", help="settle what a crash left open, then exit")
     add_location_options(rec)
     rec.add_argument("--devices", choices=["emulated", "simulated"], default=None)
@@ -73,6 +76,18 @@ def _start(args: argparse.Namespace) -> Kiosk | None:
     for line in kiosk.recovery.lines():
         print(f"  recovered: {line}")
     return kiosk
+
+
+def run_kiosk(args: argparse.Namespace) -> int:
+    kiosk = _start(args)
+    if kiosk is None:
+        return 2
+    from kiosk.commands import ui_demo
+
+    try:
+        return ui_demo.run_kiosk(kiosk)
+    finally:
+        kiosk.close()
 
 
 def run_recover(args: argparse.Namespace) -> int:

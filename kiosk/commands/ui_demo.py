@@ -78,10 +78,24 @@ def demo_actions(kiosk: Kiosk) -> list[DemoAction]:
     return actions
 
 
-def _prepare(kiosk: Kiosk, panel: bool) -> None:
+KIOSK_INI = Path(__file__).resolve().parents[2] / "provisioning" / "deploy" / "kivy-kiosk.ini"
+
+
+def _prepare(kiosk: Kiosk, panel: bool, kiosk_ini: Path | None = None) -> None:
     from screens import runtime
 
-    runtime.prepare(data_dir(kiosk.config) / "kivy", demo_panel=panel)
+    runtime.prepare(data_dir(kiosk.config) / "kivy", demo_panel=panel, kiosk_ini=kiosk_ini)
+
+
+def run_kiosk(kiosk: Kiosk) -> int:
+    """The kiosk as residents meet it: full screen, no cursor, no way out by touch."""
+    _prepare(kiosk, panel=False, kiosk_ini=KIOSK_INI)
+    from screens.app import KioskApp
+    from screens.bridge import SnapshotBridge
+
+    kiosk.engine.start()
+    KioskApp(SnapshotBridge(kiosk.engine), waiting=_waiting(kiosk), kiosk_mode=True).run()
+    return 0
 
 
 def run_window(kiosk: Kiosk) -> int:

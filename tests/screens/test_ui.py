@@ -136,3 +136,28 @@ def test_a_script_the_screens_can_not_follow_fails_loudly(tmp_path: Path) -> Non
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "walk_away: expected still_there on screen" in proc.stdout
+
+
+def test_kiosk_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """Full screen and deaf to window-close requests, yet ``systemctl stop`` still works:
+    SIGTERM ends the app, the engine and the devices, and the process exits 0."""
+    import signal
+    import time
+
+    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    argv = [sys.executable, "-m", "kiosk.cli", "run", "--data-dir", str(tmp_path / "data")]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "data" / "kivy" / "config.ini").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "kiosk run did not start"
+            time.sleep(0.2)
+        time.sleep(2.0)  # the window is up and the engine idle
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    started = journaled(tmp_path, E.KIOSK_STARTED)
+    assert len(started) == 1
