@@ -14,6 +14,7 @@ from kiosk.engine.snapshot import Snapshot
 from kiosk.money import Money
 from screens.base import KioskScreen
 from screens.texts import Texts
+from screens.widgets import typed_with
 
 MAX_DIGITS = 7
 
@@ -60,12 +61,7 @@ class AmountScreen(KioskScreen):
             self.other = self._texts.money(self.typed_amount())
 
     def key(self, key: str) -> None:
-        if key == "back":
-            self.typed = self.typed[:-1]
-        elif key == "clear":
-            self.typed = ""
-        elif len(self.typed) < MAX_DIGITS and (self.typed or key != "0"):
-            self.typed += key
+        self.typed = typed_with(self.typed, key, MAX_DIGITS, leading_zero=False)
 
     def pay_full(self) -> None:
         if self.full_possible:
@@ -79,8 +75,7 @@ class AmountScreen(KioskScreen):
         if isinstance(event, ui.ChooseAmount):
             if event.amount == self._full and self.full_possible:
                 return [self.ids["full"]]
-            keypad = self.ids["keypad"]
-            keys = [keypad.ids["kclear"]] if self.typed else []
-            keys += [keypad.ids[f"k{d}"] for d in str(event.amount.cents)]
+            cents = str(event.amount.cents)
+            keys = self.ids["keypad"].keys_for(cents, clear_first=bool(self.typed))
             return [*keys, self.ids["pay_other"]]
         return super().targets(event)

@@ -23,6 +23,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.widget import Widget
 
 from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
@@ -101,7 +102,7 @@ class KioskApp(App):
         bridge: SnapshotBridge,
         *,
         waiting: WaitingCount | None = None,
-        demo_panel: Any = None,
+        demo_panel: Callable[[], Widget] | None = None,
         kiosk_mode: bool = False,
         large_text: bool = False,
         **kwargs: Any,
@@ -131,8 +132,8 @@ class KioskApp(App):
             self.screens[name] = screen
             manager.add_widget(screen)
         self.manager = manager
-        if self.demo_panel is not None:
-            root.add_widget(self.demo_panel)
+        if self.demo_panel is not None:  # built here: its kv rules need the running app
+            root.add_widget(self.demo_panel())
         if self.kiosk_mode:
             Window.bind(on_request_close=lambda *_args, **_kw: True)  # no way out by touch
         for number in (signal.SIGTERM, signal.SIGINT):  # systemd stop, Ctrl-C: a clean end

@@ -12,6 +12,7 @@ from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
 from screens.base import KioskScreen
 from screens.texts import Texts
+from screens.widgets import typed_with
 
 MAX_DIGITS = 16
 
@@ -52,12 +53,7 @@ class FindAccountScreen(KioskScreen):
         self.shown_number = grouped(typed)
 
     def key(self, key: str) -> None:
-        if key == "back":
-            self.typed = self.typed[:-1]
-        elif key == "clear":
-            self.typed = ""
-        elif len(self.typed) < MAX_DIGITS:
-            self.typed += key
+        self.typed = typed_with(self.typed, key, MAX_DIGITS)
 
     def find(self) -> None:
         if self.typed and not self.pending:
@@ -65,8 +61,6 @@ class FindAccountScreen(KioskScreen):
 
     def targets(self, event: object) -> list[Widget]:
         if isinstance(event, ui.EnterAccount):
-            keypad = self.ids["keypad"]
-            keys = [keypad.ids["kclear"]] if self.typed else []
-            keys += [keypad.ids[f"k{d}"] for d in event.number if d.isdigit()]
+            keys = self.ids["keypad"].keys_for(event.number, clear_first=bool(self.typed))
             return [*keys, self.ids["find"]]
         return super().targets(event)

@@ -71,8 +71,24 @@ class Keypad(GridLayout):
     def press(self, key: str) -> None:
         self.dispatch("on_key", key)
 
+    def keys_for(self, digits: str, *, clear_first: bool) -> list[Widget]:
+        """The keys a resident touches to type ``digits`` (after Clear, if anything is typed)."""
+        keys = [self.ids["kclear"]] if clear_first else []
+        return keys + [self.ids[f"k{d}"] for d in digits if d.isdigit()]
+
     def on_key(self, key: str) -> None:
         pass
+
+
+def typed_with(typed: str, key: str, limit: int, *, leading_zero: bool = True) -> str:
+    """What a keypad field holds after ``key``: delete, clear, or one more digit."""
+    if key == "back":
+        return typed[:-1]
+    if key == "clear":
+        return ""
+    if len(typed) >= limit or (not typed and key == "0" and not leading_zero):
+        return typed
+    return typed + key
 
 
 class Banner(Label):

@@ -113,7 +113,7 @@ def run_window(kiosk: Kiosk) -> int:
     app = KioskApp(
         SnapshotBridge(kiosk.engine),
         waiting=_waiting(kiosk),
-        demo_panel=DemoPanel(demo_actions(kiosk)),
+        demo_panel=lambda: DemoPanel(demo_actions(kiosk)),
     )
     app.run()
     return 0
