@@ -32,7 +32,7 @@ demo: setup
 
 # docs/screens/: every screen in English, in Spanish and in large text, played by touches
 SHOTS_RUN = $(BIN)/kiosk demo --config docs/screens/kiosk.toml \
-	--script out_of_service --script walk_away --script decline
+	--script out_of_service --script walk_away --script decline --script offline
 screenshots: setup
 	rm -rf docs/screens/en docs/screens/es docs/screens/large
 	$(SHOTS_RUN) --data-dir $$(mktemp -d) --screenshots docs/screens/en

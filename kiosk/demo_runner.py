@@ -8,6 +8,7 @@ for the snapshots it publishes.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from kiosk import entries as E
@@ -16,11 +17,15 @@ from kiosk.demo_scripts import (
     Do,
     Expect,
     InsertBill,
+    Network,
     PresentCard,
     ScanStub,
     Service,
     Step,
     WaitFor,
+    WaitForHub,
+    hub_problem,
+    hub_reached,
     reached,
 )
 from kiosk.engine.snapshot import Snapshot
@@ -96,8 +101,25 @@ class ScriptRunner:
             code = make_stub_code(step.account, step.amount)
             self.out(f"  (resident scans the bill stub: {code})")
             controls.scan(code)
+        elif isinstance(step, Network):
+            self.out(f"  (the network cable is {'plugged in' if step.online else 'pulled'})")
+            try:
+                controls.network(step.online)
+            except NoControl as exc:
+                raise ScriptFailed(f"{exc}: this script needs the demo hub") from None
+        elif isinstance(step, WaitForHub):
+            self._wait_for_hub(step)
         else:
             self._wait(step)
+
+    def _wait_for_hub(self, step: WaitForHub) -> None:
+        deadline = time.monotonic() + self.step_timeout
+        while not hub_reached(unsent := self.kiosk.unsent(), step):
+            if unsent is None:
+                raise ScriptFailed("this script needs a hub to sync with")
+            if time.monotonic() > deadline:
+                raise ScriptFailed(hub_problem(unsent, step))
+            time.sleep(0.05)
 
     def run(self, steps: list[Step], expect: Expect) -> dict[str, object]:
         first_seq = self.kiosk.journal.last_seq()

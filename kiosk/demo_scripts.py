@@ -57,6 +57,21 @@ class WaitFor:
 
 
 @dataclass(frozen=True)
+class Network:
+    """The kiosk's network cable is pulled out (``online=False``) or plugged back in."""
+
+    online: bool
+
+
+@dataclass(frozen=True)
+class WaitForHub:
+    """Wait until the hub has acknowledged every journal entry (``synced``), or until some
+    wait for it (``synced=False``: proof that what follows happened while cut off)."""
+
+    synced: bool = True
+
+
+@dataclass(frozen=True)
 class Expect:
     """What the finished script must have journaled."""
 
@@ -69,7 +84,15 @@ NO_PAYMENT = Expect("", Money(0), Money(0))
 """A script that must end without any payment."""
 
 
-Step = Do | Service | InsertBill | PresentCard | ScanStub | WaitFor
+Step = Do | Service | InsertBill | PresentCard | ScanStub | WaitFor | Network | WaitForHub
+
+
+def hub_reached(unsent: int | None, step: WaitForHub) -> bool:
+    """Whether a kiosk with ``unsent`` entries not yet acknowledged is where ``step`` waits
+    to be (never, for a kiosk without a hub)."""
+    if unsent is None:
+        return False
+    return unsent == 0 if step.synced else unsent > 0
 
 
 def reached(snapshot: Snapshot | None, step: WaitFor) -> bool:
@@ -79,6 +102,14 @@ def reached(snapshot: Snapshot | None, step: WaitFor) -> bool:
     if step.inserted is not None and snapshot.inserted != step.inserted:
         return False
     return not (step.receipt_settled and snapshot.receipt in (None, "printing"))
+
+
+def hub_problem(unsent: int | None, step: WaitForHub) -> str:
+    if unsent is None:
+        return "this script needs a hub to sync with"
+    if step.synced:
+        return f"expected the hub to have every entry, {unsent} still wait to be sent"
+    return "expected entries waiting for the hub, the hub already has them all"
 
 
 ACCOUNT = "100200302"  # a demo account with a 43.17 balance
@@ -168,6 +199,20 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
             WaitFor(State.IDLE),
         ],
         NO_PAYMENT,
+    ),
+    # the cable is pulled: the bill is still found (the kiosk keeps the accounts), the cash
+    # payment is made and its receipt printed; the cable goes back in and the hub gets it all
+    "offline": (
+        [
+            WaitForHub(),
+            Network(online=False),
+            *_find_and_confirm(scan=True),
+            *_cash(),
+            WaitForHub(synced=False),
+            Network(online=True),
+            WaitForHub(),
+        ],
+        Expect("cash", Money(4500), Money(0)),
     ),
     "in_doubt": (
         [*_find_and_confirm(), *_card("in_doubt")],

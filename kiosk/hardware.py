@@ -48,6 +48,8 @@ class Controls:
     scan: Callable[[str], None]
     receipt_text: Callable[[], list[str]]
     emulators: dict[str, object] = field(default_factory=dict)
+    network: Callable[[bool], None] = field(default_factory=lambda: _no_control("the network"))
+    """Pull the network cable (False) or plug it back in (True): only a demo hub's link."""
 
 
 @dataclass

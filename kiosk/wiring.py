@@ -49,6 +49,12 @@ class Kiosk:
         self.hardware.close()
         self.journal.close()
 
+    def unsent(self) -> int | None:
+        """Journal entries the hub has not acknowledged yet; None for a kiosk without one."""
+        if self.sync is None:
+            return None
+        return self.journal.last_seq() - self.journal.acked_seq()
+
     def fresh_engine(self, clock: Clock | None = None) -> None:
         """Replace a started engine with a new idle one over the same journal and devices."""
         if self.engine.running:
@@ -102,8 +108,12 @@ def hub_settings_applier(engine_of: Callable[[], PaymentEngine], config: KioskCo
     return apply
 
 
-def build_kiosk(config: KioskConfig, clock: Clock | None = None) -> Kiosk:
+def build_kiosk(
+    config: KioskConfig, clock: Clock | None = None, hub_url: str | None = None
+) -> Kiosk:
     """Open the journal, devices and hub link, recover, and make the engine (not started).
+
+    ``hub_url`` replaces the URL stored at enrollment (a demo's hub moves between runs).
 
     Raises :class:`sync.credentials.CredentialsError` when the hub is enabled but the kiosk
     was never enrolled (``kiosk provision``).
@@ -118,7 +128,8 @@ def build_kiosk(config: KioskConfig, clock: Clock | None = None) -> Kiosk:
     sync = None
     if config.hub.enabled:
         try:
-            sync = SyncService.open(journal, data_dir(config), sync_options(config))
+            options = dataclasses.replace(sync_options(config), hub_url=hub_url)
+            sync = SyncService.open(journal, data_dir(config), options)
         except Exception:
             hardware.close()
             journal.close()

@@ -25,11 +25,15 @@ from kiosk.bill_stub import make_stub_code
 from kiosk.demo_scripts import (
     Do,
     InsertBill,
+    Network,
     PresentCard,
     ScanStub,
     Service,
     Step,
     WaitFor,
+    WaitForHub,
+    hub_problem,
+    hub_reached,
     reached,
 )
 from kiosk.engine.snapshot import Snapshot
@@ -41,6 +45,7 @@ class DeviceControls(Protocol):
     def insert_bill(self, dollars: int) -> None: ...
     def present_card(self, card: str) -> None: ...
     def scan(self, code: str) -> None: ...
+    def network(self, online: bool) -> None: ...
 
 
 @dataclass
@@ -155,6 +160,13 @@ class ScreenPlayer:
                 now = self.app.shown.state.value if self.app.shown else "nothing"
                 self._finish(f"expected {step.state.value} on screen, the screen shows {now}")
             return
+        if isinstance(step, WaitForHub):
+            unsent = self.app.waiting() if self.app.waiting is not None else None
+            if hub_reached(unsent, step):
+                self._next()
+            elif unsent is None or time.monotonic() - self._step_started > self.step_timeout:
+                self._finish(hub_problem(unsent, step))
+            return
         self._perform(step)
 
     def _perform(self, step: Step) -> None:
@@ -179,6 +191,9 @@ class ScreenPlayer:
             code = make_stub_code(step.account, step.amount)
             self.out(f"  (resident scans the bill stub: {code})")
             self.controls.scan(code)
+        elif isinstance(step, Network):
+            self.out(f"  (the network cable is {'plugged in' if step.online else 'pulled'})")
+            self.controls.network(step.online)
         self._next()
 
     def _next(self) -> None:

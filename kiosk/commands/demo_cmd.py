@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from kiosk.commands.common import add_location_options, config_from
+from kiosk.commands.demo_hub import DemoHub, DemoHubError
 from kiosk.demo_runner import ScriptFailed, ScriptRunner
 from kiosk.demo_scripts import SCRIPTS
 from kiosk.money import Money
@@ -44,9 +45,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="play the scripts as a resident who speaks this language (en, es)",
     )
     demo.add_argument(
+        "--no-hub",
+        action="store_true",
+        help="no demo hub: accounts come from the simulated directory, nothing is synced",
+    )
+    demo.add_argument(
         "--no-screens",
         action="store_true",
-        help="play scripts against the engine alone (no Kivy; fast, for crash tests)",
+        help="play scripts against the engine alone (no Kivy, no demo hub; fast, for crash tests)",
     )
     demo.add_argument(
         "--devices",
@@ -64,11 +70,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rec.set_defaults(handler=run_recover)
 
 
-def _start(args: argparse.Namespace) -> Kiosk | None:
+def _start(args: argparse.Namespace, hub: DemoHub | None = None) -> Kiosk | None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
+    if hub is not None:
+        config = hub.kiosk_config(config)
     try:
-        kiosk = build_kiosk(config)
+        kiosk = build_kiosk(config, hub_url=hub.url if hub is not None else None)
     except (JournalError, CredentialsError, ValueError, OSError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return None
@@ -101,23 +109,57 @@ def run_recover(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    kiosk = _start(args)
-    if kiosk is None:
+    if args.no_screens:
+        return _engine_only(args)
+    try:
+        hub = _demo_hub(args)
+    except (DemoHubError, OSError) as exc:
+        print(f"kiosk demo: {exc}", file=sys.stderr)
         return 2
-    if not args.no_screens:
+    try:
+        kiosk = _start(args, hub)
+        if kiosk is None:
+            return 2
         from kiosk.commands import ui_demo
 
+        if hub is not None:
+            kiosk.hardware.controls.network = hub.set_online
+            if not hub.wait_ready(kiosk):
+                print("WARNING: the kiosk has not heard from the demo hub yet", file=sys.stderr)
         try:
             if not args.script:
-                return ui_demo.run_window(kiosk)
+                return ui_demo.run_window(kiosk, hub)
             return _verified(
                 kiosk,
                 ui_demo.play_scripts(
-                    kiosk, args.script, args.screenshots, large_text=args.large_text
+                    kiosk,
+                    args.script,
+                    args.screenshots,
+                    large_text=args.large_text,
+                    language=args.language,
                 ),
             )
         finally:
             kiosk.close()
+    finally:
+        if hub is not None:
+            hub.stop()
+
+
+def _demo_hub(args: argparse.Namespace) -> DemoHub | None:
+    """The demo's own hub, unless told not to or the configuration names a hub already."""
+    config = config_from(args)
+    if args.no_hub or config.hub.enabled:
+        return None
+    hub = DemoHub.start(data_dir(config))
+    print(f"demo hub on {hub.hub_url} (kiosk-hub --db {hub.folder / 'hub.sqlite'})")
+    return hub
+
+
+def _engine_only(args: argparse.Namespace) -> int:
+    kiosk = _start(args)
+    if kiosk is None:
+        return 2
     try:
         for name in args.script or ["cash", "card"]:
             steps, expect = SCRIPTS[name]

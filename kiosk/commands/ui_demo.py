@@ -20,6 +20,7 @@ from kiosk.money import Money
 from kiosk.wiring import Kiosk, data_dir
 
 if TYPE_CHECKING:
+    from kiosk.commands.demo_hub import DemoHub
     from screens.demo_panel import DemoAction
     from screens.player import PlayResult
 
@@ -37,7 +38,7 @@ def _control(kiosk: Kiosk, device: str, name: str, *args: str) -> Callable[[], o
     return run
 
 
-def demo_actions(kiosk: Kiosk) -> list[DemoAction]:
+def demo_actions(kiosk: Kiosk, hub: DemoHub | None = None) -> list[DemoAction]:
     from screens.demo_panel import DemoAction
 
     controls = kiosk.hardware.controls
@@ -68,7 +69,17 @@ def demo_actions(kiosk: Kiosk) -> list[DemoAction]:
         DemoAction("Printer", "New paper roll", _control(kiosk, "printer", "paper-in")),
     ]
     directory = kiosk.hardware.ports.directory
-    if hasattr(directory, "is_online"):
+    if hub is not None:
+        link = hub.link
+
+        def toggle_cable() -> str:
+            link.set_online(not link.online)
+            if kiosk.sync is not None and link.online:
+                kiosk.sync.wake()
+            return "network cable plugged in" if link.online else "network cable pulled"
+
+        actions.append(DemoAction("Network", "Pull / plug in the cable", toggle_cable))
+    elif hasattr(directory, "is_online"):
 
         def toggle_network() -> str:
             directory.is_online = not directory.is_online
@@ -94,11 +105,11 @@ def run_kiosk(kiosk: Kiosk) -> int:
     from screens.bridge import SnapshotBridge
 
     kiosk.engine.start()
-    KioskApp(SnapshotBridge(kiosk.engine), waiting=_waiting(kiosk), kiosk_mode=True).run()
+    KioskApp(SnapshotBridge(kiosk.engine), waiting=kiosk.unsent, kiosk_mode=True).run()
     return 0
 
 
-def run_window(kiosk: Kiosk) -> int:
+def run_window(kiosk: Kiosk, hub: DemoHub | None = None) -> int:
     """The kiosk in a window with the demo panel, until the window is closed."""
     _prepare(kiosk, panel=True)
     from screens.app import KioskApp
@@ -112,18 +123,11 @@ def run_window(kiosk: Kiosk) -> int:
     kiosk.engine.start()
     app = KioskApp(
         SnapshotBridge(kiosk.engine),
-        waiting=_waiting(kiosk),
-        demo_panel=lambda: DemoPanel(demo_actions(kiosk)),
+        waiting=kiosk.unsent,
+        demo_panel=lambda: DemoPanel(demo_actions(kiosk, hub)),
     )
     app.run()
     return 0
-
-
-def _waiting(kiosk: Kiosk) -> Callable[[], int | None] | None:
-    if kiosk.sync is None:
-        return None
-    journal = kiosk.journal
-    return lambda: journal.last_seq() - journal.acked_seq()
 
 
 def play_scripts(
@@ -141,7 +145,7 @@ def play_scripts(
     from screens.player import Script, play_in_turn
 
     kiosk.engine.start()
-    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=_waiting(kiosk), large_text=large_text)
+    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=kiosk.unsent, large_text=large_text)
     lines: list[str] = []
     failures: list[str] = []
 

@@ -1,0 +1,133 @@
+"""The demo with its own hub: a payment made with the cable pulled reaches the hub when it
+is plugged back in; the demo window starts and stops with its hub; a demo killed outright
+leaves no hub behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, select
+
+from hub.models import JournalEntry, Payment
+from kiosk import entries as E
+from kiosk.store.journal import Journal
+from tests.screens.test_ui import ROOT, demo, journaled, payments
+
+HUB_LINE = "demo hub on "
+
+
+def hub_rows(tmp_path: Path) -> tuple[list[tuple[str, int, str]], int]:
+    """The hub's payments (id, amount, account) and the last journal seq it holds."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'hub' / 'hub.sqlite'}")
+    try:
+        with engine.connect() as conn:
+            paid = conn.execute(
+                select(Payment.payment_id, Payment.amount_cents, Payment.account_number)
+            ).all()
+            seqs = conn.execute(select(JournalEntry.seq)).scalars().all()
+    finally:
+        engine.dispose()
+    return [(str(p), int(a), str(n)) for p, a, n in paid], max(seqs, default=0)
+
+
+def hub_url(out: str) -> str:
+    line = next(line for line in out.splitlines() if line.startswith(HUB_LINE))
+    return line.removeprefix(HUB_LINE).split()[0]
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/v1/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_paid_with_the_cable_pulled_and_synced_when_it_is_back(tmp_path: Path) -> None:
+    code, out = demo(tmp_path, "--script", "offline", "--screenshots", str(tmp_path / "shots"))
+    assert code == 0, out
+    assert "(the network cable is pulled)" in out and "(the network cable is plugged in)" in out
+    paid = payments(tmp_path)
+    assert [(p["method"], p["amount_cents"]) for p in paid] == [("cash", 4500)]
+    # the payment was made while the hub could not be reached (the receipt says so) ...
+    receipt = tmp_path / "data" / "devices" / "receipts" / "receipt-0001.txt"
+    assert "Kiosk offline" in receipt.read_text(encoding="utf-8")
+    # ... and the hub has it now, with every entry of the journal
+    hub_paid, hub_last = hub_rows(tmp_path)
+    assert hub_paid == [(str(paid[0]["payment_id"]), 4500, "100200302")]
+    journal = Journal.open(tmp_path / "data" / "journal.sqlite")
+    try:
+        assert journal.acked_seq() == journal.last_seq() == hub_last
+    finally:
+        journal.close()
+    # the demo's hub stopped with the demo
+    assert not answers(hub_url(out))
+
+
+def test_offline_needs_the_hub(tmp_path: Path) -> None:
+    code, out = demo(tmp_path, "--script", "offline", "--no-hub")
+    assert code == 1
+    assert "needs a hub" in out
+
+
+def start_window(tmp_path: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
+    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    argv = [sys.executable, "-m", "kiosk.cli", "demo", "--data-dir", str(tmp_path / "data")]
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 90
+    for line in proc.stdout:  # up to the demo accounts, printed once everything is ready
+        lines.append(line.rstrip("\n"))
+        if line.startswith("demo accounts"):
+            break
+        assert time.monotonic() < deadline, "\n".join(lines)
+    assert any(line.startswith(HUB_LINE) for line in lines), "\n".join(lines)
+    config_ini = tmp_path / "data" / "kivy" / "config.ini"
+    while not config_ini.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "\n".join(lines)
+        time.sleep(0.2)
+    time.sleep(2.0)  # the window is up and the engine idle
+    return proc, hub_url("\n".join(lines)), lines
+
+
+def test_the_demo_window_starts_with_its_hub_and_stops_on_sigterm(tmp_path: Path) -> None:
+    proc, url, lines = start_window(tmp_path)
+    assert "demo hub on" in lines[0] and lines[-1].startswith("demo accounts")
+    try:
+        assert answers(url)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not answers(url)
+    assert len(journaled(tmp_path, E.KIOSK_STARTED)) == 1
+    # the kiosk was enrolled, synced what it had, and the hub kept it
+    _, hub_last = hub_rows(tmp_path)
+    assert hub_last >= 1
+
+
+def test_a_demo_killed_outright_leaves_no_hub_behind(tmp_path: Path) -> None:
+    proc, url, _lines = start_window(tmp_path)
+    try:
+        assert answers(url)
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 15
+    while answers(url):
+        assert time.monotonic() < deadline, "the demo hub outlived the demo"
+        time.sleep(0.2)
