@@ -1,11 +1,12 @@
 """The kiosk's network cable, for the demo: a TCP relay to the hub that can be pulled out.
 
 The kiosk talks to the hub through this relay on 127.0.0.1. :meth:`NetworkLink.cut` does
-what pulling the cable does to a kiosk: connections in flight break, and new ones
-fail at once (the listening socket is closed, so the operating system refuses them, as a
-kiosk with its link down gets "network unreachable"). :meth:`NetworkLink.restore` listens
-again on the same port. Bytes are relayed untouched in both directions; the relay knows
-nothing of HTTP.
+what pulling the cable does to a kiosk: connections in flight break, and every new one is
+reset before a byte of it reaches the hub, so requests fail at once, as they do on a kiosk
+whose link is down ("network unreachable"), not after a time-out. :meth:`NetworkLink.restore`
+relays again. The relay keeps its port from start to close (a port given up while the cable
+is out could be taken by another program). Bytes are relayed untouched in both directions;
+the relay knows nothing of HTTP.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ class NetworkLink:
     def __init__(self, upstream_port: int, host: str = "127.0.0.1") -> None:
         self.upstream = (host, upstream_port)
         self.host = host
-        self.port = 0
         self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self._accepter: threading.Thread | None = None
         self._open: set[socket.socket] = set()
-        self._closed = False
-        self._listen()
+        self._online = True
+        self._closed = threading.Event()
+        self._listener = socket.create_server((host, 0), backlog=16)
+        self._listener.settimeout(0.2)
+        self.port: int = self._listener.getsockname()[1]
+        self._accepter = threading.Thread(target=self._accept, name="network-link", daemon=True)
+        self._accepter.start()
 
     @property
     def url(self) -> str:
@@ -41,7 +44,7 @@ class NetworkLink:
 
     @property
     def online(self) -> bool:
-        return self._listener is not None
+        return self._online and not self._closed.is_set()
 
     def set_online(self, online: bool) -> None:
         if online:
@@ -50,52 +53,36 @@ class NetworkLink:
             self.cut()
 
     def cut(self) -> None:
-        """The cable is out: stop listening and break every connection in flight."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
-        if self._accepter is not None:
-            self._accepter.join(5)
+        """The cable is out: break every connection in flight, reset every new one."""
+        self._online = False
         with self._lock:
             open_now, self._open = set(self._open), set()
         for sock in open_now:
             _break(sock)
 
     def restore(self) -> None:
-        """The cable is back: listen again, on the same port."""
-        if self._listener is None and not self._closed:
-            self._listen(self.port)
+        """The cable is back in: relay again."""
+        self._online = True
 
     def close(self) -> None:
-        self._closed = True
         self.cut()
+        self._closed.set()
+        self._accepter.join(5)
+        self._listener.close()
 
     # ---------------------------------------------------------------- plumbing
 
-    def _listen(self, port: int = 0) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.host, port))
-        listener.listen(16)
-        listener.settimeout(0.2)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        self._accepter = threading.Thread(
-            target=self._accept, args=(listener,), name="network-link", daemon=True
-        )
-        self._accepter.start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while self._listener is listener:
+    def _accept(self) -> None:
+        while not self._closed.is_set():
             try:
-                client, _ = listener.accept()
+                client, _ = self._listener.accept()
             except TimeoutError:
                 continue
             except OSError:
                 return
             with self._lock:
                 full = len(self._open) >= 2 * MAX_CONNECTIONS
-            if full:
+            if full or not self.online:
                 _reset(client)
                 continue
             threading.Thread(
