@@ -44,7 +44,16 @@ class AmountScreen(KioskScreen):
             due = snapshot.account.balance
         self._full = due if due is not None else Money(0)
         self.full_possible = self._full.cents > 0
-        self.full_label = _("Pay the full balance: {amount}").format(amount=texts.money(self._full))
+        if self.full_possible:
+            self.full_label = _("Pay the full balance: {amount}").format(
+                amount=texts.money(self._full)
+            )
+        elif self._full.cents < 0:
+            self.full_label = _("Nothing is due: you have a credit of {amount}").format(
+                amount=texts.money(Money(-self._full.cents))
+            )
+        else:
+            self.full_label = _("Nothing is due")
         self.other_title = _("Or type another amount")
         self.limits = _("This kiosk takes payments from {low} to {high}.").format(
             low=texts.money(snapshot.min_amount), high=texts.money(snapshot.max_amount)

@@ -12,6 +12,7 @@ publishes, which is what a resident in a hurry (and ``bench/ui.py``) wants.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,9 @@ ROUTES: dict[State, tuple[str, type[KioskScreen]]] = {
 
 WaitingCount = Callable[[], int | None]
 """Journal entries not yet acknowledged by the hub; None when the kiosk has no hub."""
+QUIET_WAIT_S = 5.0
+"""Entries normally reach the hub within a second: the mark counts them only when they have
+waited this long, or the kiosk is offline."""
 Shown = Callable[[Snapshot, str], None]
 
 _kv_loaded = False
@@ -120,6 +124,7 @@ class KioskApp(App):
         self.shown: Snapshot | None = None
         self.current_texts = Texts("en")
         self._observers: list[Shown] = []
+        self._waiting_since: float | None = None
 
     # ------------------------------------------------------------------ building
     def build(self) -> KioskRoot:
@@ -182,10 +187,15 @@ class KioskApp(App):
         texts = self.current_texts
         offline = self.shown.offline if self.shown is not None else False
         waiting = self.waiting() if self.waiting is not None else None
+        now = time.monotonic()
+        if not waiting:
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = now
         parts = []
         if offline:
             parts.append(texts._("Offline"))
-        if waiting:
+        if waiting and (offline or now - (self._waiting_since or now) >= QUIET_WAIT_S):
             parts.append(texts._("{count} to send").format(count=waiting))
         self.status_text = " · ".join(parts)
 

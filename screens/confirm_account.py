@@ -10,7 +10,8 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.engine import inputs as ui
-from kiosk.engine.snapshot import Snapshot
+from kiosk.engine.snapshot import AccountView, Snapshot
+from kiosk.money import Money
 from screens.base import KioskScreen
 from screens.texts import Texts
 
@@ -40,11 +41,7 @@ class ConfirmAccountScreen(KioskScreen):
         self.number = _("Account {number}").format(number=account.number_masked)
         self.holder = account.name_masked
         self.address = account.address_masked
-        self.balance_label = _("Balance")
-        self.balance = texts.money(account.balance)
-        self.due = (
-            _("Due {date}").format(date=texts.day(account.due_date)) if account.due_date else ""
-        )
+        self.balance_label, self.balance, self.due = balance_lines(account, texts)
         if account.review:
             self.note = _("Entered by hand: the city will confirm this account before posting.")
         elif account.source != "live":
@@ -64,3 +61,16 @@ class ConfirmAccountScreen(KioskScreen):
         if isinstance(event, ui.ConfirmAccount):
             return [self.ids["yes"]]
         return super().targets(event)
+
+
+def balance_lines(account: AccountView, texts: Texts) -> tuple[str, str, str]:
+    """Label, amount and due line: a credit is said as a credit (never a minus sign), and
+    nothing is said to be due when nothing is."""
+    _ = texts._
+    cents = account.balance.cents
+    if cents < 0:
+        return _("Credit on your account"), texts.money(Money(-cents)), _("Nothing is due.")
+    if cents == 0:
+        return _("Balance"), texts.money(account.balance), _("Nothing is due.")
+    due = _("Due {date}").format(date=texts.day(account.due_date)) if account.due_date else ""
+    return _("Balance"), texts.money(account.balance), due

@@ -21,13 +21,21 @@ class ReceiptScreen(KioskScreen):
     confirmation_label = StringProperty("")
     confirmation = StringProperty("")
     receipt_note = StringProperty("")
+    credit_note = StringProperty("")
     offline_note = StringProperty("")
     done_label = StringProperty("")
 
     def render(self, snapshot: Snapshot, texts: Texts) -> None:
         _ = texts._
         self.title = _("Thank you! Your payment is received.")
-        self.paid = _("Paid {amount}").format(amount=texts.money(snapshot.amount or Money(0)))
+        paid = snapshot.amount or Money(0)
+        self.paid = _("Paid {amount}").format(amount=texts.money(paid))
+        credit = credit_after(snapshot, paid)
+        self.credit_note = (
+            _("Your account now has a credit of {amount}.").format(amount=texts.money(credit))
+            if credit is not None
+            else ""
+        )
         self.confirmation_label = _("Confirmation number")
         self.confirmation = snapshot.confirmation or ""
         if snapshot.receipt == "printed":
@@ -52,3 +60,13 @@ class ReceiptScreen(KioskScreen):
         if isinstance(event, ui.Finish):
             return [self.ids["done"]]
         return super().targets(event)
+
+
+def credit_after(snapshot: Snapshot, paid: Money) -> Money | None:
+    """The credit the payment leaves on a known balance; None if it leaves none or the
+    balance is not known (an account typed in by hand)."""
+    account = snapshot.account
+    if account is None or account.review or account.source == "manual":
+        return None
+    left = account.balance - paid
+    return Money(-left.cents) if left.cents < 0 else None
