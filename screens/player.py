@@ -99,7 +99,11 @@ class ScreenPlayer:
         self._tapped = 0
 
     def start(self) -> None:
+        """From the screen shown now (its picture first), so every run of a script names its
+        pictures alike, whatever the screen was when it began."""
         self.app.watch(self._shown)
+        if self.app.shown is not None and self.app.manager is not None:
+            self._shown(self.app.shown, self.app.manager.current)
         self._event = Clock.schedule_interval(self._tick, 0)
 
     # ------------------------------------------------------------------ what is on screen
