@@ -22,7 +22,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 -m "not slow"
 
 test-slow: setup
 	$(BIN)/pytest -q -m slow
@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/journal.py
 	$(BIN)/python bench/devices.py --quick
 	$(BIN)/python bench/sync.py --quick
+	$(BIN)/python bench/ui.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

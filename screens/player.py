@@ -55,6 +55,8 @@ class PlayResult:
     screenshots: tuple[Path, ...] = ()
     screens: tuple[str, ...] = ()
     taps: int = 0
+    touched_at: tuple[float, ...] = ()
+    """When each finger was lifted (``time.perf_counter``): a button acts on release."""
 
 
 def save_screenshot(path: Path) -> Path:
@@ -97,6 +99,7 @@ class ScreenPlayer:
         self._shot_version = -1
         self._screens: list[str] = []
         self._tapped = 0
+        self._touched_at: list[float] = []
 
     def start(self) -> None:
         """From the screen shown now (its picture first), so every run of a script names its
@@ -141,6 +144,7 @@ class ScreenPlayer:
                 self._take_shot()
             return
         if self._finger is not None:  # the finger came down last frame: lift it
+            self._touched_at.append(time.perf_counter())
             release(self._finger)
             self._finger = None
             return
@@ -220,6 +224,7 @@ class ScreenPlayer:
             screenshots=tuple(self._shots),
             screens=tuple(self._screens),
             taps=self._tapped,
+            touched_at=tuple(self._touched_at),
         )
         if self.on_done is not None:
             self.on_done(self.result)

@@ -39,6 +39,8 @@ from kiosk.ports import ReceiptContent
 
 INVALID_STATUS = 0xFF
 """What the ``garble`` control answers: a byte that breaks the fixed bits of every status."""
+KEPT_RECEIPTS = 50
+"""Receipts kept in memory (with an output folder every one is also on disk)."""
 
 
 @dataclass
@@ -115,8 +117,10 @@ class EscposEmulator:
         self._lines_left: int | None = None
         self._unplug_after: int | None = None
         # what came out
-        self.receipts: list[PrintedReceipt] = []
-        self.cut_short: list[PrintedReceipt] = []
+        self.receipts: list[PrintedReceipt] = []  # the latest KEPT_RECEIPTS printed in full
+        self.cut_short: list[PrintedReceipt] = []  # the latest KEPT_RECEIPTS cut short
+        self.printed = 0  # every receipt printed in full since start
+        self.printed_short = 0
         self.bytes_received = 0
         self.status_requests = 0
 
@@ -175,8 +179,8 @@ class EscposEmulator:
     def counters(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "receipts_printed": len(self.receipts),
-                "receipts_cut_short": len(self.cut_short),
+                "receipts_printed": self.printed,
+                "receipts_cut_short": self.printed_short,
                 "confirmations": [r.confirmation for r in self.receipts],
                 "bytes_received": self.bytes_received,
                 "status_requests": self.status_requests,
@@ -381,20 +385,27 @@ class EscposEmulator:
         """Printing stopped: a receipt half out of the printer is counted as cut short."""
         page = self._interpreter.take_page()
         if page.has_content:
-            self.cut_short.append(PrintedReceipt(page, complete=False, reason=reason))
+            self._short(PrintedReceipt(page, complete=False, reason=reason))
             self._changed.notify_all()
 
     def _cut(self, page: Page) -> None:
         if self._jam_at_next_cut:
             self._jam_at_next_cut, self.cutter_error = False, True
         if self.cutter_error:
-            self.cut_short.append(PrintedReceipt(page, complete=False, reason="cutter_error"))
+            self._short(PrintedReceipt(page, complete=False, reason="cutter_error"))
         elif page.has_content:
             receipt = PrintedReceipt(page, complete=True)
+            self.printed += 1
             self.receipts.append(receipt)
+            del self.receipts[:-KEPT_RECEIPTS]  # a demo running for days prints thousands
             if self.out_dir is not None:
-                receipt.save(self.out_dir / f"receipt-{len(self.receipts):04d}.png", with_text=True)
+                receipt.save(self.out_dir / f"receipt-{self.printed:04d}.png", with_text=True)
         self._changed.notify_all()
+
+    def _short(self, receipt: PrintedReceipt) -> None:
+        self.printed_short += 1
+        self.cut_short.append(receipt)
+        del self.cut_short[:-KEPT_RECEIPTS]
 
     def _status_request(self, n: int) -> None:
         self.status_requests += 1

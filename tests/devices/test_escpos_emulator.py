@@ -248,3 +248,19 @@ def test_committed_samples_exist() -> None:
     for name in SAMPLES:
         with Image.open(folder / f"{name}.png") as image:
             assert image.width == 576
+
+
+def test_a_long_run_keeps_the_latest_receipts_in_memory_and_counts_them_all(
+    tmp_path: Path,
+) -> None:
+    from devices.emulators.escpos_emulator import KEPT_RECEIPTS
+
+    printer = EscposEmulator(out_dir=tmp_path)
+    page = receipt_bytes(SAMPLES["cash-en"])
+    for _ in range(KEPT_RECEIPTS + 5):
+        printer.feed(page)
+    assert len(printer.receipts) == KEPT_RECEIPTS
+    assert printer.counters()["receipts_printed"] == KEPT_RECEIPTS + 5
+    # on disk, every one, numbered from the first
+    assert len(list(tmp_path.glob("receipt-*.png"))) == KEPT_RECEIPTS + 5
+    assert (tmp_path / f"receipt-{KEPT_RECEIPTS + 5:04d}.txt").exists()
