@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
 from screens.widgets import KioskButton
 
 log = logging.getLogger(__name__)
+SHORT_LABEL = 11
+"""A section whose labels are all this short ($20, Counterfeit) puts three to a row."""
 
 
 @dataclass(frozen=True)
@@ -32,14 +35,18 @@ class DemoPanel(BoxLayout):
 
     def __init__(self, actions: Sequence[DemoAction], **kwargs: object) -> None:
         super().__init__(**kwargs)
-        section = ""
+        sections: dict[str, list[DemoAction]] = {}
         for action in actions:
-            if action.section != section:
-                section = action.section
-                self.ids["buttons"].add_widget(DemoHeading(text=section))
-            button = DemoButton(text=action.label)
-            button.bind(on_release=lambda _b, a=action: self.run(a))
-            self.ids["buttons"].add_widget(button)
+            sections.setdefault(action.section, []).append(action)
+        for section, members in sections.items():
+            self.ids["buttons"].add_widget(DemoHeading(text=section))
+            short = all(len(a.label) <= SHORT_LABEL for a in members)
+            grid = DemoGrid(cols=3 if short else 1)
+            for action in members:
+                button = DemoButton(text=action.label)
+                button.bind(on_release=lambda _b, a=action: self.run(a))
+                grid.add_widget(button)
+            self.ids["buttons"].add_widget(grid)
 
     def run(self, action: DemoAction) -> None:
         try:
@@ -51,6 +58,10 @@ class DemoPanel(BoxLayout):
 
 
 class DemoHeading(Label):
+    pass
+
+
+class DemoGrid(GridLayout):
     pass
 
 

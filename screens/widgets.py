@@ -15,6 +15,7 @@ import qrcode
 from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Rectangle
+from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -29,7 +30,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from screens.theme import PALETTE, RGBA
+from screens.theme import PALETTE, RGBA, TOUCH_MIN
 
 _BUTTON_COLOURS: dict[str, tuple[RGBA, RGBA, RGBA]] = {
     "primary": (PALETTE.primary, PALETTE.primary_down, PALETTE.primary_text),
@@ -43,6 +44,9 @@ class KioskButton(Button):
 
     kind = OptionProperty("secondary", options=["primary", "secondary", "danger"])
     available = BooleanProperty(True)
+    min_height = NumericProperty(dp(TOUCH_MIN))
+    """Never lower than this (a label too long for one line makes it taller): set this, not
+    ``height``, which the base rule recomputes whenever the text is redrawn."""
     fill = ListProperty(list(PALETTE.secondary))
     ink = ListProperty(list(PALETTE.secondary_text))
 

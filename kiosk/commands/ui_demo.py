@@ -43,13 +43,11 @@ def demo_actions(kiosk: Kiosk, hub: DemoHub | None = None) -> list[DemoAction]:
 
     controls = kiosk.hardware.controls
     actions = [
-        DemoAction("Bill acceptor", f"Insert ${d}", partial(controls.insert_bill, d))
+        DemoAction("Insert a bill", f"${d}", partial(controls.insert_bill, d))
         for d in DENOMINATIONS
     ]
     actions.append(
-        DemoAction(
-            "Bill acceptor", "Insert a counterfeit", _control(kiosk, "bill-acceptor", "counterfeit")
-        )
+        DemoAction("Insert a bill", "Fake", _control(kiosk, "bill-acceptor", "counterfeit"))
     )
     actions += [
         DemoAction(
