@@ -36,6 +36,7 @@ from kiosk.demo_scripts import (
     hub_reached,
     reached,
 )
+from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
 from screens.app import KioskApp
 from screens.touch import ScreenTouch, press, release
@@ -100,13 +101,10 @@ class ScreenPlayer:
         self._screens: list[str] = []
         self._tapped = 0
         self._touched_at: list[float] = []
+        self._language: str | None = None  # a language the script set, until it is shown
 
     def start(self) -> None:
-        """From the screen shown now (its picture first), so every run of a script names its
-        pictures alike, whatever the screen was when it began."""
         self.app.watch(self._shown)
-        if self.app.shown is not None and self.app.manager is not None:
-            self._shown(self.app.shown, self.app.manager.current)
         self._event = Clock.schedule_interval(self._tick, 0)
 
     # ------------------------------------------------------------------ what is on screen
@@ -156,10 +154,23 @@ class ScreenPlayer:
             self._finger = press(widget)
             self._tapped += 1
             return
+        if self._language is not None:
+            if self.app.shown is not None and self.app.shown.language == self._language:
+                self._language = None
+            elif time.monotonic() - self._step_started > self.step_timeout:
+                self._finish(f"the screens never turned to {self._language}")
+            return
         if self._index >= len(self.steps):
             self._finish("")
             return
         step = self.steps[self._index]
+        if not self._screens and not _sets_language(step) and self.app.manager is not None:
+            # the screen the script starts on (in its language) is its first picture, so
+            # every run of a script names its pictures alike
+            shown = self.app.shown
+            if shown is not None:
+                self._shown(shown, self.app.manager.current)
+                return
         if isinstance(step, WaitFor):
             if reached(self.app.shown, step):
                 self._next()
@@ -189,6 +200,8 @@ class ScreenPlayer:
         elif isinstance(step, Service):
             self.out(f"  (technician: {type(step.event).__name__})")
             self.app.send(step.event)
+            if isinstance(step.event, ui.SetLanguage):
+                self._language = step.event.language
         elif isinstance(step, InsertBill):
             self.out(f"  (resident inserts ${step.dollars})")
             self.controls.insert_bill(step.dollars)
@@ -228,6 +241,10 @@ class ScreenPlayer:
         )
         if self.on_done is not None:
             self.on_done(self.result)
+
+
+def _sets_language(step: Step) -> bool:
+    return isinstance(step, Service) and isinstance(step.event, ui.SetLanguage)
 
 
 @dataclass(frozen=True)

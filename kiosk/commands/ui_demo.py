@@ -16,6 +16,7 @@ from devices.simulated import DEMO_ACCOUNTS
 from kiosk.bill_stub import make_stub_code
 from kiosk.demo_runner import ScriptFailed, describe, journaled_payment
 from kiosk.demo_scripts import SCRIPTS, in_language
+from kiosk.engine.snapshot import Snapshot
 from kiosk.money import Money
 from kiosk.wiring import Kiosk, data_dir
 
@@ -192,10 +193,7 @@ def play_scripts(
     return 1 if failures else 0
 
 
-def _describe_once(snapshot: object, lines: list[str], say: Callable[[str], None]) -> None:
-    from kiosk.engine.snapshot import Snapshot
-
-    assert isinstance(snapshot, Snapshot)
+def _describe_once(snapshot: Snapshot, lines: list[str], say: Callable[[str], None]) -> None:
     line = describe(snapshot)
     if not lines or lines[-1] != line:
         lines.append(line)
