@@ -38,6 +38,7 @@ from kiosk.demo_scripts import (
 )
 from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
+from screens import layout
 from screens.app import KioskApp
 from screens.touch import ScreenTouch, press, release
 
@@ -102,6 +103,7 @@ class ScreenPlayer:
         self._tapped = 0
         self._touched_at: list[float] = []
         self._language: str | None = None  # a language the script set, until it is shown
+        self._misdrawn: list[str] = []  # what the layout check found on the screens shot
 
     def start(self) -> None:
         self.app.watch(self._shown)
@@ -131,6 +133,10 @@ class ScreenPlayer:
         path = self.screenshots / f"{self.prefix}{number:02d}-{self._shot_name}.png"
         self._shots.append(save_screenshot(path))
         self._shot_due = 0
+        if self.app.manager is not None:
+            screen = self.app.manager.current_screen
+            found = layout.problems(screen, (Window.width, Window.height))
+            self._misdrawn.extend(f"{self._shot_name}: {problem}" for problem in found)
 
     # ------------------------------------------------------------------ one step a frame
     def _tick(self, _dt: float) -> None:
@@ -231,6 +237,8 @@ class ScreenPlayer:
             self._take_shot()
         self._event.cancel()
         self.app.unwatch(self._shown)
+        if not problem and self._misdrawn:
+            problem = "drawn so it can not be read: " + "; ".join(self._misdrawn)
         self.result = PlayResult(
             ok=not problem,
             problem=problem,

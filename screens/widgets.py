@@ -171,4 +171,24 @@ class QrCode(Image):
 
 
 class Row(BoxLayout):
-    """A horizontal row of buttons with the standard spacing."""
+    """A horizontal row of buttons with the standard spacing, as tall as its tallest button.
+
+    The height follows each button's own height here: a kv rule can only watch the list of
+    children, so a button grown after it was added (a larger ``min_height``, large text) would
+    stick out of a row that kept its first height and cover whatever lies above it.
+    """
+
+    def add_widget(self, widget: Widget, *args: object, **kwargs: object) -> None:
+        super().add_widget(widget, *args, **kwargs)
+        widget.bind(height=self._fit)
+        self._fit()
+
+    def remove_widget(self, widget: Widget, *args: object, **kwargs: object) -> None:
+        widget.unbind(height=self._fit)
+        super().remove_widget(widget, *args, **kwargs)
+        self._fit()
+
+    def _fit(self, *_args: object) -> None:
+        # a spacer (size_hint_y set) takes the row's height; it does not give the row one
+        fixed = [child.height for child in self.children if child.size_hint_y is None]
+        self.height = max(fixed, default=dp(TOUCH_MIN))

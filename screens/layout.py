@@ -1,0 +1,97 @@
+"""What a resident could not read on a screen: words drawn over other words or over a button,
+or cut off at the window's edge.
+
+A layout can be right in English at standard size and wrong in Spanish or in large text,
+where labels are longer and taller; the scripted player runs this on every screen it
+photographs, in every language and text size, so such a screen fails the script instead of
+reaching the glass. It looks at what is drawn, not at the widgets' boxes: a label's words are
+its texture, which Kivy centres on the label and which may be larger than the label itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from kivy.uix.button import Button
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+SLACK = 1.0
+"""Pixels two drawings may share (anti-aliased edges) before they count as overlapping."""
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One thing drawn on the glass, in window pixels."""
+
+    name: str
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+    def overlap(self, other: Drawn) -> bool:
+        width = min(self.right, other.right) - max(self.left, other.left)
+        height = min(self.top, other.top) - max(self.bottom, other.bottom)
+        return width > SLACK and height > SLACK
+
+
+def problems(root: Widget, window_size: tuple[float, float]) -> list[str]:
+    """Each pair of drawings that overlap, and each drawing that leaves the window."""
+    drawn = list(_drawings(root))
+    found: list[str] = []
+    for i, first in enumerate(drawn):
+        if (
+            first.left < -SLACK
+            or first.bottom < -SLACK
+            or first.right > window_size[0] + SLACK
+            or first.top > window_size[1] + SLACK
+        ):
+            found.append(f"{first.name} is cut off at the edge of the window")
+        found.extend(
+            f"{first.name} and {second.name} overlap"
+            for second in drawn[i + 1 :]
+            if first.overlap(second)
+        )
+    return found
+
+
+def _drawings(widget: Widget) -> Iterator[Drawn]:
+    if widget.opacity <= 0 or widget.width <= 0 or widget.height <= 0:
+        return  # not drawn, nor is anything inside it
+    box = _drawn_box(widget)
+    if box is not None:
+        left, bottom, right, top = box
+        x0, y0 = widget.to_window(left, bottom)
+        x1, y1 = widget.to_window(right, top)
+        yield Drawn(_name(widget), x0, y0, x1, y1)
+    for child in widget.children:
+        yield from _drawings(child)
+
+
+def _drawn_box(widget: Widget) -> tuple[float, float, float, float] | None:
+    """In the widget's parent's coordinates, like ``widget.pos``."""
+    if isinstance(widget, Button):  # its background fills the whole button
+        return widget.x, widget.y, widget.right, widget.top
+    if isinstance(widget, Label):
+        if not widget.text.strip():
+            return None
+        width, height = widget.texture_size
+        return _centred(widget, width, height)
+    if isinstance(widget, Image) and widget.texture is not None:
+        width, height = widget.norm_image_size
+        return _centred(widget, width, height)
+    return None
+
+
+def _centred(widget: Widget, width: float, height: float) -> tuple[float, float, float, float]:
+    cx, cy = widget.center
+    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+
+
+def _name(widget: Widget) -> str:
+    text = getattr(widget, "text", "")
+    said = f" {text.strip()[:30]!r}" if isinstance(text, str) and text.strip() else ""
+    return f"{type(widget).__name__}{said}"

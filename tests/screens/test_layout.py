@@ -1,0 +1,113 @@
+"""The layout check finds words drawn over other things or off the window, and a row of
+buttons is as tall as its tallest button, however late that button grew.
+
+Kivy owns one window per process, so the widgets are built and laid out in a child process
+(a bare app with the kiosk's widget rules) that prints what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = textwrap.dedent(
+    """
+    import json
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.lang import Builder
+    from kivy.properties import NumericProperty
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.floatlayout import FloatLayout
+    from kivy.uix.label import Label
+    from kivy.uix.widget import Widget
+
+    from screens import layout
+    from screens.widgets import KioskButton, Row
+
+    Window.size = (1280, 800)
+
+
+    class Bare(App):
+        text_scale = NumericProperty(1.0)
+
+        def load_kv(self, filename=None):
+            return True  # no kv file of its own: the widget rules are loaded in build
+
+        def build(self):
+            Builder.load_file("screens/widgets.kv")
+            root = FloatLayout()
+            # a heading above a row whose button grows after the row was laid out
+            self.good = BoxLayout(orientation="vertical", size_hint=(0.5, 1), pos_hint={"x": 0})
+            self.good.add_widget(Label(text="Heading", font_size=40))
+            self.row = Row()
+            self.row.add_widget(Widget())  # a spacer, stretched by the row
+            self.button = KioskButton(text="Go")
+            self.row.add_widget(self.button)
+            self.good.add_widget(self.row)
+            # words too big for their box, over a button; and words off the window's edge
+            self.bad = BoxLayout(orientation="vertical", size_hint=(0.5, 1), pos_hint={"x": 0.5})
+            self.bad.add_widget(Label(text="Too big\\n" * 6, size_hint_y=None, height=20))
+            self.bad.add_widget(KioskButton(text="Under it"))
+            self.bad.add_widget(Widget())
+            root.add_widget(self.good)
+            root.add_widget(self.bad)
+            root.add_widget(Label(text="Off the edge", size_hint=(None, None), pos=(1250, 400)))
+            Clock.schedule_once(self.grow, 0.2)
+            Clock.schedule_once(self.measure, 0.6)
+            return root
+
+        def grow(self, _dt):
+            self.first_height = self.row.height
+            self.button.min_height = 240
+
+        def measure(self, _dt):
+            print(json.dumps({
+                "first_height": self.first_height,
+                "row_height": self.row.height,
+                "button_height": self.button.height,
+                "good": layout.problems(self.good, (1280, 800)),
+                "all": layout.problems(self.root, (1280, 800)),
+            }))
+            self.stop()
+
+
+    Bare().run()
+    """
+)
+
+
+def measured() -> dict[str, Any]:
+    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_layout_check_and_row_height() -> None:
+    got = measured()
+    # the row followed its button up, and its spacer did not hold it up or push it further
+    assert got["first_height"] < 240
+    assert got["button_height"] == 240
+    assert got["row_height"] == 240
+    assert got["good"] == []
+    problems = got["all"]
+    assert any("Too big" in p and "'Under it'" in p and "overlap" in p for p in problems), got
+    assert any("'Off the edge'" in p and "cut off" in p for p in problems), problems
+    assert not any("'Heading'" in p or "'Go'" in p for p in problems), problems
