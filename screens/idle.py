@@ -13,16 +13,26 @@ from screens.texts import Texts
 
 class IdleScreen(KioskScreen):
     headline = StringProperty("")
-    subline = StringProperty("")
     cash_status = StringProperty("")
     card_status = StringProperty("")
     start_en = StringProperty("Start in English")
     start_es = StringProperty("Empezar en español")
+    step_find = StringProperty("")
+    step_find_detail = StringProperty("")
+    step_pay = StringProperty("")
+    step_pay_detail = StringProperty("")
+    step_receipt = StringProperty("")
+    step_receipt_detail = StringProperty("")
 
     def render(self, snapshot: Snapshot, texts: Texts) -> None:
         _ = texts._
         self.headline = _("Pay your water bill here")
-        self.subline = _("Scan the barcode on your bill, or type your account number.")
+        self.step_find = _("Find your bill")
+        self.step_find_detail = _("Scan its barcode or type the account number.")
+        self.step_pay = _("Pay with cash or card")
+        self.step_pay_detail = _("Bills or a bank card. No change is given.")
+        self.step_receipt = _("Take your receipt")
+        self.step_receipt_detail = _("Keep it as your proof of payment.")
         self.cash_status = (
             _("Cash: available") if snapshot.cash_available else _("Cash: not available now")
         )
