@@ -39,9 +39,10 @@ class Drawn:
 
 
 def problems(root: Widget, window_size: tuple[float, float]) -> list[str]:
-    """Each pair of drawings that overlap, and each drawing that leaves the window."""
+    """Each pair of drawings that overlap, each drawing that leaves the window, and each
+    button whose words spill out of it."""
     drawn = list(_drawings(root))
-    found: list[str] = []
+    found = [f"{_name(button)} is too small for its words" for button in _overfull(root)]
     for i, first in enumerate(drawn):
         if (
             first.left < -SLACK
@@ -69,6 +70,17 @@ def _drawings(widget: Widget) -> Iterator[Drawn]:
         yield Drawn(_name(widget), x0, y0, x1, y1)
     for child in widget.children:
         yield from _drawings(child)
+
+
+def _overfull(widget: Widget) -> Iterator[Button]:
+    if widget.opacity <= 0 or widget.width <= 0 or widget.height <= 0:
+        return
+    if isinstance(widget, Button) and widget.text.strip():
+        width, height = widget.texture_size
+        if width > widget.width + SLACK or height > widget.height + SLACK:
+            yield widget
+    for child in widget.children:
+        yield from _overfull(child)
 
 
 def _drawn_box(widget: Widget) -> tuple[float, float, float, float] | None:

@@ -26,6 +26,7 @@ CHILD = textwrap.dedent(
     from kivy.lang import Builder
     from kivy.properties import NumericProperty
     from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.button import Button
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.label import Label
     from kivy.uix.widget import Widget
@@ -57,6 +58,7 @@ CHILD = textwrap.dedent(
             self.bad = BoxLayout(orientation="vertical", size_hint=(0.5, 1), pos_hint={"x": 0.5})
             self.bad.add_widget(Label(text="Too big\\n" * 6, size_hint_y=None, height=20))
             self.bad.add_widget(KioskButton(text="Under it"))
+            self.bad.add_widget(Button(text="Squeezed", size_hint=(None, None), size=(40, 40)))
             self.bad.add_widget(Widget())
             root.add_widget(self.good)
             root.add_widget(self.bad)
@@ -110,4 +112,5 @@ def test_layout_check_and_row_height() -> None:
     problems = got["all"]
     assert any("Too big" in p and "'Under it'" in p and "overlap" in p for p in problems), got
     assert any("'Off the edge'" in p and "cut off" in p for p in problems), problems
+    assert any("Button 'Squeezed' is too small for its words" in p for p in problems), problems
     assert not any("'Heading'" in p or "'Go'" in p for p in problems), problems
