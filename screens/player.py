@@ -134,8 +134,8 @@ class ScreenPlayer:
         self._shots.append(save_screenshot(path))
         self._shot_due = 0
         if self.app.manager is not None:
-            screen = self.app.manager.current_screen
-            found = layout.problems(screen, (Window.width, Window.height))
+            # the kiosk's part of the window: the screen shown and the status mark over it
+            found = layout.problems(self.app.manager.parent, (Window.width, Window.height))
             self._misdrawn.extend(f"{self._shot_name}: {problem}" for problem in found)
 
     # ------------------------------------------------------------------ one step a frame
