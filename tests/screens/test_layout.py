@@ -1,5 +1,6 @@
-"""The layout check finds words drawn over other things or off the window, and a row of
-buttons is as tall as its tallest button, however late that button grew.
+"""The layout check finds words drawn over other things or off the window; a row of buttons
+is as tall as its tallest button, however late that button grew; a button greyed out keeps
+the texture of its words (a new one would stall the software renderer for a frame).
 
 Kivy owns one window per process, so the widgets are built and laid out in a child process
 (a bare app with the kiosk's widget rules) that prints what it measured.
@@ -72,13 +73,31 @@ CHILD = textwrap.dedent(
             self.button.min_height = 240
 
         def measure(self, _dt):
-            print(json.dumps({
+            self.figures = {
                 "first_height": self.first_height,
                 "row_height": self.row.height,
                 "button_height": self.button.height,
                 "good": layout.problems(self.good, (1280, 800)),
                 "all": layout.problems(self.root, (1280, 800)),
-            }))
+            }
+            # grey the button out: its words must not be rendered again, only tinted
+            self.renders = 0
+            original = type(self.button._label)._render_real
+
+            def counted(label):
+                if label is self.button._label:
+                    self.renders += 1
+                return original(label)
+
+            type(self.button._label)._render_real = counted
+            self.ink_before = list(self.button.ink)
+            self.button.available = False
+            Clock.schedule_once(self.finish, 0.3)
+
+        def finish(self, _dt):
+            self.figures["renders_when_greyed"] = self.renders
+            self.figures["ink_changed"] = list(self.button.ink) != self.ink_before
+            print(json.dumps(self.figures))
             self.stop()
 
 
@@ -102,7 +121,7 @@ def measured() -> dict[str, Any]:
     return result
 
 
-def test_layout_check_and_row_height() -> None:
+def test_layout_check_row_height_and_a_greyed_button() -> None:
     got = measured()
     # the row followed its button up, and its spacer did not hold it up or push it further
     assert got["first_height"] < 240
@@ -113,4 +132,5 @@ def test_layout_check_and_row_height() -> None:
     assert any("Too big" in p and "'Under it'" in p and "overlap" in p for p in problems), got
     assert any("'Off the edge'" in p and "cut off" in p for p in problems), problems
     assert any("Button 'Squeezed' is too small for its words" in p for p in problems), problems
+    assert got["ink_changed"] and got["renders_when_greyed"] == 0
     assert not any("'Heading'" in p or "'Go'" in p for p in problems), problems
