@@ -184,6 +184,9 @@ def child_kiosk_run(folder: Path, transitions: int, sessions: int) -> None:
         latencies = probe.next_screen_latencies(touches, switched, log.flips)[:transitions]
         figures["next_screen_s"] = latencies
         figures["next_frame_s"] = probe.first_flip_after(touches, log.flips)
+        figures["by_screen_s"] = probe.next_screen_latencies_by_screen(
+            touches, log.switches, log.flips
+        )
     _emit(figures)
 
 
@@ -295,6 +298,13 @@ def main_bench(starts: int, transitions: int) -> None:
     ratio50 = _ms(kiosk["next_screen_s"], 0.5) / _ms(bare["next_screen_s"], 0.5)
     ratio95 = _ms(kiosk["next_screen_s"], 0.95) / _ms(bare["next_screen_s"], 0.95)
     print(f"    kiosk/bare next screen: p50 {ratio50:.2f}, p95 {ratio95:.2f}")
+    print("    kiosk, by the move the touch made (slowest p95 first):")
+    by_screen: dict[str, list[float]] = kiosk["by_screen_s"]
+    for name, values in sorted(by_screen.items(), key=lambda item: -_ms(item[1], 0.95)):
+        print(
+            f"      {name:34} p50 {_ms(values, 0.5):6.1f} ms  p95 {_ms(values, 0.95):6.1f} ms"
+            f"  (n={len(values)})"
+        )
 
 
 def main_leak(sessions: int, as_json: bool) -> None:
