@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.context import HubContext
@@ -47,12 +50,10 @@ def request_target(request: Request) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
-async def signed_kiosk(
-    request: Request,
-    hub: Hub,
-    _signature: Annotated[str | None, Security(_signature_scheme)] = None,
-) -> str:
-    """The kiosk that signed this request; 401 with a short reason otherwise."""
+async def _authenticate(request: Request) -> str:
+    """The kiosk that signed this request, from the raw bytes; 401 with a short reason
+    otherwise. Its nonce is used up, so this runs once per request."""
+    hub = get_hub(request)
     body = await request.body()
     if len(body) > hub.settings.max_body_bytes:
         raise HubError("the request body is too large", code="too_large", status=413)
@@ -68,7 +69,46 @@ async def signed_kiosk(
     )
 
 
+async def signed_kiosk(
+    request: Request,
+    _signature: Annotated[str | None, Security(_signature_scheme)] = None,
+) -> str:
+    """The kiosk that signed this request (checked by :class:`SignedFirstRoute` before the
+    body was parsed, or here on a route of another class)."""
+    kiosk: str | None = getattr(request.state, _SIGNED_KIOSK, None)
+    if kiosk is None:
+        kiosk = await _authenticate(request)
+        setattr(request.state, _SIGNED_KIOSK, kiosk)
+    return kiosk
+
+
 SignedKiosk = Annotated[str, Depends(signed_kiosk)]
+_SIGNED_KIOSK = "signed_kiosk"
+
+
+class SignedFirstRoute(APIRoute):
+    """A route that checks the signature before FastAPI reads the body as JSON.
+
+    FastAPI decodes a JSON body before it runs any dependency, so without this a request
+    with no signature and a malformed body would be told about its JSON (422) instead of
+    being refused (401): an unauthenticated caller learns how the hub parses, and the
+    refusal depends on what was sent rather than on who sent it.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not _depends_on(self.dependant, signed_kiosk):
+            return handler
+
+        async def signed_first(request: Request) -> Response:
+            setattr(request.state, _SIGNED_KIOSK, await _authenticate(request))
+            return await handler(request)
+
+        return signed_first
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies)
 
 
 def admin(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query
 from fastapi.responses import JSONResponse
 
 from hub import __version__, accounts, enrollment, ingest, kiosk_config
-from hub.api.deps import Hub, SignedKiosk
+from hub.api.deps import Hub, SignedFirstRoute, SignedKiosk
 from hub.errors import NotFound
 from hub.security import require_own
 from sync.wire import (
@@ -30,7 +30,7 @@ from sync.wire import (
     PushResponse,
 )
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=SignedFirstRoute)
 
 KIOSK_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
 ACCOUNT = r"^[A-Za-z0-9-]{1,64}$"

@@ -92,8 +92,7 @@ BOUNDED = settings(
 
 #: operations with a JSON body. FastAPI answers a body it can not decode with an undocumented
 #: 400 (``test_a_body_that_is_not_utf8_gets_a_documented_answer``), so for these the status
-#: code check is left out until hub/ documents or changes that answer; and it decodes the body
-#: before the signature is checked (``test_an_unsigned_push_is_refused_before_its_body_is_parsed``)
+#: code check is left out until hub/ documents or changes that answer
 JSON_BODIES = frozenset({"POST /v1/enroll", "POST /v1/kiosks/{kiosk_id}/journal"})
 
 CHECKS: list[CheckFunction] = [
@@ -226,29 +225,13 @@ def test_no_input_makes_the_hub_fail_for_the_kiosks_own_paths(
     _call(case, fuzz_hub)
 
 
-def _parsed_before_auth(case: Case, response: schemathesis.Response) -> bool:
-    """A body that is not JSON, refused before the credentials are looked at (see
-    ``test_an_unsigned_push_is_refused_before_its_body_is_parsed``)."""
-    if case.operation.label not in JSON_BODIES:
-        return False
-    try:
-        answer = response.json()
-    except ValueError:
-        return False
-    if response.status_code == 400:
-        return bool(answer.get("message") == "There was an error parsing the body")
-    return response.status_code == 422 and any(
-        detail.get("type") == "json_invalid" for detail in answer.get("details", [])
-    )
-
-
 def _refused(case: Case, fuzz_hub: FuzzHub, auth: requests.auth.AuthBase) -> None:
     response = case.call(app=fuzz_hub.app, auth=auth)
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
     if case.method.upper() != case.operation.method.upper():
         # the coverage phase also tries methods the path does not have: routing answers those
         assert response.status_code == 405, response.text
-    elif not _parsed_before_auth(case, response):
+    else:
         assert response.status_code == 401, (response.status_code, response.text)
 
 
@@ -267,15 +250,11 @@ def test_protected_endpoints_refuse_forged_credentials(case: Case, fuzz_hub: Fuz
 
 
 # ------------------------------------------------------------- what schemathesis found
-# A known gap in hub/, pinned as a strict xfail: once fixed it XPASSes, which fails the
-# run, so the marker goes, and with it what JSON_BODIES excuses above.
+# An unsigned push with a malformed body was once told about its JSON (422) instead of being
+# refused (401): FastAPI decodes a body before any dependency runs. hub/api/deps.py
+# SignedFirstRoute now checks the signature first.
 
 NOT_UTF8 = b"\xff"
-PARSED_BEFORE_AUTH = (
-    "hub/ decodes the JSON body of POST /v1/kiosks/{kiosk_id}/journal before the signature "
-    "dependency runs, so an unsigned request with a malformed body gets 422 json_invalid (or "
-    "400) instead of 401"
-)
 
 
 def _post(fuzz_hub: FuzzHub, path: str, body: bytes, **headers: str) -> Any:
@@ -293,7 +272,6 @@ def test_a_body_that_is_not_utf8_gets_a_documented_answer(fuzz_hub: FuzzHub, lab
     assert str(response.status_code) in documented, (response.status_code, response.text)
 
 
-@pytest.mark.xfail(strict=True, reason=PARSED_BEFORE_AUTH)
 @pytest.mark.parametrize("body", [b"{", NOT_UTF8], ids=["malformed", "not-utf8"])
 def test_an_unsigned_push_is_refused_before_its_body_is_parsed(
     fuzz_hub: FuzzHub, body: bytes
