@@ -24,6 +24,7 @@ import functools
 import gettext
 import io
 import threading
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.dates import get_time_format
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -92,6 +94,23 @@ def format_money(amount: Money, lang: str) -> str:
     """``Money(4317)`` -> ``"$43.17"`` (en_US and es_US alike); negative -> ``"-$1.83"``."""
     value = Decimal(amount.cents).scaleb(-2)
     return format_currency(value, CURRENCY, locale=LOCALES[language_of(lang)])
+
+
+def format_bills(bills: Sequence[Money], lang: str) -> str:
+    """``[$1, $5, $20]`` -> ``"$1, $5, and $20"`` / ``"$1, $5 y $20"``: bills in whole dollars
+    (they are all whole), joined the way the language lists things."""
+    locale = LOCALES[language_of(lang)]
+    dollars = [
+        format_currency(
+            Decimal(bill.cents // 100),
+            CURRENCY,
+            locale=locale,
+            format="¤#,##0",
+            currency_digits=False,
+        )
+        for bill in bills
+    ]
+    return format_list(dollars, locale=locale)
 
 
 def _zone(tz: tzinfo | str | None, when: datetime) -> tzinfo:

@@ -45,7 +45,9 @@ class CashScreen(KioskScreen):
         else:
             self.remaining = _("Paid in full.")
         self.no_change = _("No change is given; any extra is credited to your account.")
-        self.accepted = _("Accepted: $1, $5, $10, $20, $50 and $100 bills, one at a time.")
+        self.accepted = _("Accepted: {bills} bills, one at a time.").format(
+            bills=texts.bills(snapshot.accepted_bills)
+        )
         self.money_in = snapshot.inserted.cents > 0
         self.busy = snapshot.bill_in_escrow
         self.done_label = (

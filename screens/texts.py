@@ -8,6 +8,7 @@ receipt and the screen before it always agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from kiosk import i18n
@@ -31,6 +32,9 @@ class Texts:
 
     def money(self, amount: Money) -> str:
         return i18n.format_money(amount, self.language)
+
+    def bills(self, bills: Sequence[Money]) -> str:
+        return i18n.format_bills(bills, self.language)
 
     def day(self, when: date) -> str:
         return i18n.format_date(when, self.language, width="long")

@@ -1002,6 +1002,7 @@ class PaymentEngine:
             cash_available=self.ports.acceptor.health().usable,
             card_available=self.ports.terminal.health().usable,
             max_cash=self.config.limits.max_cash,
+            accepted_bills=tuple(self._accepted_bills()),
             offline=not self.ports.directory.online(),
             version=self._version,
         )

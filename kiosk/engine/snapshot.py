@@ -44,6 +44,7 @@ class Snapshot:
     cash_available: bool = True
     card_available: bool = True
     max_cash: Money = field(default_factory=Money.zero)
+    accepted_bills: tuple[Money, ...] = ()  # the denominations the acceptor takes, ascending
     inserted: Money = field(default_factory=Money.zero)
     bills: tuple[Money, ...] = ()
     bill_in_escrow: bool = False

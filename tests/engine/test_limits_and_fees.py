@@ -102,6 +102,12 @@ def test_custom_limits_apply(make_harness: MakeHarness) -> None:
 # ----------------------------------------------------------------------------- cash limits
 
 
+def test_the_snapshot_names_the_bills_the_kiosk_takes(make_harness: MakeHarness) -> None:
+    """The cash screen lists these: a kiosk set to refuse $50 and $100 must not invite them."""
+    h = make_harness(KioskConfig(limits=Limits(accepted_bills_cents=[2000, 100, 500])))
+    assert h.engine.snapshot.accepted_bills == (Money(100), Money(500), Money(2000))
+
+
 @pytest.mark.parametrize(("max_cash_cents", "offered"), [(4999, False), (5000, True), (5001, True)])
 def test_max_cash_for_the_amount(
     make_harness: MakeHarness, max_cash_cents: int, offered: bool

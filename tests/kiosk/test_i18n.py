@@ -87,6 +87,14 @@ def test_money_per_language(cents: int, en: str, es: str) -> None:
     assert format_money(Money(cents), "es") == es
 
 
+def test_bills_are_listed_in_whole_dollars_per_language() -> None:
+    bills = [Money(c) for c in (100, 500, 2000, 10000)]
+    assert i18n.format_bills(bills, "en") == "$1, $5, $20, and $100"
+    assert i18n.format_bills(bills, "es") == "$1, $5, $20 y $100"
+    assert i18n.format_bills([Money(500), Money(2000)], "es") == "$5 y $20"
+    assert i18n.format_bills([Money(2000)], "en") == "$20"
+
+
 def test_dates_and_times_per_language() -> None:
     utc = datetime(2026, 11, 20, 21, 42, 7, tzinfo=ZoneInfo("UTC"))
     assert format_date(date(2026, 11, 20), "en") == "Nov 20, 2026"
