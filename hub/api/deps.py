@@ -50,6 +50,9 @@ def request_target(request: Request) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
+_SIGNED_KIOSK = "signed_kiosk"  # where the route leaves the kiosk it authenticated
+
+
 async def _authenticate(request: Request) -> str:
     """The kiosk that signed this request, from the raw bytes; 401 with a short reason
     otherwise. Its nonce is used up, so this runs once per request."""
@@ -83,7 +86,6 @@ async def signed_kiosk(
 
 
 SignedKiosk = Annotated[str, Depends(signed_kiosk)]
-_SIGNED_KIOSK = "signed_kiosk"
 
 
 class SignedFirstRoute(APIRoute):
