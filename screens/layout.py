@@ -10,7 +10,7 @@ its texture, which Kivy centres on the label and which may be larger than the la
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from kivy.uix.button import Button
@@ -38,11 +38,15 @@ class Drawn:
         return width > SLACK and height > SLACK
 
 
-def problems(root: Widget, window_size: tuple[float, float]) -> list[str]:
+def problems(roots: Sequence[Widget], window_size: tuple[float, float]) -> list[str]:
     """Each pair of drawings that overlap, each drawing that leaves the window, and each
-    button whose words spill out of it."""
-    drawn = list(_drawings(root))
-    found = [f"{_name(button)} is too small for its words" for button in _overfull(root)]
+    button whose words spill out of it, in the widgets under ``roots``."""
+    drawn = [d for root in roots for d in _drawings(root)]
+    found = [
+        f"{_name(button)} is too small for its words"
+        for root in roots
+        for button in _overfull(root)
+    ]
     for i, first in enumerate(drawn):
         if (
             first.left < -SLACK

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk.bill_stub import make_stub_code
@@ -133,9 +134,13 @@ class ScreenPlayer:
         path = self.screenshots / f"{self.prefix}{number:02d}-{self._shot_name}.png"
         self._shots.append(save_screenshot(path))
         self._shot_due = 0
-        if self.app.manager is not None:
-            # the kiosk's part of the window: the screen shown and the status mark over it
-            found = layout.problems(self.app.manager.parent, (Window.width, Window.height))
+        manager = self.app.manager
+        screen = self.app.screens.get(self._shot_name)
+        if manager is not None and screen is not None:
+            # the screen in the picture (the next one may already be in the manager, half
+            # laid out, when a switch takes the picture) and what the kiosk draws over it
+            around = [w for w in manager.parent.children if not isinstance(w, ScreenManager)]
+            found = layout.problems([screen, *around], (Window.width, Window.height))
             self._misdrawn.extend(f"{self._shot_name}: {problem}" for problem in found)
 
     # ------------------------------------------------------------------ one step a frame

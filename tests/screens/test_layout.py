@@ -77,8 +77,8 @@ CHILD = textwrap.dedent(
                 "first_height": self.first_height,
                 "row_height": self.row.height,
                 "button_height": self.button.height,
-                "good": layout.problems(self.good, (1280, 800)),
-                "all": layout.problems(self.root, (1280, 800)),
+                "good": layout.problems([self.good], (1280, 800)),
+                "all": layout.problems([self.root], (1280, 800)),
             }
             # grey the button out: its words must not be rendered again, only tinted
             self.renders = 0
