@@ -125,10 +125,13 @@ class ScreenPlayer:
         if (name, version) == (self._shot_name, self._shot_version):
             return  # this very picture is taken or about to be
         if self._shot_due:
-            self._take_shot()
+            self._take_shot(settled=False)
         self._shot_due, self._shot_name, self._shot_version = 2, name, version
 
-    def _take_shot(self) -> None:
+    def _take_shot(self, *, settled: bool = True) -> None:
+        """``settled``: the screen has had its frames to lay itself out. A picture taken
+        sooner (the next switch or the script's end came first) is kept, but its layout is
+        not judged: it may be caught half way, as no resident would see it for longer."""
         assert self.screenshots is not None
         number = len(self._shots) + 1
         path = self.screenshots / f"{self.prefix}{number:02d}-{self._shot_name}.png"
@@ -136,7 +139,7 @@ class ScreenPlayer:
         self._shot_due = 0
         manager = self.app.manager
         screen = self.app.screens.get(self._shot_name)
-        if manager is not None and screen is not None:
+        if settled and manager is not None and screen is not None:
             # the screen in the picture (the next one may already be in the manager, half
             # laid out, when a switch takes the picture) and what the kiosk draws over it
             around = [w for w in manager.parent.children if not isinstance(w, ScreenManager)]
@@ -239,7 +242,7 @@ class ScreenPlayer:
 
     def _finish(self, problem: str) -> None:
         if self._shot_due:
-            self._take_shot()
+            self._take_shot(settled=False)
         self._event.cancel()
         self.app.unwatch(self._shown)
         if not problem and self._misdrawn:
