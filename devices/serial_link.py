@@ -129,11 +129,15 @@ class SerialLink:
 
     def _close(self, error: Exception | None, report: bool = True) -> None:
         was_connected = self._connected.is_set()
-        self._connected.clear()
-        port, self._serial = self._serial, None
-        if port is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
-                port.close()
+        self._connected.clear()  # writes from now on fail at once, as LinkDown
+        # A write already under way on another thread finishes (or fails, as LinkDown) first:
+        # pyserial closed under a write fails inside select() with a TypeError, which no
+        # driver would read as the lost line it is (a card sale would never be in doubt).
+        with self._write_lock:
+            port, self._serial = self._serial, None
+            if port is not None:
+                with contextlib.suppress(serial.SerialException, OSError):
+                    port.close()
         if report and was_connected:
             log.warning("%s: lost %s (%s)", self.name, self.port, error)
             try:

@@ -116,3 +116,41 @@ def test_protocol_errors_do_not_kill_the_reader(echo: PtyPort) -> None:
             seen += recorder.data.get(timeout=2.0)
     finally:
         link.stop()
+
+
+def test_a_port_lost_under_writes_only_ever_raises_link_down(echo: PtyPort) -> None:
+    """The reader thread closes a lost port while another thread may be writing to it: that
+    write must fail as a lost link (which drivers settle, e.g. a card sale as in doubt),
+    never with pyserial's half-closed internals (a TypeError from select on no fd)."""
+    recorder = Recorder()
+    link = SerialLink(echo.path, recorder, name="echo", reconnect_interval=0.01)
+    link.start()
+    stop = threading.Event()
+    unexpected: list[BaseException] = []
+    written = [0]
+
+    def write_on() -> None:
+        while not stop.is_set():
+            try:
+                link.write(b"x" * 64)
+                written[0] += 1
+            except LinkDown:
+                pass
+            except BaseException as exc:  # collected for the assertion below
+                unexpected.append(exc)
+
+    writer = threading.Thread(target=write_on, daemon=True)
+    try:
+        assert link.wait_connected(2.0)
+        writer.start()
+        for _ in range(30):
+            echo.unplug()
+            recorder.changed.clear()
+            echo.replug()
+            assert link.wait_connected(2.0)
+    finally:
+        stop.set()
+        writer.join(5)
+        link.stop()
+    assert unexpected == []
+    assert written[0] > 0
