@@ -41,12 +41,9 @@ class Drawn:
 def problems(roots: Sequence[Widget], window_size: tuple[float, float]) -> list[str]:
     """Each pair of drawings that overlap, each drawing that leaves the window, and each
     button whose words spill out of it, in the widgets under ``roots``."""
-    drawn = [d for root in roots for d in _drawings(root)]
-    found = [
-        f"{_name(button)} is too small for its words"
-        for root in roots
-        for button in _overfull(root)
-    ]
+    shown = [widget for root in roots for widget in _visible(root)]
+    drawn = [box for widget in shown if (box := _drawn(widget)) is not None]
+    found = [f"{_name(widget)} is too small for its words" for widget in shown if _overfull(widget)]
     for i, first in enumerate(drawn):
         if (
             first.left < -SLACK
@@ -63,28 +60,29 @@ def problems(roots: Sequence[Widget], window_size: tuple[float, float]) -> list[
     return found
 
 
-def _drawings(widget: Widget) -> Iterator[Drawn]:
+def _visible(widget: Widget) -> Iterator[Widget]:
     if widget.opacity <= 0 or widget.width <= 0 or widget.height <= 0:
         return  # not drawn, nor is anything inside it
+    yield widget
+    for child in widget.children:
+        yield from _visible(child)
+
+
+def _drawn(widget: Widget) -> Drawn | None:
     box = _drawn_box(widget)
-    if box is not None:
-        left, bottom, right, top = box
-        x0, y0 = widget.to_window(left, bottom)
-        x1, y1 = widget.to_window(right, top)
-        yield Drawn(_name(widget), x0, y0, x1, y1)
-    for child in widget.children:
-        yield from _drawings(child)
+    if box is None:
+        return None
+    left, bottom, right, top = box
+    x0, y0 = widget.to_window(left, bottom)
+    x1, y1 = widget.to_window(right, top)
+    return Drawn(_name(widget), x0, y0, x1, y1)
 
 
-def _overfull(widget: Widget) -> Iterator[Button]:
-    if widget.opacity <= 0 or widget.width <= 0 or widget.height <= 0:
-        return
-    if isinstance(widget, Button) and widget.text.strip():
-        width, height = widget.texture_size
-        if width > widget.width + SLACK or height > widget.height + SLACK:
-            yield widget
-    for child in widget.children:
-        yield from _overfull(child)
+def _overfull(widget: Widget) -> bool:
+    if not isinstance(widget, Button) or not widget.text.strip():
+        return False
+    width, height = widget.texture_size
+    return bool(width > widget.width + SLACK or height > widget.height + SLACK)
 
 
 def _drawn_box(widget: Widget) -> tuple[float, float, float, float] | None:
