@@ -39,11 +39,11 @@ from typing import Any
 # would hide the project's ``devices`` package: put the project's root in front of it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from contract import entries as E
 from devices.ebds.driver import EbdsAcceptor
 from devices.ebds.framing import FrameAssembler, parse_frame
 from devices.ebds.messages import OmnibusCommand, OmnibusStatus
 from devices.emulators.ebds_emulator import EbdsEmulator, Phase
-from kiosk import entries as E
 from kiosk.bill_stub import make_stub_code
 from kiosk.config import KioskConfig, Limits, Storage
 from kiosk.engine import inputs as ui

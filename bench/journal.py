@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store.db import Synchronous, open_database, upgrade_to_head
 from kiosk.store.journal import Journal
 

@@ -47,17 +47,17 @@ from sqlalchemy.exc import OperationalError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from contract import entries as e  # noqa: E402
+from contract.chain import GENESIS, canonical_json, entry_hash  # noqa: E402
+from contract.wire import EnrollRequest, KioskHardware  # noqa: E402
 from hub import accounts, enrollment  # noqa: E402
 from hub.context import HubContext  # noqa: E402
 from hub.settings import HubSettings, PostingSettings  # noqa: E402
-from kiosk import entries as e  # noqa: E402
 from kiosk.bill_stub import luhn_check_digit  # noqa: E402
-from kiosk.chain import GENESIS, canonical_json, entry_hash  # noqa: E402
 from kiosk.store.db import open_database, upgrade_to_head  # noqa: E402
 from kiosk.store.journal import Journal, format_at  # noqa: E402
 from kiosk.store.models import Base  # noqa: E402
 from sync.client import HubClient  # noqa: E402
-from sync.wire import EnrollRequest, KioskHardware  # noqa: E402
 from sync.worker import SyncWorker  # noqa: E402
 
 PG_URLS = [

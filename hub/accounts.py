@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from contract.wire import Account, AccountDelta, AccountSnapshot, UsageMonth
 from hub.db import Database
 from hub.models import AccountCatalog, AccountRow
-from sync.wire import Account, AccountDelta, AccountSnapshot, UsageMonth
 
 REQUIRED = ("account_number", "name", "service_address", "balance_cents", "due_date", "status")
 USAGE_COLUMNS = tuple(f"usage_{n}" for n in range(1, 13))

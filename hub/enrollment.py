@@ -22,11 +22,11 @@ from typing import NoReturn
 
 from sqlalchemy import Connection, insert, select, update
 
+from contract.signing import new_secret
+from contract.wire import EnrollRequest, EnrollResponse, canonical_json
 from hub.db import Database
 from hub.errors import AlreadyExists, Gone, Invalid, NotFound, Unauthorized
 from hub.models import EnrollmentCode, Kiosk
-from sync.signing import new_secret
-from sync.wire import EnrollRequest, EnrollResponse, canonical_json
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10

@@ -1,13 +1,13 @@
 """Errors the hub's domain raises, each with the HTTP status and stable code it maps to.
 
 The domain modules (enrollment, ingest, accounts…) know nothing of HTTP; they raise these,
-and :mod:`hub.api.errors` turns them into :class:`sync.wire.ErrorBody` answers. The CLI
+and :mod:`hub.api.errors` turns them into :class:`contract.wire.ErrorBody` answers. The CLI
 prints ``message``. Messages are written for the person who has to act on them.
 """
 
 from __future__ import annotations
 
-from sync.wire import Conflict
+from contract.wire import Conflict
 
 
 class HubError(Exception):
@@ -56,7 +56,7 @@ class AlreadyExists(HubError):
 
 
 class JournalConflict(HubError):
-    """A push the hub will not store (see :class:`sync.wire.Conflict`); the 409 body."""
+    """A push the hub will not store (see :class:`contract.wire.Conflict`); the 409 body."""
 
     status = 409
     code = "conflict"

@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from contract.wire import Conflict, WireEntry
 from hub import alerts
 from hub.db import Database
 from hub.errors import NotFound
 from hub.models import JournalEntry, Kiosk
 from hub.projections import ProjectionError, Projector
-from sync.wire import Conflict, WireEntry
 
 _RETRIES = 3
 

@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from contract.wire import KioskSettings
 from hub.db import Database
 from hub.errors import Invalid, NotFound
 from hub.models import Kiosk
-from sync.wire import KioskSettings
 
 
 @dataclass(frozen=True)

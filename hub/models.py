@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from sync.wire import GENESIS
+from contract.wire import GENESIS
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select, update
 
+from contract.wire import canonical_json
 from hub.db import Database
 from hub.models import Base, Batch, CardSale, DeviceStatus, Posting
-from sync.wire import canonical_json
 
 PAYMENT_COMPLETED = "payment.completed"
 BILL_STACKED = "bill.stacked"

@@ -1,5 +1,5 @@
 """Response models of the staff (admin) endpoints: the hub's own views, not part of the
-kiosk wire contract (that is :mod:`sync.wire`)."""
+kiosk wire contract (that is :mod:`contract.wire`)."""
 
 from __future__ import annotations
 

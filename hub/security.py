@@ -1,4 +1,4 @@
-"""Who is calling: kiosks by signed request (:mod:`sync.signing`), staff by admin token.
+"""Who is calling: kiosks by signed request (:mod:`contract.signing`), staff by admin token.
 
 The nonce store lives in the database, because the hub processes behind a load balancer
 share nothing else: a request replayed to another process is caught just the same. The
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, update
 
+from contract.signing import SignatureError, verify
 from hub.clock import Clock
 from hub.db import Database
 from hub.errors import Forbidden, Unauthorized
 from hub.models import Base, Kiosk
-from sync.signing import SignatureError, verify
 
 _NONCES = Base.metadata.tables["nonces"]
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.money import Money
 from kiosk.ports import CardSettlement, CardTerminal
 

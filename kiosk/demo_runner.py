@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.bill_stub import make_stub_code
 from kiosk.demo_scripts import (
     Do,

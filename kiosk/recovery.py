@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from contract import entries as E
 from kiosk import crashpoints
-from kiosk import entries as E
 from kiosk.completion import approval_payload, completion_payload, receipt_content
 from kiosk.config import KioskConfig
 from kiosk.engine.session import Session, replay_sessions

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from contract import entries as E
+from contract.wire import KioskSettings
 from kiosk import __version__
-from kiosk import entries as E
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.engine import inputs as ui
@@ -27,7 +28,6 @@ from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
 from sync.service import SyncOptions, SyncService
 from sync.settings_pull import OnSettings, config_with
-from sync.wire import KioskSettings
 
 JOURNAL_FILE = "journal.sqlite"
 log = logging.getLogger(__name__)

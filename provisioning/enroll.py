@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract.wire import EnrollRequest, KioskHardware
 from kiosk import __version__
 from sync import credentials as creds
 from sync.client import HubClient, HubRefused, HubUnavailable, Timeout
-from sync.wire import EnrollRequest, KioskHardware
 
 #: beyond this the kiosk is warned; the hub refuses signatures beyond 300 s
 SKEW_WARNING_S = 60.0

@@ -30,8 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from contract.wire import Account, AccountDelta, AccountSnapshot
 from sync.client import HubClient
-from sync.wire import Account, AccountDelta, AccountSnapshot
 
 CACHE_FILE = "account-cache.sqlite"
 SCHEMA_VERSION = "1"

@@ -11,7 +11,7 @@ answers the callers can act on.
   help by itself.
 
 A journal push that the hub will not store is neither: it is a normal answer,
-:class:`sync.wire.Conflict`, returned by :meth:`HubClient.push`.
+:class:`contract.wire.Conflict`, returned by :meth:`HubClient.push`.
 
 Signing covers the exact path and query as sent: the request is prepared first and the
 signature computed over ``PreparedRequest.path_url``, the very text on the request line.
@@ -31,9 +31,8 @@ from urllib.parse import quote, urlencode
 import requests
 from pydantic import BaseModel, ValidationError
 
-from sync.connectivity import Connectivity
-from sync.signing import sign
-from sync.wire import (
+from contract.signing import sign
+from contract.wire import (
     Account,
     AccountDelta,
     AccountSnapshot,
@@ -47,6 +46,7 @@ from sync.wire import (
     PushResponse,
     WireEntry,
 )
+from sync.connectivity import Connectivity
 
 Model = TypeVar("Model", bound=BaseModel)
 #: (connect, read) seconds; a read time-out is per gap between bytes, not the whole answer

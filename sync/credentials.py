@@ -15,8 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from contract.signing import secret_key
 from sync.files import write_private
-from sync.signing import secret_key
 
 CREDENTIALS_FILE = "hub-credentials.json"
 

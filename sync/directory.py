@@ -22,10 +22,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
+from contract import wire
 from kiosk.bill_stub import luhn_valid
 from kiosk.money import Money
 from kiosk.ports import Account, AccountFound, AccountNotFound, Emit, LookupSource, UsageMonth
-from sync import wire
 from sync.account_cache import AccountCache, CacheError
 from sync.client import HubClient, HubRefused, HubUnavailable
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from contract.wire import KioskSettings
 from kiosk.config import CardFee, KioskConfig, Limits
 from sync.client import HubClient
 from sync.files import write_private
 from sync.status import StatusFile
-from sync.wire import KioskSettings
 
 SETTINGS_FILE = "hub-settings.json"
 

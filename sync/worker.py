@@ -35,11 +35,11 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from contract.wire import MAX_PUSH_ENTRIES, Conflict, PushResponse, WireEntry
 from kiosk.store.journal import JournalEntry, JournalError
 from sync.backoff import Backoff
 from sync.client import HubClient, HubError, HubRefused, HubUnavailable
 from sync.status import ConflictReport, StatusFile
-from sync.wire import MAX_PUSH_ENTRIES, Conflict, PushResponse, WireEntry
 
 log = logging.getLogger(__name__)
 

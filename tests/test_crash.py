@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.store.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.store.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[1]

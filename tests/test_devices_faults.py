@@ -26,12 +26,12 @@ from typing import Any
 
 import pytest
 
+from contract import entries as E
 from devices.ebds.driver import EbdsAcceptor
 from devices.emulators.ebds_emulator import EbdsEmulator, Phase
 from devices.emulators.escpos_emulator import EscposEmulator
 from devices.emulators.scanner_emulator import ScannerEmulator
 from kiosk import crashpoints
-from kiosk import entries as E
 from kiosk.bill_stub import make_stub_code
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig, Limits, Storage

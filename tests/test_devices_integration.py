@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.bill_stub import make_stub_code
 from kiosk.config import KioskConfig, Limits, Storage
 from kiosk.engine import inputs as ui

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from contract.wire import WireEntry
 from kiosk.store import projections
 from kiosk.store.journal import Journal
-from sync.wire import WireEntry
 from tests.hub.harness import HubHarness
 
 FIXTURES = Path(__file__).parent / "fixtures"

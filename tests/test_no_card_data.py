@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
+from contract import entries as E
 from devices.emulators.zvt_emulator import CARDS, Entry, ZvtEmulator
 from devices.zvt import bmp
-from kiosk import entries as E
 from kiosk.config import KioskConfig, Storage
 from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot

@@ -17,12 +17,12 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contract.wire import ErrorBody
 from hub import __version__
 from hub.api import errors, routes_admin, routes_kiosk
 from hub.clock import Clock, utc_now
 from hub.context import HubContext
 from hub.settings import HubSettings
-from sync.wire import ErrorBody
 
 log = logging.getLogger("hub.api")
 

@@ -11,10 +11,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from contract.signing import HEADER_SIGNATURE
 from hub.context import HubContext
 from hub.errors import HubError
 from hub.security import authenticate, check_admin
-from sync.signing import HEADER_SIGNATURE
 
 _SIGNATURE_DOC = (
     "HMAC-SHA256 request signature (see docs/hub.md, 'Signing'): the headers X-Kiosk-Id, "

@@ -1,8 +1,8 @@
-"""Every error answered as JSON a program can branch on (:class:`sync.wire.ErrorBody`).
+"""Every error answered as JSON a program can branch on (:class:`contract.wire.ErrorBody`).
 
 Schema problems are 422 with each problem's location and message (never the offending
 input: it may hold an enrollment code or a secret); a refused signature is 401 with a short
-reason; a journal conflict is 409 with :class:`sync.wire.Conflict`; anything unforeseen is a
+reason; a journal conflict is 409 with :class:`contract.wire.Conflict`; anything unforeseen is a
 500 whose details go to the log only.
 """
 
@@ -15,8 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contract.wire import ErrorBody, ErrorDetail
 from hub.errors import HubError, JournalConflict
-from sync.wire import ErrorBody, ErrorDetail
 
 log = logging.getLogger("hub.api")
 

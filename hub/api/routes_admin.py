@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from contract.wire import ErrorBody
 from hub import queries
 from hub.api.deps import Admin, Hub
 from hub.schemas import AlertView, BatchView, KioskView, PaymentView, PostingStatus, PostingView
-from sync.wire import ErrorBody
 
 router = APIRouter(prefix="/v1", tags=["staff"], dependencies=[Admin])
 

@@ -1,6 +1,6 @@
 """Endpoints kiosks call: enroll, push and resume the journal, pull settings and accounts.
 
-Everything but enrollment and health is signed (:mod:`sync.signing`); a kiosk acts only on
+Everything but enrollment and health is signed (:mod:`contract.signing`); a kiosk acts only on
 its own journal and settings (403 otherwise), but may look up any account.
 """
 
@@ -11,11 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Path, Query
 from fastapi.responses import JSONResponse
 
-from hub import __version__, accounts, enrollment, ingest, kiosk_config
-from hub.api.deps import Hub, SignedFirstRoute, SignedKiosk
-from hub.errors import NotFound
-from hub.security import require_own
-from sync.wire import (
+from contract.wire import (
     Account,
     AccountDelta,
     AccountSnapshot,
@@ -29,6 +25,10 @@ from sync.wire import (
     PushRequest,
     PushResponse,
 )
+from hub import __version__, accounts, enrollment, ingest, kiosk_config
+from hub.api.deps import Hub, SignedFirstRoute, SignedKiosk
+from hub.errors import NotFound
+from hub.security import require_own
 
 router = APIRouter(prefix="/v1", route_class=SignedFirstRoute)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kiosk.chain import canonical_json
+from contract.chain import canonical_json
 from kiosk.commands.common import add_location_options, config_from, journal_path
 from kiosk.store.journal import Journal, JournalError
 

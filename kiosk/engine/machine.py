@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from contract import entries as E
 from kiosk import crashpoints
-from kiosk import entries as E
 from kiosk.batches import BatchReport, close_batch
 from kiosk.bill_stub import NotRecognised, StubParser
 from kiosk.completion import (

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.money import Money, total
 from kiosk.ports import Account, CardResult, LookupSource
 

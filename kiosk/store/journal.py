@@ -26,9 +26,10 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from contract import entries as e
+from contract.chain import GENESIS, canonical_json, entry_hash
+from contract.payloads import Payload, PayloadError, parse
 from kiosk import crashpoints
-from kiosk import entries as e
-from kiosk.chain import GENESIS, canonical_json, entry_hash
 from kiosk.store import projections
 from kiosk.store.db import open_database, upgrade_to_head, writer
 from kiosk.store.models import Base, JournalRow, SyncCursor
@@ -270,11 +271,23 @@ class Journal:
 
     # ------------------------------------------------------------------------ writing
 
+    def record(self, payload: Payload) -> JournalEntry:
+        """Journal one fact built with its entry type's model (``contract.payloads``)."""
+        return self.append(payload.TYPE, payload.dump())
+
     def append(self, type: str, payload: Mapping[str, Any]) -> JournalEntry:
-        """Journal one fact durably; raises :class:`JournalError` having written nothing."""
+        """Journal one fact durably; raises :class:`JournalError` having written nothing.
+
+        The payload must match its type's model in ``contract.payloads``; it is stored as
+        given (validated, never rewritten), so the hash covers exactly what the caller wrote.
+        """
         if not isinstance(type, str) or not type:
             raise JournalError(f"an entry needs a type, got {type!r}")
         plain = plain_payload(payload)
+        try:
+            parse(type, plain)
+        except PayloadError as exc:
+            raise JournalError(f"{type} entry refused, nothing was written: {exc}") from exc
         at_text = format_at(self._now())
         entry_id = str(uuid.uuid4())
         try:
@@ -404,7 +417,7 @@ class Journal:
         return None if row is None else _entry(row)
 
     def open_intents(self) -> list[JournalEntry]:
-        """Intents (see :data:`kiosk.entries.INTENT_OUTCOMES`) that no later entry settled.
+        """Intents (see :data:`contract.entries.INTENT_OUTCOMES`) that no later entry settled.
 
         An entry settles an intent when its payload's ``intent_seq`` is the intent's seq and
         its type is one of the intent's outcomes, or ``recovery.resolved``.

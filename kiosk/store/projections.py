@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects.sqlite import insert
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store.models import PROJECTION_TABLES, Base, Batch, Bill, CardAuthorisation, Payment
 
 _CARD_STATUS = {

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from contract import entries as E
 from kiosk import crashpoints
-from kiosk import entries as E
 from kiosk.config import KioskConfig
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.batches import close_batch, open_batch_report
 from kiosk.engine import inputs as ui
 from kiosk.money import Money

@@ -6,7 +6,7 @@ ledger (what the host really charged) after every scenario.
 
 from __future__ import annotations
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.engine import inputs as ui
 from kiosk.engine.states import State
 from kiosk.money import Money

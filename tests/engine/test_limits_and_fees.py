@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.config import CardFee, KioskConfig, Limits
 from kiosk.engine import inputs as ui
 from kiosk.engine.states import State

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.confirmation import is_valid
 from kiosk.engine import inputs as ui
 from kiosk.engine.states import State

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.engine import inputs as ui
 from kiosk.engine.states import State
 from kiosk.money import Money

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State

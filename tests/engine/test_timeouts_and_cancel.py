@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.config import KioskConfig, Limits
 from kiosk.engine import inputs as ui
 from kiosk.engine.states import TRANSITIONS, State

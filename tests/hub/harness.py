@@ -17,14 +17,14 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from contract import signing
+from contract.wire import PushRequest, WireEntry
 from hub.api import create_app
 from hub.context import HubContext
 from hub.enrollment import create_kiosk
 from hub.settings import HubSettings, PostingSettings
 from kiosk.store.db import open_database, upgrade_to_head
 from kiosk.store.journal import Journal, JournalEntry
-from sync import signing
-from sync.wire import PushRequest, WireEntry
 from tests.store.builders import Step, StepClock, write
 
 ADMIN_TOKEN = "test-admin-token-0123456789"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import requests
 import requests.auth
 
-from sync import signing
+from contract import signing
 
 
 def _body_bytes(body: object) -> bytes:

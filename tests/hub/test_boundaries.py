@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HUB_FILES = sorted((ROOT / "hub").rglob("*.py"))
-SHARED = {"sync.wire", "sync.signing"}
+SHARED = {"contract.wire", "contract.signing"}
 KIOSK_SIDE = {"kiosk", "devices", "screens", "provisioning", "sync"}
 
 
@@ -36,4 +36,4 @@ def test_the_wire_depends_only_on_the_chain() -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kiosk")
     }
-    assert modules == {"kiosk.chain"}
+    assert modules == {"contract.chain"}

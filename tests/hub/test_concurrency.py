@@ -21,13 +21,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from contract import signing
+from contract.wire import EnrollRequest, KioskHardware, PushRequest, WireEntry
 from hub import accounts, demo, enrollment
 from hub.clock import utc_now
 from hub.context import HubContext
 from hub.models import JournalEntry, Kiosk, Posting
 from hub.settings import HubSettings, PostingSettings
-from sync import signing
-from sync.wire import EnrollRequest, KioskHardware, PushRequest, WireEntry
 from tests.hub.harness import KioskSide
 from tests.store.builders import cash_payment
 

@@ -126,7 +126,7 @@ def test_a_tampered_entry_is_refused(hub: HubHarness, creds: Creds, kiosk: Kiosk
 
 def test_an_entry_off_the_chain_is_refused(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:
     """An entry rewritten with its own hash recomputed no longer follows the next one."""
-    from sync.wire import entry_hash
+    from contract.wire import entry_hash
 
     entries = kiosk.wire()
     hub.push(creds, entries[:3])
@@ -176,13 +176,13 @@ def test_a_kiosk_can_not_write_another_kiosks_journal(
 
 
 def _push_body(kiosk: KioskSide) -> bytes:
-    from sync.wire import PushRequest
+    from contract.wire import PushRequest
 
     return PushRequest(entries=kiosk.wire()).model_dump_json().encode()
 
 
 def test_a_bad_signature_is_401(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:
-    from sync.signing import new_secret
+    from contract.signing import new_secret
 
     response = hub.signed(
         "POST", "/v1/kiosks/k1/journal", creds, _push_body(kiosk), secret=new_secret()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import entries as e
+from contract import entries as e
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, card_payment, cash_payment, reversal
 

@@ -42,10 +42,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from contract import signing
 from hub import demo
 from hub.api import create_app
 from hub.settings import HubSettings, PostingSettings
-from sync import signing
 from tests.hub.schema_auth import BearerToken, KioskSignature, StripCredentials
 
 ADMIN_TOKEN = "schemathesis-admin-token-0123456789"

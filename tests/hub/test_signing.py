@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync import signing
-from sync.signing import MemoryNonceStore, SignatureError, new_secret, secret_key, sign, verify
+from contract import signing
+from contract.signing import MemoryNonceStore, SignatureError, new_secret, secret_key, sign, verify
 
 NOW = 1_740_000_000.0
 SECRET = new_secret()

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kiosk import chain
+from contract import chain, wire
+from contract.wire import GENESIS, PushRequest, WireCardFee, WireEntry, WireLimits
 from kiosk.config import CardFee, Limits
 from kiosk.store.journal import format_at
-from sync import wire
-from sync.wire import GENESIS, PushRequest, WireCardFee, WireEntry, WireLimits
 from tests.hub.harness import KioskSide
 from tests.store.builders import card_payment, cash_payment
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, select
 
+from contract import entries as E
 from hub.models import JournalEntry, Payment
-from kiosk import entries as E
 from kiosk.store.journal import Journal
 from tests.screens.test_ui import ROOT, demo, journaled, payments
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from kiosk import entries as E
+from contract import entries as E
 from kiosk.store.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Journal entries written by hand, the way kiosk/entries.py describes them.
+"""Journal entries written by hand, built with the contract's payload models.
 
 The store is tested on its own, without the engine, so these builders stand in for what the
 engine writes. ``Step.settles`` marks an outcome whose ``intent_seq`` is the seq of the
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store.journal import Journal, JournalEntry
 
 
@@ -59,9 +59,12 @@ def session(
             {
                 "session_id": session_id,
                 "account_number": account,
+                "name_masked": "Maria G.",
+                "address_masked": "12•• Oak St",
+                "balance_cents": amount_cents,
+                "due_date": None,
                 "source": "live",
                 "review": False,
-                "balance_cents": amount_cents,
             },
         ),
         Step(e.AMOUNT_CHOSEN, {"session_id": session_id, "amount_cents": amount_cents}),
@@ -121,6 +124,8 @@ def completed(
         "paid_at": "2025-03-01T14:05:00+00:00",
         "review": review,
         "balance_before_cents": amount_cents,
+        "balance_after_cents": 0,
+        "recovered": False,
     }
     return [
         Step(e.PAYMENT_COMPLETED, payload),
@@ -168,13 +173,15 @@ def card_sale(
     )
     base = {"session_id": session_id, "reference": reference}
     if outcome == "approved":
-        result = Step(e.CARD_SALE_APPROVED, base | approval(total), settles=True)
+        lines = {"receipt_lines": ["VISA ****4242", "APPROVED"]}
+        result = Step(e.CARD_SALE_APPROVED, base | approval(total) | lines, settles=True)
     elif outcome == "declined":
         result = Step(e.CARD_SALE_DECLINED, base | {"reason": "insufficient funds"}, settles=True)
     elif outcome == "cancelled":
         result = Step(e.CARD_SALE_CANCELLED, base | {"by": "resident"}, settles=True)
     else:
-        result = Step(e.CARD_SALE_IN_DOUBT, base)  # settles nothing: recovery will ask
+        # names its sale but settles nothing: recovery will ask the terminal
+        result = Step(e.CARD_SALE_IN_DOUBT, base, settles=True)
     return [request, result]
 
 
@@ -185,7 +192,6 @@ def approval(total_cents: int) -> dict[str, Any]:
         "brand": "VISA",
         "last4": "4242",
         "terminal_ref": "T-000123",
-        "receipt_lines": ["VISA ****4242", "APPROVED"],
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store import projections
 from kiosk.store.journal import Journal, JournalError
 from tests.store.builders import cash_payment, write

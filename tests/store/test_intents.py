@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store.journal import Journal
 from tests.store.builders import card_sale, cash_payment, write
 

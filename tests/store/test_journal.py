@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store.db import open_database, upgrade_to_head, writer
 from kiosk.store.journal import (
     GENESIS,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.commands import journal_cmd
 from kiosk.commands.common import JOURNAL_FILE
 from kiosk.store.journal import Journal

@@ -17,8 +17,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine
 
-from kiosk import entries as e
-from kiosk.chain import GENESIS, canonical_json, entry_hash
+from contract import entries as e
+from contract.chain import GENESIS, canonical_json, entry_hash
 from kiosk.store.db import (
     MIGRATIONS_DIR,
     alembic_config,

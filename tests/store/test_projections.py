@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store import projections
 from kiosk.store.db import open_database, upgrade_to_head
 from kiosk.store.journal import Journal, JournalError

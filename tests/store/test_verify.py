@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import entries as e
-from kiosk.chain import canonical_json, entry_hash
+from contract import entries as e
+from contract.chain import canonical_json, entry_hash
 from kiosk.store.journal import Journal
 
 N = 20

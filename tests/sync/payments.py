@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from kiosk import entries as e
+from contract import entries as e
 from kiosk.store.journal import Journal
 
 

@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from kiosk import entries as e
-from kiosk.chain import canonical_json, entry_hash
+from contract import entries as e
+from contract.chain import canonical_json, entry_hash
 from kiosk.cli import main as kiosk_main
 from tests.sync.conftest import Kiosk
 from tests.sync.hubproc import EXTRA_ACCOUNTS, RunningHub

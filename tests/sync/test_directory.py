@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.wire import Account, AccountDelta, AccountSnapshot
 from hub import accounts
 from hub.clock import utc_now
 from kiosk.bill_stub import luhn_check_digit
@@ -21,7 +22,6 @@ from kiosk.ports import AccountFound, AccountNotFound, LookupSource
 from kiosk.store.journal import Journal
 from sync.account_cache import AccountCache
 from sync.directory import HubDirectory
-from sync.wire import Account, AccountDelta, AccountSnapshot
 from tests.fakes import FakeClock, FakePorts
 from tests.sync.conftest import Kiosk
 from tests.sync.hubproc import RunningHub

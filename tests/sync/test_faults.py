@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
+from contract.wire import WireEntry
 from sync.client import HubClient, HubUnavailable
-from sync.wire import WireEntry
 from tests.sync.conftest import Kiosk
 from tests.sync.hubproc import EXTRA_ACCOUNTS, RunningHub
 from tests.sync.payments import write_payment

@@ -7,6 +7,7 @@ import queue
 import time
 from pathlib import Path
 
+from contract.wire import KioskSettings
 from kiosk.config import KioskConfig
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
@@ -14,7 +15,6 @@ from kiosk.engine.states import State
 from kiosk.store.journal import Journal
 from sync.service import SyncOptions, SyncService
 from sync.settings_pull import SettingsPull, config_with
-from sync.wire import KioskSettings
 from tests.fakes import FakeClock, FakePorts
 from tests.sync.conftest import Kiosk
 from tests.sync.hubproc import RunningHub

@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+from contract.signing import MemoryNonceStore, new_secret, verify
 from sync.backoff import Backoff
 from sync.client import HubClient
 from sync.connectivity import Connectivity
-from sync.signing import MemoryNonceStore, new_secret, verify
 from sync.status import StatusFile, read_status
 
 

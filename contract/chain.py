@@ -1,7 +1,7 @@
 """The journal's hash chain, as the kiosk writes it and the hub checks it.
 
 Kept apart from the store (and free of any dependency) because it is part of the wire
-contract: the hub recomputes these hashes over replicated entries, through ``sync.wire``.
+contract: the hub recomputes these hashes over replicated entries, through ``contract.wire``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Final, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kiosk.chain import GENESIS, canonical_json, entry_hash
+from contract.chain import GENESIS, canonical_json, entry_hash
 
 __all__ = [
     "AT_FORMAT",
