@@ -222,7 +222,7 @@ class CardSaleApproved(Payload, PaymentCard):
 class _CardSettled(Payload):
     session_id: SessionId
     intent_seq: Seq | None
-    reference: Id | None
+    reference: Id
 
 
 class CardSaleDeclined(_CardSettled):

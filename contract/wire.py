@@ -23,6 +23,7 @@ from typing import Annotated, Any, Final, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contract.chain import GENESIS, canonical_json, entry_hash
+from contract.payloads import PayloadError, parse
 
 __all__ = [
     "AT_FORMAT",
@@ -157,6 +158,8 @@ def _check_plain(payload: Mapping[str, Any]) -> None:
             raise ValueError(f"{path} is nested more than {MAX_PAYLOAD_DEPTH} levels deep")
         if isinstance(value, float):
             raise ValueError(f"{path} is a float ({value!r}); amounts are integer cents")
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(f"{path} contains a NUL character")
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
@@ -184,6 +187,16 @@ class WireEntry(_Request):
     def _plain(cls, value: dict[str, Any]) -> dict[str, Any]:
         _check_plain(value)
         return value
+
+    @model_validator(mode="after")
+    def _payload_matches_its_type(self) -> WireEntry:
+        """The payload must match its entry type's model (``contract.payloads``), as the
+        kiosk's journal checked when it was written; the error names the entry's seq."""
+        try:
+            parse(self.type, self.payload)
+        except PayloadError as exc:
+            raise ValueError(f"entry seq {self.seq}: {exc}") from None
+        return self
 
     @classmethod
     def of(cls, entry: _HasEntryFields) -> WireEntry:

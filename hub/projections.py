@@ -7,114 +7,64 @@ The rules mirror the kiosk's own projections (docs/journal.md): batches open at 
 after each ``batch.closed``, ids come from where they open, card totals are net of
 reversals, a duplicate ``bill.stacked`` or ``payment.completed`` is counted once.
 
-Projections record facts, they do not police them: an entry whose hash is right is stored
-whatever its payload says. A payload the projections can not read raises
-:class:`ProjectionError` *before* anything is written for it; ingest keeps the entry and
-raises an alert instead, so finance sees it and nothing half-applied is left behind.
+Every payload is read through its entry type's model in ``contract.payloads``, the same one
+the kiosk wrote it with; ingest has already refused a push whose payloads do not match
+(422). Should a stored payload still not read (an entry kept from before that check), the
+handler raises :class:`ProjectionError` *before* anything is written for it; ingest keeps
+the entry and raises an alert instead, so finance sees it and nothing half-applied is left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select, update
 
+from contract import entries as E
+from contract import payloads
 from contract.wire import canonical_json
 from hub.db import Database
 from hub.models import Base, Batch, CardSale, DeviceStatus, Posting
 
-PAYMENT_COMPLETED = "payment.completed"
-BILL_STACKED = "bill.stacked"
-BATCH_CLOSED = "batch.closed"
-KIOSK_STARTED = "kiosk.started"
-OUT_OF_SERVICE = "kiosk.out_of_service"
-IN_SERVICE = "kiosk.in_service"
-DEVICE_FAULT = "device.fault"
-DEVICE_NOTICE = "device.notice"
+PAYMENT_COMPLETED = E.PAYMENT_COMPLETED
+BILL_STACKED = E.BILL_STACKED
+BATCH_CLOSED = E.BATCH_CLOSED
+KIOSK_STARTED = E.KIOSK_STARTED
+OUT_OF_SERVICE = E.OUT_OF_SERVICE
+IN_SERVICE = E.IN_SERVICE
+DEVICE_FAULT = E.DEVICE_FAULT
+DEVICE_NOTICE = E.DEVICE_NOTICE
 CARD_STATUS = {
-    "card.sale.requested": "requested",
-    "card.sale.approved": "approved",
-    "card.sale.declined": "declined",
-    "card.sale.cancelled": "cancelled",
-    "card.sale.in_doubt": "in_doubt",
-    "card.reversed": "reversed",
-    "card.reversal.failed": "reversal_failed",
+    E.CARD_SALE_REQUESTED: "requested",
+    E.CARD_SALE_APPROVED: "approved",
+    E.CARD_SALE_DECLINED: "declined",
+    E.CARD_SALE_CANCELLED: "cancelled",
+    E.CARD_SALE_IN_DOUBT: "in_doubt",
+    E.CARD_REVERSED: "reversed",
+    E.CARD_REVERSAL_FAILED: "reversal_failed",
 }
 #: statuses in which the resident's card was charged: these count in a batch's card total
 CHARGED = frozenset({"approved", "reversal_failed"})
-_MAX_CENTS = 10**12
 _PAYMENTS = Base.metadata.tables["payments"]
 _BILLS = Base.metadata.tables["bills"]
 
 
 class ProjectionError(ValueError):
-    """A payload field the projections need is missing, mistyped or out of range."""
+    """A payload the projections can not read: it does not match its entry type's model."""
 
 
-# ------------------------------------------------------------------------- payload fields
+M = TypeVar("M", bound=payloads.Payload)
 
 
-def _text(payload: Mapping[str, Any], key: str, limit: int) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str):
-        raise ProjectionError(f"payload field {key!r} must be text, got {value!r}"[:300])
-    return _checked_text(key, value, limit)
-
-
-def _opt_text(payload: Mapping[str, Any], key: str, limit: int) -> str | None:
-    value = payload.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ProjectionError(f"payload field {key!r} must be text or null, got {value!r}"[:300])
-    return _checked_text(key, value, limit)
-
-
-def _checked_text(key: str, value: str, limit: int) -> str:
-    if len(value) > limit:
-        raise ProjectionError(f"payload field {key!r} is longer than {limit} characters")
-    if "\x00" in value:
-        raise ProjectionError(f"payload field {key!r} contains a NUL character")
-    return value
-
-
-def _cents(payload: Mapping[str, Any], key: str) -> int:
-    value = payload.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _MAX_CENTS:
-        raise ProjectionError(f"payload field {key!r} must be integer cents, got {value!r}"[:300])
-    return value
-
-
-def _flag(payload: Mapping[str, Any], key: str) -> bool:
-    value = payload.get(key, False)
-    if not isinstance(value, bool):
-        raise ProjectionError(f"payload field {key!r} must be true or false, got {value!r}"[:300])
-    return value
-
-
-def _paid_at(payload: Mapping[str, Any], zone: ZoneInfo) -> tuple[str, date]:
-    text = _text(payload, "paid_at", 40)
+def _read(model: type[M], payload: Mapping[str, Any]) -> M:
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ProjectionError(f"paid_at {text!r} is not an ISO-8601 time") from exc
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ProjectionError(f"paid_at {text!r} has no time zone")
-    return text, moment.astimezone(zone).date()
-
-
-def _bills(payload: Mapping[str, Any]) -> str:
-    value = payload.get("bills") or {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-        for k, v in value.items()
-    ):
-        raise ProjectionError("payload field 'bills' must map denominations to counts")
-    return canonical_json(value)
+        return payloads.read(model, payload)
+    except payloads.PayloadError as exc:
+        raise ProjectionError(str(exc)[:500]) from None
 
 
 # ----------------------------------------------------------------------------- context
@@ -219,31 +169,27 @@ class _Handler:
 
 class _PaymentCompleted(_Handler):
     def parse(self, payload: Mapping[str, Any], p: Projector) -> dict[str, Any]:
-        card = payload.get("card")
-        if card is not None and not isinstance(card, dict):
-            raise ProjectionError("payload field 'card' must be an object or null")
-        card = card or {}
-        last4 = _opt_text(card, "last4", 4)
-        paid_at, effective = _paid_at(payload, p.zone)
+        m = _read(payloads.PaymentCompleted, payload)
+        card = m.card
         return {
-            "payment_id": _text(payload, "payment_id", 64),
-            "session_id": _text(payload, "session_id", 64),
-            "confirmation": _text(payload, "confirmation", 64),
-            "account_number": _text(payload, "account_number", 64),
-            "method": _text(payload, "method", 16),
-            "amount_cents": _cents(payload, "amount_cents"),
-            "fee_cents": _cents(payload, "fee_cents"),
-            "cash_cents": _cents(payload, "cash_cents"),
-            "bills": _bills(payload),
-            "card_reference": _opt_text(card, "reference", 64),
-            "card_brand": _opt_text(card, "brand", 32),
-            "card_last4": last4,
-            "card_auth_code": _opt_text(card, "auth_code", 32),
-            "card_terminal_ref": _opt_text(card, "terminal_ref", 64),
-            "paid_at": paid_at,
-            "effective_date": effective,
-            "review": _flag(payload, "review"),
-            "recovered": _flag(payload, "recovered"),
+            "payment_id": m.payment_id,
+            "session_id": m.session_id,
+            "confirmation": m.confirmation,
+            "account_number": m.account_number,
+            "method": m.method,
+            "amount_cents": m.amount_cents,
+            "fee_cents": m.fee_cents,
+            "cash_cents": m.cash_cents,
+            "bills": canonical_json(m.bills),
+            "card_reference": card.reference if card else None,
+            "card_brand": card.brand if card else None,
+            "card_last4": card.last4 if card else None,
+            "card_auth_code": card.auth_code if card else None,
+            "card_terminal_ref": card.terminal_ref if card else None,
+            "paid_at": m.paid_at,
+            "effective_date": datetime.fromisoformat(m.paid_at).astimezone(p.zone).date(),
+            "review": m.review,
+            "recovered": m.recovered,
         }
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
@@ -272,10 +218,11 @@ class _PaymentCompleted(_Handler):
 
 class _BillStacked(_Handler):
     def parse(self, payload: Mapping[str, Any], p: Projector) -> dict[str, Any]:
+        m = _read(payloads.BillStacked, payload)
         return {
-            "bill_id": _text(payload, "bill_id", 64),
-            "denomination_cents": _cents(payload, "denomination_cents"),
-            "recovered": _flag(payload, "recovered"),
+            "bill_id": m.bill_id,
+            "denomination_cents": m.denomination_cents,
+            "recovered": m.recovered,
         }
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
@@ -298,26 +245,21 @@ class _Card(_Handler):
         self.status = CARD_STATUS[type_]
 
     def parse(self, payload: Mapping[str, Any], p: Projector) -> dict[str, Any]:
+        m = _read(payloads.MODELS[self.type], payload)
         values: dict[str, Any] = {
-            "reference": _text(payload, "reference", 64),
+            "reference": getattr(m, "reference"),  # noqa: B009 (every card model has one)
             "status": self.status,
+            "session_id": getattr(m, "session_id", None) or "",
         }
-        session_id = payload.get("session_id")
-        values["session_id"] = (
-            _checked_text("session_id", session_id, 64) if isinstance(session_id, str) else ""
-        )
-        if self.status == "requested":
+        if isinstance(m, payloads.CardSaleRequested):
+            values |= {"total_cents": m.total_cents, "fee_cents": m.fee_cents}
+        elif isinstance(m, payloads.CardSaleApproved):
             values |= {
-                "total_cents": _cents(payload, "total_cents"),
-                "fee_cents": _cents(payload, "fee_cents"),
-            }
-        elif self.status == "approved":
-            values |= {
-                "total_cents": _cents(payload, "total_cents"),
-                "auth_code": _opt_text(payload, "auth_code", 32),
-                "brand": _opt_text(payload, "brand", 32),
-                "last4": _opt_text(payload, "last4", 4),
-                "terminal_ref": _opt_text(payload, "terminal_ref", 64),
+                "total_cents": m.total_cents,
+                "auth_code": m.auth_code,
+                "brand": m.brand,
+                "last4": m.last4,
+                "terminal_ref": m.terminal_ref,
             }
         return values
 
@@ -358,9 +300,11 @@ class _Card(_Handler):
 
 class _BatchClosed(_Handler):
     def parse(self, payload: Mapping[str, Any], p: Projector) -> str | None:
-        # Lenient on purpose: a batch boundary must never be lost over its reason's text.
-        reason = payload.get("reason")
-        return reason[:255].replace("\x00", "") if isinstance(reason, str) else None
+        # A batch boundary must never be lost over its payload: read leniently.
+        try:
+            return _read(payloads.BatchClosed, payload).reason
+        except ProjectionError:
+            return None
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
         p.close_batch(batch_id, seq, at, parsed)
@@ -374,10 +318,11 @@ class _KioskState(_Handler):
 
     def parse(self, payload: Mapping[str, Any], p: Projector) -> dict[str, Any]:
         if self.type == KIOSK_STARTED:
-            return {"software_version": _opt_text(payload, "version", 64)}
+            return {"software_version": _read(payloads.KioskStarted, payload).version}
         if self.type == OUT_OF_SERVICE:
-            reason = _opt_text(payload, "reason", 500) or ""
+            reason = _read(payloads.OutOfService, payload).reason
             return {"reported_out_of_service": True, "reported_reason": reason}
+        _read(payloads.InService, payload)
         return {"reported_out_of_service": False, "reported_reason": ""}
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
@@ -391,13 +336,14 @@ class _Device(_Handler):
         self.type = type_
 
     def parse(self, payload: Mapping[str, Any], p: Projector) -> dict[str, Any]:
-        device = _text(payload, "device", 64)
         if self.type == DEVICE_FAULT:
-            return {"device": device, "fault_reason": _opt_text(payload, "reason", 500) or ""}
+            fault = _read(payloads.DeviceFault, payload)
+            return {"device": fault.device, "fault_reason": fault.reason}
+        notice = _read(payloads.DeviceNotice, payload)
         return {
-            "device": device,
-            "notice_kind": _opt_text(payload, "kind", 64) or "",
-            "notice_detail": _opt_text(payload, "detail", 500) or "",
+            "device": notice.device,
+            "notice_kind": notice.kind,
+            "notice_detail": notice.detail,
         }
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:

@@ -8,21 +8,22 @@ Projections record facts, they do not police them: a journal entry is something 
 happened (a bill reached the cash box, the terminal approved a sale) and must never be
 refused because a table disagrees. So a second ``bill.stacked`` for the same bill, or a
 second ``payment.completed`` for the same payment, is kept in the journal and counted once
-(the first wins), and a card outcome for an unknown reference creates the row. What *is*
-refused, with :class:`ProjectionError`, is a payload that lacks a field the projections
-need or has one of the wrong type: that is a programming error, caught by the writer's tests.
+(the first wins), and a card outcome for an unknown reference creates the row. Payloads are
+read through their entry type's model (``contract.payloads``), which the journal has
+already checked them against; one that does not read raises :class:`ProjectionError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from contract import entries as e
+from contract import payloads
 from kiosk.store.models import PROJECTION_TABLES, Base, Batch, Bill, CardAuthorisation, Payment
 
 _CARD_STATUS = {
@@ -103,33 +104,14 @@ class BatchRecord:
 
 # ------------------------------------------------------------------------- payload fields
 
-
-def _str(payload: Mapping[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str):
-        raise ProjectionError(f"payload field {key!r} must be text, got {value!r}")
-    return value
+M = TypeVar("M", bound=payloads.Payload)
 
 
-def _opt_str(payload: Mapping[str, Any], key: str) -> str | None:
-    value = payload.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ProjectionError(f"payload field {key!r} must be text or null, got {value!r}")
-    return value
-
-
-def _int(payload: Mapping[str, Any], key: str) -> int:
-    value = payload.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProjectionError(f"payload field {key!r} must be integer cents, got {value!r}")
-    return value
-
-
-def _bool(payload: Mapping[str, Any], key: str) -> bool:
-    value = payload.get(key, False)
-    if not isinstance(value, bool):
-        raise ProjectionError(f"payload field {key!r} must be true or false, got {value!r}")
-    return value
+def _read(model: type[M], payload: Mapping[str, Any]) -> M:
+    try:
+        return payloads.read(model, payload)
+    except payloads.PayloadError as exc:
+        raise ProjectionError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------- batches
@@ -235,34 +217,35 @@ def apply_entry(
 def _bill_stacked(
     conn: Connection, seq: int, at: str, batch_id: str, payload: Mapping[str, Any]
 ) -> None:
-    denomination = _int(payload, "denomination_cents")
+    m = _read(payloads.BillStacked, payload)
     row = {
-        "bill_id": _str(payload, "bill_id"),
-        "session_id": _str(payload, "session_id"),
-        "denomination_cents": denomination,
+        "bill_id": m.bill_id,
+        "session_id": m.session_id or "",
+        "denomination_cents": m.denomination_cents,
         "stacked_at": at,
         "journal_seq": seq,
         "batch_id": batch_id,
-        "recovered": _bool(payload, "recovered"),
+        "recovered": m.recovered,
     }
     if conn.execute(_NEW_BILL, row).rowcount:
-        _add_to_batch(conn, batch_id, cash_cents=denomination, bill_count=1)
+        _add_to_batch(conn, batch_id, cash_cents=m.denomination_cents, bill_count=1)
 
 
 def _payment_completed(
     conn: Connection, seq: int, batch_id: str, payload: Mapping[str, Any]
 ) -> None:
+    m = _read(payloads.PaymentCompleted, payload)
     row = {
-        "payment_id": _str(payload, "payment_id"),
-        "session_id": _str(payload, "session_id"),
-        "confirmation": _str(payload, "confirmation"),
-        "account_number": _str(payload, "account_number"),
-        "method": _str(payload, "method"),
-        "amount_cents": _int(payload, "amount_cents"),
-        "fee_cents": _int(payload, "fee_cents"),
-        "cash_cents": _int(payload, "cash_cents"),
-        "paid_at": _str(payload, "paid_at"),
-        "review": _bool(payload, "review"),
+        "payment_id": m.payment_id,
+        "session_id": m.session_id,
+        "confirmation": m.confirmation,
+        "account_number": m.account_number,
+        "method": m.method,
+        "amount_cents": m.amount_cents,
+        "fee_cents": m.fee_cents,
+        "cash_cents": m.cash_cents,
+        "paid_at": m.paid_at,
+        "review": m.review,
         "batch_id": batch_id,
         "journal_seq": seq,
     }
@@ -275,37 +258,33 @@ def _card(
 ) -> None:
     """Move a card sale to the status the entry reports; adjust the batch by what that
     changes in the money actually charged (see :data:`CHARGED`)."""
-    reference = _str(payload, "reference")
+    m = _read(payloads.MODELS[type_], payload)
+    reference: str = getattr(m, "reference")  # noqa: B009 (every card model has one)
+    session_id: str = getattr(m, "session_id", None) or ""
     old = conn.execute(_CARD, {"b_ref": reference}).first()
     values: dict[str, Any] = {"status": _CARD_STATUS[type_], "updated_seq": seq}
-    if type_ == e.CARD_SALE_REQUESTED:
+    if isinstance(m, payloads.CardSaleRequested):
         values |= {
-            "session_id": _str(payload, "session_id"),
-            "total_cents": _int(payload, "total_cents"),
-            "fee_cents": _int(payload, "fee_cents"),
+            "session_id": m.session_id,
+            "total_cents": m.total_cents,
+            "fee_cents": m.fee_cents,
             "auth_code": None,
             "brand": None,
             "last4": None,
             "terminal_ref": None,
         }
-    elif type_ == e.CARD_SALE_APPROVED:
-        last4 = _opt_str(payload, "last4")
-        if last4 is not None and len(last4) > 4:
-            raise ProjectionError(
-                "last4 holds more than four characters: the kiosk never stores card numbers"
-            )
+    elif isinstance(m, payloads.CardSaleApproved):
         values |= {
-            "total_cents": _int(payload, "total_cents"),
-            "auth_code": _opt_str(payload, "auth_code"),
-            "brand": _opt_str(payload, "brand"),
-            "last4": last4,
-            "terminal_ref": _opt_str(payload, "terminal_ref"),
+            "total_cents": m.total_cents,
+            "auth_code": m.auth_code,
+            "brand": m.brand,
+            "last4": m.last4,
+            "terminal_ref": m.terminal_ref,
         }
     if old is None:
-        session_id = payload.get("session_id")
         row = {
             "reference": reference,
-            "session_id": session_id if isinstance(session_id, str) else "",
+            "session_id": session_id,
             "total_cents": 0,
             "fee_cents": 0,
             "auth_code": None,

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contract import entries as e
+from contract import payloads
+from contract.chain import entry_hash
+from hub import projections
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, card_payment, cash_payment, reversal
 
@@ -23,6 +27,26 @@ def kiosk(tmp_path: Path) -> Iterator[KioskSide]:
 @pytest.fixture
 def creds(hub: HubHarness) -> Creds:
     return hub.enroll("k1")
+
+
+def _close_batch(kiosk: KioskSide, reason: str) -> None:
+    """A ``batch.closed`` as a collection writes it (the totals are the kiosk's report; the
+    projections count for themselves)."""
+    closed = payloads.BatchClosed(
+        batch_id=kiosk.journal.open_batch_id(),
+        reason=reason,
+        by="tech-ana",
+        first_seq=1,
+        bills={},
+        cash_cents=0,
+        card_cents=0,
+        card_count=0,
+        reversals=0,
+        terminal_ok=True,
+        terminal_card_cents=0,
+        card_matches=True,
+    )
+    kiosk.journal.record(closed)
 
 
 def _paid_at(steps: list[Step], paid_at: str) -> list[Step]:
@@ -73,9 +97,7 @@ def test_review_flag_and_posting_status_are_shown(
 def test_batches_match_the_kiosks_own(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:
     kiosk.write(cash_payment("s1", "100200302", [2000, 2000, 500]))
     kiosk.write(card_payment("s2", "100200419", 5000, 125))
-    kiosk.write(
-        [Step(e.BATCH_CLOSED, {"batch_id": kiosk.journal.open_batch_id(), "reason": "collection"})]
-    )
+    _close_batch(kiosk, "collection")
     kiosk.write(cash_payment("s3", "100200526", [100, 100]))
     kiosk.write(card_payment("s4", "100200302", 3000, 100))
     kiosk.write(reversal("s4", "R-s4"))
@@ -105,7 +127,7 @@ def test_batches_are_the_same_however_the_journal_is_split(
     hub: HubHarness, creds: Creds, kiosk: KioskSide
 ) -> None:
     kiosk.write(cash_payment("s1", "100200302", [2000, 500]))
-    kiosk.write([Step(e.BATCH_CLOSED, {"batch_id": kiosk.journal.open_batch_id(), "reason": "x"})])
+    _close_batch(kiosk, "x")
     kiosk.write(card_payment("s2", "100200419", 5000, 125))
     for entry in kiosk.wire():
         assert hub.push(creds, [entry]).status_code == 200
@@ -144,19 +166,48 @@ def test_kiosk_health_from_its_journal(hub: HubHarness, creds: Creds, kiosk: Kio
     assert "secret" not in str(hub.admin("/v1/kiosks"))
 
 
-def test_an_unreadable_payload_is_kept_and_alerted(
+def test_a_payload_that_breaks_the_contract_is_refused_naming_seq_and_field(
     hub: HubHarness, creds: Creds, kiosk: KioskSide
 ) -> None:
-    """A fact with a sound hash is never refused, even if the hub can't project it (here a
-    paid_at without a time zone, which the kiosk's own projections let through)."""
-    kiosk.write(_paid_at(cash_payment("s0", "100200302", [100]), "2025-03-01T14:05:00"))
+    """A paid_at without a time zone: the kiosk's journal refuses to write it, and a hub
+    that is sent one anyway (an edited or foreign journal) refuses the push with a 422 that
+    names the entry's seq and the field, storing nothing of it."""
+    kiosk.write(cash_payment("s1", "100200302", [500]))
+    entries = [w.model_dump() for w in kiosk.wire()]
+    bad = next(w for w in entries if w["type"] == e.PAYMENT_COMPLETED)
+    bad["payload"]["paid_at"] = "2025-03-01T14:05:00"
+    bad["hash"] = entry_hash(
+        bad["prev_hash"], bad["seq"], bad["id"], bad["at"], bad["type"], bad["payload"]
+    )
+    response = hub.push_raw(creds, {"entries": entries[: bad["seq"]]})
+    assert response.status_code == 422, response.text
+    message = response.text
+    assert f"entry seq {bad['seq']}" in message and "paid_at" in message
+    assert "zone" in message
+    assert hub.stored() == []
+
+
+class _Unreadable(projections._Handler):
+    """A projection that can not read what it is given (a stored entry from before the
+    contract was checked at ingest, or a projection bug)."""
+
+    def parse(self, payload: Any, p: projections.Projector) -> Any:
+        raise projections.ProjectionError("payload field 'reason' could not be read")
+
+
+def test_a_fact_the_hub_can_not_project_is_kept_and_alerted(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fact with a sound hash is never lost because the hub can not project it: the entry
+    is stored, an alert names it, and the entries around it are projected."""
+    monkeypatch.setitem(projections._HANDLERS, e.DEVICE_FAULT, _Unreadable())
+    kiosk.write([Step(e.DEVICE_FAULT, {"device": "printer", "reason": "cutter jam"})])
     kiosk.write(cash_payment("s1", "100200302", [500]))
     response = hub.push(creds, kiosk.wire())
     assert response.status_code == 200
     assert response.json()["acked_seq"] == kiosk.journal.last_seq()
     (alert,) = hub.admin("/v1/alerts")
-    bad = next(x for x in kiosk.wire() if x.type == e.PAYMENT_COMPLETED)
-    assert alert["kind"] == "projection" and alert["seq"] == bad.seq
-    assert "could not be projected" in alert["reason"] and "time zone" in alert["reason"]
+    assert alert["kind"] == "projection" and alert["seq"] == 1
+    assert "could not be projected" in alert["reason"] and "reason" in alert["reason"]
     assert [p["payment_id"] for p in hub.admin("/v1/payments")] == ["P-s1"]
     assert len(hub.stored()) == kiosk.journal.last_seq()
