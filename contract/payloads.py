@@ -337,9 +337,9 @@ class CardEndOfDay(Payload):
     TYPE = E.CARD_END_OF_DAY
     ok: bool
     total_cents: TotalCents
-    count: Count
+    count: Count | None
     by_brand: Annotated[list[BrandTotal], Field(max_length=50)]
-    trace: Short | None
+    trace: Annotated[int, Field(ge=0, le=999_999)] | None
     reason: Text
 
 
@@ -354,9 +354,10 @@ class BatchClosed(Payload):
     card_cents: TotalCents
     card_count: Count
     reversals: Count
-    terminal_ok: bool
-    terminal_card_cents: TotalCents | None
-    card_matches: bool
+    # the card terminal's end of day, when the close ran one
+    terminal_ok: bool | None = None
+    terminal_card_cents: TotalCents | None = None
+    card_matches: bool | None = None
 
 
 class KioskStarted(Payload):

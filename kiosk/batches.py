@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from contract import entries as E
+from contract import payloads
 from kiosk.money import Money
 from kiosk.ports import CardSettlement, CardTerminal
 
@@ -132,20 +133,18 @@ def _settle_terminal(journal: BatchJournal, terminal: CardTerminal) -> CardSettl
         settlement = terminal.end_of_day()
     except Exception as exc:  # the batch still closes; finance sees the terminal's silence
         settlement = CardSettlement(ok=False, reason=f"end of day failed: {exc}")
-    journal.append(
-        E.CARD_END_OF_DAY,
-        {
-            "ok": settlement.ok,
-            "total_cents": settlement.total.cents,
-            "count": settlement.count,
-            "by_brand": [
-                {"brand": b.brand, "count": b.count, "amount_cents": b.amount.cents}
-                for b in settlement.by_brand
-            ],
-            "trace": settlement.trace,
-            "reason": settlement.reason,
-        },
+    end_of_day = payloads.CardEndOfDay(
+        ok=settlement.ok,
+        total_cents=settlement.total.cents,
+        count=settlement.count,
+        by_brand=[
+            payloads.BrandTotal(brand=b.brand, count=b.count, amount_cents=b.amount.cents)
+            for b in settlement.by_brand
+        ],
+        trace=settlement.trace,
+        reason=settlement.reason,
     )
+    journal.append(end_of_day.TYPE, end_of_day.dump())
     return settlement
 
 
@@ -159,21 +158,25 @@ def close_batch(
     """
     settlement = _settle_terminal(journal, terminal) if terminal is not None else None
     report = open_batch_report(journal)
-    payload: dict[str, Any] = {
-        "batch_id": report.batch_id,
-        "reason": reason,
-        "by": by,
-        "first_seq": report.first_seq,
-        "cash_cents": report.cash_total.cents,
-        "bills": {str(d): n for d, n in sorted(report.bills.items())},
-        "card_cents": report.card_total.cents,
-        "card_count": report.card_approvals,
-        "reversals": report.reversals,
-    }
+    checked: dict[str, Any] = {}
     if settlement is not None:
-        payload["terminal_ok"] = settlement.ok
-        payload["terminal_card_cents"] = settlement.total.cents
-        payload["card_matches"] = settlement.ok and settlement.total == report.card_total
-    closing = journal.append(E.BATCH_CLOSED, payload)
+        checked = {
+            "terminal_ok": settlement.ok,
+            "terminal_card_cents": settlement.total.cents,
+            "card_matches": settlement.ok and settlement.total == report.card_total,
+        }
+    closed = payloads.BatchClosed(
+        batch_id=report.batch_id,
+        reason=reason,
+        by=by,
+        first_seq=report.first_seq,
+        cash_cents=report.cash_total.cents,
+        bills={str(d): n for d, n in sorted(report.bills.items())},
+        card_cents=report.card_total.cents,
+        card_count=report.card_approvals,
+        reversals=report.reversals,
+        **checked,
+    )
+    closing = journal.append(closed.TYPE, closed.dump())
     terminal_total = settlement.total if settlement is not None and settlement.ok else None
     return replace(report, last_seq=closing.seq, terminal_total=terminal_total)

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from contract import payloads
 from kiosk.config import KioskConfig
 from kiosk.confirmation import confirmation_for
 from kiosk.engine.session import Session
@@ -33,23 +34,23 @@ def completion_payload(session: Session, paid_at: datetime, recovered: bool) -> 
     balance_before = account.balance if account is not None else Money(0)
     bills = Counter(b.cents for b in session.bills)
     card = session.card_approval
-    return {
-        "session_id": session.session_id,
-        "payment_id": payment_id,
-        "confirmation": confirmation_for(payment_id),
-        "account_number": account.number if account is not None else "",
-        "method": "card" if card is not None else "cash",
-        "amount_cents": amount.cents,
-        "fee_cents": session.fee.cents if card is not None else 0,
-        "cash_cents": session.inserted.cents,
-        "bills": {str(k): v for k, v in sorted(bills.items())},
-        "card": card.as_payload() if card is not None else None,
-        "paid_at": paid_at.isoformat(),
-        "review": session.review,
-        "balance_before_cents": balance_before.cents,
-        "balance_after_cents": (balance_before - amount).cents,
-        "recovered": recovered,
-    }
+    return payloads.PaymentCompleted(
+        session_id=session.session_id,
+        payment_id=payment_id,
+        confirmation=confirmation_for(payment_id),
+        account_number=account.number if account is not None else "",
+        method="card" if card is not None else "cash",
+        amount_cents=amount.cents,
+        fee_cents=session.fee.cents if card is not None else 0,
+        cash_cents=session.inserted.cents,
+        bills={str(k): v for k, v in sorted(bills.items())},
+        card=payloads.PaymentCard.model_validate(card.as_payload()) if card else None,
+        paid_at=paid_at.isoformat(),
+        review=session.review,
+        balance_before_cents=balance_before.cents,
+        balance_after_cents=(balance_before - amount).cents,
+        recovered=recovered,
+    ).dump()
 
 
 def receipt_content(
@@ -87,29 +88,29 @@ def receipt_content(
 
 
 def approval_payload(result: CardResult) -> dict[str, Any]:
-    """What a ``card.sale.approved`` entry keeps of the terminal's answer (never card data)."""
-    return {
-        "reference": result.reference,
-        "total_cents": result.amount.cents,
-        "auth_code": result.auth_code,
-        "brand": result.brand,
-        "last4": result.last4,
-        "terminal_ref": result.terminal_ref,
-        "receipt_lines": list(result.receipt_lines),
-    }
+    """What a ``card.sale.approved`` entry keeps of the terminal's answer (never card data);
+    the caller adds the session, the intent and how it was learnt."""
+    return payloads.PaymentCard(
+        reference=result.reference,
+        total_cents=result.amount.cents,
+        auth_code=result.auth_code,
+        brand=result.brand,
+        last4=result.last4,
+        terminal_ref=result.terminal_ref,
+    ).model_dump() | {"receipt_lines": list(result.receipt_lines)}
 
 
 def account_selected_payload(session: Session) -> dict[str, Any]:
     account = session.account
     assert account is not None, "an account is selected before it is journaled"
     source = session.account_source.value if session.account_source else "live"
-    return {
-        "session_id": session.session_id,
-        "account_number": account.number,
-        "name_masked": mask_name(account.name),
-        "address_masked": mask_address(account.service_address),
-        "balance_cents": account.balance.cents,
-        "due_date": account.due_date.isoformat() if account.due_date else None,
-        "source": source,
-        "review": session.review,
-    }
+    return payloads.AccountSelected(
+        session_id=session.session_id,
+        account_number=account.number,
+        name_masked=mask_name(account.name),
+        address_masked=mask_address(account.service_address),
+        balance_cents=account.balance.cents,
+        due_date=account.due_date.isoformat() if account.due_date else None,
+        source=source,  # type: ignore[arg-type]  # a LookupSource value
+        review=session.review,
+    ).dump()
