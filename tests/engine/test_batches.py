@@ -11,6 +11,7 @@ from kiosk.money import Money
 from kiosk.ports import CardOutcome
 from kiosk.store.journal import JournalError
 from tests.engine.conftest import Harness
+from tests.store.builders import batch_closed
 
 
 def _pay_cash(h: Harness, *dollars: int) -> None:
@@ -56,8 +57,8 @@ def test_report_matches_the_cash_box_and_the_terminal(harness: Harness) -> None:
 
 def test_closing_names_the_open_batch_or_is_refused(harness: Harness) -> None:
     _pay_cash(harness, 20)
-    with pytest.raises(JournalError):
-        harness.journal.append(E.BATCH_CLOSED, {"batch_id": "B999999", "reason": "x"})
+    with pytest.raises(JournalError, match="but the open batch is"):
+        harness.journal.record(batch_closed("B999999"))
     report = close_batch(harness.journal, "cash_box_collection", "tech-7")
     assert report.cash_total == Money(2000)
     assert harness.journal.verify().ok

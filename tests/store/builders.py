@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contract import entries as e
+from contract import payloads as p
 from kiosk.store.journal import Journal, JournalEntry
 
 
@@ -218,3 +219,33 @@ def reversal(session_id: str, reference: str, succeeds: bool = True) -> list[Ste
         Step(e.CARD_REVERSAL_REQUESTED, base | {"reason": "payment not recorded"}, intent=True),
         outcome,
     ]
+
+
+def batch_closed(
+    batch_id: str,
+    *,
+    first_seq: int = 0,
+    bills: dict[str, int] | None = None,
+    cash_cents: int = 0,
+    card_cents: int = 0,
+    card_count: int = 0,
+    reversals: int = 0,
+) -> p.BatchClosed:
+    """A cash-box collection closing ``batch_id``, its terminal's end of day agreeing.
+
+    The totals are what the closing says; the projections count the batch from its entries.
+    """
+    return p.BatchClosed(
+        batch_id=batch_id,
+        reason="collection",
+        by="tech-1",
+        first_seq=first_seq,
+        bills=bills or {},
+        cash_cents=cash_cents,
+        card_cents=card_cents,
+        card_count=card_count,
+        reversals=reversals,
+        terminal_ok=True,
+        terminal_card_cents=card_cents,
+        card_matches=True,
+    )

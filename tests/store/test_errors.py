@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from contract import entries as e
+from contract import payloads as p
 from kiosk.store import projections
 from kiosk.store.journal import Journal, JournalError
 from tests.store.builders import cash_payment, write
@@ -25,19 +25,23 @@ def test_a_full_disk_refuses_the_append_and_leaves_the_journal_whole(journal: Jo
         pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
         dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
 
+    # the longest receipt a card approval may carry: many pages more than the file has
+    too_big_for_the_disk = p.CardSaleApproved(
+        session_id="s",
+        intent_seq=None,
+        reference="R-big",
+        total_cents=100,
+        auth_code="A1B2C3",
+        brand="VISA",
+        last4="4242",
+        terminal_ref="T-big",
+        receipt_lines=["x" * 200] * 100,
+    )
     journal.engine.dispose()
     event.listen(journal.engine, "connect", no_room)
     try:
         with pytest.raises(JournalError, match="nothing was written: database or disk is full"):
-            journal.append(
-                e.BILL_STACKED,
-                {
-                    "session_id": "s",
-                    "bill_id": "big",
-                    "denomination_cents": 100,
-                    "note": "x" * 200_000,
-                },
-            )
+            journal.record(too_big_for_the_disk)
     finally:
         event.remove(journal.engine, "connect", no_room)
         journal.engine.dispose()
@@ -46,7 +50,7 @@ def test_a_full_disk_refuses_the_append_and_leaves_the_journal_whole(journal: Jo
     assert journal.verify().ok
     with journal.engine.connect() as conn:
         assert projections.snapshot(conn) == projected
-    assert journal.append(e.KIOSK_STARTED, {}).seq == len(before) + 1  # room again: no gap
+    assert journal.record(p.KioskStarted(version="1")).seq == len(before) + 1  # room again: no gap
     assert journal.verify().ok
 
 
@@ -66,7 +70,7 @@ def test_a_directory_that_can_not_be_made(tmp_path: Path) -> None:
 
 
 def test_the_hub_can_not_acknowledge_what_was_never_written(journal: Journal) -> None:
-    journal.append(e.KIOSK_STARTED, {})
+    journal.record(p.KioskStarted(version="1"))
     with pytest.raises(JournalError, match="acknowledged seq 5, but the journal ends at 1"):
         journal.set_acked_seq(5)
     journal.set_acked_seq(1)
@@ -76,7 +80,7 @@ def test_the_hub_can_not_acknowledge_what_was_never_written(journal: Journal) ->
 
 
 def test_an_unreadable_entry_is_reported_not_crashed_on(journal: Journal, db_path: Path) -> None:
-    journal.append(e.KIOSK_STARTED, {})
+    journal.record(p.KioskStarted(version="1"))
     with sqlite3.connect(db_path) as raw:
         raw.execute("UPDATE journal SET payload = '{broken' WHERE seq = 1")
     with pytest.raises(JournalError, match="entry 1 is unreadable"):

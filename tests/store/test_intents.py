@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
+
 from contract import entries as e
-from kiosk.store.journal import Journal
+from contract import payloads as p
+from kiosk.store.journal import Journal, JournalError
 from tests.store.builders import card_sale, cash_payment, write
 
 
@@ -37,22 +43,37 @@ def test_an_intent_without_outcome_is_open(fast_journal: Journal) -> None:
     )
 
 
+def _fitted(type_: str, fields: dict[str, Any]) -> p.Payload:
+    """The payload of ``type_`` made of those of ``fields`` its model has."""
+    model = p.model_for(type_)
+    return p.parse(type_, {k: v for k, v in fields.items() if k in model.model_fields})
+
+
 def test_each_listed_outcome_settles_its_intent(fast_journal: Journal) -> None:
     n = 0
     for intent_type, outcomes in e.INTENT_OUTCOMES.items():
         for outcome in outcomes:
             n += 1
-            fields = {
+            fields: dict[str, Any] = {
                 "session_id": "s",
                 "reference": f"r{n}",
                 "bill_id": f"b{n}",
                 "denomination_cents": 100,
+                "cashbox_before": 0,
+                "amount_cents": 100,
                 "total_cents": 100,
                 "fee_cents": 0,
                 "confirmation": "C",
+                "reason": "test",
+                "by": "resident",
+                "auth_code": "A1",
+                "brand": "VISA",
+                "last4": "4242",
+                "terminal_ref": "T-1",
+                "receipt_lines": [],
             }
-            seq = fast_journal.append(intent_type, fields).seq
-            fast_journal.append(outcome, fields | {"intent_seq": seq})
+            seq = fast_journal.record(_fitted(intent_type, fields)).seq
+            fast_journal.record(_fitted(outcome, fields | {"intent_seq": seq}))
     assert fast_journal.open_intents() == []
 
 
@@ -67,17 +88,23 @@ def test_recovery_resolved_settles_any_intent(fast_journal: Journal) -> None:
 
 
 def test_an_outcome_of_the_wrong_type_or_seq_settles_nothing(fast_journal: Journal) -> None:
+    """A receipt outcome can not settle a bill intent, nor a seq in the future.
+
+    An outcome naming its intent by a text seq used to be journaled and settle nothing; the
+    contract now refuses it when it is written, so open_intents() never meets one.
+    """
     stack = _stack_intent(fast_journal, "b1")
     receipt = fast_journal.append(
         e.RECEIPT_PRINT_REQUESTED, {"session_id": "s", "confirmation": "C"}
     ).seq
-    # a receipt outcome can not settle a bill intent, nor a text seq, nor a seq in the future
     fast_journal.append(
         e.RECEIPT_PRINTED, {"session_id": "s", "confirmation": "C", "intent_seq": stack}
     )
-    fast_journal.append(
-        e.RECEIPT_FAILED, {"session_id": "s", "confirmation": "C", "intent_seq": str(receipt)}
-    )
+    text_seq = {"session_id": "s", "confirmation": "C", "reason": "jam", "intent_seq": str(receipt)}
+    refused = "receipt.failed entry refused, nothing was written: receipt.failed payload: "
+    with pytest.raises(JournalError, match=re.escape(refused + "intent_seq: Input should be")):
+        fast_journal.append(e.RECEIPT_FAILED, text_seq)
+    assert fast_journal.last_seq() == 3  # nothing written
     future = fast_journal.last_seq() + 2
     fast_journal.append(
         e.RECEIPT_PRINTED, {"session_id": "s", "confirmation": "C", "intent_seq": future}

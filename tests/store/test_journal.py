@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from contract import entries as e
+from contract import payloads as p
 from kiosk.store.db import open_database, upgrade_to_head, writer
 from kiosk.store.journal import (
     GENESIS,
@@ -27,15 +28,13 @@ from kiosk.store.journal import (
     canonical_json,
     entry_hash,
 )
-from tests.store.builders import StepClock, cash_payment, write
+from tests.store.builders import StepClock, approval, cash_payment, write
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_append_returns_what_is_read_back(journal: Journal) -> None:
-    written = journal.append(
-        e.SESSION_STARTED, {"session_id": "s1", "language": "es", "note": "año"}
-    )
+    written = journal.record(p.SessionStarted(session_id="s1-año", language="es"))
     assert written.seq == 1
     assert written.prev_hash == GENESIS
     assert written.at.tzinfo is not None
@@ -87,12 +86,52 @@ def test_hash_is_sha256_of_prev_hash_and_canonical_entry(journal: Journal) -> No
 
 
 def test_stored_row_holds_canonical_json_and_utc_text(journal: Journal, db_path: Path) -> None:
-    journal.append(e.SESSION_STARTED, {"z": 1, "a": {"y": "ü", "b": [1, 2]}})
+    # keys written out of order, at the top and nested; text that is not ASCII; a list; null
+    journal.append(
+        e.CARD_SALE_APPROVED,
+        {
+            "terminal_ref": "T-1",
+            "session_id": "s",
+            "receipt_lines": ["AUTORIZACIÓN", "ü"],
+            "reference": "R-1",
+            "last4": "4242",
+            "intent_seq": None,
+            "brand": "VISA",
+            "total_cents": 2150,
+            "auth_code": "A1",
+        },
+    )
+    journal.append(
+        e.CONFIG_APPLIED,
+        {
+            "limits": {
+                "min_payment_cents": 100,
+                "max_payment_cents": 50000,
+                "max_overpayment_cents": 0,
+                "max_cash_cents": 30000,
+                "accepted_bills_cents": [2000, 100],
+            },
+            "card_fee": {
+                "percent_bp": 250,
+                "flat_cents": 0,
+                "minimum_cents": 100,
+                "maximum_cents": None,
+            },
+        },
+    )
     with sqlite3.connect(db_path) as raw:
-        at, payload = raw.execute("SELECT at, payload FROM journal").fetchone()
-    assert at == "2025-03-01T14:00:01.123456Z"
-    assert payload == '{"a":{"b":[1,2],"y":"ü"},"z":1}'
-    assert canonical_json(json.loads(payload)) == payload
+        rows = raw.execute("SELECT at, payload FROM journal ORDER BY seq").fetchall()
+    assert [at for at, _ in rows] == ["2025-03-01T14:00:01.123456Z", "2025-03-01T14:00:02.123456Z"]
+    assert [payload for _, payload in rows] == [
+        '{"auth_code":"A1","brand":"VISA","intent_seq":null,"last4":"4242",'
+        '"receipt_lines":["AUTORIZACIÓN","ü"],"reference":"R-1","session_id":"s",'
+        '"terminal_ref":"T-1","total_cents":2150}',
+        '{"card_fee":{"flat_cents":0,"maximum_cents":null,"minimum_cents":100,"percent_bp":250},'
+        '"limits":{"accepted_bills_cents":[2000,100],"max_cash_cents":30000,'
+        '"max_overpayment_cents":0,"max_payment_cents":50000,"min_payment_cents":100}}',
+    ]
+    for _, payload in rows:
+        assert canonical_json(json.loads(payload)) == payload
 
 
 @pytest.mark.parametrize(
@@ -126,15 +165,40 @@ def test_tuples_and_int_enums_become_plain_json(journal: Journal) -> None:
     class Denomination(IntEnum):
         TWENTY = 2000
 
-    entry = journal.append(e.KIOSK_STARTED, {"pair": (1, 2), "bill": Denomination.TWENTY})
-    assert entry.payload == {"pair": [1, 2], "bill": 2000}
+    entry = journal.append(
+        e.BILL_ESCROWED, {"session_id": "s", "denomination_cents": Denomination.TWENTY}
+    )
+    assert entry.payload == {"session_id": "s", "denomination_cents": 2000}
+    assert type(entry.payload["denomination_cents"]) is int
     assert journal.get(1) == entry
+
+    lines = journal.append(
+        e.CARD_SALE_APPROVED,
+        {"session_id": "s", "intent_seq": None, "reference": "R-1"}
+        | approval(2000)
+        | {"receipt_lines": ("VISA ****4242", "APPROVED")},
+    )
+    assert lines.payload["receipt_lines"] == ["VISA ****4242", "APPROVED"]
+    assert journal.get(2) == lines
+
+    limits = {
+        "min_payment_cents": 100,
+        "max_payment_cents": 50000,
+        "max_overpayment_cents": 0,
+        "max_cash_cents": 30000,
+        "accepted_bills_cents": (100, 500, Denomination.TWENTY),
+    }
+    fee = {"flat_cents": 0, "percent_bp": 250, "minimum_cents": 100, "maximum_cents": None}
+    config = journal.append(e.CONFIG_APPLIED, {"limits": limits, "card_fee": fee})
+    bills = config.payload["limits"]["accepted_bills_cents"]
+    assert bills == [100, 500, 2000] and [type(x) for x in bills] == [int, int, int]
+    assert journal.get(3) == config
 
 
 def test_a_clock_without_time_zone_is_refused(db_path: Path) -> None:
     with Journal.open(db_path, now=lambda: datetime(2025, 1, 1, 12, 0)) as naive:
         with pytest.raises(JournalError, match="time zone"):
-            naive.append(e.KIOSK_STARTED, {})
+            naive.record(p.KioskStarted(version="1"))
         assert naive.last_seq() == 0
 
 
@@ -154,7 +218,7 @@ from pathlib import Path
 from kiosk.store.journal import Journal
 journal = Journal.open(Path(sys.argv[1]))
 for n in range(int(sys.argv[2])):
-    journal.append("kiosk.started", {"n": n})
+    journal.append("kiosk.started", {"version": str(n)})
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -170,7 +234,7 @@ def test_appends_survive_the_process_being_killed(db_path: Path) -> None:
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
     with Journal.open(db_path) as journal:
-        assert [x.payload["n"] for x in journal.entries()] == list(range(25))
+        assert [x.payload["version"] for x in journal.entries()] == [str(n) for n in range(25)]
         assert journal.verify().ok
 
 
@@ -205,7 +269,7 @@ def test_writes_begin_immediate_so_a_second_writer_waits_up_front(
 def test_reads_are_transactions_that_see_one_snapshot(journal: Journal) -> None:
     with journal.engine.connect() as conn, conn.begin():
         before = conn.exec_driver_sql("SELECT count(*) FROM journal").scalar()
-        journal.append(e.KIOSK_STARTED, {})
+        journal.record(p.KioskStarted(version="1"))
         assert conn.exec_driver_sql("SELECT count(*) FROM journal").scalar() == before
     assert journal.last_seq() == 1
 
@@ -227,7 +291,7 @@ def test_readers_on_other_threads_while_the_writer_appends(fast_journal: Journal
     for thread in readers:
         thread.start()
     for n in range(150):
-        fast_journal.append(e.KIOSK_STARTED, {"n": n})
+        fast_journal.append(e.KIOSK_STARTED, {"version": str(n)})
     done.set()
     for thread in readers:
         thread.join()
@@ -245,7 +309,7 @@ def test_two_writers_on_separate_engines_never_share_a_seq(db_path: Path) -> Non
 
     def run(journal: Journal, name: str) -> None:
         for n in range(100):
-            journal.append(e.KIOSK_STARTED, {"by": name, "n": n})
+            journal.append(e.KIOSK_STARTED, {"version": str(n), "kiosk_id": name})
 
     threads = [threading.Thread(target=run, args=(j, str(i))) for i, j in enumerate(journals)]
     for thread in threads:

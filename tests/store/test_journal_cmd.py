@@ -117,13 +117,17 @@ def test_rebuild_of_an_unreadable_journal(
 
 def test_show_the_last_entries(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with Journal.open(data_dir / JOURNAL_FILE) as journal:
-        journal.append(e.KIOSK_STARTED, {"version": "1.0", "note": "año"})
+        journal.append(e.KIOSK_STARTED, {"version": "1.0", "kiosk_id": "K-Peñasco"})
         last = journal.last_seq()
     assert run("journal", "show", "--last", "2", "--data-dir", str(data_dir)) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     seq, at, type_, payload = lines[1].split(maxsplit=3)
-    assert (int(seq), type_, payload) == (last, "kiosk.started", '{"note":"año","version":"1.0"}')
+    assert (int(seq), type_, payload) == (
+        last,
+        "kiosk.started",
+        '{"kiosk_id":"K-Peñasco","version":"1.0"}',
+    )
     assert at.endswith("Z") and "T" in at
     assert lines[0].split()[2] == e.SESSION_ENDED
 

@@ -1,13 +1,14 @@
 """Realistic payment entries written straight to a kiosk's journal (the real Journal API),
 the way the engine journals a cash or card payment, compressed to the entries the hub
-projects (session, account, the money, ``payment.completed``, the end of the session)."""
+projects (session, account, the money, ``payment.completed``, the end of the session).
+Every payload is built with its entry type's model in ``contract.payloads``."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
-from contract import entries as e
+from contract import payloads as p
 from kiosk.store.journal import Journal
 
 
@@ -23,103 +24,92 @@ def write_payment(journal: Journal, index: int, account: str) -> Paid:
     """One payment of 1-5 dollars; every third is by card. Returns what the hub must show."""
     session = f"s-{uuid.uuid4()}"
     payment_id = str(uuid.uuid4())
-    card = index % 3 == 0
     amount = 100 * (1 + index % 5)
-    journal.append(e.SESSION_STARTED, {"session_id": session, "language": "en"})
-    journal.append(
-        e.ACCOUNT_SELECTED,
-        {
-            "session_id": session,
-            "account_number": account,
-            "source": "live",
-            "review": False,
-            "balance_cents": 4317,
-        },
-    )
-    if card:
-        reference = f"R-{index}"
-        intent = journal.append(
-            e.CARD_SALE_REQUESTED,
-            {
-                "session_id": session,
-                "reference": reference,
-                "amount_cents": amount,
-                "fee_cents": 100,
-                "total_cents": amount + 100,
-            },
+    journal.record(p.SessionStarted(session_id=session, language="en"))
+    journal.record(
+        p.AccountSelected(
+            session_id=session,
+            account_number=account,
+            name_masked="M•••• G.",
+            address_masked="12•• Oak St",
+            balance_cents=4317,
+            due_date=None,
+            source="live",
+            review=False,
         )
-        approved = journal.append(
-            e.CARD_SALE_APPROVED,
-            {
-                "session_id": session,
-                "reference": reference,
-                "intent_seq": intent.seq,
-                "total_cents": amount + 100,
-                "auth_code": "A1B2C3",
-                "brand": "VISA",
-                "last4": "4242",
-                "terminal_ref": f"T-{index}",
-                "receipt_lines": ["VISA ****4242", "APPROVED"],
-            },
+    )
+    if index % 3 == 0:
+        fee = 100
+        card = p.PaymentCard(
+            reference=f"R-{index}",
+            total_cents=amount + fee,
+            auth_code="A1B2C3",
+            brand="VISA",
+            last4="4242",
+            terminal_ref=f"T-{index}",
+        )
+        intent = journal.record(
+            p.CardSaleRequested(
+                session_id=session,
+                reference=card.reference,
+                amount_cents=amount,
+                fee_cents=fee,
+                total_cents=card.total_cents,
+            )
+        )
+        approved = journal.record(
+            p.CardSaleApproved(
+                session_id=session,
+                intent_seq=intent.seq,
+                receipt_lines=["VISA ****4242", "APPROVED"],
+                **card.model_dump(),
+            )
         )
         paid_at = approved.at
-        details = {
-            "method": "card",
-            "fee_cents": 100,
-            "cash_cents": 0,
-            "bills": {},
-            "card": {
-                "reference": reference,
-                "brand": "VISA",
-                "last4": "4242",
-                "auth_code": "A1B2C3",
-            },
-        }
+        method: p.Method = "card"
+        cash_cents = 0
+        bills: dict[str, int] = {}
     else:
+        fee = 0
+        card = None
         bill = f"{session}-b0"
-        intent = journal.append(
-            e.BILL_STACK_REQUESTED,
-            {
-                "session_id": session,
-                "bill_id": bill,
-                "denomination_cents": amount,
-                "cashbox_before": 0,
-            },
+        intent = journal.record(
+            p.BillStackRequested(
+                session_id=session, bill_id=bill, denomination_cents=amount, cashbox_before=0
+            )
         )
-        stacked = journal.append(
-            e.BILL_STACKED,
-            {
-                "session_id": session,
-                "bill_id": bill,
-                "denomination_cents": amount,
-                "recovered": False,
-                "intent_seq": intent.seq,
-            },
+        stacked = journal.record(
+            p.BillStacked(
+                session_id=session,
+                intent_seq=intent.seq,
+                bill_id=bill,
+                denomination_cents=amount,
+                recovered=False,
+            )
         )
         paid_at = stacked.at
-        details = {
-            "method": "cash",
-            "fee_cents": 0,
-            "cash_cents": amount,
-            "bills": {str(amount): 1},
-            "card": None,
-        }
+        method = "cash"
+        cash_cents = amount
+        bills = {str(amount): 1}
     paid_text = paid_at.isoformat()
-    journal.append(
-        e.PAYMENT_COMPLETED,
-        {
-            "session_id": session,
-            "payment_id": payment_id,
-            "confirmation": f"C{index:07d}",
-            "account_number": account,
-            "amount_cents": amount,
-            "paid_at": paid_text,
-            "review": False,
-            "balance_before_cents": 4317,
-            "balance_after_cents": 4317 - amount,
-            "recovered": False,
-            **details,
-        },
+    journal.record(
+        p.PaymentCompleted(
+            session_id=session,
+            payment_id=payment_id,
+            confirmation=f"C{index:07d}",
+            account_number=account,
+            method=method,
+            amount_cents=amount,
+            fee_cents=fee,
+            cash_cents=cash_cents,
+            bills=bills,
+            card=card,
+            paid_at=paid_text,
+            review=False,
+            balance_before_cents=4317,
+            balance_after_cents=4317 - amount,
+            recovered=False,
+        )
     )
-    journal.append(e.SESSION_ENDED, {"session_id": session, "outcome": "completed"})
+    journal.record(p.SessionEnded(session_id=session, outcome="completed"))
     return Paid(payment_id, account, amount, paid_text)

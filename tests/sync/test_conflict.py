@@ -73,8 +73,13 @@ def test_the_hub_records_an_alert_for_the_conflict(kiosk: Kiosk, hub: RunningHub
     write_payment(kiosk.journal, 0, EXTRA_ACCOUNTS[0])
     worker = kiosk.worker(kiosk.client(hub.url))
     assert worker.push_now().caught_up
+    # the account's balance edited behind the journal's back: still a payload its model takes,
+    # so the hub gets as far as the hash (one it refuses as a payload is a 422, not a conflict)
+    row = kiosk.journal.get(2)
+    assert row is not None and row.type == e.ACCOUNT_SELECTED
+    edited = canonical_json(dict(row.payload) | {"balance_cents": 1})
     with kiosk.journal.engine.begin() as conn:
-        conn.execute(text("UPDATE journal SET payload = :p WHERE seq = 2"), {"p": '{"x":1}'})
+        conn.execute(text("UPDATE journal SET payload = :p WHERE seq = 2"), {"p": edited})
     assert worker.resend_from(2).halted
     from hub import queries
 
