@@ -299,7 +299,7 @@ def test_payments_stored_before_a_conflict_are_posted(hub: HubHarness, kiosk: Ki
     creds = hub.enroll()
     entries = kiosk.wire()
     last = entries[-1]
-    edited = last.model_copy(update={"payload": {**last.payload, "outcome": "edited"}})
+    edited = last.model_copy(update={"payload": {**last.payload, "outcome": "cancelled"}})
     response = hub.push(creds, [*entries[:-1], edited])
     assert response.status_code == 409 and response.json()["expected_seq"] == last.seq
     assert _statuses(hub) == {"P-s1": ("posted", 1), "P-s2": ("posted", 1)}
