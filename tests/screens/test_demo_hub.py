@@ -23,6 +23,9 @@ from kiosk.commands.demo_hub import DemoHub
 from kiosk.store.journal import Journal
 from tests.screens.test_ui import ROOT, demo, journaled, payments
 
+# whole demos with their hub in a child process, each allowed RUN_TIMEOUT
+pytestmark = pytest.mark.timeout(300)
+
 HUB_LINE = "demo hub on "
 
 

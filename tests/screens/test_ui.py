@@ -16,10 +16,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from contract import entries as E
 from kiosk.store.journal import Journal
+
+# every test plays whole demos in a child process, each allowed RUN_TIMEOUT
+pytestmark = pytest.mark.timeout(300)
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 180.0
