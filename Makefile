@@ -22,10 +22,10 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest -q -n 2 -m "not slow"
+	$(BIN)/pytest -q -n 2 -m "not slow" --durations=15
 
 test-slow: setup
-	$(BIN)/pytest -q -m slow
+	$(BIN)/pytest -q -m slow --durations=15
 
 demo: setup
 	$(BIN)/kiosk demo

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from contract import entries as e  # noqa: E402
 from contract.chain import GENESIS, canonical_json, entry_hash  # noqa: E402
 from contract.wire import EnrollRequest, KioskHardware  # noqa: E402
 from hub import accounts, enrollment  # noqa: E402
+from hub.cli import spawn_serve  # noqa: E402
 from hub.context import HubContext  # noqa: E402
 from hub.settings import HubSettings, PostingSettings  # noqa: E402
 from kiosk.bill_stub import luhn_check_digit  # noqa: E402
@@ -147,12 +147,6 @@ def make_backlog(path: Path, count: int) -> Journal:
 # ------------------------------------------------------------------------------ the hub
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Hub:
     """A hub process on ``db_url`` and an in-process context for setting it up."""
 
@@ -163,13 +157,10 @@ class Hub:
         lines = ["account_number,name,service_address,balance_cents,due_date,status"]
         lines += [f"{n},Bench {n},1 Bench St,100000000,2026-12-01,active" for n in ACCOUNTS]
         accounts.import_accounts(self.ctx.db, "\n".join(lines) + "\n", now, now.date())
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "hub.cli", "--db", db_url, "serve", "--host"]
-        command += ["127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
-        )
+        with log.open("wb") as out:
+            self.process, self.url = spawn_serve(
+                db_url, ["--log-level", "warning"], log=out, cwd=ROOT
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -10,10 +10,13 @@ See docs/hub.md, "Commands".
 from __future__ import annotations
 
 import argparse
+import socket
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -48,13 +51,66 @@ def cmd_serve(args: argparse.Namespace, settings: HubSettings) -> int:
 
     app = create_app(settings)
     shown = make_url(database_url(settings.database)).render_as_string(hide_password=True)
+    listener = None if args.fd is None else socket.socket(fileno=args.fd)
+    host, port = (args.host, args.port) if listener is None else listener.getsockname()[:2]
     print(
-        f"kiosk hub {__version__} on http://{args.host}:{args.port} "
+        f"kiosk hub {__version__} on http://{host}:{port} "
         f"(database {shown}, posting: {settings.posting.adapter})",
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    if listener is None:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    else:
+        server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level))
+        server.run(sockets=[listener])
     return OK
+
+
+def listening_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A socket on a port the system picks, bound and listening, for a ``serve --fd`` child.
+
+    Picking a free port, letting it go and having the child bind it later is a race: on a
+    busy machine another process takes the port in between and the hub dies with "address
+    already in use". A socket bound here holds its port from the start; connections that
+    come before the child serves wait in the socket's backlog.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind((host, 0))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def spawn_serve(
+    db: str,
+    options: Sequence[str],
+    *,
+    log: IO[bytes],
+    cwd: Path | None = None,
+    preexec_fn: Callable[[], object] | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``kiosk-hub --db DB serve OPTIONS`` as a child process of this one, on a socket bound
+    here (:func:`listening_socket`) and handed over: (the process, the hub's URL).
+
+    Its output and errors go to ``log``. The URL is right before the child has started;
+    wait for ``/v1/health`` to answer to know it serves.
+    """
+    with listening_socket() as listener:
+        host, port = listener.getsockname()[:2]
+        command = [sys.executable, "-m", "hub.cli", "--db", db, "serve"]
+        command += ["--fd", str(listener.fileno()), *options]
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
+            preexec_fn=preexec_fn,
+        )
+    return process, f"http://{host}:{port}"
 
 
 def cmd_migrate(args: argparse.Namespace, hub: HubContext) -> int:
@@ -225,6 +281,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common, posting], help="run the hub's HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument(
+        "--fd",
+        type=int,
+        help="serve on this listening socket, inherited from the parent (not --host/--port)",
+    )
     serve.add_argument(
         "--admin-token", help="token for the staff endpoints (KIOSK_HUB_ADMIN_TOKEN)"
     )

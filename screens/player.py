@@ -39,6 +39,7 @@ from kiosk.demo_scripts import (
 )
 from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
+from kiosk.engine.states import State
 from screens import layout
 from screens.app import KioskApp
 from screens.touch import ScreenTouch, press, release
@@ -105,6 +106,8 @@ class ScreenPlayer:
         self._touched_at: list[float] = []
         self._language: str | None = None  # a language the script set, until it is shown
         self._misdrawn: list[str] = []  # what the layout check found on the screens shot
+        self._last_do: tuple[int, State] | None = None  # the last touch step, and where
+        self._prompt_answered = False  # an unplanned still-there prompt was answered
 
     def start(self) -> None:
         self.app.watch(self._shown)
@@ -185,6 +188,8 @@ class ScreenPlayer:
             if shown is not None:
                 self._shown(shown, self.app.manager.current)
                 return
+        if self._answer_unplanned_prompt(step):
+            return
         if isinstance(step, WaitFor):
             if reached(self.app.shown, step):
                 self._next()
@@ -202,8 +207,44 @@ class ScreenPlayer:
             return
         self._perform(step)
 
+    def _answer_unplanned_prompt(self, step: Step) -> bool:
+        """ "Are you still there?" where the script does not expect it: the resident answers
+        it, and a touch the prompt came in the way of is made again. True: a step of this
+        frame's was spent on it.
+
+        The screens' inactivity time-outs run on the wall clock, and a script relies on
+        the resident acting within them (``walk_away`` plays with a 2-second one). On a
+        busy machine a frame, or the player's wait between steps, can take that long: the
+        prompt then comes up before the screen the script waits for, or between a finger
+        coming down and lifting. A resident who was slow answers the prompt; so does the
+        player. A script that waits for the prompt, or touches it, gets it as before.
+        """
+        shown = self.app.shown
+        if shown is None or shown.state is not State.STILL_THERE:
+            if self._prompt_answered and shown is not None:
+                self._prompt_answered = False
+                if self._last_do is not None and shown.state is self._last_do[1]:
+                    self._index = self._last_do[0]  # back where the touch was lost: again
+                    self._step_started = time.monotonic()
+                    return True
+            return False
+        if isinstance(step, WaitFor) and step.state is State.STILL_THERE:
+            return False
+        if isinstance(step, Do) and isinstance(step.event, ui.Touch | ui.Cancel):
+            return False
+        if not isinstance(step, WaitFor | Do):
+            return False
+        if self.app.manager is None or self.app.manager.current != State.STILL_THERE.value:
+            return True  # the prompt is not drawn yet: wait for it
+        self.out('  (the resident answers an "are you still there?" the script did not plan)')
+        self._taps = list(self.app.current_screen().targets(ui.Touch()))
+        self._prompt_answered = True
+        return True
+
     def _perform(self, step: Step) -> None:
         if isinstance(step, Do):
+            if self.app.shown is not None:
+                self._last_do = (self._index, self.app.shown.state)
             screen = self.app.current_screen()
             targets = screen.targets(step.event)
             if not targets:

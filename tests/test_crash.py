@@ -24,6 +24,9 @@ import pytest
 from contract import entries as E
 from kiosk.store.journal import Journal
 
+# a crash run is a child process allowed 120 s, then its recovery
+pytestmark = pytest.mark.timeout(240)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # (script, crash point, crash point during the first recovery or None)

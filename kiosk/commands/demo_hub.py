@@ -14,16 +14,17 @@ from __future__ import annotations
 import ctypes
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from devices.emulators.network import NetworkLink
 from devices.simulated import DEMO_ACCOUNTS
+from hub.cli import spawn_serve
 from hub.demo import DEMO_KIOSK
 from kiosk.config import KioskConfig
 from kiosk.wiring import Kiosk
@@ -70,17 +71,18 @@ class DemoHub:
                 f"{database} is gone; start the demo on a fresh --data-dir"
             )
         code = _code_in(_hub_cli(database, "seed-demo"))
-        port = _free_port()
-        serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--post-interval", "2"]
-        log = (folder / "hub.log").open("ab")
-        process = subprocess.Popen(
-            [*_hub_command(database), *serve, "--log-level", "warning"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
-        )
-        log.close()
-        hub = cls(folder, process, f"http://127.0.0.1:{port}", NetworkLink(port))
+        # the hub serves on a socket bound here and handed over: its port is ours from the
+        # start, so no other process can take it while the hub starts up
+        with (folder / "hub.log").open("ab") as log:
+            process, hub_url = spawn_serve(
+                str(database),
+                ["--post-interval", "2", "--log-level", "warning"],
+                log=log,
+                preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
+            )
+        port = urlsplit(hub_url).port
+        assert port is not None
+        hub = cls(folder, process, hub_url, NetworkLink(port))
         try:
             hub._wait_until_serving()
             if enrolled is None:
@@ -175,12 +177,6 @@ def _hub_cli(database: Path, *args: str) -> str:
 def _code_in(output: str) -> str | None:
     found = _CODE.search(output)
     return found.group(1) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 PR_SET_PDEATHSIG = 1

@@ -7,10 +7,7 @@ no gap, the acknowledged seq right, every payment posted once.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +21,7 @@ from sqlalchemy import func, select
 from contract import signing
 from contract.wire import EnrollRequest, KioskHardware, PushRequest, WireEntry
 from hub import accounts, demo, enrollment
+from hub.cli import spawn_serve
 from hub.clock import utc_now
 from hub.context import HubContext
 from hub.models import JournalEntry, Kiosk, Posting
@@ -35,20 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PAYMENTS = 30
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(db_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    command = [sys.executable, "-m", "hub.cli", "--db", db_url, "serve", "--port", str(port)]
-    command += ["--post-interval", "0", "--log-level", "warning"]
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=os.environ.copy()
-    )
-    return process, f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        return spawn_serve(
+            db_url, ["--post-interval", "0", "--log-level", "warning"], log=out, cwd=ROOT
+        )
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, select
 
 from contract import entries as E
 from hub.models import JournalEntry, Payment
+from kiosk.commands.demo_hub import DemoHub
 from kiosk.store.journal import Journal
 from tests.screens.test_ui import ROOT, demo, journaled, payments
+
+# whole demos with their hub in a child process, each allowed RUN_TIMEOUT
+pytestmark = pytest.mark.timeout(300)
 
 HUB_LINE = "demo hub on "
 
@@ -131,3 +138,51 @@ def test_a_demo_killed_outright_leaves_no_hub_behind(tmp_path: Path) -> None:
     while answers(url):
         assert time.monotonic() < deadline, "the demo hub outlived the demo"
         time.sleep(0.2)
+
+
+def test_the_demo_hub_keeps_its_port_from_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program trying for the hub's port just as the hub starts can not have it.
+
+    The interloper binds the port the hub process is about to serve on, the moment before
+    that process starts. A port picked free, let go and passed as ``--port`` loses this
+    race (the hub dies with "address already in use", as it did on busy machines); a
+    listening socket handed over with ``--fd`` is already taken, so the interloper is
+    refused and the hub serves on it."""
+    real_popen = subprocess.Popen
+    tried: list[tuple[int, str]] = []
+
+    def interloper(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        if "serve" in command:
+            if "--port" in command:
+                port = int(command[command.index("--port") + 1])
+            else:
+                fd = int(command[command.index("--fd") + 1])
+                with socket.socket(fileno=os.dup(fd)) as handed:
+                    port = handed.getsockname()[1]
+            other = socket.socket()
+            try:
+                other.bind(("127.0.0.1", port))
+                other.listen()
+                tried.append((port, "taken"))
+                stolen.append(other)
+            except OSError as exc:
+                other.close()
+                tried.append((port, f"refused: {exc.strerror}"))
+        return real_popen(command, *args, **kwargs)
+
+    stolen: list[socket.socket] = []
+    monkeypatch.setattr(subprocess, "Popen", interloper)
+    try:
+        hub = DemoHub.start(tmp_path / "data")
+    finally:
+        monkeypatch.undo()
+        for sock in stolen:
+            sock.close()
+    try:
+        port = int(hub.hub_url.rsplit(":", 1)[1])
+        assert tried == [(port, "refused: Address already in use")]
+        assert answers(hub.hub_url) and answers(hub.url)
+    finally:
+        hub.stop()

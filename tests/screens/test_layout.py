@@ -64,9 +64,24 @@ CHILD = textwrap.dedent(
             root.add_widget(self.good)
             root.add_widget(self.bad)
             root.add_widget(Label(text="Off the edge", size_hint=(None, None), pos=(1250, 400)))
-            Clock.schedule_once(self.grow, 0.2)
-            Clock.schedule_once(self.measure, 0.6)
+            # each step a few frames after the last one, starting from the first frame
+            # drawn (counted in frames, not seconds: a busy machine has them later, and a
+            # layout that follows a change settles in its frame's clock tick)
+            self.steps = [self.grow, self.measure, self.finish]
+            Window.bind(on_flip=self.first_frame)
             return root
+
+        def first_frame(self, *_args):
+            Window.unbind(on_flip=self.first_frame)
+            self.after_frames(0)
+
+        def after_frames(self, frames, _dt=0):
+            if frames:
+                Clock.schedule_once(lambda dt: self.after_frames(frames - 1, dt), 0)
+            elif self.steps:
+                self.steps.pop(0)(0)
+                if self.steps:
+                    self.after_frames(3)
 
         def grow(self, _dt):
             self.first_height = self.row.height
@@ -92,7 +107,6 @@ CHILD = textwrap.dedent(
             type(self.button._label)._render_real = counted
             self.ink_before = list(self.button.ink)
             self.button.available = False
-            Clock.schedule_once(self.finish, 0.3)
 
         def finish(self, _dt):
             self.figures["renders_when_greyed"] = self.renders

@@ -4,10 +4,8 @@ the administrator's side (create kiosks, read the replica, the payments, the led
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ import httpx
 from sqlalchemy import func, select
 
 from hub import accounts, demo, enrollment
+from hub.cli import spawn_serve
 from hub.clock import utc_now
 from hub.context import HubContext
 from hub.models import AccountRow, JournalEntry, Payment, Posting
@@ -31,18 +30,21 @@ EXTRA_ACCOUNTS = [
 ]
 
 
-def free_port() -> int:
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A port of 127.0.0.1 where nothing answers, for as long as the block runs: bound here
+    but not listening, so a connection is refused at once and no other process can start
+    listening on it meanwhile (a port picked free and let go could be taken)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 class RunningHub:
     def __init__(self, folder: Path) -> None:
         self.db_path = folder / "hub.sqlite"
         self.log_path = folder / "hub.log"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = ""  # known once started
         settings = HubSettings(database=str(self.db_path), posting=PostingSettings(interval_s=0))
         self.ctx = HubContext.open(settings)
         now = utc_now()
@@ -57,17 +59,18 @@ class RunningHub:
         )
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def start(self) -> None:
-        command = [sys.executable, "-m", "hub.cli", "--db", str(self.db_path), "serve"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--post-interval", "1", "--log-level", "warning"]
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=self.log_path.open("wb"),
-            stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
-        )
+        with self.log_path.open("wb") as log:
+            self.process, self.url = spawn_serve(
+                str(self.db_path),
+                ["--post-interval", "1", "--log-level", "warning"],
+                log=log,
+                cwd=ROOT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -80,8 +80,9 @@ class FaultProxy:
         self._listener: socket.socket | None = None
         self._accepter: threading.Thread | None = None
         self.applied: Counter[str] = Counter()
+        self._held: socket.socket | None = None
         self.port = 0
-        self._listen()
+        self._listen_on(_bound(0))
 
     # ------------------------------------------------------------------ control
 
@@ -95,20 +96,27 @@ class FaultProxy:
         self._mode = mode
 
     def pause(self) -> None:
-        """Stop listening: new connections are refused by the OS."""
+        """Stop listening: new connections are refused by the OS. The port stays the
+        proxy's: a socket bound to it (not listening) holds it until :meth:`resume` listens
+        on that very socket, so no other process can take the port during an outage."""
+        if self._listener is None:
+            return
+        self._held = _bound(self.port)  # bound beside the listener (SO_REUSEPORT) first
         listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
+        listener.close()
         if self._accepter is not None:
             self._accepter.join(5)
 
     def resume(self) -> None:
-        if self._listener is None:
-            self._listen(self.port)
+        if self._listener is None and self._held is not None:
+            held, self._held = self._held, None
+            self._listen_on(held)
 
     def stop(self) -> None:
         self._stopping.set()
         self.pause()
+        if self._held is not None:
+            self._held.close()
         with self._lock:
             threads = list(self._threads)
         for thread in threads:
@@ -122,10 +130,7 @@ class FaultProxy:
 
     # ----------------------------------------------------------------- plumbing
 
-    def _listen(self, port: int = 0) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", port))
+    def _listen_on(self, listener: socket.socket) -> None:
         listener.listen(64)
         listener.settimeout(0.2)
         self.port = listener.getsockname()[1]
@@ -239,6 +244,16 @@ def _read_request(sock: socket.socket) -> bytes | None:
         body += chunk
     kept.append(b"Connection: close")
     return b"\r\n".join(kept) + b"\r\n\r\n" + body
+
+
+def _bound(port: int) -> socket.socket:
+    """A socket bound to ``port`` of 127.0.0.1 (0: one the system picks), not listening
+    yet; SO_REUSEPORT lets the next one be bound to the same port while this one listens."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
 
 
 def _reset(sock: socket.socket) -> None:

@@ -18,7 +18,7 @@ from provisioning.enroll import enroll
 from sync import credentials as creds
 from sync.client import HubClient, HubRefused
 from tests.sync.conftest import Kiosk
-from tests.sync.hubproc import EXTRA_ACCOUNTS, RunningHub, free_port
+from tests.sync.hubproc import EXTRA_ACCOUNTS, RunningHub, refused_port
 from tests.sync.payments import write_payment
 
 
@@ -71,7 +71,8 @@ def test_provision_says_when_the_hub_is_unreachable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started = time.monotonic()
-    assert _provision(tmp_path, f"http://127.0.0.1:{free_port()}", "ABCDE-FGHJK") == 1
+    with refused_port() as nobody:
+        assert _provision(tmp_path, f"http://127.0.0.1:{nobody}", "ABCDE-FGHJK") == 1
     assert time.monotonic() - started < 10
     err = capsys.readouterr().err
     assert "can not reach" in err and "nothing was stored" in err
