@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kiosk.money import Money
 
@@ -144,6 +144,37 @@ class AccountNotFound:
 
 
 Emit = Callable[[object], None]
+
+
+# ----------------------------------------------------------------------------- devices
+
+
+class DeviceError(Exception):
+    """The root of every error a device driver raises (a lost line, a device not answering).
+
+    Declared here, beside the ports, so the core and the technician's tools can catch one
+    class for any device without importing a driver; each driver's own errors subclass it.
+    """
+
+
+@runtime_checkable
+class Device(Protocol):
+    """The one shape every device driver has, whatever port it also implements (UnifiedPOS).
+
+    ``open`` starts the driver (its threads, the port) and returns at once; ``wait_ready``
+    blocks until the device has answered once, or ``timeout`` seconds pass. From ``open`` on,
+    the driver reports its health as it changes through the one outlet ``attach`` connects,
+    starting with what it finds at open (a printer out of paper at start-up is a
+    :class:`DeviceFault` like a jam is), so nothing it saw before the engine attached is lost.
+    ``close`` stops it; ``counters`` are for technicians (what moved, what failed).
+    """
+
+    def attach(self, emit: Emit) -> None: ...
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def wait_ready(self, timeout: float) -> bool: ...
+    def health(self) -> DeviceHealth: ...
+    def counters(self) -> dict[str, int]: ...
 
 
 # ----------------------------------------------------------------------------- ports
