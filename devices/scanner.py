@@ -22,8 +22,10 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
+from devices.health import DISCONNECTED, HealthReport
+from devices.outlet import EventOutlet
 from devices.serial_link import PortSettings, SerialLink
-from kiosk.ports import DeviceFault, DeviceHealth, DeviceNotice, Emit, Health, Scanned
+from kiosk.ports import DeviceHealth, DeviceNotice, Emit, Scanned
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +129,6 @@ class LineAssembler:
         out.append(line.decode("ascii"))
 
 
-def _drop(_event: object) -> None:
-    return None
-
-
 class SerialScanner:
     """The :class:`kiosk.ports.Scanner` port over a serial line (9600 8N1 by default).
 
@@ -140,8 +138,10 @@ class SerialScanner:
     Bytes waiting in the port when it (re)connects are thrown away: a code scanned while the
     kiosk was not listening belongs to nobody now.
 
-    Events: :class:`Scanned` per code; :class:`DeviceFault` ``disconnected`` when the port
-    vanishes and :class:`DeviceNotice` ``reconnected`` when it is back.
+    Events: :class:`Scanned` per code; health through :class:`~devices.health.HealthReport`
+    (:class:`DeviceFault` ``disconnected`` when the port vanishes, or is not there at open;
+    :class:`DeviceNotice` ``recovered`` when it is back) and :class:`DeviceNotice`
+    ``reconnected`` when the port opens again.
     """
 
     def __init__(
@@ -153,7 +153,8 @@ class SerialScanner:
         stale_after: float | None = STALE_AFTER,
         reconnect_interval: float = 0.25,
     ) -> None:
-        self.emit: Emit = _drop
+        self._outlet = EventOutlet(DEVICE)
+        self._health = HealthReport(self._outlet)
         self._lines = LineAssembler(max_line, stale_after)
         self._lock = threading.Lock()
         self._enabled = True
@@ -168,24 +169,26 @@ class SerialScanner:
             "disconnects": 0,
         }
         self.link = SerialLink(
-            port, self, settings, name=DEVICE, reconnect_interval=reconnect_interval
+            port,
+            self,
+            settings,
+            name=DEVICE,
+            reconnect_interval=reconnect_interval,
+            on_absent=self._absent,
         )
 
     # ------------------------------------------------------------------ the port
     def attach(self, emit: Emit) -> None:
-        self.emit = emit
+        self._outlet.attach(emit)
 
     def health(self) -> DeviceHealth:
-        if not self._opened:
-            return DeviceHealth(Health.FAULT, "closed")
-        if not self._ready.is_set():
-            return DeviceHealth(Health.FAULT, "disconnected")
-        return DeviceHealth()
+        return self._health.now()
 
     # ------------------------------------------------------------------ life cycle
     def open(self) -> None:
         if not self._opened:
             self._opened = True
+            self._health.opened(DISCONNECTED)
             self.link.start()
 
     def close(self) -> None:
@@ -193,6 +196,7 @@ class SerialScanner:
             self._opened = False
             self.link.stop()
             self._ready.clear()
+            self._health.closed()
 
     def enable(self) -> None:
         self._enabled = True
@@ -200,7 +204,7 @@ class SerialScanner:
     def disable(self) -> None:
         self._enabled = False
 
-    def wait_connected(self, timeout: float) -> bool:
+    def wait_ready(self, timeout: float) -> bool:
         """Wait until codes sent from now on will be read (tests, start-up checks)."""
         return self._ready.wait(timeout)
 
@@ -219,14 +223,19 @@ class SerialScanner:
         self._ever_connected = True
         self._ready.set()
         if reconnected:
-            self.emit(DeviceNotice(DEVICE, "reconnected", link.port))
+            self._outlet.send(DeviceNotice(DEVICE, "reconnected", link.port))
+        self._health.set(DeviceHealth())
 
     def connection_lost(self, error: Exception | None) -> None:
         self._ready.clear()
         self._count(self._lines.reset())
         with self._lock:
             self._counts["disconnects"] += 1
-        self.emit(DeviceFault(DEVICE, "disconnected"))
+        self._health.set(DISCONNECTED)
+
+    def _absent(self) -> None:
+        """The port was not there at open: a fault now, not only once it has come and gone."""
+        self._health.set(DISCONNECTED)
 
     def data_received(self, data: bytes) -> None:
         self._count(self._lines.feed(data, time.monotonic()))
@@ -247,4 +256,4 @@ class SerialScanner:
                 if not emit:
                     self._counts["codes_ignored_disabled"] += 1
             if emit:
-                self.emit(Scanned(item))
+                self._outlet.send(Scanned(item))

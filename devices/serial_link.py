@@ -14,16 +14,19 @@ import contextlib
 import logging
 import termios
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import serial
 
+from devices.worker import Worker
+from kiosk.ports import DeviceError
+
 log = logging.getLogger(__name__)
 
 
-class LinkDown(ConnectionError):
+class LinkDown(DeviceError, ConnectionError):
     """A write to a port that is not connected right now."""
 
 
@@ -51,30 +54,39 @@ class SerialLink:
         name: str = "device",
         read_timeout: float = 0.02,
         reconnect_interval: float = 0.25,
+        on_absent: Callable[[], None] | None = None,
     ) -> None:
+        """``on_absent`` is called (on the reader thread) when the port can not be opened at
+        the first try after :meth:`start`: a device missing at start-up has never been
+        connected, so :meth:`LinkProtocol.connection_lost` would never tell."""
         self.port = port
         self.protocol = protocol
         self.settings = settings or PortSettings()
         self.name = name
         self.read_timeout = read_timeout
         self.reconnect_interval = reconnect_interval
+        self.on_absent = on_absent
         self._serial: serial.Serial | None = None
         self._write_lock = threading.Lock()
-        self._running = threading.Event()
         self._connected = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
+        self._first = True  # no open attempt yet since start()
+        self._opened_once = False
         self.reconnects = 0
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
-        self._running.set()
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-reader", daemon=True)
-        self._thread.start()
+        if self._worker is not None:
+            return
+        self._first, self._opened_once = True, False
+        worker = Worker(f"{self.name}-reader", lambda: self._step(worker))
+        self._worker = worker
+        worker.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._running.clear()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop(timeout)
         self._close(None, report=False)
 
     @property
@@ -145,26 +157,30 @@ class SerialLink:
             except Exception:
                 log.exception("%s: protocol failed on connection loss", self.name)
 
-    def _run(self) -> None:
-        first = True
-        while self._running.is_set():
-            if self._serial is None:
-                if not self._open():
-                    time.sleep(self.reconnect_interval)
-                    continue
-                if not first:
-                    self.reconnects += 1
-                first = False
-            port = self._serial
-            assert port is not None
+    def _step(self, worker: Worker) -> None:
+        """Open the port if it is not open (then wait a while if that failed), else read once."""
+        if self._serial is None:
+            opened = self._open()
+            first, self._first = self._first, False
+            if not opened:
+                if first and self.on_absent is not None:
+                    self.on_absent()
+                worker.sleep(self.reconnect_interval)
+                return
+            if self._opened_once:
+                self.reconnects += 1
+            self._opened_once = True
+        port = self._serial
+        if port is None:
+            return
+        try:
+            data = port.read(port.in_waiting or 1)
+        except (serial.SerialException, OSError, TypeError) as exc:
+            # TypeError: pyserial reading a port closed under it by stop()
+            self._close(exc)
+            return
+        if data:
             try:
-                data = port.read(port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError) as exc:
-                # TypeError: pyserial reading a port closed under it by stop()
-                self._close(exc if isinstance(exc, Exception) else None)
-                continue
-            if data:
-                try:
-                    self.protocol.data_received(data)
-                except Exception:
-                    log.exception("%s: protocol failed on %d bytes; skipped", self.name, len(data))
+                self.protocol.data_received(data)
+            except Exception:
+                log.exception("%s: protocol failed on %d bytes; skipped", self.name, len(data))

@@ -5,7 +5,10 @@ payment terminal still knows what it approved. These stand-ins keep that state i
 (written atomically and fsync'ed *before* they report anything), so a kiosk process killed at
 any point can be restarted and recovery can ask them what really happened, and the crash test
 can compare the journal with the hardware's truth. They answer synchronously on the caller's
-thread, through the ``emit`` function the engine gave them.
+thread, through the same :class:`~devices.outlet.EventOutlet` every driver has, and have the
+same :class:`~kiosk.ports.Device` shape: ``open`` reports the health they start with (the
+printer's paper may have run out before the kiosk started), ``close``, ``wait_ready``,
+``health`` and ``counters``.
 
 The device emulators that speak each real protocol on a pseudo-terminal replace these for the
 drivers' own tests and for the demo; these remain the simplest ports for scripted runs.
@@ -23,6 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from devices.health import CLOSED, HealthReport
+from devices.outlet import EventOutlet
 from kiosk import crashpoints
 from kiosk.money import Money
 from kiosk.ports import (
@@ -102,15 +107,58 @@ class StateFile:
             os.close(dir_fd)
 
 
-class SimulatedAcceptor:
-    """Escrow, stack and return with a persistent cash box (bills by denomination)."""
+class _StandIn:
+    """The :class:`~kiosk.ports.Device` life cycle of a device with no port and no thread."""
 
-    def __init__(self, state_path: Path) -> None:
-        self.file = StateFile(state_path, {"escrow": None, "cashbox": [], "enabled": []})
-        self.emit: Emit = _drop
+    device = "device"
+
+    def __init__(self) -> None:
+        self._outlet = EventOutlet(self.device)
+        self._health = HealthReport(self._outlet)
+        self._open = False
 
     def attach(self, emit: Emit) -> None:
-        self.emit = emit
+        self._outlet.attach(emit)
+
+    def emit(self, event: object) -> None:
+        self._outlet.send(event)
+
+    def open(self) -> None:
+        self._open = True
+        self._health.opened()
+        self._health.set(self._seen())
+
+    def close(self) -> None:
+        self._open = False
+        self._health.closed()
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self._open
+
+    def health(self) -> DeviceHealth:
+        return self._seen() if self._open else CLOSED
+
+    def _seen(self) -> DeviceHealth:
+        """The health the stand-in's state shows now."""
+        return DeviceHealth()
+
+    def _changed(self) -> None:
+        """Report a change of health the control surface made (paper out, paper in)."""
+        if self._open:
+            self._health.set(self._seen())
+
+    def counters(self) -> dict[str, int]:
+        return {}
+
+
+class SimulatedAcceptor(_StandIn):
+    """Escrow, stack and return with a persistent cash box (bills by denomination)."""
+
+    device = "bill_acceptor"
+
+    def __init__(self, state_path: Path) -> None:
+        super().__init__()
+        self.file = StateFile(state_path, {"escrow": None, "cashbox": [], "enabled": []})
 
     @_locked
     def enable(self, denominations: list[Money]) -> None:
@@ -170,23 +218,22 @@ class SimulatedAcceptor:
         bill = self.file.load()["escrow"]
         return None if bill is None else Money(bill)
 
-    def health(self) -> DeviceHealth:
-        return DeviceHealth()
+    def counters(self) -> dict[str, int]:
+        return {"cashbox": self.cashbox_count()}
 
 
-class SimulatedTerminal:
+class SimulatedTerminal(_StandIn):
     """A terminal with a persistent ledger and a test card chosen before each sale.
 
     Test cards: ``approve``, ``decline``, ``in_doubt`` (approves, then the answer is lost),
     ``unknown`` (the terminal itself can not say; the kiosk must reverse).
     """
 
-    def __init__(self, state_path: Path) -> None:
-        self.file = StateFile(state_path, {"ledger": {}, "card": "approve", "sequence": 0})
-        self.emit: Emit = _drop
+    device = "card_terminal"
 
-    def attach(self, emit: Emit) -> None:
-        self.emit = emit
+    def __init__(self, state_path: Path) -> None:
+        super().__init__()
+        self.file = StateFile(state_path, {"ledger": {}, "card": "approve", "sequence": 0})
 
     @_locked
     def present(self, card: str) -> None:
@@ -281,27 +328,27 @@ class SimulatedTerminal:
         ledger: dict[str, dict[str, Any]] = self.file.load()["ledger"]
         return ledger
 
-    def health(self) -> DeviceHealth:
-        return DeviceHealth()
+    def counters(self) -> dict[str, int]:
+        return {"sales": len(self.ledger())}
 
 
-class SimulatedPrinter:
+class SimulatedPrinter(_StandIn):
     """Prints receipts as text files and remembers which confirmations came out."""
 
+    device = "receipt_printer"
+
     def __init__(self, state_path: Path, render: Any = None) -> None:
+        super().__init__()
         self.file = StateFile(state_path, {"printed": [], "paper": True})
-        self.emit: Emit = _drop
         self.render = render
         self.last_text: list[str] = []
-
-    def attach(self, emit: Emit) -> None:
-        self.emit = emit
 
     @_locked
     def set_paper(self, present: bool) -> None:
         state = self.file.load()
         state["paper"] = present
         self.file.save(state)
+        self._changed()
 
     @_locked
     def print_receipt(self, receipt: ReceiptContent) -> None:
@@ -322,24 +369,28 @@ class SimulatedPrinter:
         printed: list[str] = self.file.load()["printed"]
         return printed
 
-    def health(self) -> DeviceHealth:
+    def _seen(self) -> DeviceHealth:
         if not self.file.load()["paper"]:
             return DeviceHealth(Health.FAULT, "paper_out")
         return DeviceHealth()
 
+    def counters(self) -> dict[str, int]:
+        return {"printed": len(self.printed())}
 
-@dataclass
-class SimulatedScanner:
-    emit: Emit = _drop
 
-    def attach(self, emit: Emit) -> None:
-        self.emit = emit
+class SimulatedScanner(_StandIn):
+    device = "scanner"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._scanned = 0
 
     def scan(self, code: str) -> None:
+        self._scanned += 1
         self.emit(Scanned(code))
 
-    def health(self) -> DeviceHealth:
-        return DeviceHealth()
+    def counters(self) -> dict[str, int]:
+        return {"codes_read": self._scanned}
 
 
 def _usage(base: int) -> tuple[UsageMonth, ...]:

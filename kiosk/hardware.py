@@ -69,6 +69,7 @@ def _acceptor(
 ) -> tuple[BillAcceptor, Callable[[int], None]]:
     if where == SIMULATED:
         simulated = SimulatedAcceptor(folder / "bill_acceptor.json")
+        simulated.open()
         return simulated, lambda dollars: simulated.insert(Money(dollars * 100))
     from devices.ebds.driver import EbdsAcceptor
     from devices.emulators.ebds_emulator import EbdsEmulator
@@ -95,6 +96,7 @@ def _printer(
 ) -> tuple[ReceiptPrinter, Callable[[], list[str]]]:
     if where == SIMULATED:
         simulated = SimulatedPrinter(folder / "receipt_printer.json", render=render_text)
+        simulated.open()
         return simulated, lambda: simulated.last_text
     # python-escpos brings Pillow, qrcode and pyusb: imported only when a printer is driven
     from devices.emulators.escpos_emulator import EscposEmulator
@@ -115,6 +117,7 @@ def _printer(
     driver = EscposPrinter(port, state_path=folder / "printer_state.json", settle_time=settle)
     driver.open()
     closers.append(driver.close)
+    driver.wait_ready(READY_TIMEOUT)
     return driver, last
 
 
@@ -123,6 +126,7 @@ def _scanner(
 ) -> tuple[Scanner, Callable[[str], None]]:
     if where == SIMULATED:
         simulated = SimulatedScanner()
+        simulated.open()
         return simulated, simulated.scan
     from devices.emulators.scanner_emulator import ScannerEmulator
     from devices.scanner import SerialScanner
@@ -140,7 +144,7 @@ def _scanner(
     driver = SerialScanner(port)
     driver.open()
     closers.append(driver.close)
-    driver.wait_connected(READY_TIMEOUT)
+    driver.wait_ready(READY_TIMEOUT)
     return driver, scan
 
 
@@ -149,6 +153,7 @@ def _terminal(
 ) -> tuple[CardTerminal, Callable[[str], None]]:
     if where == SIMULATED:
         simulated = SimulatedTerminal(folder / "card_terminal.json")
+        simulated.open()
         return simulated, simulated.present
     from devices.emulators.zvt_emulator import ZvtEmulator
     from devices.zvt.driver import ZvtTerminal

@@ -436,7 +436,8 @@ def check_receipt_printer(
         port, settle_time=settle_time, layout=lambda _receipt: page_chunks(lines)
     )
     driver.attach(events.put)
-    driver.open(wait=ready_wait)
+    driver.open()
+    driver.wait_ready(ready_wait)
     try:
         say("Printing a test page.")
         driver.print_receipt(_test_receipt(config, confirmation, when))
@@ -509,7 +510,7 @@ def check_barcode_scanner(
     scanner.attach(events.put)
     scanner.open()
     try:
-        if not scanner.wait_connected(ready_wait):
+        if not scanner.wait_ready(ready_wait):
             return DeviceTestResult(
                 device, port, Verdict.CANNOT_OPEN, f"the port did not open within {ready_wait:g} s"
             )

@@ -33,7 +33,6 @@ import serial
 
 from devices.ebds.framing import Frame, FrameAssembler
 from devices.ebds.messages import (
-    USD_NOTES,
     AuxCommand,
     OmnibusCommand,
     OmnibusStatus,
@@ -41,11 +40,13 @@ from devices.ebds.messages import (
     decode_cash_box_total,
     enable_mask,
 )
-from devices.ebds.tracker import DEVICE, StatusTracker
+from devices.ebds.tracker import DEVICE, NOTES, StatusTracker
+from devices.health import CLOSED
 from devices.outlet import EventOutlet
 from devices.serial_link import LinkDown, PortSettings, SerialLink
+from devices.worker import Worker
 from kiosk.money import Money
-from kiosk.ports import DeviceHealth, Emit, Health
+from kiosk.ports import DeviceError, DeviceHealth, Emit
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,7 @@ def settings_for(port: str) -> PortSettings:
     return EBDS_SETTINGS
 
 
-"""Events kept while nothing is attached yet (a power-up notice at boot must not be lost)."""
-
-
-class AcceptorUnavailable(ConnectionError):
+class AcceptorUnavailable(DeviceError, ConnectionError):
     """The acceptor could not answer a query now (closed, disconnected or silent)."""
 
 
@@ -112,7 +110,7 @@ class EbdsAcceptor:
         settings: PortSettings | None = None,
         reconnect_interval: float = 0.25,
     ) -> None:
-        self.table = dict(table or USD_NOTES)
+        self.table = dict(table or NOTES)
         self.timing = timing or Timing()
         self.link = SerialLink(
             port,
@@ -140,31 +138,32 @@ class EbdsAcceptor:
         self._assembler = FrameAssembler()
         self._replies: queue.Queue[Frame] = queue.Queue()
         self._ack = 0  # poll thread only
-        self._wake = threading.Event()
-        self._running = threading.Event()
+        self._worker: Worker | None = None
         self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
         self._opened_at = 0.0
+        self._next_poll = 0.0  # poll thread only
 
     # ------------------------------------------------------------------ life cycle
     def open(self) -> None:
-        if self._running.is_set():
+        if self._worker is not None:
             return
-        self._running.set()
-        self._opened_at = time.monotonic()
+        self._opened_at = self._next_poll = time.monotonic()
         self.link.start()
-        self._thread = threading.Thread(target=self._run, name=f"{DEVICE}-poll", daemon=True)
-        self._thread.start()
+        worker = Worker(f"{DEVICE}-poll", lambda: self._step(worker), finish=self._fail_queries)
+        self._worker = worker
+        worker.start()
 
     def close(self) -> None:
-        if not self._running.is_set():
+        worker, self._worker = self._worker, None
+        if worker is None:
             return
-        self._running.clear()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(2.0)
+        worker.stop(2.0)
         self.link.stop()
         self._ready.clear()
+
+    @property
+    def _open(self) -> bool:
+        return self._worker is not None
 
     def wait_ready(self, timeout: float) -> bool:
         """True once the device has answered a poll (since ``open``)."""
@@ -176,7 +175,8 @@ class EbdsAcceptor:
 
     def enable(self, denominations: list[Money]) -> None:
         with self._lock:
-            self._mask = enable_mask(denominations, self.table)
+            cents = {index: note.cents for index, note in self.table.items()}
+            self._mask = enable_mask((d.cents for d in denominations), cents)
 
     def disable(self) -> None:
         with self._lock:
@@ -216,21 +216,22 @@ class EbdsAcceptor:
             time.sleep(0.02)
 
     def health(self) -> DeviceHealth:
-        if not self._running.is_set():
-            return DeviceHealth(Health.FAULT, "closed")
+        if not self._open:
+            return CLOSED
         with self._lock:
             return self._tracker.health()
 
     def cashbox_count(self) -> int:
         """Bills in the cash box, as the device counts them; raises AcceptorUnavailable."""
-        if not self._running.is_set():
+        worker = self._worker
+        if worker is None:
             raise AcceptorUnavailable("the bill acceptor is closed")
         query = _Query()
         with self._lock:
             if not self._tracker.connected:
                 raise AcceptorUnavailable("the bill acceptor is not answering")
             self._queries.append(query)
-        self._wake.set()
+        worker.wake()
         if not query.done.wait(self.timing.query_timeout):
             query.cancelled = True
             raise AcceptorUnavailable(
@@ -296,22 +297,21 @@ class EbdsAcceptor:
         with self._lock:
             events = self._tracker.on_lost()
         self._send(events)
-        self._wake.set()
+        if self._worker is not None:
+            self._worker.wake()
 
     # ------------------------------------------------------------------ the poll thread
-    def _run(self) -> None:
-        next_poll = time.monotonic()
-        while self._running.is_set():
-            self._wake.clear()
-            try:
-                self._serve_queries()
-                if time.monotonic() >= next_poll:
-                    next_poll = time.monotonic() + self.timing.poll_interval
-                    self._poll()
-                    continue
-            except Exception:  # the poll thread must outlive one bad reply
-                log.exception("bill acceptor: poll failed")
-            self._wake.wait(max(0.0, next_poll - time.monotonic()))
+    def _step(self, worker: Worker) -> None:
+        """Answer waiting queries, poll when it is time, else sleep until then (or a query)."""
+        self._serve_queries()
+        if time.monotonic() >= self._next_poll:
+            self._next_poll = time.monotonic() + self.timing.poll_interval
+            self._poll()
+            return
+        worker.sleep(self._next_poll - time.monotonic())
+
+    def _fail_queries(self) -> None:
+        """The poll thread is ending: nobody waits for an answer that will not come."""
         with self._lock:
             queries, self._queries = list(self._queries), deque()
         for query in queries:

@@ -23,38 +23,33 @@ Bit layouts (EBDS "Mars compatible" RS-232, section 7.1):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
 from devices.ebds.framing import Frame, MessageType, build_frame, control_byte
-from kiosk.money import Money
 
 # ----------------------------------------------------------------------------- denominations
+# Amounts are plain integer cents here: this module is a codec, free of the kiosk's types.
 
-USD_NOTES: dict[int, Money] = {
-    1: Money(100),
-    2: Money(200),
-    3: Money(500),
-    4: Money(1000),
-    5: Money(2000),
-    6: Money(5000),
-    7: Money(10000),
-}
-"""The standard US note table: note value index (1..7) to denomination."""
+USD_NOTES: dict[int, int] = {1: 100, 2: 200, 3: 500, 4: 1000, 5: 2000, 6: 5000, 7: 10000}
+"""The standard US note table: note value index (1..7) to the note's value in cents."""
 
 
-def enable_mask(denominations: list[Money], table: dict[int, Money] = USD_NOTES) -> int:
-    """data0 of the omnibus command for ``denominations`` (unknown amounts are left out)."""
+def enable_mask(cents: Iterable[int], table: Mapping[int, int] = USD_NOTES) -> int:
+    """data0 of the omnibus command for the notes worth ``cents`` (unknown amounts left out)."""
+    wanted = set(cents)
     mask = 0
     for index, note in table.items():
-        if note in denominations and 1 <= index <= 7:
+        if note in wanted and 1 <= index <= 7:
             mask |= 1 << (index - 1)
     return mask
 
 
-def note_index(denomination: Money, table: dict[int, Money] = USD_NOTES) -> int | None:
+def note_index(cents: int, table: Mapping[int, int] = USD_NOTES) -> int | None:
+    """The note value index of the note worth ``cents``, None if the table has none."""
     for index, note in table.items():
-        if note == denomination:
+        if note == cents:
             return index
     return None
 
@@ -172,7 +167,8 @@ class OmnibusStatus:
             or self.returned
         )
 
-    def denomination(self, table: dict[int, Money] = USD_NOTES) -> Money | None:
+    def note_cents(self, table: Mapping[int, int] = USD_NOTES) -> int | None:
+        """The value in cents of the note the reply names (None: no note, or not in ``table``)."""
         return table.get(self.note_value)
 
     def data(self) -> bytes:

@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 DEVICE = "bill_acceptor"
 
+NOTES: dict[int, Money] = {index: Money(cents) for index, cents in USD_NOTES.items()}
+"""The standard US note table (:data:`~devices.ebds.messages.USD_NOTES`) in the kiosk's money."""
+
 Pending = Literal["stack", "return"]
 
 FAULTS: tuple[str, ...] = ("jam", "failure", "cassette_removed", "stacker_full")
@@ -86,7 +89,8 @@ class StatusTracker:
     """
 
     def __init__(self, table: dict[int, Money] | None = None) -> None:
-        self.table = dict(table or USD_NOTES)
+        self.table = dict(table or NOTES)
+        self._cents = {index: note.cents for index, note in self.table.items()}
         self.counters = Counters()
         self.pending: Pending | None = None
         self.bill: Money | None = None  # in escrow or on its way to the box / the customer
@@ -98,6 +102,11 @@ class StatusTracker:
         self._lost_reported = False
 
     # ------------------------------------------------------------------ queries
+    def _note(self, status: OmnibusStatus) -> Money | None:
+        """The note the reply names, in the kiosk's money."""
+        cents = status.note_cents(self._cents)
+        return Money(cents) if cents is not None else None
+
     def health(self) -> DeviceHealth:
         if not self._connected:
             reason = "disconnected" if self._ever_connected or self._lost_reported else "starting"
@@ -173,7 +182,7 @@ class StatusTracker:
         self.counters.power_ups += 1
         in_flight = self.pending
         if status.escrowed:
-            bill = status.denomination(self.table) or self.bill
+            bill = self._note(status) or self.bill
             events.append(_notice("power_up_with_bill_in_escrow", _describe(bill)))
             if in_flight == "stack":
                 events.append(AcceptorFault("power_up"))
@@ -211,7 +220,7 @@ class StatusTracker:
             events.append(BillRejected("rejected"))
 
     def _stacked(self, status: OmnibusStatus, events: list[object]) -> None:
-        reported = status.denomination(self.table)
+        reported = self._note(status)
         bill = self.bill
         self.bill, self._announced, self.pending = None, False, None
         if bill is None:
@@ -242,7 +251,7 @@ class StatusTracker:
         if self._announced:
             return
         self._announced = True
-        bill = status.denomination(self.table)
+        bill = self._note(status)
         if bill is None:
             # a document the device can not value (never happens with standard notes)
             events.append(_notice("unknown_note_in_escrow", f"note value {status.note_value}"))

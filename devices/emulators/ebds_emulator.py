@@ -30,7 +30,6 @@ from typing import Any
 
 from devices.ebds.framing import Frame, FrameAssembler, MessageType, parse_frame
 from devices.ebds.messages import (
-    USD_NOTES,
     AuxCommand,
     OmnibusCommand,
     OmnibusStatus,
@@ -38,6 +37,7 @@ from devices.ebds.messages import (
     cash_box_total_reply,
     note_index,
 )
+from devices.ebds.tracker import NOTES
 from devices.emulators.base import Control
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
 from kiosk.money import Money, MoneyError
@@ -92,7 +92,8 @@ class EbdsEmulator:
     ) -> None:
         self.port = PtyPort(link)
         self.timing = timing or EmulatorTiming()
-        self.table = dict(table or USD_NOTES)
+        self.table = dict(table or NOTES)
+        self._cents = {index: note.cents for index, note in self.table.items()}
         self._lock = threading.Lock()
         self._loop = EmulatorLoop(self.port, self._from_host, self.name)
         self._assembler = FrameAssembler()
@@ -213,7 +214,7 @@ class EbdsEmulator:
             return list(self._history)
 
     def stacked(self, denomination: Money) -> int:
-        index = note_index(denomination, self.table)
+        index = note_index(denomination.cents, self._cents)
         with self._lock:
             return self._stacked.get(index, 0) if index is not None else 0
 
@@ -398,7 +399,7 @@ class EbdsEmulator:
             amount = Money.parse(args[0])
         except MoneyError as exc:
             raise ValueError(str(exc)) from exc
-        index = note_index(amount, self.table)
+        index = note_index(amount.cents, self._cents)
         with self._lock:
             self._feed(index, fake=index is None, cheat=False)
         return f"inserted a {amount} note"
@@ -483,7 +484,7 @@ class EbdsEmulator:
                 amount = Money.parse(args[1]) if len(args) == 2 else Money(2000)
             except MoneyError as exc:
                 raise ValueError(str(exc)) from exc
-            note = note_index(amount, self.table)
+            note = note_index(amount.cents, self._cents)
             if note is None:
                 raise ValueError(f"{amount} is not a note this acceptor takes")
         with self._lock:

@@ -20,11 +20,14 @@ How a receipt is printed, and why:
    counts as printed; :meth:`was_printed` answers from that record (kept in memory and, if
    ``state_path`` is given, in a small JSON file that survives a restart).
 
-Between receipts the worker polls the status every ``poll_interval`` seconds, so
-:meth:`health` is current (paper low, cover open, offline) and reports ``disconnected`` when
-the port vanishes; :class:`~devices.serial_link.SerialLink` reopens it when it comes back.
-Health changes are reported as :class:`~kiosk.ports.DeviceFault` (into FAULT) and
-:class:`~kiosk.ports.DeviceNotice` (``recovered``, ``paper_low``, ``reconnected``).
+The worker polls the status as soon as the port opens and then every ``poll_interval``
+seconds between receipts, so :meth:`health` is current (paper low, cover open, offline) and
+reports ``disconnected`` when the port vanishes; :class:`~devices.serial_link.SerialLink`
+reopens it when it comes back. Health changes go through :class:`~devices.health.HealthReport`
+like every driver's: :class:`~kiosk.ports.DeviceFault` into FAULT (a printer already out of
+paper when the kiosk starts included), :class:`~kiosk.ports.DeviceNotice` ``recovered`` and
+``paper_low``; and ``reconnected`` when the port comes back. They wait in the driver's
+:class:`~devices.outlet.EventOutlet` until the engine attaches.
 
 Nothing here raises into the engine: every failure becomes a reason.
 """
@@ -45,9 +48,11 @@ from pathlib import Path
 
 from devices.escpos.layout import Chunk, receipt_chunks
 from devices.escpos.status import ALL_KINDS, PrinterStatus, StatusKind, request, status_from_replies
+from devices.health import DISCONNECTED, HealthReport
+from devices.outlet import EventOutlet
 from devices.serial_link import LinkDown, PortSettings, SerialLink
+from devices.worker import Worker
 from kiosk.ports import (
-    DeviceFault,
     DeviceHealth,
     DeviceNotice,
     Emit,
@@ -59,13 +64,17 @@ from kiosk.ports import (
 log = logging.getLogger(__name__)
 
 DEVICE = "receipt_printer"
-DISCONNECTED = DeviceHealth(Health.FAULT, "disconnected")
 REMEMBERED = 1000
 """Confirmations kept for :meth:`EscposPrinter.was_printed` (recovery asks about recent ones)."""
 
 
-def _drop(_event: object) -> None:
-    return None
+def health_of(status: PrinterStatus) -> DeviceHealth:
+    """The port's health for a status: FAULT with its reason, DEGRADED for a warning, else OK."""
+    if fault := status.fault():
+        return DeviceHealth(Health.FAULT, fault)
+    if warning := status.warning():
+        return DeviceHealth(Health.DEGRADED, warning)
+    return DeviceHealth()
 
 
 class _Stop:
@@ -135,7 +144,8 @@ class EscposPrinter:
         self.settle_time = settle_time
         self.layout = layout
         self.state_path = state_path
-        self.emit: Emit = _drop
+        self._outlet = EventOutlet(device)
+        self._health = HealthReport(self._outlet)
         self._replies = _Replies(self)
         self.link = SerialLink(
             port,
@@ -146,15 +156,12 @@ class EscposPrinter:
         )
         self._jobs: queue.Queue[_Job] = queue.Queue()
         self._lock = threading.Lock()
-        self._health = DISCONNECTED
-        self._health_known = False
         self._status: PrinterStatus | None = None
         self._was_connected = False
-        self._first_poll = threading.Event()
-        self._stopping = threading.Event()
-        self._worker: threading.Thread | None = None
+        self._ready = threading.Event()  # a status was read since open
+        self._worker: Worker | None = None
         self._outcomes: OrderedDict[str, bool | None] = OrderedDict()
-        self.counters: dict[str, int] = {
+        self._counts: dict[str, int] = {
             "printed": 0,
             "failed": 0,
             "cut_short": 0,
@@ -163,16 +170,20 @@ class EscposPrinter:
         self._load_state()
 
     # ------------------------------------------------------------------ life cycle
-    def open(self, wait: float = 2.0) -> None:
-        """Start the port and the worker; wait up to ``wait`` s for a first status."""
+    def open(self) -> None:
+        """Start the port and the worker; the worker reads the status once the port opens."""
         if self._worker is not None:
             return
-        self._first_poll.clear()
-        self._stopping = threading.Event()
+        self._ready.clear()
+        self._health.opened(DISCONNECTED)
         self.link.start()
-        self._worker = threading.Thread(target=self._run, name=f"{self.device}-worker", daemon=True)
-        self._worker.start()
-        self._first_poll.wait(wait)
+        worker = Worker(f"{self.device}-worker", lambda: self._step(worker))
+        self._worker = worker
+        worker.start()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once the printer has answered a status since ``open`` (whatever it said)."""
+        return self._ready.wait(timeout)
 
     def close(self, timeout: float = 3.0) -> None:
         """Finish the receipts already queued (within ``timeout``), then stop.
@@ -184,8 +195,10 @@ class EscposPrinter:
         if worker is not None:
             self._jobs.put(_STOP)
             worker.join(timeout)
-            self._stopping.set()  # a worker still busy stops after its current receipt
+            worker.request_stop()  # a worker still busy stops after its current receipt
         self.link.stop()
+        self._health.closed()
+        self._ready.clear()
         while True:
             try:
                 job = self._jobs.get_nowait()
@@ -203,7 +216,7 @@ class EscposPrinter:
 
     # ------------------------------------------------------------------ the port
     def attach(self, emit: Emit) -> None:
-        self.emit = emit
+        self._outlet.attach(emit)
 
     def print_receipt(self, receipt: ReceiptContent) -> None:
         """Queue the receipt; a :class:`ReceiptDone` follows from the worker thread."""
@@ -219,8 +232,13 @@ class EscposPrinter:
             return self._outcomes.get(confirmation)
 
     def health(self) -> DeviceHealth:
+        return self._health.now()
+
+    def counters(self) -> dict[str, int]:
         with self._lock:
-            return self._health
+            counts = dict(self._counts)
+        counts["reconnects"] = self.link.reconnects
+        return counts
 
     def status(self) -> PrinterStatus | None:
         """The last status read (for the technician's device page)."""
@@ -232,31 +250,28 @@ class EscposPrinter:
         self._jobs.put(_POLL)
 
     # ------------------------------------------------------------------ the worker
-    def _run(self) -> None:
-        stopping = self._stopping
-        while not stopping.is_set():
-            try:
-                job = self._jobs.get(timeout=self.poll_interval)
-            except queue.Empty:
-                job = _POLL
-            if isinstance(job, _Stop):
-                return
-            try:
-                if isinstance(job, _Poll):
-                    self._poll()
-                else:
-                    self._print(job)
-            except Exception:  # the worker must outlive any bug: the engine waits on it
-                log.exception("%s: worker step failed", self.device)
-                if isinstance(job, ReceiptContent):
-                    self._finish(job.confirmation, False, "driver_error")
-            finally:
-                if isinstance(job, _Poll):
-                    self._first_poll.set()
+    def _step(self, worker: Worker) -> None:
+        """One job from the queue, or a status poll when none came within ``poll_interval``."""
+        try:
+            job = self._jobs.get(timeout=self.poll_interval)
+        except queue.Empty:
+            job = _POLL
+        if isinstance(job, _Stop):
+            worker.request_stop()
+            return
+        if isinstance(job, _Poll):
+            self._count("status_polls")
+            self._check()
+            return
+        try:
+            self._print(job)
+        except Exception:  # every receipt gets its one ReceiptDone, even after a bug
+            self._finish(job.confirmation, False, "driver_error")
+            raise
 
-    def _poll(self) -> None:
-        self.counters["status_polls"] += 1
-        self._check()
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] += 1
 
     def _check(self) -> DeviceHealth:
         """Read the four statuses and update health; ``disconnected`` if the port is gone."""
@@ -267,10 +282,12 @@ class EscposPrinter:
         if status is None or (status.missing and not self.link.connected):
             self._set_health(DISCONNECTED)
             return DISCONNECTED
-        health = status.health()
+        health = health_of(status)
         with self._lock:
             self._status = status
         self._set_health(health)
+        if not status.missing:
+            self._ready.set()
         return health
 
     def _read_status(self) -> PrinterStatus | None:
@@ -331,7 +348,7 @@ class EscposPrinter:
         self._finish(confirmation, True, "")
 
     def _cut_short(self, confirmation: str, reason: str, chunk: Chunk) -> None:
-        self.counters["cut_short"] += 1
+        self._count("cut_short")
         self._emit(
             DeviceNotice(
                 self.device,
@@ -342,34 +359,13 @@ class EscposPrinter:
         self._finish(confirmation, False, reason)
 
     def _finish(self, confirmation: str, printed: bool, reason: str) -> None:
-        self.counters["printed" if printed else "failed"] += 1
+        self._count("printed" if printed else "failed")
         self._remember(confirmation, printed)
         self._emit(ReceiptDone(confirmation, printed=printed, reason=reason))
 
     # ------------------------------------------------------------------ health
     def _set_health(self, new: DeviceHealth) -> None:
-        with self._lock:
-            old, self._health = self._health, new
-            first, self._health_known = not self._health_known, True
-        if first:
-            old = DeviceHealth()  # start-up: report a fault, not a "recovery" from nothing
-        if new == old:
-            return
-        log.info(
-            "%s: %s %s -> %s %s",
-            self.device,
-            old.state.value,
-            old.reason,
-            new.state.value,
-            new.reason,
-        )
-        if new.state is Health.FAULT:
-            self._emit(DeviceFault(self.device, new.reason))
-            return
-        if old.state is Health.FAULT:
-            self._emit(DeviceNotice(self.device, "recovered", old.reason))
-        if new.state is Health.DEGRADED and new.reason == "paper_low":
-            self._emit(DeviceNotice(self.device, "paper_low"))
+        self._health.set(new)
 
     def _connected(self) -> None:
         """Reader thread: the port is open (again); have the worker look at the printer."""
@@ -382,10 +378,7 @@ class EscposPrinter:
         self._set_health(DISCONNECTED)
 
     def _emit(self, event: object) -> None:
-        try:
-            self.emit(event)
-        except Exception:
-            log.exception("%s: emit failed for %r", self.device, event)
+        self._outlet.send(event)
 
     # ------------------------------------------------------------------ the record
     def _remember(self, confirmation: str, printed: bool | None) -> None:

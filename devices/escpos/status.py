@@ -29,8 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
-from kiosk.ports import DeviceHealth, Health
-
 DLE = 0x10
 EOT = 0x04
 FIXED_MASK = 0x93
@@ -163,8 +161,8 @@ class PrinterStatus:
     def auto_recoverable_error(self) -> bool:
         return Condition.AUTO_RECOVERABLE_ERROR in self.conditions
 
-    def health(self) -> DeviceHealth:
-        """FAULT with the most actionable reason first, DEGRADED for paper low, else OK.
+    def fault(self) -> str:
+        """Why the printer can not print now, the most actionable reason first; "" if it can.
 
         Order: a printer that does not answer properly can not be trusted to print; then what
         a technician fixes by hand (the cover, the paper) before the errors that usually
@@ -172,9 +170,9 @@ class PrinterStatus:
         out also sets "offline").
         """
         if self.missing:
-            return DeviceHealth(Health.FAULT, "no_response")
+            return "no_response"
         if self.invalid:
-            return DeviceHealth(Health.FAULT, "bad_status")
+            return "bad_status"
         for reason, present in (
             ("unrecoverable_error", self.unrecoverable_error),
             ("cutter_error", self.cutter_error),
@@ -184,10 +182,12 @@ class PrinterStatus:
             ("offline", self.offline),
         ):
             if present:
-                return DeviceHealth(Health.FAULT, reason)
-        if self.paper_near_end:
-            return DeviceHealth(Health.DEGRADED, "paper_low")
-        return DeviceHealth()
+                return reason
+        return ""
+
+    def warning(self) -> str:
+        """What a technician should see to before it is a fault (``paper_low``); "" if nothing."""
+        return "paper_low" if self.paper_near_end else ""
 
 
 def status_from_replies(replies: Mapping[StatusKind, bytes | None]) -> PrinterStatus:

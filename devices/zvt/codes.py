@@ -15,7 +15,7 @@ screens (``CardProgress.message``): ``insert_card``, ``enter_pin``, ``processing
 
 from __future__ import annotations
 
-from kiosk.ports import CardOutcome
+from enum import Enum
 
 SUCCESS = 0x00
 ABORTED = 0x6C
@@ -121,13 +121,21 @@ def result_reason(code: int) -> str:
     return TERMINAL_CODES.get(code, f"result_0x{code:02x}")
 
 
-def outcome_for(code: int) -> CardOutcome:
+class Outcome(Enum):
+    """What a result code says became of a transaction (the driver maps it to the port's)."""
+
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+def outcome_for(code: int) -> Outcome:
     """APPROVED for 00, CANCELLED for an abort (time-out, stop key, 06 B0), else DECLINED."""
     if code == SUCCESS:
-        return CardOutcome.APPROVED
+        return Outcome.APPROVED
     if code == ABORTED:
-        return CardOutcome.CANCELLED
-    return CardOutcome.DECLINED
+        return Outcome.CANCELLED
+    return Outcome.DECLINED
 
 
 _PROGRESS: dict[int, str] = {

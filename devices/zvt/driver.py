@@ -33,8 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devices.health import CLOSED, DISCONNECTED
 from devices.outlet import EventOutlet
 from devices.serial_link import PortSettings
+from devices.worker import Worker
 from devices.zvt import apdu as A
 from devices.zvt import codes, ledger, recovery
 from devices.zvt.bmp import StatusInformation
@@ -64,6 +66,18 @@ DEVICE = "card_terminal"
 # the port's settlement types, under the names this driver grew up with
 BrandTotal = CardBrandTotal
 EndOfDayResult = CardSettlement
+
+
+_OUTCOMES: dict[codes.Outcome, CardOutcome] = {
+    codes.Outcome.APPROVED: CardOutcome.APPROVED,
+    codes.Outcome.DECLINED: CardOutcome.DECLINED,
+    codes.Outcome.CANCELLED: CardOutcome.CANCELLED,
+}
+
+
+def _outcome(code: int) -> CardOutcome:
+    """The port's outcome for a ZVT result code."""
+    return _OUTCOMES[codes.outcome_for(code)]
 
 
 class _Sale:
@@ -128,10 +142,8 @@ class ZvtTerminal:
         self._lock = threading.Lock()
         self._outlet = EventOutlet(DEVICE)
         self._jobs: deque[_Job] = deque()
-        self._wake = threading.Event()
-        self._running = threading.Event()
+        self._worker: Worker | None = None
         self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
         self._opened_at = 0.0
         self._sale: _Sale | None = None
         self._registered = False
@@ -140,7 +152,7 @@ class ZvtTerminal:
         self._next_register = 0.0
         self._late_infos: list[StatusInformation] = []
         self._late_lines: list[str] = []
-        self.counts: dict[str, int] = dict.fromkeys(
+        self._counts: dict[str, int] = dict.fromkeys(
             (
                 "sales",
                 "approved",
@@ -190,21 +202,18 @@ class ZvtTerminal:
 
     # ------------------------------------------------------------------ life cycle
     def open(self) -> None:
-        if self._running.is_set():
+        if self._worker is not None:
             return
-        self._running.set()
         self._opened_at = time.monotonic()
         self.transport.start()
-        self._thread = threading.Thread(target=self._run, name=f"{DEVICE}-zvt", daemon=True)
-        self._thread.start()
+        self._worker = Worker(f"{DEVICE}-zvt", self._step, finish=self._release_jobs)
+        self._worker.start()
 
     def close(self) -> None:
-        if not self._running.is_set():
+        worker, self._worker = self._worker, None
+        if worker is None:
             return
-        self._running.clear()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
+        worker.stop(5.0)
         self.transport.stop()
         self._ready.clear()
 
@@ -220,7 +229,7 @@ class ZvtTerminal:
         sale = _Sale(reference, amount)
         with self._lock:
             self._sale = sale
-        if not self._running.is_set():
+        if self._worker is None:
             self.book.begin(reference, amount.cents)
             self.book.update(reference, state=ledger.NOT_SENT, reason="terminal_closed")
             self._send_event(CardResult(reference, CardOutcome.DECLINED, reason="terminal_closed"))
@@ -235,7 +244,7 @@ class ZvtTerminal:
             return
         log.info("card terminal: abort requested for %s", sale.reference)
         sale.abort.set()
-        self._wake.set()
+        self._wake()
 
     def reverse(self, reference: str) -> bool:
         record = self.book.get(reference)
@@ -253,10 +262,10 @@ class ZvtTerminal:
         return result if isinstance(result, CardResult) else recovery.from_record(record)
 
     def health(self) -> DeviceHealth:
-        if not self._running.is_set():
-            return DeviceHealth(Health.FAULT, "closed")
+        if self._worker is None:
+            return CLOSED
         if not self.transport.connected:
-            return DeviceHealth(Health.FAULT, "disconnected")
+            return DISCONNECTED
         with self._lock:
             fault, registered = self._fault, self._registered
         if fault:
@@ -276,21 +285,27 @@ class ZvtTerminal:
 
     def counters(self) -> dict[str, int]:
         with self._lock:
-            counts = dict(self.counts)
+            counts = dict(self._counts)
         return {**counts, **self.session.counts, **self.transport.counters()}
 
     # ------------------------------------------------------------------ the worker
     def _running_now(self) -> bool:
-        return self._running.is_set()
+        worker = self._worker
+        return worker is not None and worker.running
+
+    def _wake(self) -> None:
+        worker = self._worker
+        if worker is not None:
+            worker.wake()
 
     def _submit(self, job: _Job) -> _Job:
         with self._lock:
             self._jobs.append(job)
-        self._wake.set()
+        self._wake()
         return job
 
     def _query(self, name: str, run: Callable[[], object], wait: float | None = None) -> object:
-        if not self._running.is_set():
+        if self._worker is None:
             return None
         job = self._submit(_Job(name, run))
         if not job.done.wait(self.timing.query_timeout if wait is None else wait):
@@ -299,23 +314,23 @@ class ZvtTerminal:
             return None
         return job.result
 
-    def _run(self) -> None:
-        while self._running.is_set():
-            self._wake.clear()
-            job: _Job | None = None
-            try:
-                self._keep_registered()
-                with self._lock:
-                    job = self._jobs.popleft() if self._jobs else None
-                if job is None:
-                    self.session.listen(self.timing.poll)
-                elif not job.cancelled:
-                    job.result = job.run()
-            except Exception:  # the worker must outlive one bad exchange
-                log.exception("card terminal: worker step failed")
-            finally:
-                if job is not None:
-                    job.done.set()
+    def _step(self) -> None:
+        """Keep registered, then run the next job, or listen to the terminal for a while."""
+        job: _Job | None = None
+        try:
+            self._keep_registered()
+            with self._lock:
+                job = self._jobs.popleft() if self._jobs else None
+            if job is None:
+                self.session.listen(self.timing.poll)
+            elif not job.cancelled:
+                job.result = job.run()
+        finally:
+            if job is not None:
+                job.done.set()
+
+    def _release_jobs(self) -> None:
+        """The worker is ending: whoever waits on a job it will not run is let go."""
         with self._lock:
             jobs, self._jobs = list(self._jobs), deque()
         for job in jobs:
@@ -323,7 +338,7 @@ class ZvtTerminal:
 
     def _count(self, name: str) -> None:
         with self._lock:
-            self.counts[name] += 1
+            self._counts[name] += 1
 
     def _send_event(self, event: object) -> None:
         self._outlet.send(event)
@@ -436,20 +451,20 @@ class ZvtTerminal:
     def _settle_sale(self, sale: _Sale, talk: Talk) -> CardResult:
         info = talk.info
         if talk.refused is not None:  # 84 xx: the terminal never started the sale
-            outcome = codes.outcome_for(talk.refused)
+            outcome = _outcome(talk.refused)
             if outcome is CardOutcome.APPROVED:  # pragma: no cover - 84 00 is an Ack
                 outcome = CardOutcome.DECLINED
             return self._final(sale, outcome, codes.result_reason(talk.refused), None)
         if talk.completion is not None:
             if info is not None and info.result_code not in (None, codes.SUCCESS):
                 code = info.result_code or 0
-                return self._final(sale, codes.outcome_for(code), codes.result_reason(code), info)
+                return self._final(sale, _outcome(code), codes.result_reason(code), info)
             return self._final(sale, CardOutcome.APPROVED, "", info, talk.lines)
         if talk.abort_code is not None:
             code = talk.abort_code
             if (info is not None and info.result_code == codes.SUCCESS) or code == codes.SUCCESS:
                 return self._in_doubt(sale, "aborted_after_approval")
-            outcome = codes.outcome_for(code)
+            outcome = _outcome(code)
             if outcome is CardOutcome.CANCELLED:
                 by = "kiosk" if talk.abort_sent else "cardholder"
                 return self._final(sale, outcome, by, info)
@@ -517,7 +532,7 @@ class ZvtTerminal:
         code = info.result_code or (last.result_code if isinstance(last, A.TerminalAbort) else 0xFF)
         reason = codes.result_reason(code)
         self.book.update(record.reference, state=ledger.DECLINED, reason=reason)
-        self._send_event(CardResult(record.reference, codes.outcome_for(code), reason=reason))
+        self._send_event(CardResult(record.reference, _outcome(code), reason=reason))
 
     def _record_approval(self, reference: str, info: StatusInformation, why: str) -> SaleRecord:
         record = self.book.update(
@@ -590,7 +605,7 @@ class ZvtTerminal:
             reason = codes.result_reason(code)
             state = ledger.CANCELLED if code == codes.ABORTED else ledger.DECLINED
             self.book.update(reference, state=state, reason=reason, trace=info.trace)
-            return CardResult(reference, codes.outcome_for(code), reason=reason)
+            return CardResult(reference, _outcome(code), reason=reason)
         approved = self._record_approval(reference, info, "recovered")
         log.info("card terminal: %s recovered as approved (receipt %s)", reference, info.receipt)
         return recovery.approval(approved, info, tuple(talk.lines))

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from devices.zvt.framing import ACK, NAK, BadFrame, Frame, FrameAssembler, Signal, encode_frame
+from kiosk.ports import DeviceError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class LinkTiming:
     """Silence inside a frame after which the partial frame is thrown away."""
 
 
-class LinkLost(ConnectionError):
+class LinkLost(DeviceError, ConnectionError):
     """The line went away (the port vanished, the socket closed) since the last receive."""
 
 

@@ -22,12 +22,12 @@ import logging
 import queue
 import socket
 import threading
-import time
 from typing import Protocol
 
 import serial
 
 from devices.serial_link import LinkDown, PortSettings, SerialLink
+from devices.worker import Worker
 from devices.zvt import apdu as zvt_apdu
 from devices.zvt.link import LOST, LinkEndpoint, LinkLost, LinkTiming, LostMarker
 
@@ -146,8 +146,8 @@ class TcpTransport:
         self._sock: socket.socket | None = None
         self._send_lock = threading.Lock()
         self._connected = threading.Event()
-        self._running = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
+        self._connected_once = False
         self._inbox: queue.Queue[bytes | LostMarker] = queue.Queue()
         self.counts: dict[str, int] = {
             "apdus_sent": 0,
@@ -157,15 +157,20 @@ class TcpTransport:
         }
 
     def start(self) -> None:
-        self._running.set()
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-tcp", daemon=True)
-        self._thread.start()
+        if self._worker is not None:
+            return
+        self._connected_once = False
+        worker = Worker(f"{self.name}-tcp", lambda: self._step(worker))
+        self._worker = worker
+        worker.start()
 
     def stop(self) -> None:
-        self._running.clear()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.request_stop()
         self._drop()
-        if self._thread is not None:
-            self._thread.join(2.0)
+        if worker is not None:
+            worker.join(2.0)
 
     @property
     def connected(self) -> bool:
@@ -235,27 +240,23 @@ class TcpTransport:
             log.warning("%s: lost %s:%d", self.name, self.host, self.port)
             self._inbox.put(LOST)
 
-    def _run(self) -> None:
-        first = True
-        while self._running.is_set():
-            sock = self._connect()
-            if sock is None:
-                time.sleep(self.reconnect_interval)
-                continue
-            if not first:
+    def _step(self, worker: Worker) -> None:
+        """Connect, read until the connection drops, then wait a while before the next try."""
+        sock = self._connect()
+        if sock is not None:
+            if self._connected_once:
                 self.counts["reconnects"] += 1
-            first = False
+            self._connected_once = True
             self._sock = sock
             self._connected.set()
             log.info("%s: connected to %s:%d", self.name, self.host, self.port)
-            self._read(sock)
+            self._read(worker, sock)
             self._drop()
-            if self._running.is_set():
-                time.sleep(self.reconnect_interval)
+        worker.sleep(self.reconnect_interval)
 
-    def _read(self, sock: socket.socket) -> None:
+    def _read(self, worker: Worker, sock: socket.socket) -> None:
         buffer = bytearray()
-        while self._running.is_set() and self._sock is sock:
+        while worker.running and self._sock is sock:
             try:
                 chunk = sock.recv(4096)
             except TimeoutError:

@@ -186,7 +186,7 @@ def test_kiosk_emulate_scanner_feeds_a_real_driver(tmp_path: Path) -> None:
         driver.attach(events.put)
         driver.open()
         try:
-            assert driver.wait_connected(WAIT)
+            assert driver.wait_ready(WAIT)
             assert emulator.send("scan 100200526") == "scanned 100200526"
             assert events.get(timeout=WAIT) == Scanned("100200526")
             assert emulator.send("scan-stub 100200526 28.75") == "scanned 10020052600002875"

@@ -39,7 +39,6 @@ from devices.ebds.messages import (
     from_nibbles,
     nibbles,
 )
-from kiosk.money import Money
 
 FAST = settings(max_examples=200, deadline=500, suppress_health_check=[HealthCheck.too_slow])
 
@@ -47,7 +46,7 @@ FAST = settings(max_examples=200, deadline=500, suppress_health_check=[HealthChe
 
 
 def test_omnibus_command_bytes_follow_the_spec() -> None:
-    command = OmnibusCommand(enable_mask=enable_mask([Money(2000)]), stack=True)
+    command = OmnibusCommand(enable_mask=enable_mask([2000]), stack=True)
     # $20 is note 5 -> data0 bit 4; data1: four-way (10 in bits 2-3), escrow, stack;
     # data2: power-up policy B (01 in bits 2-3)
     assert command.encode(ack=1) == bytes([STX, 0x08, 0x11, 0x10, 0x38, 0x04, ETX, 0x35])
@@ -74,13 +73,13 @@ def test_reply_bits_decode_to_the_named_fields() -> None:
     status = OmnibusStatus.decode(frame)
     assert status is not None
     assert status.escrowed and status.cassette_attached and not status.idling
-    assert status.denomination() == Money(2000)
+    assert status.note_cents() == 2000
     assert (status.model, status.revision) == (0x58, 0x21)
 
 
 def test_enable_mask_uses_the_us_note_table() -> None:
-    assert enable_mask([Money(100), Money(10000)]) == 0b100_0001
-    assert enable_mask([Money(300)]) == 0  # no such note
+    assert enable_mask([100, 10000]) == 0b100_0001
+    assert enable_mask([300]) == 0  # no such note
     assert enable_mask(list(USD_NOTES.values())) == 0x7F
 
 
@@ -221,7 +220,7 @@ def test_decoders_never_raise(ctrl: int, data: bytes) -> None:
     status = OmnibusStatus.decode(frame)
     if status is not None:
         assert 0 <= status.note_value <= 7
-        status.denomination()
+        status.note_cents()
     OmnibusCommand.decode(frame)
     total = decode_cash_box_total(frame)
     assert total is None or total >= 0

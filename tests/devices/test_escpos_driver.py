@@ -89,6 +89,7 @@ def rig(
     driver = _driver(printer_emulator, tmp_path)
     driver.attach(events)
     driver.open()
+    assert driver.wait_ready(5.0)
     assert driver.health() == DeviceHealth()
     yield printer_emulator, driver, events
     driver.close()
@@ -278,6 +279,7 @@ def test_was_printed_survives_a_restart(printer_emulator: EscposEmulator, tmp_pa
     first = _driver(printer_emulator, tmp_path)
     first.attach(events)
     first.open()
+    assert first.wait_ready(5.0)
     first.print_receipt(SAMPLES["cash-en"])
     events.done(SAMPLES["cash-en"].confirmation)
     first.close()
@@ -292,8 +294,9 @@ def test_a_missing_port_is_disconnected_and_a_closed_driver_answers(tmp_path: Pa
     driver.attach(events)
     driver.print_receipt(SAMPLES["cash-en"])  # not open yet: answered at once, not raised
     assert events.done(SAMPLES["cash-en"].confirmation).reason == "printer_closed"
-    driver.open(wait=0.5)
+    driver.open()
     try:
+        assert not driver.wait_ready(0.5)
         assert driver.health() == DeviceHealth(Health.FAULT, "disconnected")
         driver.print_receipt(SAMPLES["card-en"])
         assert events.done(SAMPLES["card-en"].confirmation).reason == "disconnected"

@@ -13,6 +13,7 @@ from PIL import Image
 
 from devices.emulators.escpos_emulator import INVALID_STATUS, EscposEmulator, sample_receipts
 from devices.emulators.escpos_render import Interpreter, Page, QrSymbol, TextLine, render_image
+from devices.escpos.driver import health_of
 from devices.escpos.layout import receipt_bytes
 from devices.escpos.status import ALL_KINDS, StatusKind, parse_reply, status_from_replies
 from kiosk.ports import DeviceHealth, Health
@@ -149,7 +150,7 @@ def test_a_page_of_random_items_still_renders() -> None:
 
 def _health(printer: EscposEmulator) -> DeviceHealth:
     replies = {k: bytes((printer.status_byte(k),)) for k in ALL_KINDS}
-    return status_from_replies(replies).health()
+    return health_of(status_from_replies(replies))
 
 
 def test_status_bytes_follow_the_state() -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devices.escpos.driver import health_of
 from devices.escpos.status import (
     ALL_KINDS,
     Condition,
@@ -68,7 +69,7 @@ def test_a_byte_that_breaks_the_fixed_bits_is_invalid_not_misread(byte: int) -> 
         assert isinstance(reply, InvalidReply)
         assert "fixed bits" in reply.why
     status = status_from_replies(dict.fromkeys(ALL_KINDS, bytes((byte,))))
-    assert status.health() == DeviceHealth(Health.FAULT, "bad_status")
+    assert health_of(status) == DeviceHealth(Health.FAULT, "bad_status")
     assert not status.paper_out and not status.complete
 
 
@@ -102,13 +103,13 @@ def _status(**flags: bool) -> PrinterStatus:
     ],
 )
 def test_health(flags: dict[str, bool], health: DeviceHealth) -> None:
-    assert _status(**flags).health() == health
+    assert health_of(_status(**flags)) == health
 
 
 def test_missing_replies_mean_no_response() -> None:
     status = status_from_replies({K.PRINTER: b"\x12", K.OFFLINE_CAUSE: None})
     assert status.missing == (K.OFFLINE_CAUSE,)
-    assert status.health() == DeviceHealth(Health.FAULT, "no_response")
+    assert health_of(status) == DeviceHealth(Health.FAULT, "no_response")
 
 
 flag_names = [
@@ -148,7 +149,7 @@ def test_what_the_emulator_encodes_the_driver_reads_back(flags: dict[str, bool])
 def test_any_bytes_give_a_status_and_never_raise(replies: dict[StatusKind, bytes | None]) -> None:
     started = time.monotonic()
     status = status_from_replies(replies)
-    health = status.health()
+    health = health_of(status)
     assert health.state in set(Health)
     for kind, data in replies.items():
         if data is not None and (len(data) != 1 or not fixed_bits_ok(data[0])):

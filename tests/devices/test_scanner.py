@@ -62,7 +62,7 @@ def scanner(emulator: ScannerEmulator, events: Events) -> Iterator[SerialScanner
     driver = SerialScanner(emulator.port.path, reconnect_interval=0.05)
     driver.attach(events)
     driver.open()
-    assert driver.wait_connected(WAIT)
+    assert driver.wait_ready(WAIT)
     yield driver
     driver.close()
 
@@ -140,7 +140,7 @@ def test_a_partial_line_left_waiting_is_not_glued_to_the_next_code(
     driver.attach(events)
     driver.open()
     try:
-        assert driver.wait_connected(WAIT)
+        assert driver.wait_ready(WAIT)
         emulator.send_raw(b"1002")  # the suffix never came
         time.sleep(0.4)
         emulator.send("100200526")
@@ -159,10 +159,12 @@ def test_unplug_is_a_fault_and_codes_are_read_after_replug(
     health = scanner.health()
     assert (health.state, health.reason) == (Health.FAULT, "disconnected")
     assert "error: " not in emulator.controls()["replug"].handler([])
-    notice = events.next()
-    assert isinstance(notice, DeviceNotice)
-    assert (notice.device, notice.kind) == ("scanner", "reconnected")
-    assert scanner.wait_connected(WAIT)
+    # the port is back, and the fault is over: one notice each, as from every driver
+    assert {events.next(), events.next()} == {
+        DeviceNotice("scanner", "reconnected", emulator.port.path),
+        DeviceNotice("scanner", "recovered", "disconnected"),
+    }
+    assert scanner.wait_ready(WAIT)
     assert scanner.health().state is Health.OK
     emulator.send("100200526")
     assert events.next() == Scanned("100200526")
@@ -198,12 +200,17 @@ def test_a_disabled_scanner_reads_but_does_not_emit(
 def test_health_before_open_and_with_no_port(tmp_path: Path) -> None:
     driver = SerialScanner(str(tmp_path / "absent"), reconnect_interval=0.05)
     assert driver.health().reason == "closed"
+    events = Events()
     driver.open()
     try:
-        assert not driver.wait_connected(0.2)
+        assert not driver.wait_ready(0.2)
         assert (driver.health().state, driver.health().reason) == (Health.FAULT, "disconnected")
+        driver.attach(events)  # attached late, as the engine is: the fault at open waited
+        assert events.next() == DeviceFault("scanner", "disconnected")
+        assert events.none_within(0.3)  # once, not once per reconnect attempt
     finally:
         driver.close()
+    assert driver.health().reason == "closed"
 
 
 def test_scan_stub_control_sends_the_default_stub(

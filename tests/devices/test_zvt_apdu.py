@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from devices.zvt import apdu as A
 from devices.zvt import bmp, codes
 from devices.zvt.tlv import encode_tlv, parse_tlv
-from kiosk.ports import CardOutcome
 
 
 def test_length_is_one_byte_or_ff_and_two_bytes_low_first() -> None:
@@ -166,9 +165,9 @@ def test_result_codes_and_prompts() -> None:
     assert codes.result_reason(0x78) == "card_expired"
     assert codes.result_reason(0x6C) == "aborted"
     assert codes.result_reason(0xEE) == "result_0xee"
-    assert codes.outcome_for(0x00) is CardOutcome.APPROVED
-    assert codes.outcome_for(0x6C) is CardOutcome.CANCELLED
-    assert codes.outcome_for(0x05) is CardOutcome.DECLINED
+    assert codes.outcome_for(0x00) is codes.Outcome.APPROVED
+    assert codes.outcome_for(0x6C) is codes.Outcome.CANCELLED
+    assert codes.outcome_for(0x05) is codes.Outcome.DECLINED
     assert codes.progress_message(0x0A) == "insert_card"
     assert codes.progress_message(0x01) == "enter_pin"
     assert codes.progress_message(0x04) == "processing"
