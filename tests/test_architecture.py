@@ -100,3 +100,101 @@ def test_composition_root_is_narrow() -> None:
     assert not _is_composition_root(CORE / "engine" / "machine.py")
     assert not _is_composition_root(CORE / "recovery.py")
     assert not _is_composition_root(CORE / "commands_helper.py")
+
+
+# ---------------------------------------------------------------------------- codecs
+# The device protocol codecs (frames, messages, codes) import nothing from ``kiosk/``, not even
+# through another module (or a package ``__init__``) they import, so they could be published
+# as a library; the drivers adapt them to the kiosk's ports. docs/protocols/README.md lists
+# them and says why the other device modules are not codecs.
+
+DEVICES = ROOT / "devices"
+CODECS = (
+    "devices/ebds/framing.py",
+    "devices/ebds/messages.py",
+    "devices/zvt/framing.py",
+    "devices/zvt/tlv.py",
+    "devices/zvt/bmp.py",
+    "devices/zvt/apdu.py",
+    "devices/zvt/codes.py",
+    "devices/escpos/status.py",
+    "devices/scanner_lines.py",
+)
+
+
+def _module_file(module: str) -> Path | None:
+    """The file of a module of this project (``devices.zvt.apdu`` -> devices/zvt/apdu.py)."""
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _loaded_with(path: Path) -> list[Path]:
+    """The package ``__init__`` files Python runs before ``path`` (devices/, devices/zvt/)."""
+    inits = []
+    for parent in reversed(path.relative_to(ROOT).parents):
+        init = ROOT / parent / "__init__.py"
+        if parent != Path(".") and init.is_file() and init != path:
+            inits.append(init)
+    return inits
+
+
+def _project_imports(path: Path) -> list[tuple[str, Path | None]]:
+    """(module, its file) for each absolute import in ``path``; ``from a import b`` may name a
+    submodule ``a.b``, which counts too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[str, Path | None]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, _module_file(node.module)))
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                if (sub_file := _module_file(sub)) is not None:
+                    found.append((sub, sub_file))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, _module_file(alias.name)) for alias in node.names]
+    return found
+
+
+def kiosk_imports_behind(path: Path) -> list[str]:
+    """Every chain of imports from ``path`` that ends in ``kiosk`` (empty when there is none)."""
+    chains: list[str] = []
+    seen: set[Path] = set()
+    todo: list[tuple[Path, str]] = [(path, path.relative_to(ROOT).as_posix())]
+    while todo:
+        current, chain = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for init in _loaded_with(current):
+            todo.append((init, f"{chain} -> {init.relative_to(ROOT).as_posix()}"))
+        for module, file in _project_imports(current):
+            if module.split(".")[0] == "kiosk":
+                chains.append(f"{chain} imports {module}")
+            elif file is not None:
+                todo.append((file, f"{chain} -> {file.relative_to(ROOT).as_posix()}"))
+    return sorted(chains)
+
+
+def test_the_codecs_exist() -> None:
+    assert [c for c in CODECS if not (ROOT / c).is_file()] == []
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_codec_imports_nothing_from_kiosk(codec: str) -> None:
+    assert kiosk_imports_behind(ROOT / codec) == []
+
+
+def test_the_codec_rule_sees_an_import_through_another_module(tmp_path: Path) -> None:
+    # the drivers do import kiosk, directly or through the modules they use
+    driver = kiosk_imports_behind(DEVICES / "zvt" / "driver.py")
+    assert any(c.endswith("imports kiosk.ports") for c in driver)
+    tracker = kiosk_imports_behind(DEVICES / "ebds" / "tracker.py")
+    assert "devices/ebds/tracker.py imports kiosk.money" in tracker
+    # and a codec that used a driver module would be caught through it
+    assert any(
+        " -> devices/serial_link.py" in c
+        for c in kiosk_imports_behind(DEVICES / "zvt" / "transport.py")
+    )

@@ -4,8 +4,7 @@
 ``tracker`` decides what a reply means for the kiosk, and ``driver`` is the
 :class:`kiosk.ports.BillAcceptor` port that ties them to a serial line. The emulator that
 speaks the device side is :mod:`devices.emulators.ebds_emulator`.
+
+Nothing is imported here: ``framing`` and ``messages`` are codecs that import nothing from
+the kiosk, and importing them must not drag the driver (and the kiosk) in with them.
 """
-
-from devices.ebds.driver import AcceptorUnavailable, EbdsAcceptor, Timing
-
-__all__ = ["AcceptorUnavailable", "EbdsAcceptor", "Timing"]

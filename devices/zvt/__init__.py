@@ -6,18 +6,7 @@ and ``codes`` encode and decode the messages; ``session`` runs one command with 
 terminal; ``ledger`` is the driver's own record of each sale; ``recovery`` decides what
 became of a sale whose answer was lost; ``driver`` is the :class:`kiosk.ports.CardTerminal`
 port. The terminal side is :mod:`devices.emulators.zvt_emulator`. See docs/protocols/zvt.md.
+
+Nothing is imported here: ``framing``, ``tlv``, ``bmp``, ``apdu`` and ``codes`` are codecs
+that import nothing from the kiosk, and importing them must not drag the driver in.
 """
-
-from devices.zvt.driver import BrandTotal, EndOfDayResult, Timing, ZvtTerminal
-from devices.zvt.link import LinkTiming
-from devices.zvt.transport import SerialTransport, TcpTransport
-
-__all__ = [
-    "BrandTotal",
-    "EndOfDayResult",
-    "LinkTiming",
-    "SerialTransport",
-    "TcpTransport",
-    "Timing",
-    "ZvtTerminal",
-]
