@@ -206,6 +206,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     T(S.STILL_THERE, ui.Cancel, STAY, guard="bill_in_flight", action="request_finish"),
     T(S.STILL_THERE, ui.Cancel, STAY, guard="card_unsettled", action="request_cancel"),
+    T(S.STILL_THERE, ui.Cancel, S.RECEIPT, guard="money_in", action="complete_payment"),
+    T(S.STILL_THERE, ui.Cancel, S.IDLE, action="end_without_payment"),
+    # a sale settled while the prompt was up (the kiosk was checking it with the terminal)
     T(S.STILL_THERE, CardResult, S.RECEIPT, guard="card_approved", action="complete_payment"),
     T(
         S.STILL_THERE,
@@ -221,8 +224,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         guard="card_is_current",
         action="show_card_declined",
     ),
-    T(S.STILL_THERE, ui.Cancel, S.RECEIPT, guard="money_in", action="complete_payment"),
-    T(S.STILL_THERE, ui.Cancel, S.IDLE, action="end_without_payment"),
 )
 
 
