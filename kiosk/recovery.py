@@ -34,6 +34,7 @@ from kiosk.ports import (
     PortSet,
     ReceiptDone,
 )
+from kiosk.reversal import Reversal, record_reversal, request_reversal, reverse_on
 
 log = logging.getLogger(__name__)
 
@@ -255,54 +256,24 @@ class Recovery:
         return "unknown; reversed" if reversed_ok else "unknown; reversal failed"
 
     def _reverse(self, session_id: str | None, reference: str, sale_intent_seq: int | None) -> bool:
-        intent = self._write(
-            E.CARD_REVERSAL_REQUESTED,
-            session_id=session_id,
-            reference=reference,
-            reason="recovery",
-            sale_intent_seq=sale_intent_seq,
-        )
-        return self._carry_out_reversal(intent.seq, session_id, reference, sale_intent_seq)
+        reversal = request_reversal(self._write, session_id, reference, "recovery", sale_intent_seq)
+        return self._carry_out_reversal(reversal)
 
-    def _carry_out_reversal(
-        self, reversal_seq: int, session_id: str | None, reference: str, sale_intent_seq: int | None
-    ) -> bool:
-        try:
-            ok = self.ports.terminal.reverse(reference)
-        except Exception as exc:
-            log.warning("reversal of %s failed: %s", reference, exc)
-            ok = False
-        if not ok:
-            self._write(
-                E.CARD_REVERSAL_FAILED,
-                session_id=session_id,
-                intent_seq=reversal_seq,
-                reference=reference,
-                reason="terminal did not confirm the reversal",
-            )
-            return False
-        self._write(
-            E.CARD_REVERSED, session_id=session_id, intent_seq=reversal_seq, reference=reference
-        )
-        open_seqs = {e.seq for e in self.journal.open_intents()}
-        if sale_intent_seq is not None and sale_intent_seq in open_seqs:
-            self._write(
-                E.CARD_REVERSED,
-                session_id=session_id,
-                intent_seq=sale_intent_seq,
-                reference=reference,
-            )
-        return True
+    def _carry_out_reversal(self, reversal: Reversal) -> bool:
+        ok = reverse_on(self.ports.terminal, reversal.reference)
+        open_seqs = {e.seq for e in self.journal.open_intents()} if ok else set()
+        record_reversal(self._write, reversal, ok, sale_open=reversal.sale_intent_seq in open_seqs)
+        return ok
 
     def _resolve_reversal(self, intent: Any, p: dict[str, Any]) -> str:
         sale_seq = p.get("sale_intent_seq")
-        ok = self._carry_out_reversal(
+        reversal = Reversal(
             intent.seq,
             p.get("session_id"),
             str(p["reference"]),
             int(sale_seq) if sale_seq is not None else None,
         )
-        return "reversed" if ok else "reversal failed"
+        return "reversed" if self._carry_out_reversal(reversal) else "reversal failed"
 
     def _resolve_receipt(self, intent: Any, p: dict[str, Any]) -> str:
         confirmation = str(p["confirmation"])

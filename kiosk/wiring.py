@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -62,13 +63,16 @@ class Kiosk:
         self.engine = PaymentEngine(
             self.config, self.journal, self.hardware.ports, clock or SystemClock()
         )
-        self._wake_sync_on_appends()
 
-    def _wake_sync_on_appends(self) -> None:
-        sync = self.sync
-        if sync is not None:
-            # every append is followed by a snapshot: push within moments, not at the next poll
-            self.engine.subscribe(lambda _snapshot: sync.wake())
+
+class Wakeable(Protocol):
+    def wake(self) -> None: ...
+
+
+def wake_on_appends(journal: Journal, sync: Wakeable) -> None:
+    """Every entry appended is pushed within moments, not at the next poll, whoever wrote
+    it and whether or not it changed what the screens show."""
+    journal.on_append(lambda _entry: sync.wake())
 
 
 def data_dir(config: KioskConfig) -> Path:
@@ -140,7 +144,7 @@ def build_kiosk(
     engine = PaymentEngine(config, journal, hardware.ports, clock)
     kiosk = Kiosk(config, journal, hardware, engine, report, sync)
     if sync is not None:
-        kiosk._wake_sync_on_appends()
+        wake_on_appends(journal, sync)
         sync.on_settings(hub_settings_applier(lambda: kiosk.engine, config))
         sync.start()
     return kiosk

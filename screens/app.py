@@ -56,6 +56,7 @@ ROUTES: dict[State, tuple[str, type[KioskScreen]]] = {
     State.METHOD: ("method", MethodScreen),
     State.CASH: ("cash", CashScreen),
     State.CARD: ("card", CardScreen),
+    State.CARD_CHECKING: ("card", CardScreen),  # the terminal's prompt says it is checking
     State.CARD_DECLINED: ("card_declined", CardDeclinedScreen),
     State.RECEIPT: ("receipt", ReceiptScreen),
     State.STILL_THERE: ("still_there", StillThereScreen),
@@ -78,7 +79,7 @@ def load_kv() -> None:
     if _kv_loaded:
         return
     Builder.load_file(str(HERE / "widgets.kv"))
-    for name, _cls in ROUTES.values():
+    for name in screen_names():
         Builder.load_file(str(HERE / f"{name}.kv"))
     Builder.load_file(str(HERE / "demo_panel.kv"))
     Builder.load_file(str(HERE / "app.kv"))
@@ -132,7 +133,7 @@ class KioskApp(App):
         root = KioskRoot()
         manager: ScreenManager = root.ids["manager"]
         manager.transition = NoTransition()
-        for name, cls in ROUTES.values():
+        for name, cls in dict(ROUTES.values()).items():
             screen = cls(name=name)
             self.screens[name] = screen
             manager.add_widget(screen)
@@ -226,4 +227,5 @@ class KioskApp(App):
 
 
 def screen_names() -> Sequence[str]:
-    return [name for name, _cls in ROUTES.values()]
+    """Each screen once (two states may share one)."""
+    return list(dict(ROUTES.values()))

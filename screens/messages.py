@@ -40,6 +40,8 @@ CARD_PROMPTS: dict[str, str] = {
     "insert_card": N_("Insert, tap or swipe your card on the card reader"),
     "enter_pin": N_("Enter your PIN on the card reader"),
     "processing": N_("Processing, please wait"),
+    # the engine asks the terminal what became of a sale whose answer was lost (card_checking)
+    "checking": N_("Checking the payment with the card reader, please wait"),
     "wait": N_("Please wait"),
     "remove_card": N_("Please remove your card"),
     "select_application": N_("Choose how to pay on the card reader"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from kiosk.device_calls import Deliver, DeviceCall, answer
 from kiosk.money import Money
 from kiosk.ports import (
     AcceptorFault,
@@ -332,3 +333,36 @@ class FakePorts:
 
     def port_set(self) -> PortSet:
         return PortSet(self.acceptor, self.terminal, self.printer, self.scanner, self.directory)
+
+
+class ControlledCalls:
+    """The engine's device-call runner for tests: answers at once on the calling thread (the
+    answer still comes through the engine's queue), or holds calls by name (``"status"``,
+    ``"reverse"``, ``"cashbox_count"``...) until :meth:`release`, so a test can act while a
+    slow call is under way. A held call runs when released, against the device as it is then.
+    """
+
+    def __init__(self, deliver: Deliver) -> None:
+        self.deliver = deliver
+        self.hold: set[str] = set()
+        self.held: list[DeviceCall] = []
+        self.started: list[str] = []
+
+    def start(self, call: DeviceCall) -> None:
+        self.started.append(call.name)
+        if call.name in self.hold:
+            self.held.append(call)
+        else:
+            self.deliver(answer(call))
+
+    def release(self) -> int:
+        held, self.held = self.held, []
+        for call in held:
+            self.deliver(answer(call))
+        return len(held)
+
+    def wait_idle(self, timeout: float) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None

@@ -76,6 +76,7 @@ class Session:
     card_reference: str | None = None
     card_intent_seq: int | None = None
     card_settled: bool = True
+    card_checking: bool = False  # a status query or reversal for the sale is under way
     card_prompt: str = ""
     card_decline_reason: str = ""
     card_approval: CardApproval | None = None

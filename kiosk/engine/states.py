@@ -10,8 +10,9 @@ readable by a person and can be drawn (``kiosk engine diagram``).
 Device outcomes (bill stacked, card approved, receipt printed...) are journaled by the engine
 *before* this table is consulted, whatever the state: money the hardware took is never lost
 because the screen had moved on. A card sale that answers "in doubt", or outlives its
-time-out, is settled with the terminal (status query, reversal if still unknown) at the same
-stage, so the table only ever sees settled card results.
+time-out, goes to ``card_checking`` while the terminal is asked what became of it (status
+query, reversal if still unknown); those are device calls whose answers come back as events,
+and only the settled result reaches this table from there.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class State(Enum):
     METHOD = "method"
     CASH = "cash"
     CARD = "card"
+    CARD_CHECKING = "card_checking"
     CARD_DECLINED = "card_declined"
     RECEIPT = "receipt"
     STILL_THERE = "still_there"
@@ -139,12 +141,31 @@ TRANSITIONS: tuple[Transition, ...] = (
     T(S.CASH, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
     # card: the terminal drives the cardholder; we show its prompts
     T(S.CARD, CardProgress, STAY, guard="card_is_current", action="show_card_progress"),
-    # (an in-doubt answer or a sale that outlives its time-out is resolved with the terminal
-    # before it reaches this table, so only settled results arrive here)
+    T(S.CARD, CardResult, S.CARD_CHECKING, guard="card_in_doubt", action="check_with_terminal"),
     T(S.CARD, CardResult, S.RECEIPT, guard="card_approved", action="complete_payment"),
     T(S.CARD, CardResult, S.IDLE, guard="cancelled_by_resident", action="end_without_payment"),
     T(S.CARD, CardResult, S.CARD_DECLINED, guard="card_is_current", action="show_card_declined"),
     T(S.CARD, ui.Cancel, STAY, action="abort_card_sale"),
+    T(S.CARD, ui.TimedOut, S.CARD_CHECKING, action="give_up_on_sale"),
+    # checking with the terminal (status query, then a reversal if it can not say): only
+    # settled results arrive; the session can not end before one does
+    T(S.CARD_CHECKING, CardResult, S.RECEIPT, guard="card_approved", action="complete_payment"),
+    T(
+        S.CARD_CHECKING,
+        CardResult,
+        S.IDLE,
+        guard="cancelled_by_resident",
+        action="end_without_payment",
+    ),
+    T(
+        S.CARD_CHECKING,
+        CardResult,
+        S.CARD_DECLINED,
+        guard="card_is_current",
+        action="show_card_declined",
+    ),
+    T(S.CARD_CHECKING, ui.Cancel, STAY, action="request_cancel"),
+    T(S.CARD_CHECKING, ui.TimedOut, S.STILL_THERE, action="ask_still_there"),
     T(S.CARD_DECLINED, ui.RetryCard, S.CARD, guard="card_possible", action="start_card_sale"),
     T(
         S.CARD_DECLINED,
@@ -173,6 +194,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     T(S.STILL_THERE, BillEscrowed, PREVIOUS, guard="bill_fits", action="stack_bill"),
     T(S.STILL_THERE, BillEscrowed, PREVIOUS, action="return_bill"),
     T(S.STILL_THERE, ui.TimedOut, STAY, guard="bill_in_flight", action="request_finish"),
+    T(S.STILL_THERE, ui.TimedOut, STAY, guard="card_unsettled", action="request_cancel"),
     T(S.STILL_THERE, ui.TimedOut, S.RECEIPT, guard="money_in", action="complete_payment"),
     T(S.STILL_THERE, ui.TimedOut, S.IDLE, action="end_timed_out"),
     T(
@@ -183,8 +205,25 @@ TRANSITIONS: tuple[Transition, ...] = (
         action="complete_payment",
     ),
     T(S.STILL_THERE, ui.Cancel, STAY, guard="bill_in_flight", action="request_finish"),
+    T(S.STILL_THERE, ui.Cancel, STAY, guard="card_unsettled", action="request_cancel"),
     T(S.STILL_THERE, ui.Cancel, S.RECEIPT, guard="money_in", action="complete_payment"),
     T(S.STILL_THERE, ui.Cancel, S.IDLE, action="end_without_payment"),
+    # a sale settled while the prompt was up (the kiosk was checking it with the terminal)
+    T(S.STILL_THERE, CardResult, S.RECEIPT, guard="card_approved", action="complete_payment"),
+    T(
+        S.STILL_THERE,
+        CardResult,
+        S.IDLE,
+        guard="cancelled_by_resident",
+        action="end_without_payment",
+    ),
+    T(
+        S.STILL_THERE,
+        CardResult,
+        S.CARD_DECLINED,
+        guard="card_is_current",
+        action="show_card_declined",
+    ),
 )
 
 

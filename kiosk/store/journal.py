@@ -13,6 +13,7 @@ from the engine's pool, so readers never share a transaction with the writer.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +34,10 @@ from kiosk import crashpoints
 from kiosk.store import projections
 from kiosk.store.db import open_database, upgrade_to_head, writer
 from kiosk.store.models import Base, JournalRow, SyncCursor
+
+log = logging.getLogger(__name__)
+
+AppendListener = Callable[["JournalEntry"], None]
 
 _CHUNK = 500
 _ROW = (
@@ -216,6 +221,7 @@ class Journal:
         self._engine = engine
         self._writer = writer(engine)
         self._now = now
+        self._listeners: list[AppendListener] = []
 
     @classmethod
     def open(
@@ -321,9 +327,23 @@ class Journal:
                 f"could not append {type} to the journal, nothing was written: {_reason(exc)}"
             ) from exc
         crashpoints.hit("journal.after_commit")
-        return JournalEntry(
+        entry = JournalEntry(
             seq, entry_id, datetime.fromisoformat(at_text), type, plain, prev_hash, digest
         )
+        for listener in list(self._listeners):
+            try:
+                listener(entry)
+            except Exception:  # the entry is committed: a listener can not undo that
+                log.exception("journal append listener failed")
+        return entry
+
+    def on_append(self, listener: AppendListener) -> None:
+        """Call ``listener`` with every entry once it is committed, on the appending thread.
+
+        For whoever must act on every new fact (the sync worker pushes it): keep it cheap,
+        it runs on the writer's thread.
+        """
+        self._listeners.append(listener)
 
     @staticmethod
     def _check_batch_id(conn: Connection, seq: int, payload: Mapping[str, Any]) -> None:

@@ -10,14 +10,24 @@ import pytest
 from contract import entries as E
 from kiosk import crashpoints
 from kiosk.config import KioskConfig
+from kiosk.device_calls import Deliver
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
+from kiosk.ports import CardOutcome
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
-from tests.fakes import FakeAcceptor, FakeClock, FakeDirectory, FakePorts, FakePrinter, FakeTerminal
+from tests.fakes import (
+    ControlledCalls,
+    FakeAcceptor,
+    FakeClock,
+    FakeDirectory,
+    FakePorts,
+    FakePrinter,
+    FakeTerminal,
+)
 
 
 class Harness:
@@ -27,9 +37,16 @@ class Harness:
         self.clock = FakeClock()
         self.devices = FakePorts()
         self.journal = Journal.open(path, now=self.clock.now)
-        self.engine = PaymentEngine(self.config, self.journal, self.devices.port_set(), self.clock)
+        self.calls: ControlledCalls
+        self.engine = PaymentEngine(
+            self.config, self.journal, self.devices.port_set(), self.clock, calls=self._calls
+        )
         self.seen: list[Snapshot] = []
         self.engine.subscribe(self.seen.append)
+
+    def _calls(self, deliver: Deliver) -> ControlledCalls:
+        self.calls = ControlledCalls(deliver)
+        return self.calls
 
     # driving
     def send(self, *events: object) -> Snapshot:
@@ -101,7 +118,9 @@ class Harness:
 
     def new_engine(self) -> PaymentEngine:
         """The engine a restarted kiosk builds once recovery is done."""
-        self.engine = PaymentEngine(self.config, self.journal, self.devices.port_set(), self.clock)
+        self.engine = PaymentEngine(
+            self.config, self.journal, self.devices.port_set(), self.clock, calls=self._calls
+        )
         self.seen = []
         self.engine.subscribe(self.seen.append)
         return self.engine
@@ -136,6 +155,16 @@ class Harness:
             self.terminal.next_outcome = None
         self.to_method(amount)
         self.send(ui.ChooseMethod("card"))
+
+    def to_card_checking(self, status: CardOutcome = CardOutcome.IN_DOUBT) -> None:
+        """A sale answered "in doubt"; the status query (which will say ``status``) held."""
+        self.terminal.status_answer = status
+        self.calls.hold.add("status")
+        self.to_card()
+        self.terminal.answer(CardOutcome.IN_DOUBT)
+        self.pump()
+        assert self.state is State.CARD_CHECKING
+        assert self.calls.held, "the status query should be under way"
 
     # reading the journal
     def types(self) -> list[str]:

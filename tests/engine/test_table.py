@@ -513,6 +513,94 @@ def _(h: Harness) -> object:
     return ui.Cancel()
 
 
+@case(S.CARD, CardResult, "card_in_doubt")
+def _(h: Harness) -> object:
+    h.to_card()
+    h.terminal.answer(CardOutcome.IN_DOUBT)
+    return EMITTED
+
+
+@case(S.CARD, ui.TimedOut)
+def _(h: Harness) -> object:
+    h.to_card()
+    return ui.TimedOut()
+
+
+# checking with the terminal: the status query is held until the case releases it
+@case(S.CARD_CHECKING, CardResult, "card_approved")
+def _(h: Harness) -> object:
+    h.to_card_checking(CardOutcome.APPROVED)
+    h.calls.release()
+    return EMITTED
+
+
+@case(S.CARD_CHECKING, CardResult, "cancelled_by_resident")
+def _(h: Harness) -> object:
+    h.to_card_checking(CardOutcome.DECLINED)
+    h.send(ui.Cancel())
+    h.calls.release()
+    return EMITTED
+
+
+@case(S.CARD_CHECKING, CardResult, "card_is_current")
+def _(h: Harness) -> object:
+    h.to_card_checking(CardOutcome.DECLINED)
+    h.calls.release()
+    return EMITTED
+
+
+@case(S.CARD_CHECKING, ui.Cancel)
+def _(h: Harness) -> object:
+    h.to_card_checking()
+    return ui.Cancel()
+
+
+@case(S.CARD_CHECKING, ui.TimedOut)
+def _(h: Harness) -> object:
+    h.to_card_checking()
+    return ui.TimedOut()
+
+
+def _checking_then_asked(h: Harness, status: CardOutcome = CardOutcome.IN_DOUBT) -> None:
+    h.to_card_checking(status)
+    h.expire()
+    assert h.state is State.STILL_THERE
+
+
+@case(S.STILL_THERE, ui.TimedOut, "card_unsettled")
+def _(h: Harness) -> object:
+    _checking_then_asked(h)
+    return ui.TimedOut()
+
+
+@case(S.STILL_THERE, ui.Cancel, "card_unsettled")
+def _(h: Harness) -> object:
+    _checking_then_asked(h)
+    return ui.Cancel()
+
+
+@case(S.STILL_THERE, CardResult, "card_approved")
+def _(h: Harness) -> object:
+    _checking_then_asked(h, CardOutcome.APPROVED)
+    h.calls.release()
+    return EMITTED
+
+
+@case(S.STILL_THERE, CardResult, "cancelled_by_resident")
+def _(h: Harness) -> object:
+    _checking_then_asked(h, CardOutcome.DECLINED)
+    h.expire()  # walked away while the kiosk was asking the terminal
+    h.calls.release()
+    return EMITTED
+
+
+@case(S.STILL_THERE, CardResult, "card_is_current")
+def _(h: Harness) -> object:
+    _checking_then_asked(h, CardOutcome.DECLINED)
+    h.calls.release()
+    return EMITTED
+
+
 def _declined(h: Harness) -> None:
     h.to_card()
     h.terminal.answer(CardOutcome.DECLINED)

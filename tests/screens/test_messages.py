@@ -20,10 +20,14 @@ SCREEN_MODULES = sorted((ROOT / "screens").glob("*.py"))
 
 
 def _engine_message_keys() -> set[str]:
-    """Every literal the engine assigns to a session's ``message``."""
-    tree = ast.parse((ROOT / "kiosk" / "engine" / "machine.py").read_text(encoding="utf-8"))
+    """Every literal the engine (any of its parts) assigns to a session's ``message``."""
+    nodes = [
+        node
+        for path in sorted((ROOT / "kiosk" / "engine").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    ]
     keys: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if not isinstance(node, ast.Assign):
             continue
         for target in node.targets:

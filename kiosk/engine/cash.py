@@ -1,0 +1,354 @@
+"""Cash settlement: every bill the acceptor takes is credited once, whatever the screen shows.
+
+The cash box count is the hardware's truth about a bill whose stack command went astray
+(DESIGN.md rule 5), so every stack and return intent carries the count from before it. The
+count is a slow device call: it is asked for when a bill reaches escrow, and the intent is
+journaled and the command sent when the answer comes back (:meth:`_escrow_counted`). Until
+then the bill is in flight for every guard of the table, so nothing ends the session under
+it. A fault during a stack is settled the same way, by a count asked for first; the table
+sees the fault only once the bill's fate is journaled.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from contract import entries as E
+from kiosk import crashpoints
+from kiosk.completion import completion_payload
+from kiosk.device_calls import CallDone
+from kiosk.engine.base import EngineBase
+from kiosk.engine.session import Session, replace_session
+from kiosk.money import Money
+from kiosk.ports import AcceptorFault, BillEscrowed, BillRejected, BillReturned, BillStacked
+
+log = logging.getLogger(__name__)
+
+#: acceptor notices after which a note that did not reach the cash box never will
+PATH_CLEAR = frozenset(
+    {"jam_cleared", "failure_cleared", "bill_left_path_unreported", "power_up", "cassette_replaced"}
+)
+ACCEPTOR = "bill_acceptor"
+
+
+@dataclass
+class UnsettledStack:
+    """A stack intent a fault left open: settled when the acceptor's path is clear."""
+
+    intent_seq: int
+    bill_id: str
+    denomination: Money
+    cashbox_before: int
+    session: Session
+
+
+@dataclass(eq=False)
+class EscrowCount:
+    """The count asked for before the bill in escrow is stacked (or, once something decides
+    it goes back, returned): the intent is journaled when the count answers."""
+
+    session: Session | None
+    denomination: Money
+    stack: bool
+    reason: str = ""  # why it goes back, when it does
+
+
+@dataclass(frozen=True, eq=False)
+class FaultCount:
+    """The count that settles a stack a fault interrupted; ``fault`` then goes to the table."""
+
+    session: Session
+    fault: AcceptorFault
+
+
+@dataclass(frozen=True, eq=False)
+class PathCount:
+    """The count that may settle an :class:`UnsettledStack` after an acceptor notice."""
+
+    unsettled: UnsettledStack
+    kind: str
+
+
+class CashSettlement(EngineBase):
+    _unsettled_stack: UnsettledStack | None
+    _escrow_count: EscrowCount | None
+    # the open bill.return.requested (seq, session), kept past the end of its session so
+    # the acceptor's answer settles it even after the resident has gone
+    _return_intent: tuple[int, str | None] | None
+
+    # ------------------------------------------------------------------ observing the acceptor
+    def _observe_escrow(self, event: BillEscrowed) -> object | None:
+        s = self.session
+        self._write(
+            E.BILL_ESCROWED, session_id=self._sid(), denomination_cents=event.denomination.cents
+        )
+        if s is not None:
+            s.escrow = event.denomination
+        if not self._taking_cash() or (s is not None and s.completed):
+            # A bill pushed in while we are not taking cash goes straight back.
+            self._return_escrowed(event.denomination, reason="not_taking_cash")
+            return None
+        return event
+
+    def _observe_stacked(self, event: BillStacked) -> None:
+        s = self.session
+        self._escrow_count = None  # the bill's fate is known: a count under way is moot
+        if (s is None or s.pending_stack_seq is None) and self._resettle_by_stacked(event):
+            return
+        intent, session_id = None, self._sid()
+        bill_id = str(uuid.uuid4())
+        if s is not None and s.pending_stack_seq is not None:
+            intent, bill_id = s.pending_stack_seq, s.pending_stack_bill or bill_id
+        elif self._return_intent is not None:
+            # the acceptor stacked what we asked it to return
+            intent, session_id = self._return_intent
+        self._return_intent = None
+        self._write(
+            E.BILL_STACKED,
+            session_id=session_id or "",  # "": stacked with no session at all (unattributed)
+            intent_seq=intent,
+            bill_id=bill_id,
+            denomination_cents=event.denomination.cents,
+            recovered=False,
+        )
+        crashpoints.hit("cash.after_stacked_journaled")
+        if s is not None and not s.completed:
+            s.bills.append(event.denomination)
+        else:
+            log.warning("bill stacked outside a payment; journaled for finance as unattributed")
+        if s is not None:
+            s.escrow = None
+            s.pending_stack_seq = s.pending_stack_bill = s.pending_return_seq = None
+
+    def _observe_returned(self, event: BillReturned) -> None:
+        s = self.session
+        self._escrow_count = None
+        intent, session_id = self._return_intent or (None, self._sid())
+        self._return_intent = None
+        self._write(
+            E.BILL_RETURNED,
+            session_id=session_id,
+            intent_seq=intent,
+            denomination_cents=event.denomination.cents,
+        )
+        if s is not None:
+            s.escrow = None
+            s.pending_return_seq = None
+
+    def _observe_acceptor_fault(self, event: AcceptorFault) -> object | None:
+        self._write(E.DEVICE_FAULT, device=ACCEPTOR, reason=event.reason)
+        s = self.session
+        if s is None or s.pending_stack_seq is None:
+            return event
+        # The stack command's fate is unknown: the cash box count is the hardware's truth.
+        self._ask(
+            ACCEPTOR, "cashbox_count", self.ports.acceptor.cashbox_count, FaultCount(s, event)
+        )
+        return None
+
+    def _observe_acceptor_notice(self, kind: str) -> None:
+        u = self._unsettled_stack
+        if u is not None:
+            self._ask(
+                ACCEPTOR, "cashbox_count", self.ports.acceptor.cashbox_count, PathCount(u, kind)
+            )
+
+    # ------------------------------------------------------------------ the counts answer
+    def _cash_answer(self, done: CallDone) -> object | None:
+        purpose = done.call.purpose
+        count = done.value if done.error is None and isinstance(done.value, int) else None
+        if isinstance(purpose, EscrowCount):
+            self._escrow_counted(purpose, count)
+        elif isinstance(purpose, FaultCount):
+            return self._fault_counted(purpose, count)
+        elif isinstance(purpose, PathCount):
+            self._path_counted(purpose, count)
+        return None
+
+    def _escrow_counted(self, p: EscrowCount, count: int | None) -> None:
+        if p is not self._escrow_count:
+            return  # the acceptor settled the bill by itself meanwhile
+        self._escrow_count = None
+        s = p.session if p.session is self.session else None
+        if p.stack and count is not None and s is not None and self._taking_cash():
+            self._send_stack(s, p.denomination, count)
+            return
+        if p.stack and s is not None and count is None:
+            # without the count, a crash could leave this bill's fate unknowable: do not stack
+            s.message = "bill_not_accepted_now"
+        reason = p.reason or ("acceptor_unavailable" if count is None else "not_taking_cash")
+        self._send_return(p, count, reason)
+
+    def _send_stack(self, s: Session, denomination: Money, cashbox_before: int) -> None:
+        bill_id = str(uuid.uuid4())
+        intent = self._write(
+            E.BILL_STACK_REQUESTED,
+            session_id=s.session_id,
+            bill_id=bill_id,
+            denomination_cents=denomination.cents,
+            cashbox_before=cashbox_before,
+        )
+        s.pending_stack_seq, s.pending_stack_bill = intent.seq, bill_id
+        s.pending_stack_cashbox = cashbox_before
+        s.message = ""
+        crashpoints.hit("cash.after_stack_intent")
+        self.ports.acceptor.stack()
+        crashpoints.hit("cash.after_stack_sent")
+
+    def _send_return(self, p: EscrowCount, cashbox_before: int | None, reason: str) -> None:
+        session_id = p.session.session_id if p.session is not None else None
+        intent = self._write(
+            E.BILL_RETURN_REQUESTED,
+            session_id=session_id,
+            denomination_cents=p.denomination.cents,
+            reason=reason,
+            cashbox_before=cashbox_before,
+        )
+        if p.session is not None and p.session is self.session:
+            p.session.pending_return_seq = intent.seq
+        self._return_intent = (intent.seq, session_id)
+        crashpoints.hit("cash.after_return_intent")
+        self.ports.acceptor.return_bill()
+
+    def _fault_counted(self, p: FaultCount, count: int | None) -> object | None:
+        s = p.session
+        if count is None:  # acceptor gone: recovery will settle it at next start
+            log.warning("cash box count unavailable; leaving stack intent open")
+        else:
+            self._settle_stack_by_count(s, count, p.fault.reason)
+        return p.fault if s is self.session else None
+
+    def _settle_stack_by_count(self, s: Session, count: int, reason: str) -> None:
+        intent_seq, bill_id, denomination = s.pending_stack_seq, s.pending_stack_bill, s.escrow
+        if intent_seq is None or denomination is None:
+            return
+        if count > s.pending_stack_cashbox:
+            self._write(
+                E.BILL_STACKED,
+                session_id=s.session_id,
+                intent_seq=intent_seq,
+                bill_id=bill_id,
+                denomination_cents=denomination.cents,
+                recovered=True,
+            )
+            s.bills.append(denomination)
+        else:
+            # The note may still be in the path (a jam): a technician may yet clear it into
+            # the cash box. The intent stays open until the acceptor says the path is clear;
+            # the resident is not kept waiting for that.
+            log.warning(
+                "stack of %s unsettled after %s; waiting for the path to clear",
+                denomination,
+                reason,
+            )
+            self._unsettled_stack = UnsettledStack(
+                intent_seq, bill_id or str(uuid.uuid4()), denomination, s.pending_stack_cashbox, s
+            )
+        s.escrow = None
+        s.pending_stack_seq = s.pending_stack_bill = None
+
+    def _path_counted(self, p: PathCount, count: int | None) -> None:
+        if p.unsettled is not self._unsettled_stack or count is None:
+            return  # settled meanwhile, or the acceptor can not say yet
+        into_box = count > p.unsettled.cashbox_before
+        if into_box or p.kind in PATH_CLEAR:
+            self._settle_unsettled(p.unsettled, into_box, p.kind)
+
+    def _resettle_by_stacked(self, stacked: BillStacked) -> bool:
+        """A stack a fault left open, reported after all; True when ``stacked`` was it."""
+        u = self._unsettled_stack
+        if u is None:
+            return False
+        return self._settle_unsettled(u, stacked.denomination == u.denomination, "")
+
+    def _settle_unsettled(self, u: UnsettledStack, into_box: bool, kind: str) -> bool:
+        self._unsettled_stack = None
+        common = {
+            "session_id": u.session.session_id,
+            "intent_seq": u.intent_seq,
+            "bill_id": u.bill_id,
+            "denomination_cents": u.denomination.cents,
+        }
+        if not into_box:
+            self._write(E.BILL_NOT_STACKED, **common, reason=kind)
+            return False
+        self._write(E.BILL_STACKED, **common, recovered=True)
+        if self.session is u.session and not u.session.completed:
+            u.session.bills.append(u.denomination)
+        else:
+            self._pay_late(u)
+        return True
+
+    def _pay_late(self, u: UnsettledStack) -> None:
+        """A bill that reached the cash box after its session finished is still the
+        resident's money: it becomes a payment of its own to the same account."""
+        late = replace_session(u.session, bills=[u.denomination])
+        payload = completion_payload(late, self.clock.now(), recovered=True)
+        self._write(E.PAYMENT_COMPLETED, **payload, late_credit=True)
+
+    # ------------------------------------------------------------------ guards
+    def _bill_fits(self, event: BillEscrowed) -> bool:
+        s = self.session
+        if s is None or s.amount is None or s.finish_requested or s.inserted >= s.amount:
+            return False
+        return s.inserted + event.denomination <= self._cash_ceiling(s)
+
+    def _cash_complete_after_stack(self, _event: object) -> bool:
+        s = self.session
+        if s is None or s.amount is None or s.bill_in_flight:
+            return False
+        return s.inserted >= s.amount or s.finish_requested
+
+    def _cash_ceiling(self, s: Session) -> Money:
+        limits = self.config.limits
+        balance = s.account.balance if s.account else Money(0)
+        amount = s.amount or Money(0)
+        over = max(amount, balance) + limits.max_overpayment
+        return min(limits.max_cash, limits.max_payment, over)
+
+    # ------------------------------------------------------------------ actions
+    def _start_cash(self, _event: object) -> None:
+        s = self.session
+        assert s is not None
+        s.method, s.fee, s.message = "cash", Money(0), ""
+        self._write(E.METHOD_CHOSEN, session_id=s.session_id, method="cash", fee_cents=0)
+        self.ports.acceptor.enable(self._accepted_bills())
+
+    def _stop_cash(self, _event: object) -> None:
+        self.ports.acceptor.disable()
+
+    def _stop_cash_on_fault(self, event: AcceptorFault) -> None:
+        self.ports.acceptor.disable()
+        assert self.session is not None
+        self.session.message = "cash_unavailable"
+
+    def _stack_bill(self, event: BillEscrowed) -> None:
+        self._count_escrow(event.denomination, stack=True)
+
+    def _return_bill(self, event: BillEscrowed) -> None:
+        s = self.session
+        assert s is not None
+        s.message = "bill_over_limit"
+        self._return_escrowed(event.denomination, reason="over_limit")
+
+    def _return_escrowed(self, denomination: Money, reason: str) -> None:
+        pending = self._escrow_count
+        if pending is not None:  # its count is under way: the bill goes back when it answers
+            pending.stack, pending.reason = False, reason
+            return
+        self._count_escrow(denomination, stack=False, reason=reason)
+
+    def _count_escrow(self, denomination: Money, stack: bool, reason: str = "") -> None:
+        self._escrow_count = EscrowCount(self.session, denomination, stack, reason)
+        self._count(self._escrow_count)
+
+    def _count(self, purpose: object) -> None:
+        """Ask the acceptor for its cash box count; :meth:`_cash_answer` takes the answer."""
+        self._ask(ACCEPTOR, "cashbox_count", self.ports.acceptor.cashbox_count, purpose)
+
+    def _show_bill_rejected(self, event: BillRejected) -> None:
+        assert self.session is not None
+        self.session.escrow = None
+        self.session.message = "bill_rejected"

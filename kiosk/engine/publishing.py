@@ -1,0 +1,100 @@
+"""Snapshots: what the engine shows its observers after every event it handles.
+
+A snapshot is built from the engine's state alone and published only when it differs from
+the last one, so observers (the screens, the demo runner, tests) see each change once and
+never reach into the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from kiosk.completion import credited_amount
+from kiosk.engine.base import EngineBase, Observer
+from kiosk.engine.snapshot import AccountView, Snapshot
+from kiosk.fees import card_fee
+from kiosk.masking import mask_account, mask_address, mask_name
+from kiosk.money import Money
+
+log = logging.getLogger(__name__)
+
+
+class Publishing(EngineBase):
+    _observers: list[Observer]
+    _version: int
+
+    def subscribe(self, observer: Observer) -> None:
+        self._observers.append(observer)
+        observer(self.snapshot)
+
+    def _publish(self) -> None:
+        snapshot = replace(self._build_snapshot(), version=self.snapshot.version)
+        if snapshot == self.snapshot:
+            return
+        self._version += 1
+        self.snapshot = snapshot = replace(snapshot, version=self._version)
+        for observer in list(self._observers):
+            try:
+                observer(snapshot)
+            except Exception:
+                log.exception("snapshot observer failed")
+
+    def _build_snapshot(self) -> Snapshot:
+        s = self.session
+        seconds_left = None
+        if self._deadline is not None:
+            seconds_left = max(0.0, self._deadline - self.clock.monotonic())
+        base = Snapshot(
+            state=self.state,
+            language=self.language,
+            interrupted=self._interrupted,
+            seconds_left=None if seconds_left is None else round(seconds_left),
+            out_of_service_reason=self._out_of_service_reason,
+            cash_available=self.ports.acceptor.health().usable,
+            card_available=self.ports.terminal.health().usable,
+            max_cash=self.config.limits.max_cash,
+            accepted_bills=tuple(self._accepted_bills()),
+            offline=not self.ports.directory.online(),
+            version=self._version,
+        )
+        if s is None:
+            return base
+        low, high = self._amount_bounds()
+        account = None
+        if s.account is not None:
+            a = s.account
+            account = AccountView(
+                number_masked=mask_account(a.number),
+                name_masked=mask_name(a.name),
+                address_masked=mask_address(a.service_address),
+                balance=a.balance,
+                due_date=a.due_date,
+                usage=a.usage,
+                source=s.account_source.value if s.account_source else "live",
+                review=s.review,
+            )
+        fee = card_fee(s.amount, self.config.card_fee) if s.amount is not None else Money(0)
+        cash_fits = s.amount is None or s.amount <= self.config.limits.max_cash
+        return replace(
+            base,
+            session_id=s.session_id,
+            message=s.message,
+            lookup_pending=s.lookup_pending,
+            bill_amount=s.bill_amount,
+            account=account,
+            amount=credited_amount(s) if s.completed else s.amount,
+            min_amount=low,
+            max_amount=high,
+            method=s.method,
+            card_fee=fee,
+            cash_available=base.cash_available and cash_fits,
+            inserted=s.inserted,
+            bills=tuple(s.bills),
+            bill_in_escrow=s.bill_in_flight,
+            card_prompt=s.card_prompt,
+            card_decline_reason=s.card_decline_reason,
+            confirmation=s.confirmation,
+            receipt=s.receipt_state,
+            offline=base.offline or s.offline,
+        )
