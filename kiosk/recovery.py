@@ -97,6 +97,7 @@ class Recovery:
         self.answer_timeout = answer_timeout
         self.answers = _DeviceAnswers()
         self.report = RecoveryReport()
+        self._open_sessions: set[str] = set()
 
     def run(self) -> RecoveryReport:
         intents = list(self.journal.open_intents())
@@ -105,6 +106,7 @@ class Recovery:
             return self.report
         for port in (self.ports.acceptor, self.ports.terminal, self.ports.printer):
             port.attach(self.answers.emit)
+        self._open_sessions = set(sessions)
         self._write(E.RECOVERY_STARTED, open_intents=len(intents), open_sessions=len(sessions))
         bill_intents = (E.BILL_STACK_REQUESTED, E.BILL_RETURN_REQUESTED)
         # a stack sent before the restart may still be finishing: count after it has
@@ -245,7 +247,14 @@ class Recovery:
         }
         if status.outcome is CardOutcome.APPROVED:
             self._write(E.CARD_SALE_APPROVED, **(common | approval_payload(status)), recovered=True)
-            return "approved"
+            if p.get("session_id") in self._open_sessions:
+                return "approved"
+            # Its session ended without this sale (its reversal had failed, say): no payment
+            # will ever be recorded for it, so the money goes back (DESIGN.md rule 5).
+            reversed_ok = self._reverse(p.get("session_id"), reference, sale_intent_seq=None)
+            return "approved after its session ended; " + (
+                "reversed" if reversed_ok else "reversal failed"
+            )
         if status.outcome is CardOutcome.DECLINED:
             self._write(E.CARD_SALE_DECLINED, **common, reason=status.reason or "declined")
             return "declined"

@@ -66,6 +66,10 @@ DECLINE_REASONS: dict[str, str] = {
     "in_doubt_reversed": N_(
         "The card reader did not answer; nothing was charged. Please try again."
     ),
+    "in_doubt_unreversed": N_(
+        "The card reader did not answer. If your card was charged, the charge will be"
+        " cancelled. Please try again or pay with cash."
+    ),
     "timeout": N_("The card reader did not answer; nothing was charged. Please try again."),
     "issuer_unavailable": N_("Your bank could not be reached. Please try again or pay with cash."),
     "no_connection": N_("The card reader is offline. Please pay with cash."),

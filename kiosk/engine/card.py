@@ -192,9 +192,12 @@ class CardSettlement(EngineBase):
         if s is None:
             return None
         s.card_settled = True
-        s.card_decline_reason = "in_doubt_reversed"
+        # the resident is told the truth: a reversal that failed may have left a charge, which
+        # recovery reverses once the terminal can see it (kiosk/recovery.py)
+        reason = "in_doubt_reversed" if ok else "in_doubt_unreversed"
+        s.card_decline_reason = reason
         result = CardResult(
-            reference=p.reversal.reference, outcome=CardOutcome.DECLINED, reason="in_doubt_reversed"
+            reference=p.reversal.reference, outcome=CardOutcome.DECLINED, reason=reason
         )
         return self._checked(s, result) if s is self.session else None
 

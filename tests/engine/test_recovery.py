@@ -511,3 +511,30 @@ def test_device_notices_during_recovery_are_journaled(harness: Harness) -> None:
         {"device": "bill_acceptor", "kind": "power_up_with_bill_in_escrow", "detail": ""}
     ]
     assert harness.journal.open_intents() == []
+
+
+def test_a_sale_found_approved_after_its_session_ended_is_reversed(harness: Harness) -> None:
+    """The answer was lost, the terminal could not say, and the reversal failed: the resident
+    left without a payment. When the terminal later shows the sale approved, recovery must
+    not leave the money taken with no payment: it reverses the sale."""
+    t = harness.terminal
+    t.status_blind = t.approve_in_doubt = True
+    t.reversal_works = False
+    t.next_outcome = CardOutcome.IN_DOUBT
+    harness.to_card(answer=True)
+    harness.pump()
+    assert harness.state is State.CARD_DECLINED, harness.state
+    [reference] = [r for r, _ in t.sales]
+    assert reference in t.approved and E.CARD_REVERSAL_FAILED in harness.types()
+    # the resident is not told that nothing was charged
+    assert harness.engine.snapshot.card_decline_reason == "in_doubt_unreversed"
+    harness.send(ui.Cancel())
+    assert harness.state is State.IDLE
+    assert harness.session_outcomes() == ["cancelled"]
+    t.status_blind, t.reversal_works = False, True  # the terminal can see its ledger again
+    report = harness.recover()
+    assert report.intents[0].endswith("approved after its session ended; reversed")
+    assert t.reversed == [reference] and reference not in t.approved
+    assert harness.payments() == []
+    harness.assert_card_invariants(failed_reversals=1)
+    _settled(harness)
