@@ -39,6 +39,7 @@ from typing import Any
 # would hide the project's ``devices`` package: put the project's root in front of it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from composition.wiring import Kiosk, build_kiosk
 from contract import entries as E
 from devices.ebds.driver import EbdsAcceptor
 from devices.ebds.framing import FrameAssembler, parse_frame
@@ -53,7 +54,6 @@ from kiosk.engine.states import State
 from kiosk.money import Money
 from kiosk.ports import DeviceNotice
 from kiosk.store.journal import Journal
-from kiosk.wiring import Kiosk, build_kiosk
 
 ACCOUNT = "100200302"  # demo account, balance 43.17
 SESSION_AMOUNT = Money(100_000)  # $1000 a session: up to 1000 $1 notes before it completes

@@ -55,8 +55,8 @@ def _prepare(folder: Path) -> None:
 
 
 def _kiosk(folder: Path) -> Any:
+    from composition.wiring import build_kiosk
     from kiosk.config import load_config
-    from kiosk.wiring import build_kiosk
 
     config_file = folder / "kiosk.toml"
     config_file.write_text(SHORT_TIMEOUTS + f'[storage]\ndata_dir = "{folder}"\n', "utf-8")
@@ -112,7 +112,7 @@ def child_cold(folder: Path, launched: float, bare: bool) -> None:
 
 
 def _scripts(kiosk: Any, sessions: int, on_session: Callable[[int], None]) -> list[Any]:
-    from kiosk.demo_runner import ScriptFailed, journaled_payment
+    from composition.demo_runner import ScriptFailed, journaled_payment
     from kiosk.demo_scripts import SCRIPTS
     from screens.player import PlayResult, Script
 

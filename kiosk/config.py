@@ -16,7 +16,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -164,6 +164,12 @@ class Timeouts(_Section):
     account_lookup: Seconds = 3
 
 
+#: a device run as its protocol emulator on a pseudo-terminal, in-process (the demo)
+EMULATED: Final = "emulated"
+#: a device's file-backed stand-in (the crash tests)
+SIMULATED: Final = "simulated"
+
+
 class Devices(_Section):
     """Where each device is.
 
@@ -173,10 +179,10 @@ class Devices(_Section):
     LAN is ``"tcp://HOST:PORT"`` (ZVT over TCP, port 20007 by default).
     """
 
-    bill_acceptor: str = Field(default="emulated", min_length=1)
-    card_terminal: str = Field(default="emulated", min_length=1)
-    receipt_printer: str = Field(default="emulated", min_length=1)
-    barcode_scanner: str = Field(default="emulated", min_length=1)
+    bill_acceptor: str = Field(default=EMULATED, min_length=1)
+    card_terminal: str = Field(default=EMULATED, min_length=1)
+    receipt_printer: str = Field(default=EMULATED, min_length=1)
+    barcode_scanner: str = Field(default=EMULATED, min_length=1)
 
 
 class Scanner(_Section):

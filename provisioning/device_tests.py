@@ -39,8 +39,7 @@ from devices.ebds.driver import AcceptorUnavailable, EbdsAcceptor
 from devices.escpos.layout import Chunk
 from devices.scanner import SerialScanner
 from kiosk.bill_stub import NotRecognised, StubParser
-from kiosk.config import KioskConfig
-from kiosk.hardware import EMULATED, SIMULATED
+from kiosk.config import EMULATED, SIMULATED, KioskConfig
 from kiosk.money import Money
 from kiosk.ports import (
     AcceptorFault,

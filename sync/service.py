@@ -1,5 +1,5 @@
 """Everything the kiosk needs to talk to the hub, assembled in one call for the
-composition root (``kiosk/wiring.py``): client, push worker, account directory and cache,
+composition root (``composition/wiring.py``): client, push worker, account directory and cache,
 settings pull, and the thread that runs the pulls.
 
 Kept out of ``kiosk/`` so the core never imports ``requests`` (DESIGN.md, dependency rule);

@@ -1,9 +1,9 @@
 """The dependency rule of DESIGN.md, kept by a test.
 
 The core (``kiosk/``) talks to ports only: it never imports Kivy, pyserial, python-escpos or
-requests, and never the adapter packages, except in the composition root that assembles a
-running kiosk from its adapters (the CLI, ``kiosk/wiring.py``, ``kiosk/hardware.py`` and the
-command modules).
+requests, and never the adapter packages. The composition root that assembles a running
+kiosk from its adapters (the CLI, its commands, the wiring, the demo) is a package of its own,
+``composition/``, and nothing but it imports all of them; nothing imports it back.
 """
 
 from __future__ import annotations
@@ -17,11 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "kiosk"
 FORBIDDEN_LIBRARIES = {"kivy", "serial", "escpos", "requests"}
 ADAPTER_PACKAGES = {"devices", "screens", "sync", "provisioning", "hub"}
-
-
-def _is_composition_root(path: Path) -> bool:
-    relative = path.relative_to(CORE).as_posix()
-    return relative in {"cli.py", "wiring.py", "hardware.py"} or relative.startswith("commands/")
 
 
 def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
@@ -66,7 +61,7 @@ def test_core_module_respects_the_dependency_rule(path: Path) -> None:
         top = module.split(".")[0]
         if top in FORBIDDEN_LIBRARIES:
             problems.append(f"line {line}: imports {module} (hardware/UI/HTTP library)")
-        elif top in ADAPTER_PACKAGES and not _is_composition_root(path):
+        elif top in ADAPTER_PACKAGES | {"composition"}:
             problems.append(f"line {line}: imports the adapter package {module}")
     assert problems == [], f"{path.relative_to(ROOT)}: " + "; ".join(problems)
 
@@ -93,13 +88,29 @@ def test_the_checker_itself(source: str, bad: bool) -> None:
     assert bool(tops & (FORBIDDEN_LIBRARIES | ADAPTER_PACKAGES)) is bad
 
 
-def test_composition_root_is_narrow() -> None:
-    assert _is_composition_root(CORE / "cli.py")
-    assert _is_composition_root(CORE / "wiring.py")
-    assert _is_composition_root(CORE / "commands" / "demo_cmd.py")
-    assert not _is_composition_root(CORE / "engine" / "machine.py")
-    assert not _is_composition_root(CORE / "recovery.py")
-    assert not _is_composition_root(CORE / "commands_helper.py")
+COMPOSITION = ROOT / "composition"
+OTHER_PACKAGES = ("contract", "kiosk", "devices", "screens", "sync", "provisioning", "hub")
+
+
+def test_the_composition_root_is_its_own_package() -> None:
+    names = {p.relative_to(COMPOSITION).as_posix() for p in COMPOSITION.rglob("*.py")}
+    assert {"cli.py", "wiring.py", "hardware.py", "demo_runner.py", "commands/demo_cmd.py"} <= names
+    assert not any((CORE / n).exists() for n in ("cli.py", "wiring.py", "hardware.py", "commands"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for package in OTHER_PACKAGES for p in sorted((ROOT / package).rglob("*.py"))],
+    ids=lambda p: p.relative_to(ROOT).as_posix(),
+)
+def test_nothing_imports_the_composition_root_back(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    back = [
+        f"line {line}: {module}"
+        for line, module in _imported_modules(tree) + _dynamic_imports(tree)
+        if module.split(".")[0] == "composition"
+    ]
+    assert back == [], f"{path.relative_to(ROOT)}: " + "; ".join(back)
 
 
 # ---------------------------------------------------------------------------- codecs

@@ -70,7 +70,7 @@ def kiosk(
         [
             sys.executable,
             "-m",
-            "kiosk.cli",
+            "composition.cli",
             *args,
             "--data-dir",
             str(data_dir),

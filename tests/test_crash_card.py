@@ -46,20 +46,20 @@ SLOW_KILL_AFTER = 0.8
 2 s "slow" authorisation, when the terminal is waiting for its host."""
 
 # ``demo --script card`` presents its test card through the hardware controls, and for a card
-# terminal on a port path those refuse (kiosk.hardware.NoControl, "do it by hand"): the
+# terminal on a port path those refuse (composition.hardware.NoControl, "do it by hand"): the
 # script would die with a traceback. Here the test is that hand: it picks the card at the
 # terminal's own console. So the child makes that one step a no-op for the card terminal
 # and otherwise runs the ``kiosk`` command unchanged.
 CHILD = """
 import sys
-import kiosk.hardware as hardware
+import composition.hardware as hardware
 refuse = hardware._no_control
 def no_control(what):
     if what == "the card terminal":
         return lambda *_args: None  # the card is chosen at the terminal's console
     return refuse(what)
 hardware._no_control = no_control
-from kiosk.cli import main
+from composition.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -71,7 +71,15 @@ class Terminal:
         self.link = link
         self._log = log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "emulate", "card-terminal", "--link", str(link)],
+            [
+                sys.executable,
+                "-m",
+                "composition.cli",
+                "emulate",
+                "card-terminal",
+                "--link",
+                str(link),
+            ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -177,7 +185,7 @@ class Kiosk:
         if command == "demo":
             argv = [sys.executable, "-c", CHILD, "demo", "--no-screens", "--script", "card", *where]
         else:
-            argv = [sys.executable, "-m", "kiosk.cli", command, *where]
+            argv = [sys.executable, "-m", "composition.cli", command, *where]
         return subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )

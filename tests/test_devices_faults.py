@@ -1,6 +1,6 @@
 """Device faults in the middle of payments, through the real drivers and the emulators.
 
-The kiosk is assembled by :func:`kiosk.wiring.build_kiosk` exactly as in the field (engine on
+The kiosk is assembled by :func:`composition.wiring.build_kiosk` exactly as in the field (engine on
 its thread, journal with ``synchronous=FULL``, EBDS / ESC/POS / scanner drivers over real
 pseudo-terminals); only the hardware is emulated, and the faults are the emulators' own
 controls: the cash box pulled, the stacker full, a jam, a power cut, paper out, cables pulled.
@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from composition.hardware import READY_TIMEOUT, Hardware
+from composition.wiring import JOURNAL_FILE, Kiosk, build_kiosk, data_dir
 from contract import entries as E
 from devices.ebds.driver import EbdsAcceptor
 from devices.emulators.ebds_emulator import EbdsEmulator, Phase
@@ -39,12 +41,10 @@ from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
-from kiosk.hardware import READY_TIMEOUT, Hardware
 from kiosk.money import Money
 from kiosk.ports import Health
 from kiosk.recovery import recover
 from kiosk.store.journal import Journal
-from kiosk.wiring import JOURNAL_FILE, Kiosk, build_kiosk, data_dir
 
 ACCOUNT = "100200302"  # demo account, balance 43.17
 BALANCE = Money(4317)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from composition.wiring import Kiosk, build_kiosk
 from contract import entries as E
 from kiosk.bill_stub import make_stub_code
 from kiosk.config import KioskConfig, Limits, Storage
@@ -21,7 +22,6 @@ from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
 from kiosk.ports import Health
-from kiosk.wiring import Kiosk, build_kiosk
 
 ACCOUNT = "100200302"  # demo account, balance 43.17
 

@@ -3,7 +3,7 @@
 A printer already out of paper, or an acceptor already jammed, when the kiosk starts: the
 driver sees it while it opens, before the engine has attached, and the journal must still
 get one ``device.fault`` for it, of the same kind whichever device it is. The kiosk is built
-by :func:`kiosk.wiring.build_kiosk` as in the field, with the real drivers on the ports of
+by :func:`composition.wiring.build_kiosk` as in the field, with the real drivers on the ports of
 device emulators the test started (and broke) first, over real pseudo-terminals.
 """
 
@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from composition.wiring import Kiosk, build_kiosk
 from contract import entries as E
 from devices.emulators.ebds_emulator import EbdsEmulator
 from devices.emulators.escpos_emulator import EscposEmulator
 from kiosk.config import Devices, KioskConfig, Storage
 from kiosk.ports import Device, Health
-from kiosk.wiring import Kiosk, build_kiosk
 
 WAIT = 10.0
 

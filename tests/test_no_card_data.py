@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from composition.wiring import Kiosk, build_kiosk
 from contract import entries as E
 from devices.emulators.zvt_emulator import CARDS, Entry, ZvtEmulator
 from devices.zvt import bmp
@@ -35,7 +36,6 @@ from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
-from kiosk.wiring import Kiosk, build_kiosk
 
 ACCOUNT = "100200302"  # a demo account with a 43.17 balance
 TEST_PAN = "4111111111111111"  # the well-known Visa test number (Luhn-valid)

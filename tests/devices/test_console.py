@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from composition import cli
 from devices.emulators.base import Control, Emulator
 from devices.emulators.console import (
     EMULATORS,
@@ -24,7 +25,6 @@ from devices.emulators.console import (
 )
 from devices.emulators.scanner_emulator import ScannerEmulator
 from devices.scanner import SerialScanner
-from kiosk import cli
 from kiosk.ports import Scanned
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,11 +142,11 @@ def test_default_link_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 class Process:
-    """``python -m kiosk.cli emulate ...`` with its output read line by line, with time-outs."""
+    """``python -m composition.cli emulate ...``, its output read line by line, with time-outs."""
 
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", *args],
+            [sys.executable, "-m", "composition.cli", *args],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -210,7 +210,15 @@ def test_kiosk_emulate_scanner_feeds_a_real_driver(tmp_path: Path) -> None:
 def test_kiosk_emulate_with_piped_input(tmp_path: Path) -> None:
     """``echo scan X | kiosk emulate scanner``: runs the commands, stops at the end of input."""
     done = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "emulate", "scanner", "--link", str(tmp_path / "s")],
+        [
+            sys.executable,
+            "-m",
+            "composition.cli",
+            "emulate",
+            "scanner",
+            "--link",
+            str(tmp_path / "s"),
+        ],
         cwd=ROOT,
         input="scan 100200526\nbad\n",
         capture_output=True,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from kiosk.commands import config_cmd
+from composition.commands import config_cmd
 from kiosk.config import KioskConfig, load_config
 from kiosk.config_check import (
     CheckResult,
@@ -671,8 +671,8 @@ def test_show_a_bad_file_prints_problems_on_stderr(
 
 
 def test_kiosk_main_runs_config_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Through the real entry point; needs every command module kiosk.cli imports."""
-    from kiosk import cli
+    """Through the real entry point; needs every command module composition.cli imports."""
+    from composition import cli
 
     good = write(tmp_path, "[hub]\nenabled = false\n")
     bad = write(tmp_path, "[hub]\nenabled = 0\n", name="bad.toml")

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import serial
 
+from composition import cli
 from devices.ebds.driver import EbdsAcceptor
 from devices.ebds.messages import AuxCommand, aux_command
 from devices.emulators.ebds_emulator import EbdsEmulator, Phase
 from devices.emulators.escpos_emulator import EscposEmulator
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
 from devices.emulators.scanner_emulator import ScannerEmulator
-from kiosk import cli
 from kiosk.config import Devices
 from kiosk.money import Money
 from kiosk.ports import Health

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import serial
 
+from composition import cli
 from devices.emulators.ebds_emulator import EbdsEmulator, Phase
 from devices.emulators.escpos_emulator import EscposEmulator
 from devices.emulators.scanner_emulator import ScannerEmulator
-from kiosk import cli
 from kiosk.config import KioskConfig
 from provisioning.detect import BUSY
 from provisioning.device_tests import (

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
+from composition.commands.demo_hub import DemoHub
 from contract import entries as E
 from hub.models import JournalEntry, Payment
-from kiosk.commands.demo_hub import DemoHub
 from kiosk.store.journal import Journal
 from tests.screens.test_ui import ROOT, demo, journaled, payments
 
@@ -84,7 +84,7 @@ def test_offline_needs_the_hub(tmp_path: Path) -> None:
 
 def start_window(tmp_path: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
     env = {**os.environ, "KIVY_NO_ARGS": "1"}
-    argv = [sys.executable, "-m", "kiosk.cli", "demo", "--data-dir", str(tmp_path / "data")]
+    argv = [sys.executable, "-m", "composition.cli", "demo", "--data-dir", str(tmp_path / "data")]
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

@@ -34,7 +34,7 @@ def demo(tmp_path: Path, *args: str) -> tuple[int, str]:
     env = {**os.environ, "KIVY_NO_ARGS": "1"}
     config = tmp_path / "kiosk.toml"
     config.write_text(SHORT_TIMEOUTS, encoding="utf-8")
-    argv = [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config)]
+    argv = [sys.executable, "-m", "composition.cli", "demo", "--config", str(config)]
     argv += ["--data-dir", str(tmp_path / "data"), *args]
     proc = subprocess.run(
         argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
@@ -129,7 +129,7 @@ def test_a_script_the_screens_can_not_follow_fails_loudly(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "kiosk.cli",
+            "composition.cli",
             "demo",
             "--config",
             str(config),
@@ -164,7 +164,7 @@ def test_kiosk_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     import time
 
     env = {**os.environ, "KIVY_NO_ARGS": "1"}
-    argv = [sys.executable, "-m", "kiosk.cli", "run", "--data-dir", str(tmp_path / "data")]
+    argv = [sys.executable, "-m", "composition.cli", "run", "--data-dir", str(tmp_path / "data")]
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
         # ready once the app has its SIGTERM handler (set as it builds its window): a

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from composition.commands import journal_cmd
+from composition.commands.common import JOURNAL_FILE
 from contract import entries as e
-from kiosk.commands import journal_cmd
-from kiosk.commands.common import JOURNAL_FILE
 from kiosk.store.journal import Journal
 from tests.store.builders import StepClock, cash_payment, write
 
@@ -133,7 +133,7 @@ def test_show_the_last_entries(data_dir: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_through_the_kiosk_command(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from kiosk.cli import main
+    from composition.cli import main
 
     assert main(["journal", "verify", "--data-dir", str(data_dir)]) == 0
     assert capsys.readouterr().out.startswith("journal OK: ")

@@ -8,9 +8,9 @@ import json
 import pytest
 from sqlalchemy import text
 
+from composition.cli import main as kiosk_main
 from contract import entries as e
 from contract.chain import canonical_json, entry_hash
-from kiosk.cli import main as kiosk_main
 from tests.sync.conftest import Kiosk
 from tests.sync.hubproc import EXTRA_ACCOUNTS, RunningHub
 from tests.sync.payments import write_payment

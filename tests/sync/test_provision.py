@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from composition.cli import main as kiosk_cli
 from hub import enrollment
 from hub.clock import utc_now
-from kiosk.cli import main as kiosk_cli
 from provisioning.enroll import enroll
 from sync import credentials as creds
 from sync.client import HubClient, HubRefused

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from composition.wiring import wake_on_appends
 from contract import entries as E
 from kiosk.ports import DeviceNotice
-from kiosk.wiring import wake_on_appends
 from tests.engine.conftest import Harness
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from composition.commands.common import add_location_options, config_from, journal_path
 from contract.chain import canonical_json
-from kiosk.commands.common import add_location_options, config_from, journal_path
 from kiosk.store.journal import Journal, JournalError
 
 OK, DAMAGED, UNAVAILABLE = 0, 1, 2

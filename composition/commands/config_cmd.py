@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kiosk.commands.common import add_location_options
+from composition.commands.common import add_location_options
 from kiosk.config import KioskConfig, Storage
 from kiosk.config_check import check_file, load_config_or_problems
 

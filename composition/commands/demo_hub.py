@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from composition.wiring import Kiosk
 from devices.emulators.network import NetworkLink
 from devices.simulated import DEMO_ACCOUNTS
 from hub.cli import spawn_serve
 from hub.demo import DEMO_KIOSK
 from kiosk.config import KioskConfig
-from kiosk.wiring import Kiosk
 from provisioning.enroll import EnrollError, enroll
 from sync import credentials as creds
 from sync.client import HubClient, HubUnavailable

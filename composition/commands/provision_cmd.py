@@ -12,7 +12,7 @@ import tomllib
 
 from pydantic import ValidationError
 
-from kiosk.commands.common import add_location_options, config_from
+from composition.commands.common import add_location_options, config_from
 from provisioning.enroll import EnrollError, enroll
 
 OK, FAILED, UNUSABLE = 0, 1, 2

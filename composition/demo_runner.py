@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from composition.hardware import NoControl
+from composition.wiring import Kiosk
 from contract import entries as E
 from kiosk.bill_stub import make_stub_code
 from kiosk.demo_scripts import (
@@ -29,9 +31,7 @@ from kiosk.demo_scripts import (
     reached,
 )
 from kiosk.engine.snapshot import Snapshot
-from kiosk.hardware import NoControl
 from kiosk.money import Money
-from kiosk.wiring import Kiosk
 
 
 class ScriptFailed(RuntimeError):

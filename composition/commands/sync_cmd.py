@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kiosk.commands.common import add_location_options, config_from, journal_path
+from composition.commands.common import add_location_options, config_from, journal_path
 from kiosk.store.journal import Journal, JournalError
 from sync import credentials as creds
 from sync.client import HubClient

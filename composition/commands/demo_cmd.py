@@ -7,13 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
-from kiosk.commands.common import add_location_options, config_from
-from kiosk.commands.demo_hub import DemoHub, DemoHubError
-from kiosk.demo_runner import ScriptFailed, ScriptRunner
+from composition.commands.common import add_location_options, config_from
+from composition.commands.demo_hub import DemoHub, DemoHubError
+from composition.demo_runner import ScriptFailed, ScriptRunner
+from composition.wiring import Kiosk, build_kiosk, data_dir
 from kiosk.demo_scripts import SCRIPTS
 from kiosk.money import Money
 from kiosk.store.journal import JournalError
-from kiosk.wiring import Kiosk, build_kiosk, data_dir
 from sync.credentials import CredentialsError
 
 
@@ -90,7 +90,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     kiosk = _start(args)
     if kiosk is None:
         return 2
-    from kiosk.commands import ui_demo
+    from composition.commands import ui_demo
 
     try:
         return ui_demo.run_kiosk(kiosk)
@@ -120,7 +120,7 @@ def run_demo(args: argparse.Namespace) -> int:
         kiosk = _start(args, hub)
         if kiosk is None:
             return 2
-        from kiosk.commands import ui_demo
+        from composition.commands import ui_demo
 
         if hub is not None:
             kiosk.hardware.controls.network = hub.set_online

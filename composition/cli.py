@@ -1,6 +1,6 @@
 """The ``kiosk`` command: the technician's entry point and the composition root's front door.
 
-Each group of subcommands lives in its own module under :mod:`kiosk.commands` and registers
+Each group of subcommands lives in its own module under :mod:`composition.commands` and registers
 itself here; this module only parses and dispatches.
 """
 
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kiosk.commands import (
+from composition.commands import (
     batch_cmd,
     config_cmd,
     demo_cmd,

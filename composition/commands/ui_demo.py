@@ -12,16 +12,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from composition.demo_runner import ScriptFailed, describe, journaled_payment
+from composition.wiring import Kiosk, data_dir
 from devices.simulated import DEMO_ACCOUNTS
 from kiosk.bill_stub import make_stub_code
-from kiosk.demo_runner import ScriptFailed, describe, journaled_payment
 from kiosk.demo_scripts import SCRIPTS, in_language
 from kiosk.engine.snapshot import Snapshot
 from kiosk.money import Money
-from kiosk.wiring import Kiosk, data_dir
 
 if TYPE_CHECKING:
-    from kiosk.commands.demo_hub import DemoHub
+    from composition.commands.demo_hub import DemoHub
     from screens.demo_panel import DemoAction
     from screens.player import PlayResult
 
@@ -185,7 +185,12 @@ def play_scripts(
     scripts = [script(name) for name in names]
     app.watch(lambda s, _name: _describe_once(s, lines, say))
     play_in_turn(
-        app, scripts, kiosk.hardware.controls, screenshots=screenshots, out=say, on_each=report
+        app,
+        scripts,
+        kiosk.hardware.controls,
+        screenshots=screenshots,
+        out=say,
+        on_each=report,
     )
     app.run()
     for failure in failures:

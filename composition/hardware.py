@@ -20,13 +20,11 @@ from devices.simulated import (
     SimulatedScanner,
     SimulatedTerminal,
 )
-from kiosk.config import KioskConfig
+from kiosk.config import EMULATED, SIMULATED, KioskConfig
 from kiosk.money import Money
 from kiosk.ports import BillAcceptor, CardTerminal, PortSet, ReceiptPrinter, Scanner
 from kiosk.receipt_text import render_text
 
-EMULATED = "emulated"
-SIMULATED = "simulated"
 READY_TIMEOUT = 5.0
 
 

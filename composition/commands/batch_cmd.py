@@ -6,8 +6,8 @@ import argparse
 import getpass
 import sys
 
+from composition.commands.common import add_location_options, config_from, journal_path
 from kiosk.batches import open_batch_report
-from kiosk.commands.common import add_location_options, config_from, journal_path
 from kiosk.store.journal import Journal, JournalError
 
 
@@ -44,8 +44,8 @@ def run_show(args: argparse.Namespace) -> int:
 def run_close(args: argparse.Namespace) -> int:
     """Closing includes the card terminal's end of day, so the devices are opened too."""
     # the whole kiosk is only needed here: other commands start faster without it
+    from composition.wiring import build_kiosk
     from kiosk.engine.inputs import CloseBatch
-    from kiosk.wiring import build_kiosk
     from sync.credentials import CredentialsError
 
     try:

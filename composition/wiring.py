@@ -1,6 +1,6 @@
 """The composition root: a running kiosk assembled from its configuration.
 
-With :mod:`kiosk.hardware` and the CLI, the only part of ``kiosk`` allowed to import adapters:
+With :mod:`composition.hardware` and the CLI, the only part of ``kiosk`` allowed to import adapters:
 it picks the port implementations, opens the journal, connects the hub when the kiosk is
 enrolled, runs recovery before the engine takes a payment, and hands back the pieces.
 """
@@ -16,6 +16,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from composition.hardware import Hardware, build_hardware
 from contract import entries as E
 from contract.wire import KioskSettings
 from kiosk import __version__
@@ -23,7 +24,6 @@ from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
-from kiosk.hardware import Hardware, build_hardware
 from kiosk.ports import Clock
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
