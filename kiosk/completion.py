@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
 from contract import payloads
 from kiosk.config import KioskConfig
@@ -27,7 +26,9 @@ def credited_amount(session: Session) -> Money:
     return session.inserted
 
 
-def completion_payload(session: Session, paid_at: datetime, recovered: bool) -> dict[str, Any]:
+def completion_payload(
+    session: Session, paid_at: datetime, recovered: bool
+) -> payloads.PaymentCompleted:
     payment_id = str(uuid.uuid4())
     account = session.account
     amount = credited_amount(session)
@@ -50,17 +51,17 @@ def completion_payload(session: Session, paid_at: datetime, recovered: bool) -> 
         balance_before_cents=balance_before.cents,
         balance_after_cents=(balance_before - amount).cents,
         recovered=recovered,
-    ).dump()
+    )
 
 
 def receipt_content(
-    session: Session, payload: dict[str, Any], config: KioskConfig, offline: bool
+    session: Session, payment: payloads.PaymentCompleted, config: KioskConfig, offline: bool
 ) -> ReceiptContent:
     account = session.account
     card = session.card_approval
-    paid_at = datetime.fromisoformat(str(payload["paid_at"])).astimezone(config.locale.zone())
-    fee = Money(int(payload["fee_cents"]))
-    amount = Money(int(payload["amount_cents"]))
+    paid_at = datetime.fromisoformat(payment.paid_at).astimezone(config.locale.zone())
+    fee = Money(payment.fee_cents)
+    amount = Money(payment.amount_cents)
     return ReceiptContent(
         city=config.identity.city,
         location=config.identity.location,
@@ -70,37 +71,41 @@ def receipt_content(
         account_masked=mask_account(account.number) if account else "",
         service_address_masked=mask_address(account.service_address) if account else "",
         amount=amount,
-        method=str(payload["method"]),
+        method=payment.method,
         fee=fee,
         total_charged=amount + fee,
-        cash_by_denomination=tuple(
-            (Money(int(k)), int(v)) for k, v in dict(payload["bills"]).items()
-        ),
+        cash_by_denomination=tuple((Money(int(k)), v) for k, v in payment.bills.items()),
         card_brand=card.brand if card else "",
         card_last4=card.last4 if card else "",
         card_auth_code=card.auth_code if card else "",
-        balance_after=Money(int(payload["balance_after_cents"])),
-        confirmation=str(payload["confirmation"]),
+        balance_after=Money(payment.balance_after_cents),
+        confirmation=payment.confirmation,
         offline=offline,
-        review=bool(payload["review"]),
+        review=payment.review,
         terminal_lines=card.receipt_lines if card else (),
     )
 
 
-def approval_payload(result: CardResult) -> dict[str, Any]:
-    """What a ``card.sale.approved`` entry keeps of the terminal's answer (never card data);
-    the caller adds the session, the intent and how it was learnt."""
-    return payloads.PaymentCard(
+def approval_payload(
+    result: CardResult, session_id: str | None, intent_seq: int | None, recovered: bool
+) -> payloads.CardSaleApproved:
+    """The ``card.sale.approved`` entry for the terminal's answer: what it keeps of it (never
+    card data), the session, the sale intent it settles and whether recovery learnt it."""
+    return payloads.CardSaleApproved(
+        session_id=session_id,
+        intent_seq=intent_seq,
         reference=result.reference,
         total_cents=result.amount.cents,
         auth_code=result.auth_code,
         brand=result.brand,
         last4=result.last4,
         terminal_ref=result.terminal_ref,
-    ).model_dump() | {"receipt_lines": list(result.receipt_lines)}
+        receipt_lines=list(result.receipt_lines),
+        recovered=recovered,
+    )
 
 
-def account_selected_payload(session: Session) -> dict[str, Any]:
+def account_selected_payload(session: Session) -> payloads.AccountSelected:
     account = session.account
     assert account is not None, "an account is selected before it is journaled"
     source = session.account_source.value if session.account_source else "live"
@@ -113,4 +118,4 @@ def account_selected_payload(session: Session) -> dict[str, Any]:
         due_date=account.due_date.isoformat() if account.due_date else None,
         source=source,  # type: ignore[arg-type]  # a LookupSource value
         review=session.review,
-    ).dump()
+    )

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from contract import entries as E
+from contract import payloads
 from kiosk import crashpoints
 from kiosk.completion import approval_payload, completion_payload, receipt_content
 from kiosk.config import KioskConfig
+from kiosk.engine.cash import settled_stack
 from kiosk.engine.session import Session, replay_sessions
 from kiosk.money import Money
 from kiosk.ports import (
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 class RecoverableJournal(Protocol):
-    def append(self, type: str, payload: Mapping[str, Any]) -> E.EntryLike: ...
+    def record(self, payload: payloads.Payload) -> E.EntryLike: ...
     def open_intents(self) -> list[Any]: ...
     def entries(self, after_seq: int = 0, limit: int | None = None) -> Iterator[Any]: ...
 
@@ -107,7 +109,9 @@ class Recovery:
         for port in (self.ports.acceptor, self.ports.terminal, self.ports.printer):
             port.attach(self.answers.emit)
         self._open_sessions = set(sessions)
-        self._write(E.RECOVERY_STARTED, open_intents=len(intents), open_sessions=len(sessions))
+        self._record(
+            payloads.RecoveryStarted(open_intents=len(intents), open_sessions=len(sessions))
+        )
         bill_intents = (E.BILL_STACK_REQUESTED, E.BILL_RETURN_REQUESTED)
         # a stack sent before the restart may still be finishing: count after it has
         if any(i.type in bill_intents for i in intents) and not self.ports.acceptor.wait_idle(
@@ -128,18 +132,21 @@ class Recovery:
         """What devices reported while recovery held their attention (power up, faults)."""
         for notice in self.answers.notices:
             if isinstance(notice, DeviceNotice):
-                self._write(
-                    E.DEVICE_NOTICE, device=notice.device, kind=notice.kind, detail=notice.detail
+                self._record(
+                    payloads.DeviceNotice(
+                        device=notice.device, kind=notice.kind, detail=notice.detail
+                    )
                 )
             elif isinstance(notice, DeviceFault):
-                self._write(E.DEVICE_FAULT, device=notice.device, reason=notice.reason)
+                self._record(payloads.DeviceFault(device=notice.device, reason=notice.reason))
             else:
-                self._write(E.DEVICE_FAULT, device="bill_acceptor", reason=notice.reason)
+                self._record(payloads.DeviceFault(device="bill_acceptor", reason=notice.reason))
         self.answers.notices.clear()
 
     # ------------------------------------------------------------------ intents
-    def _write(self, type_: str, **payload: Any) -> E.EntryLike:
-        return self.journal.append(type_, payload)
+    def _record(self, payload: payloads.Payload) -> E.EntryLike:
+        """Journal one fact, built with its entry type's model (``contract.payloads``)."""
+        return self.journal.record(payload)
 
     def _resolve(self, intent: Any) -> str:
         handlers: dict[str, Callable[[Any, dict[str, Any]], str]] = {
@@ -153,16 +160,20 @@ class Recovery:
 
     def _resolve_stack(self, intent: Any, p: dict[str, Any]) -> str:
         count = self.ports.acceptor.cashbox_count()
-        common = {
-            "session_id": p.get("session_id"),
-            "intent_seq": intent.seq,
-            "bill_id": p["bill_id"],
-            "denomination_cents": p["denomination_cents"],
-        }
-        if count > int(p["cashbox_before"]):
-            self._write(E.BILL_STACKED, **common, recovered=True)
+        into_box = count > int(p["cashbox_before"])
+        reason = "not stacked before the restart"
+        self._record(
+            settled_stack(
+                p.get("session_id"),
+                intent.seq,
+                p["bill_id"],
+                p["denomination_cents"],
+                into_box,
+                reason,
+            )
+        )
+        if into_box:
             return "stacked"
-        self._write(E.BILL_NOT_STACKED, **common, reason="not stacked before the restart")
         if self.ports.acceptor.escrowed() is not None:
             self._return_bill(p.get("session_id"), Money(int(p["denomination_cents"])))
             return "not stacked; returned to the customer"
@@ -182,55 +193,60 @@ class Recovery:
         count = self.ports.acceptor.cashbox_count()
         before = p.get("cashbox_before")
         if before is not None and count > int(before):
-            self._write(
-                E.BILL_STACKED,
-                session_id=p.get("session_id") or "",  # "": a bill with no session at all
-                intent_seq=intent.seq,
-                bill_id=f"recovered-{intent.seq}",
-                denomination_cents=p["denomination_cents"],
-                recovered=True,
+            self._record(
+                payloads.BillStacked(
+                    session_id=p.get("session_id") or "",  # "": a bill with no session at all
+                    intent_seq=intent.seq,
+                    bill_id=f"recovered-{intent.seq}",
+                    denomination_cents=p["denomination_cents"],
+                    recovered=True,
+                )
             )
             return "stacked instead of returned; credited"
         if self.ports.acceptor.escrowed() is not None:
             self.ports.acceptor.return_bill()
             self.answers.wait_for(lambda e: isinstance(e, BillReturned), self.answer_timeout)
-        self._write(
-            E.BILL_RETURNED,
-            session_id=p.get("session_id"),
-            intent_seq=intent.seq,
-            denomination_cents=p["denomination_cents"],
-            recovered=True,
+        self._record(
+            payloads.BillReturned(
+                session_id=p.get("session_id"),
+                intent_seq=intent.seq,
+                denomination_cents=p["denomination_cents"],
+                recovered=True,
+            )
         )
         return "returned"
 
     def _return_bill(self, session_id: str | None, denomination: Money) -> None:
-        intent = self._write(
-            E.BILL_RETURN_REQUESTED,
-            session_id=session_id,
-            denomination_cents=denomination.cents,
-            reason="recovery",
-            cashbox_before=self.ports.acceptor.cashbox_count(),
+        intent = self._record(
+            payloads.BillReturnRequested(
+                session_id=session_id,
+                denomination_cents=denomination.cents,
+                reason="recovery",
+                cashbox_before=self.ports.acceptor.cashbox_count(),
+            )
         )
         self.ports.acceptor.return_bill()
         answer = self.answers.wait_for(
             lambda e: isinstance(e, BillReturned | BillStacked), self.answer_timeout
         )
         if isinstance(answer, BillStacked):
-            self._write(
-                E.BILL_STACKED,
-                session_id=session_id or "",
-                intent_seq=intent.seq,
-                bill_id=f"recovered-{intent.seq}",
-                denomination_cents=denomination.cents,
-                recovered=True,
+            self._record(
+                payloads.BillStacked(
+                    session_id=session_id or "",
+                    intent_seq=intent.seq,
+                    bill_id=f"recovered-{intent.seq}",
+                    denomination_cents=denomination.cents,
+                    recovered=True,
+                )
             )
         else:
-            self._write(
-                E.BILL_RETURNED,
-                session_id=session_id,
-                intent_seq=intent.seq,
-                denomination_cents=denomination.cents,
-                recovered=True,
+            self._record(
+                payloads.BillReturned(
+                    session_id=session_id,
+                    intent_seq=intent.seq,
+                    denomination_cents=denomination.cents,
+                    recovered=True,
+                )
             )
 
     def _resolve_sale(self, intent: Any, p: dict[str, Any]) -> str:
@@ -240,13 +256,9 @@ class Recovery:
         except Exception as exc:
             log.warning("terminal status for %s unavailable: %s", reference, exc)
             status = CardResult(reference=reference, outcome=CardOutcome.IN_DOUBT)
-        common = {
-            "session_id": p.get("session_id"),
-            "intent_seq": intent.seq,
-            "reference": reference,
-        }
+        session_id = p.get("session_id")
         if status.outcome is CardOutcome.APPROVED:
-            self._write(E.CARD_SALE_APPROVED, **(common | approval_payload(status)), recovered=True)
+            self._record(approval_payload(status, session_id, intent.seq, recovered=True))
             if p.get("session_id") in self._open_sessions:
                 return "approved"
             # Its session ended without this sale (its reversal had failed, say): no payment
@@ -256,22 +268,38 @@ class Recovery:
                 "reversed" if reversed_ok else "reversal failed"
             )
         if status.outcome is CardOutcome.DECLINED:
-            self._write(E.CARD_SALE_DECLINED, **common, reason=status.reason or "declined")
+            self._record(
+                payloads.CardSaleDeclined(
+                    session_id=session_id,
+                    intent_seq=intent.seq,
+                    reference=reference,
+                    reason=status.reason or "declined",
+                )
+            )
             return "declined"
         if status.outcome is CardOutcome.CANCELLED:
-            self._write(E.CARD_SALE_CANCELLED, **common, by=status.reason or "terminal")
+            self._record(
+                payloads.CardSaleCancelled(
+                    session_id=session_id,
+                    intent_seq=intent.seq,
+                    reference=reference,
+                    by=status.reason or "terminal",
+                )
+            )
             return "cancelled"
         reversed_ok = self._reverse(p.get("session_id"), reference, sale_intent_seq=intent.seq)
         return "unknown; reversed" if reversed_ok else "unknown; reversal failed"
 
     def _reverse(self, session_id: str | None, reference: str, sale_intent_seq: int | None) -> bool:
-        reversal = request_reversal(self._write, session_id, reference, "recovery", sale_intent_seq)
+        reversal = request_reversal(
+            self._record, session_id, reference, "recovery", sale_intent_seq
+        )
         return self._carry_out_reversal(reversal)
 
     def _carry_out_reversal(self, reversal: Reversal) -> bool:
         ok = reverse_on(self.ports.terminal, reversal.reference)
         open_seqs = {e.seq for e in self.journal.open_intents()} if ok else set()
-        record_reversal(self._write, reversal, ok, sale_open=reversal.sale_intent_seq in open_seqs)
+        record_reversal(self._record, reversal, ok, sale_open=reversal.sale_intent_seq in open_seqs)
         return ok
 
     def _resolve_reversal(self, intent: Any, p: dict[str, Any]) -> str:
@@ -288,22 +316,24 @@ class Recovery:
         confirmation = str(p["confirmation"])
         printed = self.ports.printer.was_printed(confirmation)
         if printed:
-            self._write(
-                E.RECEIPT_PRINTED,
-                session_id=p.get("session_id"),
-                intent_seq=intent.seq,
-                confirmation=confirmation,
-                recovered=True,
+            self._record(
+                payloads.ReceiptPrinted(
+                    session_id=p.get("session_id"),
+                    intent_seq=intent.seq,
+                    confirmation=confirmation,
+                    recovered=True,
+                )
             )
             return "printed"
         reason = "interrupted by a restart" if printed is False else "printer can not tell"
-        self._write(
-            E.RECEIPT_FAILED,
-            session_id=p.get("session_id"),
-            intent_seq=intent.seq,
-            confirmation=confirmation,
-            reason=reason,
-            recovered=True,
+        self._record(
+            payloads.ReceiptFailed(
+                session_id=p.get("session_id"),
+                intent_seq=intent.seq,
+                confirmation=confirmation,
+                reason=reason,
+                recovered=True,
+            )
         )
         return f"not printed ({reason})"
 
@@ -313,39 +343,39 @@ class Recovery:
         if session.money_in and not session.completed:
             # the resident paid when the money went in, not when the kiosk came back
             paid_at = session.last_seen_at or self.clock.now()
-            payload = completion_payload(session, paid_at, recovered=True)
-            self._write(E.PAYMENT_COMPLETED, **payload)
+            payment = completion_payload(session, paid_at, recovered=True)
+            self._record(payment)
             crashpoints.hit("recovery.after_completed_journaled")
-            session.payment_id = str(payload["payment_id"])
-            session.confirmation = str(payload["confirmation"])
-            self._print(session, payload)
-            outcome = f"completed {payload['confirmation']}"
+            session.payment_id = payment.payment_id
+            session.confirmation = payment.confirmation
+            self._print(session, payment)
+            outcome = f"completed {payment.confirmation}"
         elif session.completed:
             if session.receipt_intent_seq is None:
                 earlier = self._completion_of(session)
                 if earlier is not None:
                     self._print(session, earlier)
             outcome = f"completed {session.confirmation}"
-        self._write(E.SESSION_ENDED, session_id=session.session_id, outcome="recovered")
+        self._record(payloads.SessionEnded(session_id=session.session_id, outcome="recovered"))
         return outcome
 
-    def _completion_of(self, session: Session) -> dict[str, Any] | None:
+    def _completion_of(self, session: Session) -> payloads.PaymentCompleted | None:
         for entry in self.journal.entries():
             if (
                 entry.type == E.PAYMENT_COMPLETED
                 and entry.payload.get("session_id") == session.session_id
             ):
-                return dict(entry.payload)
+                return payloads.read(payloads.PaymentCompleted, entry.payload)
         return None
 
-    def _print(self, session: Session, payload: dict[str, Any]) -> None:
+    def _print(self, session: Session, payment: payloads.PaymentCompleted) -> None:
         content = receipt_content(
-            session, payload, self.config, offline=not self.ports.directory.online()
+            session, payment, self.config, offline=not self.ports.directory.online()
         )
-        intent = self._write(
-            E.RECEIPT_PRINT_REQUESTED,
-            session_id=session.session_id,
-            confirmation=content.confirmation,
+        intent = self._record(
+            payloads.ReceiptPrintRequested(
+                session_id=session.session_id, confirmation=content.confirmation
+            )
         )
         crashpoints.hit("recovery.after_print_intent")
         printed, reason = False, "printer unavailable"
@@ -360,19 +390,21 @@ class Recovery:
             else:
                 reason = "no answer from the printer"
         if printed:
-            self._write(
-                E.RECEIPT_PRINTED,
-                session_id=session.session_id,
-                intent_seq=intent.seq,
-                confirmation=content.confirmation,
+            self._record(
+                payloads.ReceiptPrinted(
+                    session_id=session.session_id,
+                    intent_seq=intent.seq,
+                    confirmation=content.confirmation,
+                )
             )
         else:
-            self._write(
-                E.RECEIPT_FAILED,
-                session_id=session.session_id,
-                intent_seq=intent.seq,
-                confirmation=content.confirmation,
-                reason=reason,
+            self._record(
+                payloads.ReceiptFailed(
+                    session_id=session.session_id,
+                    intent_seq=intent.seq,
+                    confirmation=content.confirmation,
+                    reason=reason,
+                )
             )
 
 

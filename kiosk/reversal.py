@@ -16,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contract import entries as E
+from contract import payloads
 from kiosk import crashpoints
 from kiosk.ports import CardTerminal
 
 log = logging.getLogger(__name__)
 
-Write = Callable[..., E.EntryLike]
-"""``write(type, **payload)``: the caller's journal append (the engine's or recovery's)."""
+Record = Callable[[payloads.Payload], E.EntryLike]
+"""``record(payload)``: the caller's journal append (the engine's or recovery's)."""
 
 FAILED_REASON = "terminal did not confirm the reversal"
 
@@ -38,15 +39,20 @@ class Reversal:
 
 
 def request_reversal(
-    write: Write, session_id: str | None, reference: str, reason: str, sale_intent_seq: int | None
+    record: Record,
+    session_id: str | None,
+    reference: str,
+    reason: str,
+    sale_intent_seq: int | None,
 ) -> Reversal:
     """Journal the intent; the caller then asks the terminal (:func:`reverse_on`)."""
-    intent = write(
-        E.CARD_REVERSAL_REQUESTED,
-        session_id=session_id,
-        reference=reference,
-        reason=reason,
-        sale_intent_seq=sale_intent_seq,
+    intent = record(
+        payloads.CardReversalRequested(
+            session_id=session_id,
+            reference=reference,
+            reason=reason,
+            sale_intent_seq=sale_intent_seq,
+        )
     )
     crashpoints.hit("card.after_reversal_intent")
     return Reversal(intent.seq, session_id, reference, sale_intent_seq)
@@ -61,24 +67,26 @@ def reverse_on(terminal: CardTerminal, reference: str) -> bool:
         return False
 
 
-def record_reversal(write: Write, reversal: Reversal, ok: bool, sale_open: bool) -> None:
+def record_reversal(record: Record, reversal: Reversal, ok: bool, sale_open: bool) -> None:
     """Journal the outcome; ``sale_open``: the sale intent has no outcome yet."""
     session_id, reference = reversal.session_id, reversal.reference
     if not ok:
-        write(
-            E.CARD_REVERSAL_FAILED,
-            session_id=session_id,
-            intent_seq=reversal.seq,
-            reference=reference,
-            reason=FAILED_REASON,
+        record(
+            payloads.CardReversalFailed(
+                session_id=session_id,
+                intent_seq=reversal.seq,
+                reference=reference,
+                reason=FAILED_REASON,
+            )
         )
         return
-    write(E.CARD_REVERSED, session_id=session_id, intent_seq=reversal.seq, reference=reference)
+    record(
+        payloads.CardReversed(session_id=session_id, intent_seq=reversal.seq, reference=reference)
+    )
     if reversal.sale_intent_seq is not None and sale_open:
         # the reversal also settles the sale intent it undid
-        write(
-            E.CARD_REVERSED,
-            session_id=session_id,
-            intent_seq=reversal.sale_intent_seq,
-            reference=reference,
+        record(
+            payloads.CardReversed(
+                session_id=session_id, intent_seq=reversal.sale_intent_seq, reference=reference
+            )
         )

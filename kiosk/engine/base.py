@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from contract import entries as E
+from contract import payloads
 from kiosk.batches import BatchReport
 from kiosk.bill_stub import StubParser
 from kiosk.config import KioskConfig
@@ -31,6 +32,7 @@ Observer = Callable[[Snapshot], None]
 class JournalWriter(Protocol):
     """The part of :class:`kiosk.store.journal.Journal` the engine uses."""
 
+    def record(self, payload: payloads.Payload) -> E.EntryLike: ...
     def append(self, type: str, payload: dict[str, Any]) -> E.EntryLike: ...
     def entries(self, after_seq: int = 0, limit: int | None = None) -> Any: ...
     def open_batch_id(self) -> str: ...
@@ -61,8 +63,9 @@ class EngineBase:
         """Thread-safe: the only way other threads talk to the engine."""
         self._queue.put(event)
 
-    def _write(self, type_: str, **payload: Any) -> E.EntryLike:
-        return self.journal.append(type_, payload)
+    def _record(self, payload: payloads.Payload) -> E.EntryLike:
+        """Journal one fact, built with its entry type's model (``contract.payloads``)."""
+        return self.journal.record(payload)
 
     def _sid(self) -> str | None:
         return self.session.session_id if self.session else None

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-from contract import entries as E
+from contract import payloads
 from kiosk import crashpoints
 from kiosk.completion import approval_payload
 from kiosk.device_calls import CallDone
@@ -65,11 +64,12 @@ class CardSettlement(EngineBase):
             self._held_card_results.append(result)  # the status query decides; this follows
             return None
         if result.outcome is CardOutcome.IN_DOUBT:
-            self._write(
-                E.CARD_SALE_IN_DOUBT,
-                session_id=s.session_id,
-                intent_seq=s.card_intent_seq,
-                reference=result.reference,
+            self._record(
+                payloads.CardSaleInDoubt(
+                    session_id=s.session_id,
+                    intent_seq=s.card_intent_seq,
+                    reference=result.reference,
+                )
             )
         else:
             self._journal_card_result(s, result)
@@ -77,22 +77,30 @@ class CardSettlement(EngineBase):
 
     def _journal_card_result(self, s: Session, result: CardResult, recovered: bool = False) -> None:
         s.card_settled = True
-        common: dict[str, Any] = {
-            "session_id": s.session_id,
-            "intent_seq": s.card_intent_seq,
-            "reference": result.reference,
-        }
+        session_id, intent_seq, reference = s.session_id, s.card_intent_seq, result.reference
         if result.outcome is CardOutcome.APPROVED:
-            self._write(
-                E.CARD_SALE_APPROVED, **(common | approval_payload(result)), recovered=recovered
-            )
+            self._record(approval_payload(result, session_id, intent_seq, recovered=recovered))
             crashpoints.hit("card.after_approved_journaled")
             s.card_approval = CardApproval.from_result(result)
         elif result.outcome is CardOutcome.DECLINED:
-            self._write(E.CARD_SALE_DECLINED, **common, reason=result.reason)
+            self._record(
+                payloads.CardSaleDeclined(
+                    session_id=session_id,
+                    intent_seq=intent_seq,
+                    reference=reference,
+                    reason=result.reason,
+                )
+            )
             s.card_decline_reason = result.reason or "declined"
         else:
-            self._write(E.CARD_SALE_CANCELLED, **common, by=result.reason or "cardholder")
+            self._record(
+                payloads.CardSaleCancelled(
+                    session_id=session_id,
+                    intent_seq=intent_seq,
+                    reference=reference,
+                    by=result.reason or "cardholder",
+                )
+            )
             s.card_decline_reason = "cancelled"
 
     def _late_card_result(self, result: CardResult) -> None:
@@ -105,14 +113,8 @@ class CardSettlement(EngineBase):
                 and s.card_approval.reference == result.reference
             ):
                 return  # the same approval reported twice
-            self._write(
-                E.CARD_SALE_APPROVED,
-                session_id=self._sid(),
-                intent_seq=None,
-                **approval_payload(result),
-                recovered=False,
-                late=True,
-            )
+            approved = approval_payload(result, self._sid(), intent_seq=None, recovered=False)
+            self._record(approved.model_copy(update={"late": True}))
             self._reverse(self._sid(), result.reference, "late_approval", None, settles=None)
         else:
             log.info(
@@ -136,15 +138,16 @@ class CardSettlement(EngineBase):
     def _give_up_on_sale(self, event: object) -> None:
         """The sale outlived its time-out: abort it, and find out what became of it."""
         s = self.session
-        assert s is not None
-        self._write(
-            E.CARD_SALE_IN_DOUBT,
-            session_id=s.session_id,
-            intent_seq=s.card_intent_seq,
-            reference=s.card_reference,
-            reason="timeout",
+        assert s is not None and s.card_reference is not None
+        self._record(
+            payloads.CardSaleInDoubt(
+                session_id=s.session_id,
+                intent_seq=s.card_intent_seq,
+                reference=s.card_reference,
+                reason="timeout",
+            )
         )
-        self._abort_terminal(s.card_reference or "")
+        self._abort_terminal(s.card_reference)
         self._check_with_terminal(event)
 
     def _card_answer(self, done: CallDone) -> object | None:
@@ -176,7 +179,7 @@ class CardSettlement(EngineBase):
         sale_intent_seq: int | None,
         settles: Session | None,
     ) -> None:
-        reversal = request_reversal(self._write, session_id, reference, reason, sale_intent_seq)
+        reversal = request_reversal(self._record, session_id, reference, reason, sale_intent_seq)
         terminal = self.ports.terminal
         self._ask(
             TERMINAL,
@@ -187,7 +190,7 @@ class CardSettlement(EngineBase):
 
     def _reversal_answered(self, p: ReversalSent, ok: bool) -> object | None:
         # the engine reverses only sales it has not settled: their intent is still open
-        record_reversal(self._write, p.reversal, ok, sale_open=True)
+        record_reversal(self._record, p.reversal, ok, sale_open=True)
         s = p.settles
         if s is None:
             return None
@@ -244,19 +247,22 @@ class CardSettlement(EngineBase):
         assert s is not None and s.amount is not None
         fee = card_fee(s.amount, self.config.card_fee)
         s.method, s.fee, s.message = "card", fee, ""
-        self._write(E.METHOD_CHOSEN, session_id=s.session_id, method="card", fee_cents=fee.cents)
+        self._record(
+            payloads.MethodChosen(session_id=s.session_id, method="card", fee_cents=fee.cents)
+        )
         s.card_attempts += 1
         s.card_reference = f"{s.session_id[:8].upper()}-{s.card_attempts}"
         s.card_prompt = ""
         s.card_decline_reason = ""
         total_charged = s.amount + fee
-        intent = self._write(
-            E.CARD_SALE_REQUESTED,
-            session_id=s.session_id,
-            reference=s.card_reference,
-            amount_cents=s.amount.cents,
-            fee_cents=fee.cents,
-            total_cents=total_charged.cents,
+        intent = self._record(
+            payloads.CardSaleRequested(
+                session_id=s.session_id,
+                reference=s.card_reference,
+                amount_cents=s.amount.cents,
+                fee_cents=fee.cents,
+                total_cents=total_charged.cents,
+            )
         )
         s.card_intent_seq = intent.seq
         s.card_settled = False

@@ -15,7 +15,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from contract import entries as E
+from contract import payloads
 from kiosk import crashpoints
 from kiosk.completion import completion_payload
 from kiosk.device_calls import CallDone
@@ -71,6 +71,34 @@ class PathCount:
     kind: str
 
 
+def settled_stack(
+    session_id: str | None,
+    intent_seq: int,
+    bill_id: str,
+    denomination_cents: int,
+    into_box: bool,
+    reason: str,
+) -> payloads.BillStacked | payloads.BillNotStacked:
+    """The outcome of a stack intent settled after the fact (by the cash box count or the
+    path clearing), the same from the engine and from recovery: stacked (``recovered``) or,
+    with ``reason``, not stacked."""
+    if into_box:
+        return payloads.BillStacked(
+            session_id=session_id,
+            intent_seq=intent_seq,
+            bill_id=bill_id,
+            denomination_cents=denomination_cents,
+            recovered=True,
+        )
+    return payloads.BillNotStacked(
+        session_id=session_id,
+        intent_seq=intent_seq,
+        bill_id=bill_id,
+        denomination_cents=denomination_cents,
+        reason=reason,
+    )
+
+
 class CashSettlement(EngineBase):
     _unsettled_stack: UnsettledStack | None
     _escrow_count: EscrowCount | None
@@ -81,8 +109,10 @@ class CashSettlement(EngineBase):
     # ------------------------------------------------------------------ observing the acceptor
     def _observe_escrow(self, event: BillEscrowed) -> object | None:
         s = self.session
-        self._write(
-            E.BILL_ESCROWED, session_id=self._sid(), denomination_cents=event.denomination.cents
+        self._record(
+            payloads.BillEscrowed(
+                session_id=self._sid(), denomination_cents=event.denomination.cents
+            )
         )
         if s is not None:
             s.escrow = event.denomination
@@ -105,13 +135,14 @@ class CashSettlement(EngineBase):
             # the acceptor stacked what we asked it to return
             intent, session_id = self._return_intent
         self._return_intent = None
-        self._write(
-            E.BILL_STACKED,
-            session_id=session_id or "",  # "": stacked with no session at all (unattributed)
-            intent_seq=intent,
-            bill_id=bill_id,
-            denomination_cents=event.denomination.cents,
-            recovered=False,
+        self._record(
+            payloads.BillStacked(
+                session_id=session_id or "",  # "": stacked with no session at all (unattributed)
+                intent_seq=intent,
+                bill_id=bill_id,
+                denomination_cents=event.denomination.cents,
+                recovered=False,
+            )
         )
         crashpoints.hit("cash.after_stacked_journaled")
         if s is not None and not s.completed:
@@ -127,18 +158,19 @@ class CashSettlement(EngineBase):
         self._escrow_count = None
         intent, session_id = self._return_intent or (None, self._sid())
         self._return_intent = None
-        self._write(
-            E.BILL_RETURNED,
-            session_id=session_id,
-            intent_seq=intent,
-            denomination_cents=event.denomination.cents,
+        self._record(
+            payloads.BillReturned(
+                session_id=session_id,
+                intent_seq=intent,
+                denomination_cents=event.denomination.cents,
+            )
         )
         if s is not None:
             s.escrow = None
             s.pending_return_seq = None
 
     def _observe_acceptor_fault(self, event: AcceptorFault) -> object | None:
-        self._write(E.DEVICE_FAULT, device=ACCEPTOR, reason=event.reason)
+        self._record(payloads.DeviceFault(device=ACCEPTOR, reason=event.reason))
         s = self.session
         if s is None or s.pending_stack_seq is None:
             return event
@@ -183,12 +215,13 @@ class CashSettlement(EngineBase):
 
     def _send_stack(self, s: Session, denomination: Money, cashbox_before: int) -> None:
         bill_id = str(uuid.uuid4())
-        intent = self._write(
-            E.BILL_STACK_REQUESTED,
-            session_id=s.session_id,
-            bill_id=bill_id,
-            denomination_cents=denomination.cents,
-            cashbox_before=cashbox_before,
+        intent = self._record(
+            payloads.BillStackRequested(
+                session_id=s.session_id,
+                bill_id=bill_id,
+                denomination_cents=denomination.cents,
+                cashbox_before=cashbox_before,
+            )
         )
         s.pending_stack_seq, s.pending_stack_bill = intent.seq, bill_id
         s.pending_stack_cashbox = cashbox_before
@@ -199,12 +232,13 @@ class CashSettlement(EngineBase):
 
     def _send_return(self, p: EscrowCount, cashbox_before: int | None, reason: str) -> None:
         session_id = p.session.session_id if p.session is not None else None
-        intent = self._write(
-            E.BILL_RETURN_REQUESTED,
-            session_id=session_id,
-            denomination_cents=p.denomination.cents,
-            reason=reason,
-            cashbox_before=cashbox_before,
+        intent = self._record(
+            payloads.BillReturnRequested(
+                session_id=session_id,
+                denomination_cents=p.denomination.cents,
+                reason=reason,
+                cashbox_before=cashbox_before,
+            )
         )
         if p.session is not None and p.session is self.session:
             p.session.pending_return_seq = intent.seq
@@ -225,13 +259,11 @@ class CashSettlement(EngineBase):
         if intent_seq is None or denomination is None:
             return
         if count > s.pending_stack_cashbox:
-            self._write(
-                E.BILL_STACKED,
-                session_id=s.session_id,
-                intent_seq=intent_seq,
-                bill_id=bill_id,
-                denomination_cents=denomination.cents,
-                recovered=True,
+            assert bill_id is not None, "a stack intent names its bill"
+            self._record(
+                settled_stack(
+                    s.session_id, intent_seq, bill_id, denomination.cents, into_box=True, reason=""
+                )
             )
             s.bills.append(denomination)
         else:
@@ -265,16 +297,13 @@ class CashSettlement(EngineBase):
 
     def _settle_unsettled(self, u: UnsettledStack, into_box: bool, kind: str) -> bool:
         self._unsettled_stack = None
-        common = {
-            "session_id": u.session.session_id,
-            "intent_seq": u.intent_seq,
-            "bill_id": u.bill_id,
-            "denomination_cents": u.denomination.cents,
-        }
+        self._record(
+            settled_stack(
+                u.session.session_id, u.intent_seq, u.bill_id, u.denomination.cents, into_box, kind
+            )
+        )
         if not into_box:
-            self._write(E.BILL_NOT_STACKED, **common, reason=kind)
             return False
-        self._write(E.BILL_STACKED, **common, recovered=True)
         if self.session is u.session and not u.session.completed:
             u.session.bills.append(u.denomination)
         else:
@@ -285,8 +314,8 @@ class CashSettlement(EngineBase):
         """A bill that reached the cash box after its session finished is still the
         resident's money: it becomes a payment of its own to the same account."""
         late = replace_session(u.session, bills=[u.denomination])
-        payload = completion_payload(late, self.clock.now(), recovered=True)
-        self._write(E.PAYMENT_COMPLETED, **payload, late_credit=True)
+        payment = completion_payload(late, self.clock.now(), recovered=True)
+        self._record(payment.model_copy(update={"late_credit": True}))
 
     # ------------------------------------------------------------------ guards
     def _bill_fits(self, event: BillEscrowed) -> bool:
@@ -313,7 +342,7 @@ class CashSettlement(EngineBase):
         s = self.session
         assert s is not None
         s.method, s.fee, s.message = "cash", Money(0), ""
-        self._write(E.METHOD_CHOSEN, session_id=s.session_id, method="cash", fee_cents=0)
+        self._record(payloads.MethodChosen(session_id=s.session_id, method="cash", fee_cents=0))
         self.ports.acceptor.enable(self._accepted_bills())
 
     def _stop_cash(self, _event: object) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Literal
 
-from contract import entries as E
+from contract import payloads
 from kiosk.batches import close_batch
 from kiosk.bill_stub import NotRecognised, StubParser
 from kiosk.completion import account_selected_payload
@@ -68,7 +69,9 @@ class ResidentFlow(EngineBase):
             language=self.language,
             started_at=self.clock.now(),
         )
-        self._write(E.SESSION_STARTED, session_id=self.session.session_id, language=self.language)
+        self._record(
+            payloads.SessionStarted(session_id=self.session.session_id, language=self.language)
+        )
 
     def _start_session_and_look_up(self, event: Scanned) -> None:
         self._start_session(event)
@@ -110,7 +113,7 @@ class ResidentFlow(EngineBase):
         s = self.session
         assert s is not None
         s.account_selected = True
-        self._write(E.ACCOUNT_SELECTED, **account_selected_payload(s))
+        self._record(account_selected_payload(s))
 
     def _forget_account(self, _event: object) -> None:
         s = self.session
@@ -124,7 +127,9 @@ class ResidentFlow(EngineBase):
         assert s is not None
         s.amount = event.amount
         s.message = ""
-        self._write(E.AMOUNT_CHOSEN, session_id=s.session_id, amount_cents=event.amount.cents)
+        self._record(
+            payloads.AmountChosen(session_id=s.session_id, amount_cents=event.amount.cents)
+        )
 
     def _explain_amount_limits(self, event: ui.ChooseAmount) -> None:
         assert self.session is not None
@@ -154,7 +159,7 @@ class ResidentFlow(EngineBase):
         self._interrupted = self.state
 
     # ------------------------------------------------------------------ ending
-    def _end(self, outcome: str) -> None:
+    def _end(self, outcome: Literal["completed", "cancelled", "timed_out"]) -> None:
         s = self.session
         if s is None:
             return
@@ -167,7 +172,7 @@ class ResidentFlow(EngineBase):
             self._return_escrowed(s.escrow, reason="cancelled")
         if s.method == "cash":
             self.ports.acceptor.disable()
-        self._write(E.SESSION_ENDED, session_id=s.session_id, outcome=outcome)
+        self._record(payloads.SessionEnded(session_id=s.session_id, outcome=outcome))
         self.session = None
         self.language = self.config.locale.default_language
 
@@ -183,20 +188,33 @@ class ResidentFlow(EngineBase):
     # ------------------------------------------------------------------ between residents
     def _note_out_of_service(self, event: ui.SetOutOfService) -> None:
         self._out_of_service_reason = event.reason
-        self._write(E.OUT_OF_SERVICE, reason=event.reason)
+        self._record(payloads.OutOfService(reason=event.reason))
 
     def _clear_out_of_service(self, _event: object) -> None:
         self._out_of_service_reason = ""
-        self._write(E.IN_SERVICE)
+        self._record(payloads.InService())
 
     def _apply_config(self, config: KioskConfig) -> None:
         self._config_pending = None
         self.config = config
         self._stubs = StubParser.from_config(config.scanner)
-        self._write(
-            E.CONFIG_APPLIED,
-            limits=config.limits.model_dump(mode="json"),
-            card_fee=config.card_fee.model_dump(mode="json"),
+        limits, fee = config.limits, config.card_fee
+        self._record(
+            payloads.ConfigApplied(
+                limits=payloads.AppliedLimits(
+                    min_payment_cents=limits.min_payment_cents,
+                    max_payment_cents=limits.max_payment_cents,
+                    max_overpayment_cents=limits.max_overpayment_cents,
+                    max_cash_cents=limits.max_cash_cents,
+                    accepted_bills_cents=list(limits.accepted_bills_cents),
+                ),
+                card_fee=payloads.AppliedCardFee(
+                    flat_cents=fee.flat_cents,
+                    percent_bp=fee.percent_bp,
+                    minimum_cents=fee.minimum_cents,
+                    maximum_cents=fee.maximum_cents,
+                ),
+            )
         )
 
     def _close_batch(self, event: ui.CloseBatch) -> None:

@@ -22,7 +22,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from contract import entries as E
+from contract import payloads
 from kiosk.bill_stub import StubParser
 from kiosk.config import KioskConfig
 from kiosk.device_calls import CallDone, CallRunner, Deliver, DeviceCalls
@@ -223,14 +223,16 @@ class PaymentEngine(ResidentFlow, CashSettlement, CardSettlement, Receipts, Publ
         elif isinstance(event, BillReturned):
             self._observe_returned(event)
         elif isinstance(event, BillRejected):
-            self._write(E.BILL_REJECTED, session_id=self._sid(), reason=event.reason)
+            self._record(payloads.BillRejected(session_id=self._sid(), reason=event.reason))
         elif isinstance(event, AcceptorFault):
             return self._observe_acceptor_fault(event)
         elif isinstance(event, DeviceFault):
-            self._write(E.DEVICE_FAULT, device=event.device, reason=event.reason)
+            self._record(payloads.DeviceFault(device=event.device, reason=event.reason))
             return None
         elif isinstance(event, DeviceNotice):
-            self._write(E.DEVICE_NOTICE, device=event.device, kind=event.kind, detail=event.detail)
+            self._record(
+                payloads.DeviceNotice(device=event.device, kind=event.kind, detail=event.detail)
+            )
             if event.device == "bill_acceptor":
                 self._observe_acceptor_notice(event.kind)
             return None

@@ -7,9 +7,7 @@ number past the end of their session.
 
 from __future__ import annotations
 
-from typing import Any
-
-from contract import entries as E
+from contract import payloads
 from kiosk import crashpoints
 from kiosk.completion import completion_payload, receipt_content
 from kiosk.engine.base import EngineBase
@@ -29,17 +27,19 @@ class Receipts(EngineBase):
         if s.completed:
             return
         s.paid_at = self.clock.now()
-        payload = completion_payload(s, s.paid_at, recovered=False)
-        self._write(E.PAYMENT_COMPLETED, **payload)
-        s.payment_id, s.confirmation = payload["payment_id"], payload["confirmation"]
+        payment = completion_payload(s, s.paid_at, recovered=False)
+        self._record(payment)
+        s.payment_id, s.confirmation = payment.payment_id, payment.confirmation
         crashpoints.hit("payment.after_completed_journaled")
         s.offline = not self.ports.directory.online()
-        self._print_receipt(s, payload)
+        self._print_receipt(s, payment)
 
-    def _print_receipt(self, s: Session, payload: dict[str, Any]) -> None:
-        content = receipt_content(s, payload, self.config, offline=s.offline)
-        intent = self._write(
-            E.RECEIPT_PRINT_REQUESTED, session_id=s.session_id, confirmation=s.confirmation
+    def _print_receipt(self, s: Session, payment: payloads.PaymentCompleted) -> None:
+        content = receipt_content(s, payment, self.config, offline=s.offline)
+        intent = self._record(
+            payloads.ReceiptPrintRequested(
+                session_id=s.session_id, confirmation=payment.confirmation
+            )
         )
         s.receipt_intent_seq = intent.seq
         self._receipt_intents[content.confirmation] = (intent.seq, s.session_id)
@@ -59,19 +59,19 @@ class Receipts(EngineBase):
         s = self.session
         intent, session_id = self._receipt_intents.pop(event.confirmation, (None, self._sid()))
         if event.printed:
-            self._write(
-                E.RECEIPT_PRINTED,
-                session_id=session_id,
-                intent_seq=intent,
-                confirmation=event.confirmation,
+            self._record(
+                payloads.ReceiptPrinted(
+                    session_id=session_id, intent_seq=intent, confirmation=event.confirmation
+                )
             )
         else:
-            self._write(
-                E.RECEIPT_FAILED,
-                session_id=session_id,
-                intent_seq=intent,
-                confirmation=event.confirmation,
-                reason=event.reason,
+            self._record(
+                payloads.ReceiptFailed(
+                    session_id=session_id,
+                    intent_seq=intent,
+                    confirmation=event.confirmation,
+                    reason=event.reason,
+                )
             )
         if s is not None and s.confirmation == event.confirmation:
             s.receipt_state = "printed" if event.printed else "failed"
