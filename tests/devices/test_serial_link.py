@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,12 +59,23 @@ def test_bytes_round_trip(echo: PtyPort) -> None:
         link.stop()
 
 
+def _until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_unplug_is_reported_and_replug_reconnects(echo: PtyPort) -> None:
     recorder = Recorder()
     link = SerialLink(echo.path, recorder, name="echo", reconnect_interval=0.05)
     link.start()
     try:
-        assert link.wait_connected(2.0)
+        # the link counts as connected just before it tells the protocol (which may write
+        # at once): wait for the protocol to have heard, not only for the link
+        assert _until(lambda: recorder.events == ["made"], 2.0)
         recorder.changed.clear()
         echo.unplug()
         assert recorder.changed.wait(2.0)
