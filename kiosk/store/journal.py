@@ -291,7 +291,7 @@ class Journal:
             raise JournalError(f"an entry needs a type, got {type!r}")
         plain = plain_payload(payload)
         try:
-            parse(type, plain)
+            model = parse(type, plain)
         except PayloadError as exc:
             raise JournalError(f"{type} entry refused, nothing was written: {exc}") from exc
         at_text = format_at(self._now())
@@ -317,7 +317,7 @@ class Journal:
                     },
                 )
                 if projections.applied_seq(conn) == last_seq:  # else Journal.open catches up
-                    projections.apply_entry(conn, seq, at_text, type, plain)
+                    projections.apply_entry(conn, seq, at_text, model)
                     projections.set_applied_seq(conn, seq)
                 crashpoints.hit("journal.before_commit")
         except projections.ProjectionError as exc:
@@ -364,10 +364,9 @@ class Journal:
                     for row in chunk:
                         entry = _entry(row)
                         try:
-                            projections.apply_entry(
-                                conn, entry.seq, row.at, entry.type, entry.payload
-                            )
-                        except projections.ProjectionError as exc:
+                            model = parse(entry.type, entry.payload)
+                            projections.apply_entry(conn, entry.seq, row.at, model)
+                        except (PayloadError, projections.ProjectionError) as exc:
                             raise JournalError(
                                 f"entry {entry.seq} ({entry.type}) can not be replayed: {exc}"
                             ) from exc

@@ -8,16 +8,15 @@ Projections record facts, they do not police them: a journal entry is something 
 happened (a bill reached the cash box, the terminal approved a sale) and must never be
 refused because a table disagrees. So a second ``bill.stacked`` for the same bill, or a
 second ``payment.completed`` for the same payment, is kept in the journal and counted once
-(the first wins), and a card outcome for an unknown reference creates the row. Payloads are
-read through their entry type's model (``contract.payloads``), which the journal has
-already checked them against; one that does not read raises :class:`ProjectionError`.
+(the first wins), and a card outcome for an unknown reference creates the row. Each entry
+arrives as its payload's model (``contract.payloads``), read once by the journal when it
+checks the payload, so an append validates its payload once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects.sqlite import insert
@@ -104,16 +103,6 @@ class BatchRecord:
 
 # ------------------------------------------------------------------------- payload fields
 
-M = TypeVar("M", bound=payloads.Payload)
-
-
-def _read(model: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return payloads.read(model, payload)
-    except payloads.PayloadError as exc:
-        raise ProjectionError(str(exc)) from None
-
-
 # ---------------------------------------------------------------------------- batches
 # Statements are built once and executed with parameters: an append runs several of them,
 # and building them afresh each time cost more than SQLite itself.
@@ -199,25 +188,23 @@ def _add_to_batch(
 # ---------------------------------------------------------------------------- apply
 
 
-def apply_entry(
-    conn: Connection, seq: int, at: str, type_: str, payload: Mapping[str, Any]
-) -> None:
-    """Apply one entry; every entry belongs to the batch open when it is written."""
+def apply_entry(conn: Connection, seq: int, at: str, payload: payloads.Payload) -> None:
+    """Apply one entry, its payload already read as its model (the journal checked it);
+    every entry belongs to the batch open when it is written."""
     batch_id = _ensure_batch(conn, seq, at)
-    if type_ == e.BILL_STACKED:
+    if isinstance(payload, payloads.BillStacked):
         _bill_stacked(conn, seq, at, batch_id, payload)
-    elif type_ == e.PAYMENT_COMPLETED:
+    elif isinstance(payload, payloads.PaymentCompleted):
         _payment_completed(conn, seq, batch_id, payload)
-    elif type_ in _CARD_STATUS:
-        _card(conn, seq, batch_id, type_, payload)
-    elif type_ == e.BATCH_CLOSED:
+    elif payload.TYPE in _CARD_STATUS:
+        _card(conn, seq, batch_id, payload)
+    elif isinstance(payload, payloads.BatchClosed):
         conn.execute(_CLOSE_BATCH, {"b_batch": batch_id, "b_at": at, "b_seq": seq})
 
 
 def _bill_stacked(
-    conn: Connection, seq: int, at: str, batch_id: str, payload: Mapping[str, Any]
+    conn: Connection, seq: int, at: str, batch_id: str, m: payloads.BillStacked
 ) -> None:
-    m = _read(payloads.BillStacked, payload)
     row = {
         "bill_id": m.bill_id,
         "session_id": m.session_id or "",
@@ -232,9 +219,8 @@ def _bill_stacked(
 
 
 def _payment_completed(
-    conn: Connection, seq: int, batch_id: str, payload: Mapping[str, Any]
+    conn: Connection, seq: int, batch_id: str, m: payloads.PaymentCompleted
 ) -> None:
-    m = _read(payloads.PaymentCompleted, payload)
     row = {
         "payment_id": m.payment_id,
         "session_id": m.session_id,
@@ -253,16 +239,13 @@ def _payment_completed(
         _add_to_batch(conn, batch_id, payment_count=1)
 
 
-def _card(
-    conn: Connection, seq: int, batch_id: str, type_: str, payload: Mapping[str, Any]
-) -> None:
+def _card(conn: Connection, seq: int, batch_id: str, m: payloads.Payload) -> None:
     """Move a card sale to the status the entry reports; adjust the batch by what that
     changes in the money actually charged (see :data:`CHARGED`)."""
-    m = _read(payloads.MODELS[type_], payload)
     reference: str = getattr(m, "reference")  # noqa: B009 (every card model has one)
     session_id: str = getattr(m, "session_id", None) or ""
     old = conn.execute(_CARD, {"b_ref": reference}).first()
-    values: dict[str, Any] = {"status": _CARD_STATUS[type_], "updated_seq": seq}
+    values: dict[str, Any] = {"status": _CARD_STATUS[m.TYPE], "updated_seq": seq}
     if isinstance(m, payloads.CardSaleRequested):
         values |= {
             "session_id": m.session_id,
