@@ -483,11 +483,7 @@ P = TypeVar("P", bound=Payload)
 
 def parse(type_: str, payload: Any) -> Payload:
     """The payload of an entry of ``type_`` as its model; :class:`PayloadError` if it is not."""
-    model = model_for(type_)
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise PayloadError(type_, _problems(exc)) from None
+    return read(model_for(type_), payload)
 
 
 def read(model: type[P], payload: Any) -> P:
