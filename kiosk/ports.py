@@ -267,6 +267,60 @@ class ReceiptContent:
     terminal_lines: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class CollectionSlip:
+    """What a cash-box collection slip says: the paper a technician signs and puts in the bag.
+
+    Finance matches the counted bag against it, so it carries the kiosk's own count per
+    denomination, the journal range the batch covers and the card terminal's end-of-day total
+    beside the kiosk's. The printer answers a slip like a receipt, with a :class:`ReceiptDone`
+    whose ``confirmation`` is :attr:`confirmation` (the slip's document id).
+    """
+
+    city: str
+    location: str
+    kiosk_id: str
+    language: str
+    slip_number: int
+    batch_id: str
+    collected_at_local: datetime
+    previous_collected_at_local: datetime | None
+    technician: str
+    cashbox_id: str
+    seal_number: str
+    bills: tuple[tuple[Money, int], ...]  # (denomination, count), ascending
+    rejected_bills: int
+    payments: int
+    first_seq: int
+    last_seq: int
+    card_count: int
+    card_total: Money
+    terminal_ok: bool  # the terminal answered its end of day
+    terminal_count: int
+    terminal_total: Money
+    software_version: str
+    copy: bool = False  # a reprint: marked as a copy
+
+    @property
+    def confirmation(self) -> str:
+        return f"SLIP-{self.kiosk_id}-{self.slip_number:05d}"
+
+    @property
+    def cash_total(self) -> Money:
+        return Money(sum(d.cents * n for d, n in self.bills))
+
+    @property
+    def card_agreed(self) -> bool:
+        return (
+            self.terminal_ok
+            and self.terminal_total == self.card_total
+            and self.terminal_count == self.card_count
+        )
+
+
+Printable = ReceiptContent | CollectionSlip
+
+
 class ReceiptPrinter(Protocol):
     def attach(self, emit: Emit) -> None: ...
     def print_receipt(self, receipt: ReceiptContent) -> None:
