@@ -230,6 +230,30 @@ class Hub(_Section):
         return value
 
 
+class Technician(_Section):
+    """Someone who may enter service mode on the touchscreen.
+
+    Only the argon2 hash of the PIN is kept (``kiosk service pin-hash`` makes one); ``badge``
+    is the code of the technician's badge barcode, which opens the PIN pad when scanned at the
+    idle or out-of-service screen.
+    """
+
+    name: str = Field(min_length=1, max_length=64)
+    pin_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
+    badge: str = Field(default="", max_length=64)
+
+
+class Service(_Section):
+    """Service mode: who may enter (a local fallback; an enrolled kiosk takes the hub's list),
+    how many wrong PINs lock entry and for how long, and when an idle technician is let go."""
+
+    technicians: list[Technician] = Field(default_factory=list, max_length=200)
+    max_pin_attempts: Annotated[int, Field(ge=1, le=20, strict=True)] = 5
+    lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60, strict=True)] = 15
+    idle_timeout: Seconds = 120
+    cashbox_id: str = Field(default="1", min_length=1, max_length=32)
+
+
 class Storage(_Section):
     data_dir: Path | None = None
 
@@ -248,6 +272,7 @@ class KioskConfig(_Section):
     devices: Devices = Field(default_factory=Devices)
     scanner: Scanner = Field(default_factory=Scanner)
     hub: Hub = Field(default_factory=Hub)
+    service: Service = Field(default_factory=Service)
     storage: Storage = Field(default_factory=Storage)
 
 
