@@ -69,6 +69,25 @@ CARD_END_OF_DAY: Final = "card.end_of_day"
 # the terminal's settlement at batch close: {ok, total_cents, count, by_brand, trace, reason}
 KIOSK_STARTED: Final = "kiosk.started"  # {version}
 
+# service mode (a technician at the touchscreen); ``technician`` is the name they entered as
+SERVICE_PIN_FAILED: Final = "service.pin_failed"  # {attempt: consecutive wrong PINs, badge}
+SERVICE_LOCKED: Final = "service.locked"  # {until, attempts}: entry locked after wrong PINs
+SERVICE_ENTERED: Final = "service.entered"  # {technician, via: pin|badge}
+SERVICE_LEFT: Final = "service.left"  # {technician, reason: done|timed_out}
+SERVICE_ACTION: Final = "service.action"  # {technician, action, detail}
+
+# cash-box collection: batch close, the terminal's end of day, the slip
+COLLECTION_STARTED: Final = "collection.started"
+# intent: {collection_id, slip_number, batch_id, technician, cashbox_id, seal_number}
+CARD_END_OF_DAY_REQUESTED: Final = "card.end_of_day.requested"  # intent: {collection_id}
+COLLECTION_COMPLETED: Final = "collection.completed"
+# outcome: {collection_id, slip_number, batch_id, counts, terminal totals, agreed, recovered}
+SLIP_PRINT_REQUESTED: Final = (
+    "slip.print.requested"  # intent: {collection_id, confirmation, reprint}
+)
+SLIP_PRINTED: Final = "slip.printed"  # outcome: {confirmation}
+SLIP_FAILED: Final = "slip.failed"  # outcome: {confirmation, reason}
+
 #: intent type -> the entry types that settle it
 INTENT_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
     BILL_STACK_REQUESTED: (BILL_STACKED, BILL_NOT_STACKED),
@@ -81,6 +100,9 @@ INTENT_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
     ),
     CARD_REVERSAL_REQUESTED: (CARD_REVERSED, CARD_REVERSAL_FAILED),
     RECEIPT_PRINT_REQUESTED: (RECEIPT_PRINTED, RECEIPT_FAILED),
+    COLLECTION_STARTED: (COLLECTION_COMPLETED,),
+    CARD_END_OF_DAY_REQUESTED: (CARD_END_OF_DAY,),
+    SLIP_PRINT_REQUESTED: (SLIP_PRINTED, SLIP_FAILED),
 }
 
 DEVICE_FAULT: Final = "device.fault"  # {device, reason}

@@ -341,6 +341,9 @@ class CardEndOfDay(Payload):
     by_brand: Annotated[list[BrandTotal], Field(max_length=50)]
     trace: Annotated[int, Field(ge=0, le=999_999)] | None
     reason: Text
+    # set when a collection asked for it (``card.end_of_day.requested``)
+    intent_seq: Seq | None = None
+    recovered: bool = False
 
 
 class BatchClosed(Payload):
@@ -411,6 +414,107 @@ class ConfigApplied(Payload):
     card_fee: AppliedCardFee
 
 
+# ------------------------------------------------------------- service mode and collection
+
+Technician = Annotated[str, Field(min_length=1, max_length=64)]
+SealNumber = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class ServicePinFailed(Payload):
+    TYPE = E.SERVICE_PIN_FAILED
+    attempt: Annotated[int, Field(ge=1, le=1000)]
+    badge: Short = ""
+
+
+class ServiceLocked(Payload):
+    TYPE = E.SERVICE_LOCKED
+    until: TimeText
+    attempts: Annotated[int, Field(ge=1, le=1000)]
+
+
+class ServiceEntered(Payload):
+    TYPE = E.SERVICE_ENTERED
+    technician: Technician
+    via: Literal["pin", "badge"]
+
+
+class ServiceLeft(Payload):
+    TYPE = E.SERVICE_LEFT
+    technician: Technician
+    reason: Literal["done", "timed_out"]
+
+
+class ServiceAction(Payload):
+    """One thing a technician did in service mode: who (the entry's time says when), what."""
+
+    TYPE = E.SERVICE_ACTION
+    technician: Technician
+    action: Short
+    detail: Text = ""
+
+
+class CollectionStarted(Payload):
+    """The technician swapped the cash box: the batch closes and the terminal settles next."""
+
+    TYPE = E.COLLECTION_STARTED
+    collection_id: Id
+    slip_number: Annotated[int, Field(ge=1, le=99_999)]
+    batch_id: Id
+    technician: Technician
+    cashbox_id: Short
+    seal_number: SealNumber
+
+
+class CardEndOfDayRequested(Payload):
+    TYPE = E.CARD_END_OF_DAY_REQUESTED
+    collection_id: Id
+
+
+class CollectionCompleted(Payload):
+    """What the collection slip says, as finance will match it against the counted bag."""
+
+    TYPE = E.COLLECTION_COMPLETED
+    intent_seq: Seq
+    collection_id: Id
+    slip_number: Annotated[int, Field(ge=1, le=99_999)]
+    batch_id: Id
+    bills: BillCounts
+    cash_cents: TotalCents
+    rejected_bills: Count
+    payments: Count
+    first_seq: Annotated[int, Field(ge=0, le=2**62)]
+    last_seq: Annotated[int, Field(ge=0, le=2**62)]
+    card_count: Count
+    card_cents: TotalCents
+    terminal_ok: bool
+    terminal_count: Count | None  # None: the terminal gave a total without a count
+    terminal_cents: TotalCents
+    agreed: bool
+    recovered: bool = False
+
+
+class SlipPrintRequested(Payload):
+    TYPE = E.SLIP_PRINT_REQUESTED
+    collection_id: Id
+    confirmation: Short
+    reprint: bool = False
+
+
+class SlipPrinted(Payload):
+    TYPE = E.SLIP_PRINTED
+    intent_seq: Seq
+    confirmation: Short
+    recovered: bool = False
+
+
+class SlipFailed(Payload):
+    TYPE = E.SLIP_FAILED
+    intent_seq: Seq
+    confirmation: Short
+    reason: Text
+    recovered: bool = False
+
+
 # ------------------------------------------------------------------------ the registry
 
 MODELS: Final[dict[str, type[Payload]]] = {
@@ -450,6 +554,17 @@ MODELS: Final[dict[str, type[Payload]]] = {
         OutOfService,
         InService,
         ConfigApplied,
+        ServicePinFailed,
+        ServiceLocked,
+        ServiceEntered,
+        ServiceLeft,
+        ServiceAction,
+        CollectionStarted,
+        CardEndOfDayRequested,
+        CollectionCompleted,
+        SlipPrintRequested,
+        SlipPrinted,
+        SlipFailed,
     )
 }
 

@@ -39,6 +39,7 @@ class BatchReport:
     payments: int = 0
     receipts_failed: int = 0
     review_payments: int = 0
+    rejected_bills: int = 0
     terminal_total: Money | None = None  # what the card terminal's end of day said
 
     @property
@@ -82,7 +83,7 @@ def report_for_range(entries: list[E.EntryLike], batch_id: str) -> BatchReport:
     bills: Counter[int] = Counter()
     approved: dict[str, int] = {}
     reversed_refs: set[str] = set()
-    payments = receipts_failed = review = 0
+    payments = receipts_failed = review = rejected = 0
     fees = 0
     for entry in entries:
         p = entry.payload
@@ -99,6 +100,8 @@ def report_for_range(entries: list[E.EntryLike], batch_id: str) -> BatchReport:
                 fees += int(p["fee_cents"])
         elif entry.type == E.RECEIPT_FAILED:
             receipts_failed += 1
+        elif entry.type == E.BILL_REJECTED:
+            rejected += 1
     reversed_total = sum(approved.get(ref, 0) for ref in reversed_refs)
     return BatchReport(
         batch_id=batch_id,
@@ -113,6 +116,7 @@ def report_for_range(entries: list[E.EntryLike], batch_id: str) -> BatchReport:
         payments=payments,
         receipts_failed=receipts_failed,
         review_payments=review,
+        rejected_bills=rejected,
     )
 
 
@@ -133,7 +137,20 @@ def _settle_terminal(journal: BatchJournal, terminal: CardTerminal) -> CardSettl
         settlement = terminal.end_of_day()
     except Exception as exc:  # the batch still closes; finance sees the terminal's silence
         settlement = CardSettlement(ok=False, reason=f"end of day failed: {exc}")
-    end_of_day = payloads.CardEndOfDay(
+    end_of_day = end_of_day_payload(settlement)
+    journal.append(end_of_day.TYPE, end_of_day.dump())
+    return settlement
+
+
+def end_of_day_payload(
+    settlement: CardSettlement, intent_seq: int | None = None, recovered: bool = False
+) -> payloads.CardEndOfDay:
+    """The ``card.end_of_day`` entry for what the terminal said (``intent_seq``: the
+    collection's request it answers)."""
+    extra: dict[str, Any] = {}
+    if intent_seq is not None:  # unset fields stay out: older entries keep their hashes
+        extra = {"intent_seq": intent_seq, "recovered": recovered}
+    return payloads.CardEndOfDay(
         ok=settlement.ok,
         total_cents=settlement.total.cents,
         count=settlement.count,
@@ -143,9 +160,8 @@ def _settle_terminal(journal: BatchJournal, terminal: CardTerminal) -> CardSettl
         ],
         trace=settlement.trace,
         reason=settlement.reason,
+        **extra,
     )
-    journal.append(end_of_day.TYPE, end_of_day.dump())
-    return settlement
 
 
 def close_batch(

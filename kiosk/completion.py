@@ -119,3 +119,31 @@ def account_selected_payload(session: Session) -> payloads.AccountSelected:
         source=source,  # type: ignore[arg-type]  # a LookupSource value
         review=session.review,
     )
+
+
+def test_page(
+    config: KioskConfig, confirmation: str, when: datetime, language: str
+) -> ReceiptContent:
+    """A printer test (``method`` "test"): no payment, only the test's id to look for."""
+    zero = Money(0)
+    return ReceiptContent(
+        city=config.identity.city,
+        location=config.identity.location,
+        kiosk_id=config.identity.kiosk_id,
+        paid_at_local=when.astimezone(config.locale.zone()),
+        language=language,
+        account_masked="",
+        service_address_masked="",
+        amount=zero,
+        method="test",
+        fee=zero,
+        total_charged=zero,
+        cash_by_denomination=(),
+        card_brand="",
+        card_last4="",
+        card_auth_code="",
+        balance_after=zero,
+        confirmation=confirmation,
+        offline=False,
+        review=False,
+    )

@@ -296,7 +296,7 @@ class CollectionSlip:
     card_count: int
     card_total: Money
     terminal_ok: bool  # the terminal answered its end of day
-    terminal_count: int
+    terminal_count: int | None  # None: the terminal gives a total without a count
     terminal_total: Money
     software_version: str
     copy: bool = False  # a reprint: marked as a copy
@@ -314,7 +314,7 @@ class CollectionSlip:
         return (
             self.terminal_ok
             and self.terminal_total == self.card_total
-            and self.terminal_count == self.card_count
+            and self.terminal_count in (None, self.card_count)
         )
 
 
@@ -375,6 +375,34 @@ class DeviceNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """The hub link as a technician sees it on the service screen."""
+
+    enrolled: bool
+    online: bool = False
+    last_contact: datetime | None = None
+    waiting: int = 0  # journal entries the hub has not acknowledged
+    problem: str = ""  # the last error, or a stop that needs a person
+
+
+class HubLink(Protocol):
+    """The kiosk's replication to the hub, for service mode: how it stands, and "push now"."""
+
+    def status(self) -> LinkStatus: ...
+    def push_now(self) -> None: ...
+
+
+class NoHub:
+    """A kiosk that is not enrolled: nothing to push, nothing waits."""
+
+    def status(self) -> LinkStatus:
+        return LinkStatus(enrolled=False)
+
+    def push_now(self) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class PortSet:
     """Everything the engine drives, assembled by the composition root."""
 
@@ -383,3 +411,4 @@ class PortSet:
     printer: ReceiptPrinter
     scanner: Scanner
     directory: AccountDirectory
+    link: HubLink = field(default_factory=NoHub)

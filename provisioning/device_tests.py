@@ -39,6 +39,7 @@ from devices.ebds.driver import AcceptorUnavailable, EbdsAcceptor
 from devices.escpos.layout import Chunk
 from devices.scanner import SerialScanner
 from kiosk.bill_stub import NotRecognised, StubParser
+from kiosk.completion import test_page
 from kiosk.config import EMULATED, SIMULATED, KioskConfig
 from kiosk.money import Money
 from kiosk.ports import (
@@ -50,7 +51,6 @@ from kiosk.ports import (
     DeviceHealth,
     DeviceNotice,
     Health,
-    ReceiptContent,
     ReceiptDone,
     Scanned,
 )
@@ -370,32 +370,6 @@ def page_chunks(lines: list[str]) -> list[Chunk]:
     return [Chunk("title", title), Chunk("body", body), Chunk("cut", cut, last=True)]
 
 
-def _test_receipt(config: KioskConfig, confirmation: str, when: datetime) -> ReceiptContent:
-    """The driver's print path takes a receipt; this one only carries the test's id."""
-    zero = Money(0)
-    return ReceiptContent(
-        city=config.identity.city,
-        location=config.identity.location,
-        kiosk_id=config.identity.kiosk_id,
-        paid_at_local=when.astimezone(config.locale.zone()),
-        language=config.locale.default_language,
-        account_masked="",
-        service_address_masked="",
-        amount=zero,
-        method="test",
-        fee=zero,
-        total_charged=zero,
-        cash_by_denomination=(),
-        card_brand="",
-        card_last4="",
-        card_auth_code="",
-        balance_after=zero,
-        confirmation=confirmation,
-        offline=False,
-        review=False,
-    )
-
-
 PRINTER_HINTS = {
     "paper_out": "load a paper roll",
     "cover_open": "close the paper cover",
@@ -439,7 +413,7 @@ def check_receipt_printer(
     driver.wait_ready(ready_wait)
     try:
         say("Printing a test page.")
-        driver.print_receipt(_test_receipt(config, confirmation, when))
+        driver.print_receipt(test_page(config, confirmation, when, config.locale.default_language))
         done = _await_receipt(events, confirmation, wait)
         facts = [
             f"status: {describe_printer(driver.status())}",

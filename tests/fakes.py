@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from argon2 import PasswordHasher
+
+from kiosk.config import KioskConfig, Service, Technician
 from kiosk.device_calls import Deliver, DeviceCall, answer
 from kiosk.money import Money
 from kiosk.ports import (
@@ -277,6 +280,20 @@ class FakeScanner:
 
     def health(self) -> DeviceHealth:
         return DeviceHealth()
+
+
+def _cheap_hash(pin: str) -> str:
+    """An argon2id hash made with small costs, so tests do not spend seconds hashing; the
+    kiosk verifies it like any other (the costs travel inside the hash)."""
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(pin)
+
+
+#: technicians for tests of service mode: Dana (PIN 2468, badge TECH-0042), Lee (PIN 1357)
+TECHNICIANS = (
+    Technician(name="Dana Lopez", pin_hash=_cheap_hash("2468"), badge="TECH-0042"),
+    Technician(name="Lee Chen", pin_hash=_cheap_hash("1357")),
+)
+WITH_TECHNICIANS = KioskConfig(service=Service(technicians=list(TECHNICIANS)))
 
 
 def demo_account(number: str = "100200300", balance: str = "43.17") -> Account:

@@ -110,3 +110,7 @@ class EngineBase:
 
     def _build_snapshot(self) -> Snapshot:
         raise NotImplementedError
+
+    def _note_fault(self, device: str, reason: str) -> None:
+        """Remember a device's last fault for the technician's status page."""
+        raise NotImplementedError

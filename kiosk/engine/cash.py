@@ -21,6 +21,7 @@ from kiosk.completion import completion_payload
 from kiosk.device_calls import CallDone
 from kiosk.engine.base import EngineBase
 from kiosk.engine.session import Session, replace_session
+from kiosk.engine.states import State
 from kiosk.money import Money
 from kiosk.ports import AcceptorFault, BillEscrowed, BillRejected, BillReturned, BillStacked
 
@@ -117,9 +118,13 @@ class CashSettlement(EngineBase):
         if s is not None:
             s.escrow = event.denomination
         if not self._taking_cash() or (s is not None and s.completed):
-            # A bill pushed in while we are not taking cash goes straight back.
-            self._return_escrowed(event.denomination, reason="not_taking_cash")
-            return None
+            # A bill pushed in while we are not taking cash goes straight back; on the
+            # technician's tests page that is the test (the table notes what was read).
+            testing = self.state is State.SERVICE_TESTS
+            self._return_escrowed(
+                event.denomination, reason="service_test" if testing else "not_taking_cash"
+            )
+            return event if testing else None
         return event
 
     def _observe_stacked(self, event: BillStacked) -> None:
@@ -171,6 +176,7 @@ class CashSettlement(EngineBase):
 
     def _observe_acceptor_fault(self, event: AcceptorFault) -> object | None:
         self._record(payloads.DeviceFault(device=ACCEPTOR, reason=event.reason))
+        self._note_fault(ACCEPTOR, event.reason)
         s = self.session
         if s is None or s.pending_stack_seq is None:
             return event

@@ -101,6 +101,84 @@ class CloseBatch:
     by: str
 
 
+# ---------------------------------------------------------------- service mode (technicians)
+
+
+@dataclass(frozen=True, slots=True)
+class EnterService:
+    """The hidden gesture on the idle or out-of-service screen: the PIN pad opens."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnterPin:
+    pin: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveService:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowDeviceStatus:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTests:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPaper:
+    """Paper replaced: the receipts that could not be printed are listed for reprinting."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunTest:
+    test: str  # "print" | "bill" | "scanner" | "terminal"
+
+
+@dataclass(frozen=True, slots=True)
+class PushNow:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Reprint:
+    confirmations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """A service screen asks for fresh device figures (not a touch: no time-out is reset)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartCollection:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BoxRemoved:
+    """The technician says the full cash box is out (the acceptor normally says so first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnterSeal:
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoxInserted:
+    """The technician says the empty cash box is in (the acceptor normally says so first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReprintSlip:
+    pass
+
+
 @dataclass(frozen=True, slots=True)
 class Stop:
     """Ends the engine thread after the events before it are handled."""

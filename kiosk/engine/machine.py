@@ -30,10 +30,20 @@ from kiosk.engine import inputs as ui
 from kiosk.engine.base import JournalWriter, Observer
 from kiosk.engine.card import TERMINAL, CardSettlement
 from kiosk.engine.cash import CashSettlement
+from kiosk.engine.collection import Collections, EndOfDayCall
 from kiosk.engine.flow import ResidentFlow
 from kiosk.engine.publishing import Publishing
 from kiosk.engine.receipts import Receipts
-from kiosk.engine.states import PREVIOUS, STAY, State, Transition, transitions_for
+from kiosk.engine.service import DiagnosisCall, PinCall, ServiceMode
+from kiosk.engine.states import (
+    IN_SERVICE_MODE,
+    PREVIOUS,
+    SERVICE_PAGES,
+    STAY,
+    State,
+    Transition,
+    transitions_for,
+)
 from kiosk.ports import (
     AcceptorFault,
     BillEscrowed,
@@ -58,7 +68,15 @@ RunnerFactory = Callable[[Deliver], CallRunner]
 PUMP_ANSWER_WAIT_S = 30.0
 
 
-class PaymentEngine(ResidentFlow, CashSettlement, CardSettlement, Receipts, Publishing):
+class PaymentEngine(
+    ResidentFlow,
+    CashSettlement,
+    CardSettlement,
+    Receipts,
+    ServiceMode,
+    Collections,
+    Publishing,
+):
     def __init__(
         self,
         config: KioskConfig,
@@ -91,6 +109,8 @@ class PaymentEngine(ResidentFlow, CashSettlement, CardSettlement, Receipts, Publ
         self._observers = []
         self._version = 0
         self._thread: threading.Thread | None = None
+        self._init_service()
+        self._init_collections()
         self.snapshot = self._build_snapshot()
         for port in (ports.acceptor, ports.terminal, ports.printer, ports.scanner, ports.directory):
             port.attach(self.submit)
@@ -157,7 +177,10 @@ class PaymentEngine(ResidentFlow, CashSettlement, CardSettlement, Receipts, Publ
     def _consult(self, event: object) -> None:
         if isinstance(event, ui.UpdateConfig):
             self._config_pending = event.config
-        if isinstance(event, ui.SetOutOfService) and self.state is not State.IDLE:
+        if isinstance(event, ui.SetOutOfService) and self.state not in (
+            State.IDLE,
+            *SERVICE_PAGES,
+        ):
             # never in the middle of a resident's payment: when this session ends
             self._out_of_service_pending = event.reason
         if (
@@ -213,6 +236,10 @@ class PaymentEngine(ResidentFlow, CashSettlement, CardSettlement, Receipts, Publ
             self._set_language(event.language)
             return None
         if isinstance(event, CallDone):
+            if isinstance(event.call.purpose, PinCall | DiagnosisCall):
+                return self._service_answer(event)
+            if isinstance(event.call.purpose, EndOfDayCall):
+                return self._collection_answer(event)
             if event.call.device == TERMINAL:
                 return self._card_answer(event)
             return self._cash_answer(event)
@@ -228,17 +255,18 @@ class PaymentEngine(ResidentFlow, CashSettlement, CardSettlement, Receipts, Publ
             return self._observe_acceptor_fault(event)
         elif isinstance(event, DeviceFault):
             self._record(payloads.DeviceFault(device=event.device, reason=event.reason))
-            return None
+            self._note_fault(event.device, event.reason)
         elif isinstance(event, DeviceNotice):
             self._record(
                 payloads.DeviceNotice(device=event.device, kind=event.kind, detail=event.detail)
             )
             if event.device == "bill_acceptor":
                 self._observe_acceptor_notice(event.kind)
-            return None
         elif isinstance(event, CardResult):
             return self._observe_card_result(event)
         elif isinstance(event, ReceiptDone):
+            if self._observe_slip(event) or self._observe_test_print(event):
+                return None
             self._observe_receipt(event)
         return event
 
@@ -256,7 +284,8 @@ class PaymentEngine(ResidentFlow, CashSettlement, CardSettlement, Receipts, Publ
             State.CARD: t.card_sale,
             State.STILL_THERE: t.still_there,
             State.RECEIPT: t.receipt_screen,
-        }.get(state)
+            State.SERVICE_PIN: t.idle_screen,
+        }.get(state, self.config.service.idle_timeout if state in IN_SERVICE_MODE else None)
 
     def _reset_deadline(self) -> None:
         timeout = self._timeout_for(self.state)

@@ -12,10 +12,19 @@ from dataclasses import replace
 
 from kiosk.completion import credited_amount
 from kiosk.engine.base import EngineBase, Observer
-from kiosk.engine.snapshot import AccountView, Snapshot
+from kiosk.engine.snapshot import (
+    AccountView,
+    CollectionView,
+    DeviceView,
+    Snapshot,
+    TestResult,
+    UnprintedReceipt,
+)
+from kiosk.engine.states import IN_SERVICE_MODE, State
 from kiosk.fees import card_fee
 from kiosk.masking import mask_account, mask_address, mask_name
 from kiosk.money import Money
+from kiosk.technicians import PinLock
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +67,8 @@ class Publishing(EngineBase):
             offline=not self.ports.directory.online(),
             version=self._version,
         )
+        if self.state in IN_SERVICE_MODE:
+            return self._service_snapshot(base)
         if s is None:
             return base
         low, high = self._amount_bounds()
@@ -98,3 +109,43 @@ class Publishing(EngineBase):
             receipt=s.receipt_state,
             offline=base.offline or s.offline,
         )
+
+    # ------------------------------------------------------------------ service mode
+    def _service_snapshot(self, base: Snapshot) -> Snapshot:
+        """What the technician's pages show; device figures only where they are read."""
+        lock = self._pin_lock
+        now = self.clock.now()
+        locked = lock.locked(now)
+        max_attempts = self.config.service.max_pin_attempts
+        status_pages = (State.SERVICE_STATUS, State.SERVICE_MENU)
+        return replace(
+            base,
+            technician=self._technician,
+            service_message=self._service_message,
+            locked_until=(
+                lock.locked_until.astimezone(self.config.locale.zone())
+                if locked and lock.locked_until is not None
+                else None
+            ),
+            pin_attempts_left=None if locked else max_attempts - lock.failures,
+            devices=self._device_views() if self.state in status_pages else (),
+            link=self.ports.link.status() if self.state in status_pages else None,
+            tests=tuple(self._tests.values()),
+            unprinted=self._unprinted,
+            collection=self._collection_view(),
+            last_slip=self._last_slip,
+        )
+
+    # provided by the service mode and collection parts
+    _technician: str
+    _service_message: str
+    _last_slip: int | None
+    _pin_lock: PinLock
+    _tests: dict[str, TestResult]
+    _unprinted: tuple[UnprintedReceipt, ...]
+
+    def _device_views(self) -> tuple[DeviceView, ...]:
+        raise NotImplementedError
+
+    def _collection_view(self) -> CollectionView | None:
+        raise NotImplementedError

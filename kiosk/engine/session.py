@@ -138,10 +138,23 @@ def _account_from_payload(payload: dict[str, object]) -> Account:
 
 def replay_sessions(entries: Iterable[E.EntryLike]) -> dict[str, Session]:
     """Sessions that started but never ended, rebuilt from their entries in order."""
+    return _replay(entries, keep_ended=False)
+
+
+def replay_session(entries: Iterable[E.EntryLike], session_id: str) -> Session | None:
+    """One session as its entries tell it, ended or not (to print its receipt again)."""
+    return _replay(entries, keep_ended=True, only=session_id).get(session_id)
+
+
+def _replay(
+    entries: Iterable[E.EntryLike], keep_ended: bool, only: str | None = None
+) -> dict[str, Session]:
     sessions: dict[str, Session] = {}
     for entry in entries:
         payload = dict(entry.payload)
         session_id = payload.get("session_id")
+        if only is not None and session_id != only:
+            continue
         if entry.type == E.SESSION_STARTED:
             sessions[str(session_id)] = Session(
                 session_id=str(session_id),
@@ -155,7 +168,8 @@ def replay_sessions(entries: Iterable[E.EntryLike]) -> dict[str, Session]:
         if not payload.get("recovered"):
             session.last_seen_at = entry.at
         if entry.type == E.SESSION_ENDED:
-            del sessions[session.session_id]
+            if not keep_ended:
+                del sessions[session.session_id]
         elif entry.type == E.ACCOUNT_SELECTED:
             session.account = _account_from_payload(payload)
             session.account_source = LookupSource(str(payload.get("source", "live")))

@@ -7,11 +7,11 @@ the engine, so the engine thread stays the one writer of payment state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from kiosk.engine.states import State
 from kiosk.money import Money
-from kiosk.ports import UsageMonth
+from kiosk.ports import LinkStatus, UsageMonth
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,52 @@ class AccountView:
     usage: tuple[UsageMonth, ...]
     source: str
     review: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """One device on the technician's status page."""
+
+    name: str  # the config's name: bill_acceptor, card_terminal, receipt_printer, barcode_scanner
+    state: str  # ok | degraded | fault
+    reason: str
+    last_fault: str  # the last fault journaled since the kiosk started, "" for none
+    counters: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """What one service-mode test showed: ``status`` running | passed | failed | waiting."""
+
+    test: str  # print | bill | scanner | terminal
+    status: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnprintedReceipt:
+    confirmation: str
+    paid_at_local: datetime
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionView:
+    """Where a cash-box collection stands: ``step`` box_out | seal | box_in | closing | done."""
+
+    step: str
+    box_reported_out: bool = False
+    seal_number: str = ""
+    slip_number: int = 0
+    cash_total: Money = field(default_factory=Money.zero)
+    bill_count: int = 0
+    card_count: int = 0
+    card_total: Money = field(default_factory=Money.zero)
+    terminal_ok: bool | None = None
+    terminal_total: Money | None = None
+    agreed: bool | None = None
+    slip: str | None = None  # printing | printed | failed
+    slip_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +102,14 @@ class Snapshot:
     seconds_left: float | None = None
     out_of_service_reason: str = ""
     version: int = 0  # grows by one per published snapshot
+    # service mode (a technician at the touchscreen)
+    technician: str = ""
+    service_message: str = ""  # a message key the service screens translate
+    locked_until: datetime | None = None  # PIN entry locked until then (local time)
+    pin_attempts_left: int | None = None
+    devices: tuple[DeviceView, ...] = ()
+    link: LinkStatus | None = None
+    tests: tuple[TestResult, ...] = ()
+    unprinted: tuple[UnprintedReceipt, ...] = ()
+    collection: CollectionView | None = None
+    last_slip: int | None = None  # the number of the slip that can be printed again

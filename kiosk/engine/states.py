@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from kiosk.engine import inputs as ui
+from kiosk.engine.service_events import EndOfDayAnswered, PinChecked
 from kiosk.ports import (
     AcceptorFault,
     AccountFound,
@@ -31,6 +32,7 @@ from kiosk.ports import (
     BillStacked,
     CardProgress,
     CardResult,
+    DeviceNotice,
     ReceiptDone,
     Scanned,
 )
@@ -49,6 +51,13 @@ class State(Enum):
     RECEIPT = "receipt"
     STILL_THERE = "still_there"
     OUT_OF_SERVICE = "out_of_service"
+    # a technician at the touchscreen
+    SERVICE_PIN = "service_pin"
+    SERVICE_MENU = "service_menu"
+    SERVICE_STATUS = "service_status"
+    SERVICE_TESTS = "service_tests"
+    SERVICE_PAPER = "service_paper"
+    COLLECTION = "collection"
 
 
 class _Marker(Enum):
@@ -73,8 +82,42 @@ class Transition:
 S = State
 T = Transition
 
+#: the technician's pages once the PIN is accepted: no payment is taken on any of them
+SERVICE_PAGES = (
+    State.SERVICE_MENU,
+    State.SERVICE_STATUS,
+    State.SERVICE_TESTS,
+    State.SERVICE_PAPER,
+)
+IN_SERVICE_MODE = frozenset({State.SERVICE_PIN, *SERVICE_PAGES, State.COLLECTION})
+
+
+def _on_every_service_page() -> tuple[Transition, ...]:
+    """What works the same on every page: leave (to out of service if the kiosk is held out),
+    the time-out that leaves by itself, a refresh, and back to the menu from a sub-page."""
+    rows: list[Transition] = []
+    for page in SERVICE_PAGES:
+        rows += [
+            T(page, ui.LeaveService, S.OUT_OF_SERVICE, guard="held_out_of_service",
+              action="leave_service"),
+            T(page, ui.LeaveService, S.IDLE, action="leave_service"),
+            T(page, ui.TimedOut, S.OUT_OF_SERVICE, guard="held_out_of_service",
+              action="leave_service_timed_out"),
+            T(page, ui.TimedOut, S.IDLE, action="leave_service_timed_out"),
+            T(page, ui.Refresh, STAY),
+            T(page, ui.ReprintSlip, STAY, guard="a_slip_to_reprint", action="reprint_slip"),
+        ]  # fmt: skip
+        if page is not S.SERVICE_MENU:
+            rows += [T(page, ui.Back, S.SERVICE_MENU, action="back_to_menu")]
+    return tuple(rows)
+
+
 TRANSITIONS: tuple[Transition, ...] = (
-    # idle / attract screen
+    # idle / attract screen; a technician's badge or hidden gesture opens the PIN pad
+    T(S.IDLE, ui.EnterService, S.SERVICE_PIN, action="open_pin_pad"),
+    T(S.IDLE, Scanned, S.SERVICE_PIN, guard="badge_scanned", action="open_pin_pad"),
+    T(S.OUT_OF_SERVICE, ui.EnterService, S.SERVICE_PIN, action="open_pin_pad"),
+    T(S.OUT_OF_SERVICE, Scanned, S.SERVICE_PIN, guard="badge_scanned", action="open_pin_pad"),
     T(S.IDLE, ui.Start, S.FIND_ACCOUNT, action="start_session"),
     T(S.IDLE, Scanned, S.FIND_ACCOUNT, action="start_session_and_look_up"),
     T(S.IDLE, ui.SetOutOfService, S.OUT_OF_SERVICE, action="note_out_of_service"),
@@ -224,7 +267,48 @@ TRANSITIONS: tuple[Transition, ...] = (
         guard="card_is_current",
         action="show_card_declined",
     ),
-)
+    # service mode: the PIN (checked off the engine thread), then the technician's menu
+    T(S.SERVICE_PIN, ui.EnterPin, STAY, guard="pin_entry_open", action="check_pin"),
+    T(S.SERVICE_PIN, ui.EnterPin, STAY, action="explain_locked"),
+    T(S.SERVICE_PIN, PinChecked, S.SERVICE_MENU, guard="pin_matched", action="enter_service"),
+    T(S.SERVICE_PIN, PinChecked, STAY, action="refuse_pin"),
+    T(S.SERVICE_PIN, ui.Cancel, S.OUT_OF_SERVICE, guard="held_out_of_service",
+      action="close_pin_pad"),
+    T(S.SERVICE_PIN, ui.Cancel, S.IDLE, action="close_pin_pad"),
+    T(S.SERVICE_PIN, ui.TimedOut, S.OUT_OF_SERVICE, guard="held_out_of_service",
+      action="close_pin_pad"),
+    T(S.SERVICE_PIN, ui.TimedOut, S.IDLE, action="close_pin_pad"),
+    T(S.SERVICE_MENU, ui.ShowDeviceStatus, S.SERVICE_STATUS, action="show_device_status"),
+    T(S.SERVICE_MENU, ui.ShowTests, S.SERVICE_TESTS, action="start_tests"),
+    T(S.SERVICE_MENU, ui.ShowPaper, S.SERVICE_PAPER, action="list_unprinted"),
+    T(S.SERVICE_MENU, ui.StartCollection, S.COLLECTION, action="start_collection"),
+    T(S.SERVICE_MENU, ui.SetOutOfService, STAY, action="take_out_of_service"),
+    T(S.SERVICE_MENU, ui.SetInService, STAY, action="put_back_in_service"),
+    T(S.SERVICE_STATUS, ui.PushNow, STAY, action="push_now"),
+    T(S.SERVICE_TESTS, ui.RunTest, STAY, action="run_test"),
+    T(S.SERVICE_TESTS, Scanned, STAY, action="show_scanned"),
+    T(S.SERVICE_TESTS, BillEscrowed, STAY, action="note_test_bill"),
+    T(S.SERVICE_PAPER, ui.Reprint, STAY, action="reprint_receipts"),
+    *_on_every_service_page(),
+    # cash-box collection: box out, bag/seal number, empty box in; then the kiosk closes the
+    # batch, asks the terminal for its end of day and prints the slip by itself
+    T(S.COLLECTION, AcceptorFault, STAY, guard="box_came_out", action="note_box_out"),
+    T(S.COLLECTION, ui.BoxRemoved, STAY, guard="awaiting_box_out", action="note_box_out"),
+    T(S.COLLECTION, ui.EnterSeal, STAY, guard="seal_accepted", action="note_seal"),
+    T(S.COLLECTION, ui.EnterSeal, STAY, action="explain_seal"),
+    T(S.COLLECTION, DeviceNotice, STAY, guard="box_went_in", action="close_collection"),
+    T(S.COLLECTION, ui.BoxInserted, STAY, guard="awaiting_box_in", action="close_collection"),
+    T(S.COLLECTION, EndOfDayAnswered, STAY, action="finish_collection"),
+    T(S.COLLECTION, ui.ReprintSlip, STAY, guard="a_slip_to_reprint", action="reprint_slip"),
+    T(S.COLLECTION, ui.Back, S.SERVICE_MENU, guard="collection_not_under_way",
+      action="leave_collection"),
+    T(S.COLLECTION, ui.Cancel, S.SERVICE_MENU, guard="collection_not_under_way",
+      action="leave_collection"),
+    T(S.COLLECTION, ui.TimedOut, STAY, guard="collection_under_way"),
+    T(S.COLLECTION, ui.TimedOut, S.OUT_OF_SERVICE, guard="held_out_of_service",
+      action="leave_service_timed_out"),
+    T(S.COLLECTION, ui.TimedOut, S.IDLE, action="leave_service_timed_out"),
+)  # fmt: skip
 
 
 def transitions_for(state: State, event: object) -> list[Transition]:

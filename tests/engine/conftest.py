@@ -16,7 +16,7 @@ from kiosk.engine.machine import PaymentEngine
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
-from kiosk.ports import CardOutcome
+from kiosk.ports import CardOutcome, DeviceHealth, DeviceNotice
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
 from tests.fakes import (
@@ -165,6 +165,22 @@ class Harness:
         self.pump()
         assert self.state is State.CARD_CHECKING
         assert self.calls.held, "the status query should be under way"
+
+    # a technician at the touchscreen (the config must name them: tests/fakes.py TECHNICIANS)
+    def to_service(self, pin: str = "2468") -> None:
+        self.send(ui.EnterService(), ui.EnterPin(pin))
+        assert self.state is State.SERVICE_MENU, self.state
+
+    def collect(self, seal: str = "BAG-0042") -> None:
+        """A whole cash-box collection from the menu: box out, seal, box in, slip."""
+        self.send(ui.StartCollection())
+        self.acceptor.fault("cassette_removed")
+        self.pump()
+        self.send(ui.EnterSeal(seal))
+        self.acceptor.state = DeviceHealth()
+        self.send(DeviceNotice("bill_acceptor", "cassette_replaced"))
+        assert self.engine.snapshot.collection is not None
+        assert self.engine.snapshot.collection.step == "done", self.engine.snapshot.collection
 
     # reading the journal
     def types(self) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 from kiosk.config import KioskConfig, Limits
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
+from kiosk.engine.service_events import EndOfDayAnswered, PinChecked
 from kiosk.engine.states import PREVIOUS, STAY, TRANSITIONS, State, Transition, diagram
 from kiosk.money import Money
 from kiosk.ports import (
@@ -33,13 +34,14 @@ from kiosk.ports import (
     CardProgress,
     CardResult,
     DeviceHealth,
+    DeviceNotice,
     Health,
     LookupSource,
     ReceiptDone,
     Scanned,
 )
 from tests.engine.conftest import Harness, MakeHarness
-from tests.fakes import demo_account
+from tests.fakes import WITH_TECHNICIANS, demo_account
 
 ATTENDED = (
     State.FIND_ACCOUNT,
@@ -736,6 +738,265 @@ def _(h: Harness) -> object:
     h.to_amount()
     h.expire()
     return ui.Cancel()
+
+
+# service mode: the technicians of tests/fakes.py (Dana: PIN 2468, badge TECH-0042)
+TECH = WITH_TECHNICIANS
+
+
+def _out_of_service(h: Harness) -> None:
+    h.send(ui.SetOutOfService("cash box full"))
+    assert h.state is S.OUT_OF_SERVICE
+
+
+for _source in (S.IDLE, S.OUT_OF_SERVICE):
+
+    @case(_source, ui.EnterService, config=TECH)
+    def _(h: Harness, source: State = _source) -> object:
+        if source is S.OUT_OF_SERVICE:
+            _out_of_service(h)
+        return ui.EnterService()
+
+    @case(_source, Scanned, "badge_scanned", config=TECH)
+    def _(h: Harness, source: State = _source) -> object:
+        if source is S.OUT_OF_SERVICE:
+            _out_of_service(h)
+        return Scanned("TECH-0042")
+
+
+@case(S.SERVICE_PIN, ui.EnterPin, "pin_entry_open", config=TECH)
+def _(h: Harness) -> object:
+    h.send(ui.EnterService())
+    return ui.EnterPin("2468")
+
+
+@case(S.SERVICE_PIN, ui.EnterPin, config=TECH)
+def _(h: Harness) -> object:
+    h.calls.hold.add("check_pin")
+    h.send(ui.EnterService(), ui.EnterPin("2468"))
+    return ui.EnterPin("2468")  # the first is still being checked
+
+
+@case(S.SERVICE_PIN, PinChecked, "pin_matched", config=TECH)
+def _(h: Harness) -> object:
+    h.calls.hold.add("check_pin")
+    h.send(ui.EnterService(), ui.EnterPin("2468"))
+    h.calls.release()
+    return EMITTED
+
+
+@case(S.SERVICE_PIN, PinChecked, config=TECH)
+def _(h: Harness) -> object:
+    h.calls.hold.add("check_pin")
+    h.send(ui.EnterService(), ui.EnterPin("0000"))
+    h.calls.release()
+    return EMITTED
+
+
+for _event in (ui.Cancel, ui.TimedOut):
+
+    @case(S.SERVICE_PIN, _event, "held_out_of_service", config=TECH)
+    def _(h: Harness, event: type = _event) -> object:
+        _out_of_service(h)
+        h.send(ui.EnterService())
+        return event()
+
+    @case(S.SERVICE_PIN, _event, config=TECH)
+    def _(h: Harness, event: type = _event) -> object:
+        h.send(ui.EnterService())
+        return event()
+
+
+_MENU_ITEMS = (ui.ShowDeviceStatus, ui.ShowTests, ui.ShowPaper, ui.StartCollection, ui.SetInService)
+for _event in _MENU_ITEMS:
+
+    @case(S.SERVICE_MENU, _event, config=TECH)
+    def _(h: Harness, event: type = _event) -> object:
+        h.to_service()
+        return event()
+
+
+@case(S.SERVICE_MENU, ui.SetOutOfService, config=TECH)
+def _(h: Harness) -> object:
+    h.to_service()
+    return ui.SetOutOfService("printer broken")
+
+
+_PAGE_OPENERS: dict[State, object] = {
+    S.SERVICE_MENU: None,
+    S.SERVICE_STATUS: ui.ShowDeviceStatus(),
+    S.SERVICE_TESTS: ui.ShowTests(),
+    S.SERVICE_PAPER: ui.ShowPaper(),
+}
+
+
+def _to_page(h: Harness, page: State, held: bool = False, slip: bool = False) -> None:
+    h.to_service()
+    if slip:
+        h.collect()
+        h.send(ui.Back())
+    if held:
+        h.send(ui.SetOutOfService("printer broken"))
+    opener = _PAGE_OPENERS[page]
+    if opener is not None:
+        h.send(opener)
+    assert h.state is page
+
+
+for _page in _PAGE_OPENERS:
+    for _event in (ui.LeaveService, ui.TimedOut):
+
+        @case(_page, _event, "held_out_of_service", config=TECH)
+        def _(h: Harness, page: State = _page, event: type = _event) -> object:
+            _to_page(h, page, held=True)
+            return event()
+
+        @case(_page, _event, config=TECH)
+        def _(h: Harness, page: State = _page, event: type = _event) -> object:
+            _to_page(h, page)
+            return event()
+
+    @case(_page, ui.Refresh, config=TECH)
+    def _(h: Harness, page: State = _page) -> object:
+        _to_page(h, page)
+        return ui.Refresh()
+
+    @case(_page, ui.ReprintSlip, "a_slip_to_reprint", config=TECH)
+    def _(h: Harness, page: State = _page) -> object:
+        _to_page(h, page, slip=True)
+        return ui.ReprintSlip()
+
+    if _page is not S.SERVICE_MENU:
+
+        @case(_page, ui.Back, config=TECH)
+        def _(h: Harness, page: State = _page) -> object:
+            _to_page(h, page)
+            return ui.Back()
+
+
+@case(S.SERVICE_STATUS, ui.PushNow, config=TECH)
+def _(h: Harness) -> object:
+    _to_page(h, S.SERVICE_STATUS)
+    return ui.PushNow()
+
+
+@case(S.SERVICE_TESTS, ui.RunTest, config=TECH)
+def _(h: Harness) -> object:
+    _to_page(h, S.SERVICE_TESTS)
+    return ui.RunTest("print")
+
+
+@case(S.SERVICE_TESTS, Scanned, config=TECH)
+def _(h: Harness) -> object:
+    _to_page(h, S.SERVICE_TESTS)
+    return Scanned("100200300")
+
+
+@case(S.SERVICE_TESTS, BillEscrowed, config=TECH)
+def _(h: Harness) -> object:
+    _to_page(h, S.SERVICE_TESTS)
+    h.send(ui.RunTest("bill"))
+    h.acceptor.insert(20)
+    return EMITTED
+
+
+@case(S.SERVICE_PAPER, ui.Reprint, config=TECH)
+def _(h: Harness) -> object:
+    _to_page(h, S.SERVICE_PAPER)
+    return ui.Reprint(())
+
+
+def _collecting(h: Harness, step: str) -> None:
+    h.to_service()
+    h.send(ui.StartCollection())
+    if step in ("seal", "box_in", "closing"):
+        h.acceptor.fault("cassette_removed")
+        h.pump()
+    if step in ("box_in", "closing"):
+        h.send(ui.EnterSeal("BAG-1"))
+    if step == "closing":
+        h.calls.hold.add("end_of_day")
+        h.send(ui.BoxInserted())
+    snap = h.engine.snapshot
+    assert snap.collection is not None and snap.collection.step == step
+
+
+@case(S.COLLECTION, AcceptorFault, "box_came_out", config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "box_out")
+    h.acceptor.fault("cassette_removed")
+    return EMITTED
+
+
+@case(S.COLLECTION, ui.BoxRemoved, "awaiting_box_out", config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "box_out")
+    return ui.BoxRemoved()
+
+
+@case(S.COLLECTION, ui.EnterSeal, "seal_accepted", config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "seal")
+    return ui.EnterSeal("bag-0042")
+
+
+@case(S.COLLECTION, ui.EnterSeal, config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "seal")
+    return ui.EnterSeal("no spaces allowed")
+
+
+@case(S.COLLECTION, DeviceNotice, "box_went_in", config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "box_in")
+    return DeviceNotice("bill_acceptor", "cassette_replaced")
+
+
+@case(S.COLLECTION, ui.BoxInserted, "awaiting_box_in", config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "box_in")
+    return ui.BoxInserted()
+
+
+@case(S.COLLECTION, EndOfDayAnswered, config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "closing")
+    h.calls.release()
+    return EMITTED
+
+
+@case(S.COLLECTION, ui.ReprintSlip, "a_slip_to_reprint", config=TECH)
+def _(h: Harness) -> object:
+    h.to_service()
+    h.collect()
+    return ui.ReprintSlip()
+
+
+for _event in (ui.Back, ui.Cancel):
+
+    @case(S.COLLECTION, _event, "collection_not_under_way", config=TECH)
+    def _(h: Harness, event: type = _event) -> object:
+        _collecting(h, "seal")
+        return event()
+
+
+@case(S.COLLECTION, ui.TimedOut, "collection_under_way", config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "closing")
+    return ui.TimedOut()
+
+
+@case(S.COLLECTION, ui.TimedOut, "held_out_of_service", config=TECH)
+def _(h: Harness) -> object:
+    _out_of_service(h)
+    h.send(ui.EnterService(), ui.EnterPin("2468"), ui.StartCollection())
+    return ui.TimedOut()
+
+
+@case(S.COLLECTION, ui.TimedOut, config=TECH)
+def _(h: Harness) -> object:
+    _collecting(h, "box_out")
+    return ui.TimedOut()
 
 
 CASE_BY_KEY = {(c.source, c.event, c.guard): c for c in CASES}

@@ -16,6 +16,7 @@ from kiosk.engine.states import TRANSITIONS, State
 from kiosk.money import Money
 from kiosk.ports import CardOutcome
 from tests.engine.conftest import Harness, MakeHarness
+from tests.fakes import WITH_TECHNICIANS
 
 
 def _declined(h: Harness) -> None:
@@ -228,6 +229,24 @@ def _out_of_service(h: Harness) -> None:
     h.send(ui.SetOutOfService("maintenance"))
 
 
+def _service(h: Harness, then: object | None = None) -> None:
+    """A technician in service mode (on the page ``then`` opens)."""
+    h.send(ui.UpdateConfig(WITH_TECHNICIANS))
+    h.to_service()
+    if then is not None:
+        h.send(then)
+
+
+def _pin_pad(h: Harness) -> None:
+    h.send(ui.UpdateConfig(WITH_TECHNICIANS))
+    h.send(ui.EnterService())
+
+
+def _collecting(h: Harness) -> None:
+    _service(h, ui.StartCollection())
+    h.send(ui.BoxRemoved())
+
+
 # state reached, what Cancel leads to, session outcome journaled, payment amount (or None)
 CANCELS: dict[str, tuple[Callable[[Harness], None], State, State, str | None, int | None]] = {
     "idle": (lambda h: None, State.IDLE, State.IDLE, None, None),
@@ -242,6 +261,36 @@ CANCELS: dict[str, tuple[Callable[[Harness], None], State, State, str | None, in
     "receipt": (_receipt, State.RECEIPT, State.IDLE, "completed", 2000),
     "still_there": (_still_there, State.STILL_THERE, State.IDLE, "cancelled", None),
     "still_there_money_in": (_still_there_with_money, State.STILL_THERE, State.RECEIPT, None, 2000),
+    "service_pin": (
+        _pin_pad,
+        State.SERVICE_PIN,
+        State.IDLE,
+        None,
+        None,
+    ),
+    "service_menu": (_service, State.SERVICE_MENU, State.SERVICE_MENU, None, None),
+    "service_status": (
+        lambda h: _service(h, ui.ShowDeviceStatus()),
+        State.SERVICE_STATUS,
+        State.SERVICE_STATUS,
+        None,
+        None,
+    ),
+    "service_tests": (
+        lambda h: _service(h, ui.ShowTests()),
+        State.SERVICE_TESTS,
+        State.SERVICE_TESTS,
+        None,
+        None,
+    ),
+    "service_paper": (
+        lambda h: _service(h, ui.ShowPaper()),
+        State.SERVICE_PAPER,
+        State.SERVICE_PAPER,
+        None,
+        None,
+    ),
+    "collection": (_collecting, State.COLLECTION, State.SERVICE_MENU, None, None),
 }
 
 
@@ -316,6 +365,12 @@ LANGUAGE_STATES: dict[State, Callable[[Harness], None]] = {
     State.CARD_CHECKING: lambda h: h.to_card_checking(),
     State.RECEIPT: _receipt,
     State.STILL_THERE: _still_there,
+    State.SERVICE_PIN: _pin_pad,
+    State.SERVICE_MENU: _service,
+    State.SERVICE_STATUS: lambda h: _service(h, ui.ShowDeviceStatus()),
+    State.SERVICE_TESTS: lambda h: _service(h, ui.ShowTests()),
+    State.SERVICE_PAPER: lambda h: _service(h, ui.ShowPaper()),
+    State.COLLECTION: _collecting,
 }
 
 
