@@ -19,6 +19,7 @@ from composition.commands import (
     engine_cmd,
     journal_cmd,
     provision_cmd,
+    service_cmd,
     sync_cmd,
 )
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         devices_cmd,
         provision_cmd,
         sync_cmd,
+        service_cmd,
     ):
         module.register(sub)
     return parser

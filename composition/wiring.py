@@ -95,8 +95,9 @@ def sync_options(config: KioskConfig) -> SyncOptions:
 
 
 def hub_settings_applier(engine_of: Callable[[], PaymentEngine], config: KioskConfig) -> OnSettings:
-    """Fees and limits as the hub says (taken between residents); out of service as the hub
-    says, and in service again only if it was the hub's doing."""
+    """Fees, limits and technicians as the hub says (taken between residents; see
+    :func:`sync.settings_pull.config_with`); out of service as the hub says, and in service
+    again only if it was the hub's doing."""
 
     def apply(settings: KioskSettings, previous: KioskSettings | None) -> None:
         try:

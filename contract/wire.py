@@ -24,11 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from contract.chain import GENESIS, canonical_json, entry_hash
 from contract.payloads import PayloadError, parse
+from contract.pins import ARGON2_HASH
 
 __all__ = [
     "AT_FORMAT",
     "GENESIS",
     "MAX_PUSH_ENTRIES",
+    "MAX_TECHNICIANS",
     "Account",
     "AccountDelta",
     "AccountSnapshot",
@@ -48,6 +50,7 @@ __all__ = [
     "WireCardFee",
     "WireEntry",
     "WireLimits",
+    "WireTechnician",
     "canonical_json",
     "entry_hash",
     "format_at",
@@ -59,6 +62,8 @@ MAX_PUSH_ENTRIES: Final = 500
 AT_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 #: a payload nested deeper than this is refused before anything recurses over it
 MAX_PAYLOAD_DEPTH: Final = 32
+#: most technicians one kiosk's settings may carry (the kiosk config's own bound)
+MAX_TECHNICIANS: Final = 200
 
 Cents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 SignedCents = Annotated[int, Field(strict=True, ge=-100_000_000, le=100_000_000)]
@@ -356,11 +361,23 @@ class WireCardFee(_Response):
         return self
 
 
+class WireTechnician(_Response):
+    """Someone who may enter service mode; the same fields and rules as
+    ``kiosk.config.Technician``. Only the argon2 hash of the PIN ever crosses the wire;
+    ``badge`` is empty when the technician has none."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    pin_hash: Annotated[str, Field(max_length=256, pattern=ARGON2_HASH)]
+    badge: Annotated[str, Field(max_length=64)] = ""
+
+
 class KioskSettings(_Response):
     """What the hub decides for one kiosk; ``version`` goes up on every change.
 
     ``messages`` maps a language to message keys and texts: ``banner`` (shown on the idle
     screen) and ``out_of_service`` (shown while the hub holds the kiosk out of service).
+    ``technicians`` are the hub's active technicians (every kiosk gets the same list); empty
+    from a hub that has none, or that predates them.
     """
 
     kiosk_id: KioskId
@@ -372,6 +389,9 @@ class KioskSettings(_Response):
     )
     out_of_service: bool = False
     out_of_service_reason: Text = ""
+    technicians: Annotated[list[WireTechnician], Field(max_length=MAX_TECHNICIANS)] = Field(
+        default_factory=list
+    )
 
 
 # ------------------------------------------------------------------- health and errors

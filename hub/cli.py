@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import __version__, accounts, demo, enrollment, kiosk_config, queries
+from hub import __version__, accounts, demo, enrollment, kiosk_config, queries, technicians_cli
 from hub.clock import utc_now
 from hub.context import HubContext
 from hub.db import DatabaseError, database_url
@@ -348,6 +348,7 @@ def _parser() -> argparse.ArgumentParser:
     alerts = sub.add_parser("alerts", parents=[common], help="list open alerts")
     alerts.add_argument("--kiosk")
     alerts.set_defaults(handler=cmd_alerts)
+    technicians_cli.register(sub, common)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Per-kiosk settings the hub serves: limits, card fee, messages, out of service.
+"""Per-kiosk settings the hub serves: limits, card fee, messages, out of service, and the
+technicians (the same for every kiosk, kept by :mod:`hub.technicians`).
 
 Stored as JSON on the kiosk's row and validated through the wire models on the way in, so
 what ``kiosk-hub set-kiosk`` accepts is exactly what a kiosk will accept when it pulls it.
@@ -16,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from contract.wire import KioskSettings
+from contract.wire import KioskSettings, WireTechnician
+from hub import technicians
 from hub.db import Database
 from hub.errors import Invalid, NotFound
 from hub.models import Kiosk
@@ -37,7 +39,7 @@ class SettingsChange:
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
-def _settings(kiosk_id: str, row: Any) -> KioskSettings:
+def _settings(kiosk_id: str, row: Any, staff: list[WireTechnician]) -> KioskSettings:
     stored = json.loads(row.settings or "{}")
     return KioskSettings.model_validate(
         {
@@ -48,6 +50,7 @@ def _settings(kiosk_id: str, row: Any) -> KioskSettings:
             "messages": stored.get("messages", {}),
             "out_of_service": row.out_of_service,
             "out_of_service_reason": row.out_of_service_reason,
+            "technicians": staff,
         }
     )
 
@@ -62,9 +65,10 @@ def get_settings(db: Database, kiosk_id: str) -> KioskSettings:
                 Kiosk.out_of_service_reason,
             ).where(Kiosk.id == kiosk_id)
         ).first()
+        staff = technicians.for_kiosks(conn)
     if row is None:
         raise NotFound(f"no kiosk named {kiosk_id!r}")
-    return _settings(kiosk_id, row)
+    return _settings(kiosk_id, row, staff)
 
 
 def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> KioskSettings:
@@ -85,7 +89,7 @@ def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> Kios
         ).first()
         if row is None:
             raise NotFound(f"no kiosk named {kiosk_id!r}")
-        current = _settings(kiosk_id, row)
+        current = _settings(kiosk_id, row, technicians.for_kiosks(conn))
         messages: dict[str, dict[str, str]] = {
             str(lang): dict(texts) for lang, texts in current.messages.items()
         }
@@ -110,6 +114,7 @@ def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> Kios
                     "messages": {lang: texts for lang, texts in messages.items() if texts},
                     "out_of_service": out_of_service,
                     "out_of_service_reason": reason,
+                    "technicians": current.technicians,
                 }
             )
         except ValidationError as exc:

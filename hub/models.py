@@ -4,7 +4,8 @@
 ``bills``, ``card_sales``, ``batches`` and ``device_status`` are projections of it, updated
 in the same transaction as the entries that feed them. The rest is the hub's own state:
 kiosks and their credentials, enrollment codes, alerts, postings to the CIS, the account
-catalog, and the nonces that stop a signed request from being replayed.
+catalog, the technicians kiosks let into service mode, and the nonces that stop a signed
+request from being replayed.
 
 These models describe the schema at the newest migration (``hub/migrations/versions``); a
 test compares them, so a change here without a migration fails the build. Constraint names
@@ -343,6 +344,24 @@ class AccountCatalog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int]
     updated_at: Mapped[datetime | None]
+
+
+class TechnicianRow(Base):
+    """Someone who may enter service mode on every kiosk: the argon2id hash of their PIN
+    (never the PIN) and their badge's code, if any. Removing one clears ``active`` and frees
+    the badge; the row stays, so the name keeps meaning the same person."""
+
+    __tablename__ = "technicians"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(256))
+    badge: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Nonce(Base):

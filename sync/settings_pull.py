@@ -1,4 +1,5 @@
-"""The kiosk's settings as the hub decides them: limits, card fee, messages, out of service.
+"""The kiosk's settings as the hub decides them: limits, card fee, messages, out of service,
+and the technicians who may enter service mode.
 
 Pulled periodically (``GET /v1/kiosks/{id}/settings``); a version the kiosk has not seen is
 saved to ``hub-settings.json`` in the data directory *before* anyone is told, so a kiosk
@@ -19,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from contract.wire import KioskSettings
-from kiosk.config import CardFee, KioskConfig, Limits
+from kiosk.config import CardFee, KioskConfig, Limits, Technician
 from sync.client import HubClient
 from sync.files import write_private
 from sync.status import StatusFile
@@ -101,8 +102,20 @@ class SettingsPull:
 
 
 def config_with(config: KioskConfig, settings: KioskSettings) -> KioskConfig:
-    """``config`` with the hub's limits and card fee in place of the file's, validated by
-    the kiosk's own rules (a hub value the kiosk would refuse raises ``ValidationError``)."""
+    """``config`` with the hub's limits, card fee and technicians in place of the file's,
+    validated by the kiosk's own rules (a hub value the kiosk would refuse raises
+    ``ValidationError``).
+
+    The hub's technicians replace the file's ``[service] technicians`` only when the hub
+    sent at least one. An empty list from the hub (one where nobody has run
+    ``kiosk-hub technicians add`` yet, or one older than technicians) keeps the file's list:
+    otherwise enrolling a kiosk with a hub not yet set up would lock every technician out of
+    service mode. Removing the hub's last technician therefore brings back the file's.
+    """
     limits = Limits.model_validate(settings.limits.model_dump())
     card_fee = CardFee.model_validate(settings.card_fee.model_dump())
-    return config.model_copy(update={"limits": limits, "card_fee": card_fee})
+    update: dict[str, object] = {"limits": limits, "card_fee": card_fee}
+    if settings.technicians:
+        staff = [Technician.model_validate(t.model_dump()) for t in settings.technicians]
+        update["service"] = config.service.model_copy(update={"technicians": staff})
+    return config.model_copy(update=update)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import queue
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from argon2 import PasswordHasher
+
+from composition.wiring import hub_settings_applier
+from contract.pins import hash_pin
 from contract.wire import KioskSettings
-from kiosk.config import KioskConfig
+from kiosk.config import KioskConfig, Service, Technician
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
 from kiosk.engine.states import State
@@ -94,4 +101,82 @@ def test_the_service_applies_out_of_service_to_a_running_engine(
         assert service.cache is not None and service.cache.count() >= 3
     finally:
         service.close()
+        journal.close()
+
+
+# ------------------------------------------------------------------------- technicians
+# The package's hub is shared by every test in it: the technicians added here have names no
+# other test uses and are removed again.
+
+LOCAL = Technician(name="Local Fallback", pin_hash=hash_pin("9753"), badge="LOCAL-1")
+
+
+def _with_fallback() -> KioskConfig:
+    return KioskConfig(service=Service(technicians=[LOCAL]))
+
+
+@pytest.fixture
+def hub_technicians(hub: RunningHub, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Two technicians at the hub (PINs 2580 and 90210), taken off again afterwards."""
+    added = []
+    for name, pin, badge in (("Pull Test Dana", "2580", "PT-1"), ("Pull Test Sam", "90210", "")):
+        monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
+        options = ("--badge", badge) if badge else ()
+        assert hub.hub_cli("technicians", "add", name, *options, "--pin-stdin") == 0
+        added.append(name)
+    try:
+        yield added
+    finally:
+        for name in added:
+            hub.hub_cli("technicians", "remove", name)
+
+
+def test_an_empty_hub_list_keeps_the_files_technicians() -> None:
+    config = config_with(_with_fallback(), KioskSettings(kiosk_id="k1", version=4))
+    assert config.service.technicians == [LOCAL]
+
+
+def test_the_hubs_technicians_replace_the_files_and_survive_an_offline_restart(
+    kiosk: Kiosk, hub: RunningHub, hub_technicians: list[str]
+) -> None:
+    pull = SettingsPull(kiosk.client(hub.url), kiosk.data_dir)
+    settings = pull.pull()
+    assert settings is not None
+    config = config_with(_with_fallback(), settings)
+    staff = {t.name: t for t in config.service.technicians}
+    assert set(hub_technicians) <= set(staff) and LOCAL.name not in staff
+    assert staff["Pull Test Dana"].badge == "PT-1" and staff["Pull Test Sam"].badge == ""
+    assert PasswordHasher().verify(staff["Pull Test Dana"].pin_hash, "2580")
+    assert PasswordHasher().verify(staff["Pull Test Sam"].pin_hash, "90210")
+    assert config.service.max_pin_attempts == KioskConfig().service.max_pin_attempts
+
+    # a restart with the hub away: the kept settings still name the hub's technicians
+    again = SettingsPull(kiosk.client("http://127.0.0.1:9"), kiosk.data_dir)
+    replayed: list[Change] = []
+    again.subscribe(lambda new, old: replayed.append((new, old)))
+    again.replay()
+    assert len(replayed) == 1
+    offline = config_with(_with_fallback(), replayed[0][0])
+    assert offline.service.technicians == config.service.technicians
+
+
+def test_a_change_of_technicians_reaches_a_running_engine(
+    kiosk: Kiosk, hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The composition root's subscriber hands the engine a config with the new PINs."""
+    pull = SettingsPull(kiosk.client(hub.url), kiosk.data_dir)
+    journal = Journal.open(tmp_path / "engine.sqlite")
+    engine = PaymentEngine(_with_fallback(), journal, FakePorts().port_set(), FakeClock())
+    pull.subscribe(hub_settings_applier(lambda: engine, _with_fallback()))
+    try:
+        assert pull.pull() is not None
+        monkeypatch.setattr("sys.stdin", io.StringIO("4680\n"))
+        assert hub.hub_cli("technicians", "add", "Pull Test Lee", "--pin-stdin") == 0
+        assert pull.pull() is not None  # the change raised this kiosk's settings version
+        engine.pump()
+        lee = [t for t in engine.config.service.technicians if t.name == "Pull Test Lee"]
+        assert len(lee) == 1 and PasswordHasher().verify(lee[0].pin_hash, "4680")
+        assert LOCAL not in engine.config.service.technicians
+    finally:
+        hub.hub_cli("technicians", "remove", "Pull Test Lee")
         journal.close()
