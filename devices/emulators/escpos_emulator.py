@@ -14,7 +14,7 @@ drops what it receives, and a receipt that was being printed is counted as cut s
 paper is in the bin, not in the resident's hand.
 
 ``python -m devices.emulators.escpos_emulator --render-samples docs/receipts`` regenerates the
-sample receipts committed under docs/receipts/.
+sample receipts and collection slips committed under docs/receipts/.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from devices.emulators.pty_port import EmulatorLoop, PtyPort
 from devices.escpos.status import StatusKind, encode_status
 from kiosk.masking import mask_account, mask_address
 from kiosk.money import Money
-from kiosk.ports import CollectionSlip, ReceiptContent
+from kiosk.ports import CollectionSlip, Printable, ReceiptContent
 
 INVALID_STATUS = 0xFF
 """What the ``garble`` control answers: a byte that breaks the fixed bits of every status."""
@@ -552,8 +552,9 @@ def render_samples(folder: Path) -> list[Path]:
     """Print each sample through the real layout into an emulator; save what came out."""
     from devices.escpos.layout import receipt_bytes  # the driver's layout, as a host sends it
 
+    samples: dict[str, Printable] = {**sample_receipts(), **sample_slips()}
     written: list[Path] = []
-    for name, content in sample_receipts().items():
+    for name, content in samples.items():
         printer = EscposEmulator()
         printer.feed(receipt_bytes(content))
         if len(printer.receipts) != 1:
@@ -571,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--render-samples",
         metavar="DIR",
         type=Path,
-        help="print the sample receipts (cash/card, en/es) and save them as PNG and text",
+        help="print the sample receipts (cash/card, en/es) and collection slips, save them as PNG",
     )
     args = parser.parse_args(argv)
     if args.render_samples is None:
