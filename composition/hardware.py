@@ -23,7 +23,7 @@ from devices.simulated import (
 from kiosk.config import EMULATED, SIMULATED, KioskConfig
 from kiosk.money import Money
 from kiosk.ports import BillAcceptor, CardTerminal, PortSet, ReceiptPrinter, Scanner
-from kiosk.receipt_text import render_text
+from kiosk.printout import render_printable
 
 READY_TIMEOUT = 5.0
 
@@ -93,7 +93,7 @@ def _printer(
     where: str, folder: Path, closers: list[Callable[[], None]], controls: dict[str, object]
 ) -> tuple[ReceiptPrinter, Callable[[], list[str]]]:
     if where == SIMULATED:
-        simulated = SimulatedPrinter(folder / "receipt_printer.json", render=render_text)
+        simulated = SimulatedPrinter(folder / "receipt_printer.json", render=render_printable)
         simulated.open()
         return simulated, lambda: simulated.last_text
     # python-escpos brings Pillow, qrcode and pyusb: imported only when a printer is driven

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -47,7 +47,7 @@ from kiosk.ports import (
     Emit,
     Health,
     LookupSource,
-    ReceiptContent,
+    Printable,
     ReceiptDone,
     Scanned,
     UsageMonth,
@@ -333,11 +333,13 @@ class SimulatedTerminal(_StandIn):
 
 
 class SimulatedPrinter(_StandIn):
-    """Prints receipts as text files and remembers which confirmations came out."""
+    """Prints receipts and slips as text and remembers which confirmations came out."""
 
     device = "receipt_printer"
 
-    def __init__(self, state_path: Path, render: Any = None) -> None:
+    def __init__(
+        self, state_path: Path, render: Callable[[Printable], Iterable[str]] | None = None
+    ) -> None:
         super().__init__()
         self.file = StateFile(state_path, {"printed": [], "paper": True})
         self.render = render
@@ -351,7 +353,7 @@ class SimulatedPrinter(_StandIn):
         self._changed()
 
     @_locked
-    def print_receipt(self, receipt: ReceiptContent) -> None:
+    def print_receipt(self, receipt: Printable) -> None:
         state = self.file.load()
         if not state["paper"]:
             self.emit(ReceiptDone(receipt.confirmation, printed=False, reason="paper_out"))

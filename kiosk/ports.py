@@ -323,8 +323,9 @@ Printable = ReceiptContent | CollectionSlip
 
 class ReceiptPrinter(Protocol):
     def attach(self, emit: Emit) -> None: ...
-    def print_receipt(self, receipt: ReceiptContent) -> None:
-        """Print; a :class:`ReceiptDone` follows."""
+    def print_receipt(self, receipt: Printable) -> None:
+        """Print a receipt or a collection slip; a :class:`ReceiptDone` follows, named by its
+        ``confirmation``."""
 
     def was_printed(self, confirmation: str) -> bool | None:
         """For recovery: True/False when the printer can tell, None when it can not."""

@@ -94,11 +94,16 @@ def pair(left: str, right: str, width: int = WIDTH) -> list[str]:
     return [*lines, *(value.rjust(width) for value in wrap(right, width))]
 
 
-def _texts(lines: Iterable[str]) -> list[Text]:
-    return [Text(line) for line in lines]
+def texts(lines: Iterable[str], *, bold: bool = False) -> list[Text]:
+    return [Text(line, bold=bold) for line in lines]
 
 
-def _centred(text: str, *, bold: bool = False, big: bool = False, tall: bool = False) -> list[Text]:
+def row(label: str, value: str, *, bold: bool = False) -> list[Text]:
+    """A :func:`pair` as printed lines."""
+    return texts(pair(label, value), bold=bold)
+
+
+def centred(text: str, *, bold: bool = False, big: bool = False, tall: bool = False) -> list[Text]:
     width = WIDTH // 2 if big else WIDTH
     return [Text(line, "center", bold, big, tall) for line in wrap(text, width)]
 
@@ -114,13 +119,10 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
     def money(amount: Money) -> str:
         return format_money(amount, lang)
 
-    def row(label: str, value: str) -> list[Text]:
-        return [Text(line) for line in pair(label, value)]
-
     header: list[Block] = [
-        *_centred(r.city, bold=True, tall=True),
-        *_centred(_("Payment receipt").upper(), bold=True),
-        *_centred(r.location),
+        *centred(r.city, bold=True, tall=True),
+        *centred(_("Payment receipt").upper(), bold=True),
+        *centred(r.location),
     ]
 
     details: list[Block] = [
@@ -152,29 +154,27 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
 
     confirmation: list[Block] = [
         Rule(),
-        *_centred(_("Confirmation number").upper()),
-        *_centred(r.confirmation, bold=True, big=True),
+        *centred(_("Confirmation number").upper()),
+        *centred(r.confirmation, bold=True, big=True),
         Qr(r.confirmation),
-        *_centred(_("Keep this receipt as proof of payment.")),
+        *centred(_("Keep this receipt as proof of payment.")),
     ]
 
     notes: list[Block] = []
     if r.offline:
-        notes += _texts(
+        notes += texts(
             wrap(_("Kiosk offline: this payment will be posted when the kiosk reconnects."))
         )
     if r.review:
-        notes += _texts(
-            wrap(_("Account entered by hand: the city will confirm it before posting."))
-        )
+        notes += texts(wrap(_("Account entered by hand: the city will confirm it before posting.")))
     for line in r.terminal_lines:
-        notes += _texts(wrap(line))
+        notes += texts(wrap(line))
     if r.method == "cash":
-        notes += _texts(wrap(_("No change given; any extra is credited to your account.")))
+        notes += texts(wrap(_("No change given; any extra is credited to your account.")))
     if notes:
         notes.insert(0, Rule())
 
-    footer: list[Block] = [Blank(), *_centred(_("Thank you!"), bold=True)]
+    footer: list[Block] = [Blank(), *centred(_("Thank you!"), bold=True)]
 
     sections = [
         Section("header", tuple(header)),
@@ -189,8 +189,13 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
 
 def render_text(receipt: ReceiptContent) -> list[str]:
     """The receipt as plain lines of at most 42 characters (no QR code: its data is shown)."""
+    return render_sections(receipt_sections(receipt))
+
+
+def render_sections(sections: Iterable[Section]) -> list[str]:
+    """Sections as plain lines, as a printer would place them; a QR code is left out."""
     lines: list[str] = []
-    for section in receipt_sections(receipt):
+    for section in sections:
         for block in section.blocks:
             if isinstance(block, Rule):
                 lines.append("-" * WIDTH)

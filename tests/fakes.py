@@ -33,7 +33,7 @@ from kiosk.ports import (
     Health,
     LookupSource,
     PortSet,
-    ReceiptContent,
+    Printable,
     ReceiptDone,
     Scanned,
     UsageMonth,
@@ -239,14 +239,14 @@ class FakePrinter:
     auto: bool = True
     remembers: bool = True
     emit: Emit = _drop
-    printed: list[ReceiptContent] = field(default_factory=list)
-    pending: list[ReceiptContent] = field(default_factory=list)
+    printed: list[Printable] = field(default_factory=list)
+    pending: list[Printable] = field(default_factory=list)
     state: DeviceHealth = field(default_factory=DeviceHealth)
 
     def attach(self, emit: Emit) -> None:
         self.emit = emit
 
-    def print_receipt(self, receipt: ReceiptContent) -> None:
+    def print_receipt(self, receipt: Printable) -> None:
         self.pending.append(receipt)
         if self.auto:
             self.finish()

@@ -399,3 +399,23 @@ def test_a_card_number_printed_next_to_the_expiry_is_masked(
     _card_line_with_expiry(monkeypatch)
     running.sale("approve")
     _scan_running_then_closed(running, caplog)
+
+
+# ---------------------------------------------------------------------------- collection slips
+
+
+def test_a_collection_slip_carries_and_prints_no_card_data(tmp_path: Path) -> None:
+    """A slip has card counts and totals, never a card: no field could hold one, and what the
+    printer puts on paper (its text and picture, as the demo keeps them) scans clean."""
+    from devices.emulators.escpos_emulator import EscposEmulator, sample_slips
+    from devices.escpos.layout import receipt_bytes
+    from kiosk.ports import CollectionSlip
+
+    names = {f.name for f in dataclasses.fields(CollectionSlip)}
+    assert not {n for n in names if any(w in n for w in ("pan", "last4", "track", "cvv", "auth"))}
+    printer = EscposEmulator(out_dir=tmp_path)
+    for slip in sample_slips().values():
+        printer.feed(receipt_bytes(slip))
+    assert len(list(tmp_path.glob("receipt-*.png"))) == 2
+    assert len(list(tmp_path.glob("receipt-*.txt"))) == 2
+    assert scan_files(tmp_path) == {}

@@ -14,7 +14,7 @@ drops what it receives, and a receipt that was being printed is counted as cut s
 paper is in the bin, not in the resident's hand.
 
 ``python -m devices.emulators.escpos_emulator --render-samples docs/receipts`` regenerates the
-sample receipts committed under docs/receipts/.
+sample receipts and collection slips committed under docs/receipts/.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from devices.emulators.pty_port import EmulatorLoop, PtyPort
 from devices.escpos.status import StatusKind, encode_status
 from kiosk.masking import mask_account, mask_address
 from kiosk.money import Money
-from kiosk.ports import ReceiptContent
+from kiosk.ports import CollectionSlip, Printable, ReceiptContent
 
 INVALID_STATUS = 0xFF
 """What the ``garble`` control answers: a byte that breaks the fixed bits of every status."""
@@ -492,12 +492,69 @@ def sample_receipts() -> dict[str, ReceiptContent]:
     }
 
 
+def sample_slips() -> dict[str, CollectionSlip]:
+    """Collection slips for the committed pictures: agreed in English, not agreed in Spanish."""
+    chicago = ZoneInfo("America/Chicago")
+    agreed = CollectionSlip(
+        city="City of Springfield Water",
+        location="City Hall, 100 Main St",
+        kiosk_id="springfield-city-hall-01",
+        language="en",
+        slip_number=3,
+        batch_id="B001042",
+        collected_at_local=datetime(2026, 11, 20, 16, 5, 31, tzinfo=chicago),
+        previous_collected_at_local=datetime(2026, 11, 13, 9, 12, 4, tzinfo=chicago),
+        technician="Dana Ruiz",
+        cashbox_id="CB-0117",
+        seal_number="S-448210",
+        bills=(
+            (Money(100), 23),
+            (Money(500), 14),
+            (Money(1000), 9),
+            (Money(2000), 31),
+            (Money(5000), 2),
+            (Money(10000), 1),
+        ),
+        rejected_bills=4,
+        payments=41,
+        first_seq=1042,
+        last_seq=1187,
+        card_count=12,
+        card_total=Money(53217),
+        terminal_ok=True,
+        terminal_count=12,
+        terminal_total=Money(53217),
+        software_version="0.1.0",
+    )
+    not_agreed = replace(
+        agreed,
+        language="es",
+        slip_number=4,
+        batch_id="B001188",
+        collected_at_local=datetime(2026, 11, 27, 15, 48, 10, tzinfo=chicago),
+        previous_collected_at_local=agreed.collected_at_local,
+        technician="Luis Ortega",
+        seal_number="S-448377",
+        bills=((Money(100), 17), (Money(500), 8), (Money(2000), 26), (Money(10000), 2)),
+        rejected_bills=2,
+        payments=33,
+        first_seq=1188,
+        last_seq=1301,
+        card_count=9,
+        card_total=Money(41370),
+        terminal_count=8,
+        terminal_total=Money(36945),
+    )
+    return {"slip-en": agreed, "slip-es": not_agreed}
+
+
 def render_samples(folder: Path) -> list[Path]:
     """Print each sample through the real layout into an emulator; save what came out."""
     from devices.escpos.layout import receipt_bytes  # the driver's layout, as a host sends it
 
+    samples: dict[str, Printable] = {**sample_receipts(), **sample_slips()}
     written: list[Path] = []
-    for name, content in sample_receipts().items():
+    for name, content in samples.items():
         printer = EscposEmulator()
         printer.feed(receipt_bytes(content))
         if len(printer.receipts) != 1:
@@ -515,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--render-samples",
         metavar="DIR",
         type=Path,
-        help="print the sample receipts (cash/card, en/es) and save them as PNG and text",
+        help="print the sample receipts (cash/card, en/es) and collection slips, save them as PNG",
     )
     args = parser.parse_args(argv)
     if args.render_samples is None:

@@ -3,7 +3,8 @@
 The engine must never wait for paper to move (DESIGN.md, "Devices"), so
 :meth:`EscposPrinter.print_receipt` only queues the receipt; a worker thread of the driver
 prints it and reports exactly one :class:`~kiosk.ports.ReceiptDone` per receipt through the
-``emit`` function given in :meth:`attach`.
+``emit`` function given in :meth:`attach`. A cash-box collection slip is printed the same way,
+every step below included, and is known by its ``confirmation`` (its document id).
 
 How a receipt is printed, and why:
 
@@ -57,7 +58,7 @@ from kiosk.ports import (
     DeviceNotice,
     Emit,
     Health,
-    ReceiptContent,
+    Printable,
     ReceiptDone,
 )
 
@@ -87,7 +88,7 @@ class _Poll:
 
 _STOP = _Stop()
 _POLL = _Poll()
-_Job = ReceiptContent | _Stop | _Poll
+_Job = Printable | _Stop | _Poll
 
 
 class _Replies:
@@ -135,7 +136,7 @@ class EscposPrinter:
         reply_timeout: float = 0.5,
         settle_time: float = 1.0,
         reconnect_interval: float = 0.5,
-        layout: Callable[[ReceiptContent], list[Chunk]] = receipt_chunks,
+        layout: Callable[[Printable], list[Chunk]] = receipt_chunks,
         device: str = DEVICE,
     ) -> None:
         self.device = device
@@ -204,7 +205,7 @@ class EscposPrinter:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(job, ReceiptContent):
+            if not isinstance(job, _Stop | _Poll):
                 self._finish(job.confirmation, False, "printer_closed")
 
     def __enter__(self) -> EscposPrinter:
@@ -218,8 +219,8 @@ class EscposPrinter:
     def attach(self, emit: Emit) -> None:
         self._outlet.attach(emit)
 
-    def print_receipt(self, receipt: ReceiptContent) -> None:
-        """Queue the receipt; a :class:`ReceiptDone` follows from the worker thread."""
+    def print_receipt(self, receipt: Printable) -> None:
+        """Queue the receipt or slip; a :class:`ReceiptDone` follows from the worker thread."""
         if self._worker is None:
             self._emit(ReceiptDone(receipt.confirmation, printed=False, reason="printer_closed"))
             return
@@ -320,7 +321,7 @@ class EscposPrinter:
             return False
         return True
 
-    def _print(self, receipt: ReceiptContent) -> None:
+    def _print(self, receipt: Printable) -> None:
         confirmation = receipt.confirmation
         health = self._check()
         if health.state is Health.FAULT:

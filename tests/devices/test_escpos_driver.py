@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from devices.emulators.escpos_emulator import EscposEmulator, sample_receipts
+from devices.emulators.escpos_emulator import EscposEmulator, sample_receipts, sample_slips
 from devices.escpos.driver import EscposPrinter
-from kiosk.ports import DeviceFault, DeviceHealth, DeviceNotice, Health, ReceiptContent, ReceiptDone
+from kiosk.ports import DeviceFault, DeviceHealth, DeviceNotice, Health, Printable, ReceiptDone
 from kiosk.receipt_text import TIMES
 
 SAMPLES = sample_receipts()
+SLIPS = sample_slips()
 
 
 class Events:
@@ -105,7 +106,7 @@ def _wait_health(driver: EscposPrinter, expected: DeviceHealth, timeout: float =
 Rig = tuple[EscposEmulator, EscposPrinter, Events]
 
 
-def _print(rig: Rig, content: ReceiptContent) -> ReceiptDone:
+def _print(rig: Rig, content: Printable) -> ReceiptDone:
     _emulator, driver, events = rig
     driver.print_receipt(content)
     return events.done(content.confirmation)
@@ -158,6 +159,64 @@ def test_spanish_receipt(rig: Rig) -> None:
     assert "$1,234.56" in text  # es_US: a Spanish speaker in the US reads dollars this way
     assert "20 nov 2026" in text and "p.m." in text
     assert "Payment receipt" not in text and "Amount paid" not in text
+
+
+def test_a_collection_slip_prints_and_the_printer_counts_it_by_its_id(rig: Rig) -> None:
+    emulator, driver, _events = rig
+    slip = SLIPS["slip-en"]
+    assert _print(rig, slip) == ReceiptDone("SLIP-springfield-city-hall-01-00003", printed=True)
+    [paper] = emulator.receipts
+    assert paper.qr_data == [slip.confirmation]
+    assert emulator.counters()["confirmations"] == [slip.confirmation]
+    assert driver.was_printed(slip.confirmation) is True
+    text = paper.text
+    assert "CASH-BOX COLLECTION" in text and "AGREED" in text and "$1,003.00" in text
+    assert f"31 {TIMES}  $20.00" in text and "Dana Ruiz" in text
+    from io import BytesIO
+
+    import zxingcpp  # finance scans the slip's id off the paper
+    from PIL import Image
+
+    image = Image.open(BytesIO(paper.png()))
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [slip.confirmation]
+
+
+def test_a_slip_cut_short_by_paper_out_is_not_printed(rig: Rig) -> None:
+    emulator, driver, events = rig
+    emulator.paper_out_after(20)  # in the cash table
+    slip = SLIPS["slip-es"]
+    done = _print(rig, slip)
+    assert done == ReceiptDone(slip.confirmation, printed=False, reason="paper_out")
+    assert emulator.counters()["receipts_printed"] == 0
+    assert emulator.counters()["receipts_cut_short"] == 1
+    [notice] = [n for n in events.of(DeviceNotice) if getattr(n, "kind", "") == "receipt_cut_short"]
+    assert isinstance(notice, DeviceNotice)
+    assert notice.detail == f"{slip.confirmation}: paper_out while printing the cash section"
+    assert driver.was_printed(slip.confirmation) is False
+    # the technician loads paper and prints the slip again, marked as a copy
+    emulator.load_paper()
+    _wait_health(driver, DeviceHealth())
+    driver.print_receipt(replace(slip, copy=True))  # the same id: it is the same document
+
+    def answered_twice(seen: list[object]) -> bool:
+        dones = [e for e in seen if isinstance(e, ReceiptDone)]
+        return [d.confirmation for d in dones] == [slip.confirmation] * 2
+
+    events.wait(answered_twice)
+    assert events.of(ReceiptDone)[-1] == ReceiptDone(slip.confirmation, printed=True)
+    assert driver.was_printed(slip.confirmation) is True
+    assert "COPIA" in emulator.receipts[0].text
+
+
+def test_a_slip_queued_when_the_printer_closes_gets_its_answer(rig: Rig) -> None:
+    emulator, driver, events = rig
+    emulator.controls()["silent"].handler(["on"])  # the receipt ahead costs a reply timeout
+    driver.print_receipt(SAMPLES["cash-en"])
+    driver.print_receipt(SLIPS["slip-en"])
+    driver.close(timeout=0.05)
+    assert events.done(SLIPS["slip-en"].confirmation) == ReceiptDone(
+        SLIPS["slip-en"].confirmation, printed=False, reason="printer_closed"
+    )
 
 
 def test_paper_out_before_printing(rig: Rig) -> None:

@@ -18,7 +18,11 @@ from kiosk.ports import ReceiptContent
 from kiosk.receipt_text import render_text
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYOUTS = [ROOT / "kiosk" / "receipt_text.py", ROOT / "devices" / "escpos" / "layout.py"]
+LAYOUTS = [
+    ROOT / "kiosk" / "receipt_text.py",
+    ROOT / "kiosk" / "slip_text.py",
+    ROOT / "devices" / "escpos" / "layout.py",
+]
 """Every module that puts words on a receipt."""
 
 
