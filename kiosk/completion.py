@@ -14,6 +14,7 @@ from contract import payloads
 from kiosk.config import KioskConfig
 from kiosk.confirmation import confirmation_for
 from kiosk.engine.session import Session
+from kiosk.receipt_text import TEST_METHOD
 from kiosk.masking import mask_account, mask_address, mask_name
 from kiosk.money import Money
 from kiosk.ports import CardResult, ReceiptContent
@@ -135,7 +136,7 @@ def test_page(
         account_masked="",
         service_address_masked="",
         amount=zero,
-        method="test",
+        method=TEST_METHOD,
         fee=zero,
         total_charged=zero,
         cash_by_denomination=(),

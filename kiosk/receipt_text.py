@@ -111,8 +111,34 @@ def centred(text: str, *, bold: bool = False, big: bool = False, tall: bool = Fa
 # ----------------------------------------------------------------------------- the receipt
 
 
+TEST_METHOD = "test"
+"""``ReceiptContent.method`` of a printer test page (service mode): no payment on it."""
+
+
+def test_page_sections(r: ReceiptContent) -> tuple[Section, ...]:
+    """A page that can not be mistaken for a receipt: who printed it, when, and its id."""
+    _: Callable[[str], str] = translator(r.language).gettext
+    lang = r.language
+    blocks: list[Block] = [
+        *centred(r.city, bold=True, tall=True),
+        *centred(_("Printer test").upper(), bold=True, big=True),
+        *centred(_("Not a receipt. No payment was made."), bold=True),
+        Rule(),
+        *row(_("Kiosk"), r.kiosk_id),
+        *centred(r.location),
+        *row(_("Date"), format_date(r.paid_at_local, lang)),
+        *row(_("Time"), format_time(r.paid_at_local, lang)),
+        Rule(),
+        *centred(r.confirmation, bold=True),
+        Qr(r.confirmation),
+    ]
+    return (Section("test", tuple(blocks)),)
+
+
 def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
     """The receipt in ``r.language``, as the sections a printer prints one after another."""
+    if r.method == TEST_METHOD:
+        return test_page_sections(r)
     _: Callable[[str], str] = translator(r.language).gettext
     lang = r.language
 

@@ -127,7 +127,7 @@ def _cards(slip: CollectionSlip, _: Translate, money: Format) -> list[Block]:
     counts = [_("Count"), str(slip.card_count)]
     totals = [_("Amount"), money(slip.card_total)]
     if slip.terminal_ok:
-        counts.append(str(slip.terminal_count))
+        counts.append("\N{EM DASH}" if slip.terminal_count is None else str(slip.terminal_count))
         totals.append(money(slip.terminal_total))
     count_width = max(map(len, counts))
     total_width = max(map(len, totals))
@@ -156,7 +156,7 @@ def _disagreements(slip: CollectionSlip, _: Translate, money: Format) -> list[st
     if not slip.terminal_ok:
         return [_("The card terminal did not answer its end of day.")]
     reasons: list[str] = []
-    if slip.terminal_count != slip.card_count:
+    if slip.terminal_count is not None and slip.terminal_count != slip.card_count:
         difference = abs(slip.card_count - slip.terminal_count)
         reasons.append(_("The counts differ by {count}.").format(count=difference))
     if slip.terminal_total != slip.card_total:

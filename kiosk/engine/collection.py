@@ -225,7 +225,7 @@ class Collections(EngineBase):
         if not health.usable:
             self.submit(ReceiptDone(slip.confirmation, printed=False, reason=health.reason))
             return
-        self.ports.printer.print_receipt(slip)  # type: ignore[arg-type]
+        self.ports.printer.print_receipt(slip)
 
     def _observe_slip(self, event: ReceiptDone) -> bool:
         """True when ``event`` answers a slip (journaled here, whatever the screen shows)."""

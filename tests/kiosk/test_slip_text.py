@@ -164,6 +164,15 @@ def test_a_total_mismatch_is_not_agreed_and_says_by_how_much() -> None:
     assert _line_with(slip, "Terminal end of day").endswith("12  $576.42")
 
 
+def test_a_terminal_that_gives_no_count_is_judged_by_its_total() -> None:
+    slip = _slip(terminal_count=None)
+    words = _words(slip)
+    assert "AGREED" in words and "NOT AGREED" not in words
+    assert _line_with(slip, "Terminal end of day").endswith("\N{EM DASH}  $532.17")
+    words = _words(_slip(terminal_count=None, terminal_total=Money(100)))
+    assert "NOT AGREED" in words and "counts differ" not in words
+
+
 def test_a_silent_terminal_is_not_agreed_even_with_equal_figures() -> None:
     slip = _slip(terminal_ok=False)  # the figures match, but nobody vouched for them
     words = _words(slip)
