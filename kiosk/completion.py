@@ -14,10 +14,10 @@ from contract import payloads
 from kiosk.config import KioskConfig
 from kiosk.confirmation import confirmation_for
 from kiosk.engine.session import Session
-from kiosk.receipt_text import TEST_METHOD
 from kiosk.masking import mask_account, mask_address, mask_name
 from kiosk.money import Money
 from kiosk.ports import CardResult, ReceiptContent
+from kiosk.receipt_text import TEST_METHOD
 
 
 def credited_amount(session: Session) -> Money:
