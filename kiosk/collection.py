@@ -10,17 +10,26 @@ one said (only marked as a copy).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contract import entries as E
 from contract import payloads
-from kiosk.batches import BatchReport, end_of_day_payload
+from kiosk.batches import BatchReport, end_of_day_payload, report_for_range
 from kiosk.config import KioskConfig
 from kiosk.money import Money
-from kiosk.ports import CardSettlement, CollectionSlip
+from kiosk.ports import CardBrandTotal, CardSettlement, CollectionSlip
 
-__all__ = ["CollectionRecord", "collections", "completion", "end_of_day_payload", "slip_for"]
+__all__ = [
+    "CollectionRecord",
+    "CollectionSteps",
+    "closed_batch_report",
+    "collections",
+    "completion",
+    "end_of_day_payload",
+    "slip_for",
+    "unprinted_collection",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,79 @@ def collections(entries: Iterable[E.EntryLike]) -> list[CollectionRecord]:
                     r.started_seq, r.started_at, r.started, completed, r.previous_at
                 )
     return found
+
+
+@dataclass
+class CollectionSteps:
+    """How far a collection got, read from the entries after its ``collection.started``."""
+
+    closing_seq: int | None = None  # its batch.closed
+    end_of_day_request: int | None = None  # its card.end_of_day.requested
+    settlement: CardSettlement | None = None  # the terminal's journaled answer
+
+    @classmethod
+    def find(
+        cls, entries: Iterable[E.EntryLike], started: payloads.CollectionStarted
+    ) -> CollectionSteps:
+        steps = cls()
+        for entry in entries:
+            p = entry.payload
+            if entry.type == E.BATCH_CLOSED and p.get("batch_id") == started.batch_id:
+                steps.closing_seq = entry.seq
+            elif (
+                entry.type == E.CARD_END_OF_DAY_REQUESTED
+                and p.get("collection_id") == started.collection_id
+            ):
+                steps.end_of_day_request = entry.seq
+            elif (
+                entry.type == E.CARD_END_OF_DAY
+                and steps.end_of_day_request is not None
+                and p.get("intent_seq") == steps.end_of_day_request
+            ):
+                steps.settlement = settlement_from(payloads.read(payloads.CardEndOfDay, p))
+        return steps
+
+
+def settlement_from(entry: payloads.CardEndOfDay) -> CardSettlement:
+    return CardSettlement(
+        ok=entry.ok,
+        total=Money(entry.total_cents),
+        count=entry.count,
+        by_brand=tuple(
+            CardBrandTotal(b.brand, b.count, Money(b.amount_cents)) for b in entry.by_brand
+        ),
+        trace=entry.trace,
+        reason=entry.reason,
+    )
+
+
+def closed_batch_report(
+    entries: Iterable[E.EntryLike], closing_seq: int, batch_id: str
+) -> BatchReport:
+    """The report of the batch that the ``batch.closed`` at ``closing_seq`` closed, as the
+    engine had it when it closed it (``last_seq`` is the closing entry)."""
+    batch: list[E.EntryLike] = []
+    for entry in entries:
+        if entry.seq >= closing_seq:
+            break
+        if entry.type == E.BATCH_CLOSED:
+            batch = []
+        else:
+            batch.append(entry)
+    return replace(report_for_range(batch, batch_id), last_seq=closing_seq)
+
+
+def unprinted_collection(entries: Iterable[E.EntryLike]) -> str | None:
+    """The latest collection if it completed but its slip was never sent to the printer (a
+    restart in between): recovery prints it."""
+    latest: str | None = None
+    slipped: set[str] = set()
+    for entry in entries:
+        if entry.type == E.COLLECTION_COMPLETED:
+            latest = str(entry.payload["collection_id"])
+        elif entry.type == E.SLIP_PRINT_REQUESTED:
+            slipped.add(str(entry.payload["collection_id"]))
+    return latest if latest is not None and latest not in slipped else None
 
 
 def next_slip_number(records: list[CollectionRecord]) -> int:

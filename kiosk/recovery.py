@@ -13,12 +13,22 @@ from __future__ import annotations
 import logging
 import queue
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from contract import entries as E
 from contract import payloads
-from kiosk import crashpoints
+from kiosk import __version__, crashpoints
+from kiosk.batches import BatchReport, close_batch
+from kiosk.collection import (
+    CollectionSteps,
+    closed_batch_report,
+    collections,
+    completion,
+    end_of_day_payload,
+    slip_for,
+    unprinted_collection,
+)
 from kiosk.completion import approval_payload, completion_payload, receipt_content
 from kiosk.config import KioskConfig
 from kiosk.engine.cash import settled_stack
@@ -30,10 +40,12 @@ from kiosk.ports import (
     BillStacked,
     CardOutcome,
     CardResult,
+    CardSettlement,
     Clock,
     DeviceFault,
     DeviceNotice,
     PortSet,
+    Printable,
     ReceiptDone,
 )
 from kiosk.reversal import Reversal, record_reversal, request_reversal, reverse_on
@@ -43,8 +55,11 @@ log = logging.getLogger(__name__)
 
 class RecoverableJournal(Protocol):
     def record(self, payload: payloads.Payload) -> E.EntryLike: ...
+    def append(self, type: str, payload: Any) -> E.EntryLike: ...
     def open_intents(self) -> list[Any]: ...
     def entries(self, after_seq: int = 0, limit: int | None = None) -> Iterator[Any]: ...
+    def open_batch_id(self) -> str: ...
+    def last_seq(self) -> int: ...
 
 
 @dataclass
@@ -104,7 +119,13 @@ class Recovery:
     def run(self) -> RecoveryReport:
         intents = list(self.journal.open_intents())
         sessions = replay_sessions(self.journal.entries())
-        if not intents and not sessions and self.ports.acceptor.escrowed() is None:
+        no_slip = unprinted_collection(self.journal.entries())
+        if (
+            not intents
+            and not sessions
+            and no_slip is None
+            and self.ports.acceptor.escrowed() is None
+        ):
             return self.report
         for port in (self.ports.acceptor, self.ports.terminal, self.ports.printer):
             port.attach(self.answers.emit)
@@ -125,6 +146,9 @@ class Recovery:
         for session in replay_sessions(self.journal.entries()).values():
             outcome = self._finish(session)
             self.report.sessions.append(f"session {session.session_id[:8]} -> {outcome}")
+        no_slip = unprinted_collection(self.journal.entries())
+        if no_slip is not None:
+            self.report.intents.append(f"collection {no_slip[:8]} -> {self._print_slip(no_slip)}")
         self._journal_notices()
         return self.report
 
@@ -155,6 +179,9 @@ class Recovery:
             E.CARD_SALE_REQUESTED: self._resolve_sale,
             E.CARD_REVERSAL_REQUESTED: self._resolve_reversal,
             E.RECEIPT_PRINT_REQUESTED: self._resolve_receipt,
+            E.COLLECTION_STARTED: self._resolve_collection,
+            E.CARD_END_OF_DAY_REQUESTED: self._resolve_end_of_day,
+            E.SLIP_PRINT_REQUESTED: self._resolve_slip,
         }
         return handlers[intent.type](intent, dict(intent.payload))
 
@@ -337,6 +364,122 @@ class Recovery:
         )
         return f"not printed ({reason})"
 
+    # ------------------------------------------------------------------ collections
+    def _resolve_collection(self, intent: Any, p: dict[str, Any]) -> str:
+        """Finish a cash-box collection from where it stopped: the batch closed once, the
+        terminal's end of day asked for (again, if its answer was never journaled), the
+        counts set beside it, and the slip printed."""
+        started = payloads.read(payloads.CollectionStarted, p)
+        steps = CollectionSteps.find(self.journal.entries(after_seq=intent.seq - 1), started)
+        done: list[str] = []
+        if steps.closing_seq is None:
+            close_batch(self.journal, "cash_box_collection", started.technician)
+            done.append("batch closed")
+            crashpoints.hit("recovery.after_collection_batch_closed")
+            steps = CollectionSteps.find(self.journal.entries(after_seq=intent.seq - 1), started)
+        assert steps.closing_seq is not None
+        report = closed_batch_report(self.journal.entries(), steps.closing_seq, started.batch_id)
+        if steps.end_of_day_request is None:
+            request = payloads.CardEndOfDayRequested(collection_id=started.collection_id)
+            steps.end_of_day_request = self._record(request).seq
+        if steps.settlement is None:
+            steps.settlement = self._end_of_day_again(steps.end_of_day_request, report)
+            done.append("end of day asked again")
+        else:
+            done.append("end of day found done")
+        completed = completion(started, intent.seq, report, steps.settlement, recovered=True)
+        self._record(completed)
+        crashpoints.hit("recovery.after_collection_completed")
+        slip = self._print_slip(started.collection_id)
+        return ", ".join([*done, "counts journaled", slip])
+
+    def _end_of_day_again(self, request_seq: int, report: BatchReport) -> CardSettlement:
+        try:
+            settlement = self.ports.terminal.end_of_day()
+        except Exception as exc:
+            settlement = CardSettlement(ok=False, reason=f"end of day failed: {exc}")
+        if settlement.ok and settlement.total.cents == 0 and report.card_approvals:
+            # asked twice, a terminal answers the second time with an empty batch: its end
+            # of day ran before the restart, and only its own receipt has the totals
+            settlement = replace(
+                settlement,
+                reason="the terminal had already settled this batch before the restart; "
+                "its end-of-day receipt has the totals",
+            )
+        self._record(end_of_day_payload(settlement, request_seq, recovered=True))
+        return settlement
+
+    def _resolve_end_of_day(self, intent: Any, p: dict[str, Any]) -> str:
+        """Asked by a collection whose own resolution settles it; here only when the
+        collection was already complete (a restart between the two entries)."""
+        for entry in self.journal.entries(after_seq=intent.seq):
+            if entry.type == E.CARD_END_OF_DAY and entry.payload.get("intent_seq") == intent.seq:
+                return "answered with its collection"
+        settlement = self._end_of_day_again(
+            intent.seq, BatchReport(batch_id="", first_seq=0, last_seq=0)
+        )
+        return "asked again" if settlement.ok else f"not answered ({settlement.reason})"
+
+    def _resolve_slip(self, intent: Any, p: dict[str, Any]) -> str:
+        confirmation = str(p["confirmation"])
+        if self.ports.printer.was_printed(confirmation):
+            self._record(
+                payloads.SlipPrinted(
+                    intent_seq=intent.seq, confirmation=confirmation, recovered=True
+                )
+            )
+            return "printed"
+        self._record(
+            payloads.SlipFailed(
+                intent_seq=intent.seq,
+                confirmation=confirmation,
+                reason="interrupted by a restart; print it again from service mode",
+                recovered=True,
+            )
+        )
+        return "not printed (print it again from service mode)"
+
+    def _print_slip(self, collection_id: str) -> str:
+        record = next(
+            (
+                r
+                for r in collections(self.journal.entries())
+                if r.started.collection_id == collection_id
+            ),
+            None,
+        )
+        if record is None or record.completed is None:
+            return "no slip"
+        slip = slip_for(record, self.config, self.config.locale.default_language, __version__)
+        intent = self._record(
+            payloads.SlipPrintRequested(collection_id=collection_id, confirmation=slip.confirmation)
+        )
+        printed, reason = self._print_and_wait(slip)
+        if printed:
+            self._record(
+                payloads.SlipPrinted(intent_seq=intent.seq, confirmation=slip.confirmation)
+            )
+            return "slip printed"
+        self._record(
+            payloads.SlipFailed(
+                intent_seq=intent.seq, confirmation=slip.confirmation, reason=reason
+            )
+        )
+        return f"slip not printed ({reason})"
+
+    def _print_and_wait(self, item: Printable) -> tuple[bool, str]:
+        """Print and wait for the printer's answer: (printed, why not)."""
+        if not self.ports.printer.health().usable:
+            return False, "printer unavailable"
+        self.ports.printer.print_receipt(item)
+        answer = self.answers.wait_for(
+            lambda e: isinstance(e, ReceiptDone) and e.confirmation == item.confirmation,
+            self.answer_timeout,
+        )
+        if isinstance(answer, ReceiptDone):
+            return answer.printed, answer.reason
+        return False, "no answer from the printer"
+
     # ------------------------------------------------------------------ sessions
     def _finish(self, session: Session) -> str:
         outcome = "abandoned"
@@ -378,17 +521,7 @@ class Recovery:
             )
         )
         crashpoints.hit("recovery.after_print_intent")
-        printed, reason = False, "printer unavailable"
-        if self.ports.printer.health().usable:
-            self.ports.printer.print_receipt(content)
-            answer = self.answers.wait_for(
-                lambda e: isinstance(e, ReceiptDone) and e.confirmation == content.confirmation,
-                self.answer_timeout,
-            )
-            if isinstance(answer, ReceiptDone):
-                printed, reason = answer.printed, answer.reason
-            else:
-                reason = "no answer from the printer"
+        printed, reason = self._print_and_wait(content)
         if printed:
             self._record(
                 payloads.ReceiptPrinted(

@@ -189,6 +189,9 @@ class Harness:
     def of_type(self, type_: str) -> list[dict[str, object]]:
         return [dict(e.payload) for e in self.journal.entries() if e.type == type_]
 
+    def of_type_seq(self, type_: str) -> list[int]:
+        return [e.seq for e in self.journal.entries() if e.type == type_]
+
     def payments(self) -> list[dict[str, object]]:
         return self.of_type(E.PAYMENT_COMPLETED)
 
