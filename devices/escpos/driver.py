@@ -27,8 +27,9 @@ reports ``disconnected`` when the port vanishes; :class:`~devices.serial_link.Se
 reopens it when it comes back. Health changes go through :class:`~devices.health.HealthReport`
 like every driver's: :class:`~kiosk.ports.DeviceFault` into FAULT (a printer already out of
 paper when the kiosk starts included), :class:`~kiosk.ports.DeviceRecovered` out of it,
-:class:`~kiosk.ports.DeviceNotice` ``paper_low``; and ``reconnected`` when the port comes back. They wait in the driver's
-:class:`~devices.outlet.EventOutlet` until the engine attaches.
+:class:`~kiosk.ports.DeviceNotice` ``paper_low``; and ``reconnected`` when the port comes
+back. They wait in the driver's :class:`~devices.outlet.EventOutlet` until the engine
+attaches.
 
 Nothing here raises into the engine: every failure becomes a reason.
 """
