@@ -4,8 +4,8 @@ An open ``device.fault`` is an alert until the device's ``device.recovered``; th
 status keeps the seq and time of that recovery beside the fault's, so "is this device
 faulted now" is a comparison of two seqs.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
