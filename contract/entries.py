@@ -107,6 +107,7 @@ INTENT_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
 
 DEVICE_FAULT: Final = "device.fault"  # {device, reason}
 DEVICE_NOTICE: Final = "device.notice"  # {device, kind, detail}
+DEVICE_RECOVERED: Final = "device.recovered"  # {device}: usable again after a device.fault
 OUT_OF_SERVICE: Final = "kiosk.out_of_service"  # {reason}
 CONFIG_APPLIED: Final = "kiosk.config_applied"  # {limits, card_fee}: the hub's settings taken
 IN_SERVICE: Final = "kiosk.in_service"  # {}

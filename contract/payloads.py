@@ -382,6 +382,13 @@ class DeviceNotice(Payload):
     detail: Text
 
 
+class DeviceRecovered(Payload):
+    """The device's last ``device.fault`` is over: it is usable again."""
+
+    TYPE = E.DEVICE_RECOVERED
+    device: Short
+
+
 class OutOfService(Payload):
     TYPE = E.OUT_OF_SERVICE
     reason: Text
@@ -551,6 +558,7 @@ MODELS: Final[dict[str, type[Payload]]] = {
         KioskStarted,
         DeviceFault,
         DeviceNotice,
+        DeviceRecovered,
         OutOfService,
         InService,
         ConfigApplied,

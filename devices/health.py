@@ -2,8 +2,9 @@
 
 Every driver reports health the same way, so the engine journals a printer out of paper at
 start-up as it journals a jam: entering FAULT is a :class:`~kiosk.ports.DeviceFault` with
-the reason; leaving it is a :class:`~kiosk.ports.DeviceNotice` ``recovered`` (the old reason
-as detail); entering DEGRADED is a notice whose kind is the reason (``paper_low``).
+the reason; leaving it is a :class:`~kiosk.ports.DeviceRecovered` (decided by the
+:class:`~devices.outlet.EventOutlet`, which every driver's faults pass through); entering
+DEGRADED is a notice whose kind is the reason (``paper_low``).
 
 The first health after :meth:`HealthReport.opened` is compared with OK, not with "closed":
 what the driver finds at open (paper out, nothing on the port) is reported like any fault,
@@ -52,32 +53,35 @@ class HealthReport:
             self._health, self._fresh = CLOSED, False
 
     def set(self, new: DeviceHealth) -> bool:
-        """Take the health the driver sees now; report a change. True if it changed."""
+        """Take the health the driver sees now; report a change. True if it changed.
+
+        The outlet sees every health, changed or not: a device closed while faulted that is
+        fine at its next open has recovered though nothing changed since that open.
+        """
         with self._lock:
             old, self._health = self._health, new
             if self._fresh:
                 old, self._fresh = DeviceHealth(), False
-        if new == old:
-            return False
-        log.info(
-            "%s: %s %s -> %s %s",
-            self.device,
-            old.state.value,
-            old.reason,
-            new.state.value,
-            new.reason,
-        )
-        self.outlet.send(*transition_events(self.device, old, new))
-        return True
+        changed = new != old
+        if changed:
+            log.info(
+                "%s: %s %s -> %s %s",
+                self.device,
+                old.state.value,
+                old.reason,
+                new.state.value,
+                new.reason,
+            )
+            self.outlet.send(*transition_events(self.device, old, new))
+        self.outlet.health_now(new)
+        return changed
 
 
 def transition_events(device: str, old: DeviceHealth, new: DeviceHealth) -> list[object]:
-    """What the journal should say about ``device`` going from ``old`` to ``new``."""
+    """What the journal should say about ``device`` going from ``old`` to ``new`` (leaving
+    FAULT is said by the outlet, :meth:`~devices.outlet.EventOutlet.health_now`)."""
     if new.state is Health.FAULT:
         return [DeviceFault(device, new.reason)] if new != old else []
-    events: list[object] = []
-    if old.state is Health.FAULT:
-        events.append(DeviceNotice(device, "recovered", old.reason))
     if new.state is Health.DEGRADED and new.reason and new != old:
-        events.append(DeviceNotice(device, new.reason))
-    return events
+        return [DeviceNotice(device, new.reason)]
+    return []

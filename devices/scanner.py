@@ -38,7 +38,7 @@ class SerialScanner:
 
     Events: :class:`Scanned` per code; health through :class:`~devices.health.HealthReport`
     (:class:`DeviceFault` ``disconnected`` when the port vanishes, or is not there at open;
-    :class:`DeviceNotice` ``recovered`` when it is back) and :class:`DeviceNotice`
+    :class:`DeviceRecovered` when it is back) and :class:`DeviceNotice`
     ``reconnected`` when the port opens again.
     """
 

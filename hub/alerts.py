@@ -1,15 +1,22 @@
-"""Alerts: what the hub refused or could not read, kept for finance and technicians.
+"""Alerts: what the hub refused or could not read, and device faults a kiosk reported, kept
+for finance and technicians.
 
 A kiosk retries a refused push with backoff, so the same conflict arrives again and again;
 it is recorded once, with a ``count`` and the time it was last seen, rather than flooding
 the table.
+
+A device fault is one alert per device while it lasts (kind :data:`DEVICE_FAULT`): a new
+fault of a device already faulted updates that alert's reason and count, and the device's
+``device.recovered`` resolves it. Its ``first_seen_at`` and ``resolved_at`` are the kiosk's
+times of the fault and the recovery (when they happened, however late they reached the hub);
+``last_seen_at`` is when the hub last heard of it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, insert, select, update
 
 from hub.models import Alert
 
@@ -58,4 +65,55 @@ def record(
             last_seen_at=now,
             count=1,
         )
+    )
+
+
+DEVICE_FAULT = "device_fault"
+
+
+def _open_fault(kiosk_id: str, device: str | None) -> list[ColumnElement[bool]]:
+    where = [Alert.kiosk_id == kiosk_id, Alert.kind == DEVICE_FAULT, Alert.resolved_at.is_(None)]
+    if device is not None:
+        where.append(Alert.device == device)
+    return where
+
+
+def device_fault(
+    conn: Connection,
+    kiosk_id: str,
+    device: str,
+    reason: str,
+    seq: int,
+    since: datetime,
+    now: datetime,
+) -> None:
+    """A device of ``kiosk_id`` is faulted since ``since`` (the kiosk's time of entry ``seq``)."""
+    same = conn.execute(select(Alert.id).where(*_open_fault(kiosk_id, device))).scalar()
+    if same is not None:
+        conn.execute(
+            update(Alert)
+            .where(Alert.id == same)
+            .values(reason=reason, seq=seq, count=Alert.count + 1, last_seen_at=now)
+        )
+        return
+    conn.execute(
+        insert(Alert).values(
+            kiosk_id=kiosk_id,
+            kind=DEVICE_FAULT,
+            device=device,
+            seq=seq,
+            reason=reason,
+            first_seen_at=since,
+            last_seen_at=now,
+            count=1,
+        )
+    )
+
+
+def device_recovered(
+    conn: Connection, kiosk_id: str, device: str | None, at: datetime, now: datetime
+) -> None:
+    """Resolve the open fault of ``device`` (of every device when None) as of ``at``."""
+    conn.execute(
+        update(Alert).where(*_open_fault(kiosk_id, device)).values(resolved_at=at, last_seen_at=now)
     )

@@ -241,6 +241,11 @@ def cmd_kiosks(args: argparse.Namespace, hub: HubContext) -> int:
             flags.append(f"held out of service: {kiosk.out_of_service_reason}")
         if kiosk.reported_out_of_service:
             flags.append(f"reports out of service: {kiosk.reported_reason}")
+        faults = [
+            f"{d.device}: {_said(d.open_fault)}" for d in kiosk.devices if d.open_fault is not None
+        ]
+        if faults:
+            flags.append("devices: " + ", ".join(faults))
         if kiosk.open_alerts:
             flags.append(f"{kiosk.open_alerts} open alert(s)")
         print(
@@ -250,8 +255,19 @@ def cmd_kiosks(args: argparse.Namespace, hub: HubContext) -> int:
     return OK
 
 
+def _said(reason: str | None) -> str:
+    """A device's reason as a person reads it: ``paper_out`` is "paper out"."""
+    return (reason or "").replace("_", " ")
+
+
 def cmd_alerts(args: argparse.Namespace, hub: HubContext) -> int:
     for alert in queries.alerts(hub.db, args.kiosk):
+        if alert.device is not None:
+            print(
+                f"#{alert.id} {alert.kiosk_id} {alert.kind} {alert.device}: "
+                f"{_said(alert.reason)} since {_when(alert.first_seen_at)} (x{alert.count})"
+            )
+            continue
         print(
             f"#{alert.id} {alert.kiosk_id} {alert.kind} seq {alert.seq} "
             f"(x{alert.count}, last {_when(alert.last_seen_at)}): {alert.reason}"

@@ -150,8 +150,9 @@ class JournalEntry(Base):
 
 
 class Alert(Base):
-    """Something finance or a technician must look at: a conflict on a kiosk's journal, or an
-    entry the projections could not read. Repeats of the same alert raise ``count``."""
+    """Something finance or a technician must look at: a conflict on a kiosk's journal, an
+    entry the projections could not read, or a device fault still open (``device``; resolved
+    by the device's ``device.recovered``). Repeats of the same alert raise ``count``."""
 
     __tablename__ = "alerts"
 
@@ -169,6 +170,7 @@ class Alert(Base):
     last_seen_at: Mapped[datetime]
     count: Mapped[int] = mapped_column(default=1)
     resolved_at: Mapped[datetime | None]
+    device: Mapped[str | None] = mapped_column(String(64))
 
 
 class Payment(Base):
@@ -267,7 +269,8 @@ class Batch(Base):
 
 
 class DeviceStatus(Base):
-    """The last fault and the last notice each device of a kiosk reported."""
+    """The last fault and the last notice each device of a kiosk reported, and its last
+    recovery: the fault is open while ``recovered_seq`` is missing or older than it."""
 
     __tablename__ = "device_status"
 
@@ -280,6 +283,8 @@ class DeviceStatus(Base):
     notice_detail: Mapped[str | None] = mapped_column(String(500))
     notice_seq: Mapped[int | None]
     notice_at: Mapped[str | None] = mapped_column(String(32))
+    recovered_seq: Mapped[int | None]
+    recovered_at: Mapped[str | None] = mapped_column(String(32))
 
 
 class Posting(Base):

@@ -1,5 +1,6 @@
 """The hub's projections of each kiosk's journal: payments, bills, card sales, batches,
-device status and what the kiosk last said about itself.
+device status (with an alert per open device fault) and what the kiosk last said about
+itself.
 
 They are applied entry by entry, in seq order, inside the ingest transaction that stores the
 entries, so a payment is never visible without the entry that proves it (nor the reverse).
@@ -22,11 +23,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from contract import entries as E
 from contract import payloads
 from contract.wire import canonical_json
+from hub import alerts
 from hub.db import Database
 from hub.models import Base, Batch, CardSale, DeviceStatus, Posting
 
@@ -38,6 +40,7 @@ OUT_OF_SERVICE = E.OUT_OF_SERVICE
 IN_SERVICE = E.IN_SERVICE
 DEVICE_FAULT = E.DEVICE_FAULT
 DEVICE_NOTICE = E.DEVICE_NOTICE
+DEVICE_RECOVERED = E.DEVICE_RECOVERED
 CARD_STATUS = {
     E.CARD_SALE_REQUESTED: "requested",
     E.CARD_SALE_APPROVED: "approved",
@@ -327,10 +330,17 @@ class _KioskState(_Handler):
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
         p.report.values.update(parsed)
+        if self.type == KIOSK_STARTED:
+            close_device_faults(p, seq, at)
 
 
 class _Device(_Handler):
-    """``device.fault`` / ``device.notice``: the last of each, per device."""
+    """``device.fault`` / ``device.notice`` / ``device.recovered``: the last of each, per
+    device, and the device's alert, open from a fault until the device recovers.
+
+    A ``device.notice`` of kind ``recovered`` is what kiosks said before ``device.recovered``
+    existed: it closes the fault the same way.
+    """
 
     def __init__(self, type_: str) -> None:
         self.type = type_
@@ -339,6 +349,8 @@ class _Device(_Handler):
         if self.type == DEVICE_FAULT:
             fault = _read(payloads.DeviceFault, payload)
             return {"device": fault.device, "fault_reason": fault.reason}
+        if self.type == DEVICE_RECOVERED:
+            return {"device": _read(payloads.DeviceRecovered, payload).device}
         notice = _read(payloads.DeviceNotice, payload)
         return {
             "device": notice.device,
@@ -349,13 +361,42 @@ class _Device(_Handler):
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
         values = dict(parsed)
         device = values.pop("device")
-        prefix = "fault" if self.type == DEVICE_FAULT else "notice"
+        prefix = {DEVICE_FAULT: "fault", DEVICE_RECOVERED: "recovered"}.get(self.type, "notice")
         values |= {f"{prefix}_seq": seq, f"{prefix}_at": at}
+        recovered = self.type == DEVICE_RECOVERED or values.get("notice_kind") == "recovered"
+        if recovered:
+            values |= {"recovered_seq": seq, "recovered_at": at}
         where = (DeviceStatus.kiosk_id == p.kiosk_id, DeviceStatus.device == device)
         if not p.conn.execute(update(DeviceStatus).where(*where).values(values)).rowcount:
             p.conn.execute(
                 insert(DeviceStatus).values({"kiosk_id": p.kiosk_id, "device": device} | values)
             )
+        moment = datetime.fromisoformat(at)
+        if self.type == DEVICE_FAULT:
+            alerts.device_fault(
+                p.conn, p.kiosk_id, device, values["fault_reason"], seq, moment, p.now
+            )
+        elif recovered:
+            alerts.device_recovered(p.conn, p.kiosk_id, device, moment, p.now)
+
+
+def close_device_faults(p: Projector, seq: int, at: str) -> None:
+    """A kiosk that starts reports again what its devices find at open (each driver's first
+    health is compared with OK): faults from before the start are over, or will be reported
+    anew in the entries that follow."""
+    p.conn.execute(
+        update(DeviceStatus)
+        .where(
+            DeviceStatus.kiosk_id == p.kiosk_id,
+            DeviceStatus.fault_seq.is_not(None),
+            or_(
+                DeviceStatus.recovered_seq.is_(None),
+                DeviceStatus.recovered_seq < DeviceStatus.fault_seq,
+            ),
+        )
+        .values(recovered_seq=seq, recovered_at=at)
+    )
+    alerts.device_recovered(p.conn, p.kiosk_id, None, datetime.fromisoformat(at), p.now)
 
 
 _HANDLERS: dict[str, _Handler] = {
@@ -367,4 +408,5 @@ _HANDLERS: dict[str, _Handler] = {
     IN_SERVICE: _KioskState(IN_SERVICE),
     DEVICE_FAULT: _Device(DEVICE_FAULT),
     DEVICE_NOTICE: _Device(DEVICE_NOTICE),
+    DEVICE_RECOVERED: _Device(DEVICE_RECOVERED),
 } | {type_: _Card(type_) for type_ in CARD_STATUS}

@@ -28,6 +28,7 @@ class AlertView(_View):
     last_seen_at: datetime
     count: int
     resolved_at: datetime | None
+    device: str | None = None
 
 
 class PostingView(_View):
@@ -94,6 +95,15 @@ class DeviceView(_View):
     notice_detail: str | None
     notice_seq: int | None
     notice_at: str | None
+    recovered_seq: int | None = None
+    recovered_at: str | None = None
+
+    @property
+    def open_fault(self) -> str | None:
+        """The reason of the device's fault while it lasts, else None."""
+        if self.fault_seq is None or (self.recovered_seq or 0) > self.fault_seq:
+            return None
+        return self.fault_reason
 
 
 class KioskView(_View):

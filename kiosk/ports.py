@@ -356,7 +356,7 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DeviceFault:
-    """A device other than the acceptor reports a fault or recovers (for the journal)."""
+    """A device other than the acceptor reports a fault (for the journal and the hub)."""
 
     device: str
     reason: str
@@ -373,6 +373,14 @@ class DeviceNotice:
     device: str
     kind: str
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecovered:
+    """A device that reported a fault (:class:`DeviceFault` or :class:`AcceptorFault`) is
+    usable again: the hub closes that device's alert on it, so it follows every fault once."""
+
+    device: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from kiosk.ports import (
     Clock,
     DeviceFault,
     DeviceNotice,
+    DeviceRecovered,
     PortSet,
     Printable,
     ReceiptDone,
@@ -80,10 +81,10 @@ class _DeviceAnswers:
 
     def __init__(self) -> None:
         self._events: queue.Queue[object] = queue.Queue()
-        self.notices: list[DeviceNotice | DeviceFault | AcceptorFault] = []
+        self.notices: list[DeviceNotice | DeviceFault | AcceptorFault | DeviceRecovered] = []
 
     def emit(self, event: object) -> None:
-        if isinstance(event, DeviceNotice | DeviceFault | AcceptorFault):
+        if isinstance(event, DeviceNotice | DeviceFault | AcceptorFault | DeviceRecovered):
             self.notices.append(event)  # journaled by recovery, not waited for
             return
         self._events.put(event)
@@ -163,6 +164,8 @@ class Recovery:
                 )
             elif isinstance(notice, DeviceFault):
                 self._record(payloads.DeviceFault(device=notice.device, reason=notice.reason))
+            elif isinstance(notice, DeviceRecovered):
+                self._record(payloads.DeviceRecovered(device=notice.device))
             else:
                 self._record(payloads.DeviceFault(device="bill_acceptor", reason=notice.reason))
         self.answers.notices.clear()

@@ -1,4 +1,9 @@
-"""The attract screen: what this kiosk does, which ways to pay work now, and the language."""
+"""The attract screen: what this kiosk does, which ways to pay work now, and the language.
+
+When the printer can not print, the third step says so before anyone starts: the proof of
+payment is then the confirmation number on the last screen, and a resident who needs paper
+can come back later rather than find out after paying.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +36,14 @@ class IdleScreen(KioskScreen):
         self.step_find_detail = _("Scan its barcode or type the account number.")
         self.step_pay = _("Pay with cash or card")
         self.step_pay_detail = _("Bills or a bank card. No change is given.")
-        self.step_receipt = _("Take your receipt")
-        self.step_receipt_detail = _("Keep it as your proof of payment.")
+        if snapshot.printer_available:
+            self.step_receipt = _("Take your receipt")
+            self.step_receipt_detail = _("Keep it as your proof of payment.")
+        else:
+            self.step_receipt = _("Note your confirmation number")
+            self.step_receipt_detail = _(
+                "No paper receipt now: a confirmation number is shown instead."
+            )
         self.cash_status = (
             _("Cash: available") if snapshot.cash_available else _("Cash: not available now")
         )

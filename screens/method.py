@@ -1,7 +1,9 @@
 """Cash or card. The card's convenience fee and total are on the button, before the choice.
 
 A method that does not work now stays on screen, greyed and saying so in words, so the
-resident knows it exists and why it can not be used.
+resident knows it exists and why it can not be used; a notice above the buttons says which
+way is left, and that a confirmation number stands in for the receipt when the printer can
+not print, before the resident pays rather than after.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class MethodScreen(KioskScreen):
     card_label = StringProperty("")
     cash_possible = BooleanProperty(True)
     card_possible = BooleanProperty(True)
+    notice = StringProperty("")
 
     def render(self, snapshot: Snapshot, texts: Texts) -> None:
         _ = texts._
@@ -42,6 +45,32 @@ class MethodScreen(KioskScreen):
         else:
             card_detail = _("Not available now.")
         self.card_label = f"{card}\n[size={int(self._small())}]{card_detail}[/size]"
+        self.notice = "\n".join(self._notices(snapshot, texts))
+
+    @staticmethod
+    def _notices(snapshot: Snapshot, texts: Texts) -> list[str]:
+        _ = texts._
+        said = []
+        if snapshot.cash_available and not snapshot.card_available:
+            said.append(_("Card payments are not available right now; cash only."))
+        elif snapshot.card_available and not snapshot.cash_available:
+            amount = snapshot.amount
+            if amount is not None and amount > snapshot.max_cash:
+                said.append(
+                    _("Cash is taken up to {limit}; this amount can be paid by card only.").format(
+                        limit=texts.money(snapshot.max_cash)
+                    )
+                )
+            else:
+                said.append(_("Cash is not accepted right now; card only."))
+        if not snapshot.printer_available:
+            said.append(
+                _(
+                    "The receipt printer is not working: you will get a confirmation number "
+                    "on screen instead of a paper receipt."
+                )
+            )
+        return said
 
     def _small(self) -> float:
         from kivy.app import App

@@ -484,7 +484,7 @@ def test_paper_out_before_the_receipt_then_paper_in(running: Running) -> None:
 
     running.printer.controls()["paper-in"].handler([])
     running.health_becomes("printer", Health.OK)
-    running.journaled(E.DEVICE_NOTICE, device="receipt_printer", kind="recovered")
+    running.journaled(E.DEVICE_RECOVERED, device="receipt_printer")
 
     to_cash(running)
     again = pay_twenty_and_finish(running)
@@ -523,10 +523,77 @@ def test_printer_unplugged_and_replugged_mid_session(
         running.printer.controls()["replug"].handler([])
         running.health_becomes("printer", Health.OK)
     running.journaled(E.DEVICE_NOTICE, device="receipt_printer", kind="reconnected")
-    running.journaled(E.DEVICE_NOTICE, device="receipt_printer", kind="recovered")
+    running.journaled(E.DEVICE_RECOVERED, device="receipt_printer")
     [payment] = running.entries(E.PAYMENT_COMPLETED)
     assert payment["amount_cents"] == 4000
     assert_cash_balanced(running)
+
+
+# ------------------------------------------------------------- faults and recoveries
+
+
+def fault_then_recovery(run: Running, device: str) -> list[tuple[str, str]]:
+    """What the journal says of ``device``'s faults and recoveries, in order."""
+    said = []
+    for entry in run.kiosk.journal.entries():
+        if entry.type in (E.DEVICE_FAULT, E.DEVICE_RECOVERED) and entry.payload["device"] == device:
+            said.append((entry.type, str(entry.payload.get("reason", ""))))
+    return said
+
+
+@pytest.mark.parametrize(
+    ("emulator", "device", "fault", "fix", "reason", "shown"),
+    [
+        (
+            "acceptor",
+            "bill_acceptor",
+            "cassette-remove",
+            "cassette-replace",
+            "cassette_removed",
+            "cash_available",
+        ),
+        (
+            "acceptor",
+            "bill_acceptor",
+            "cassette-full",
+            "cassette-replace",
+            "stacker_full",
+            "cash_available",
+        ),
+        ("acceptor", "bill_acceptor", "jam", "clear", "jam", "cash_available"),
+        ("acceptor", "bill_acceptor", "unplug", "replug", "disconnected", "cash_available"),
+        ("printer", "receipt_printer", "paper-out", "paper-in", "paper_out", "printer_available"),
+        ("printer", "receipt_printer", "unplug", "replug", "disconnected", "printer_available"),
+        ("scanner", "scanner", "unplug", "replug", "disconnected", None),
+    ],
+)
+def test_a_fault_is_journaled_once_and_its_recovery_after_it(
+    running: Running,
+    emulator: str,
+    device: str,
+    fault: str,
+    fix: str,
+    reason: str,
+    shown: str | None,
+) -> None:
+    """Each fault the emulators can make reaches the journal (for the hub's alert) and so
+    does its end; the snapshot follows the device's health with no other event needed."""
+    controls = getattr(running, emulator).controls()
+    controls[fault].handler([])
+    running.health_becomes(emulator, Health.FAULT)
+    running.journaled(E.DEVICE_FAULT, device=device, reason=reason)
+    if shown is not None:
+        running.until(lambda s: getattr(s, shown) is False)
+    controls[fix].handler([])
+    running.health_becomes(emulator, Health.OK)
+    running.journaled(E.DEVICE_RECOVERED, device=device)
+    if shown is not None:
+        running.until(lambda s: getattr(s, shown) is True)
+    assert fault_then_recovery(running, device) == [
+        (E.DEVICE_FAULT, reason),
+        (E.DEVICE_RECOVERED, ""),
+    ]
+    assert running.kiosk.journal.verify().ok
 
 
 # ---------------------------------------------------------------------------- the scanner

@@ -439,4 +439,7 @@ class EbdsAcceptor:
             self._io[name] += 1
 
     def _send(self, events: list[object]) -> None:
+        """What the last reply (or silence) meant, then the health it left: the outlet says
+        the acceptor recovered when a fault is over (every poll comes through here)."""
         self._outlet.send(*events)
+        self._outlet.health_now(self.health())

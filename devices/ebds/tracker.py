@@ -17,7 +17,8 @@ as plain logic. The rules that protect the money:
   engine to settle that stack by the cash box count.
 * Jam, stacker full, cassette removed, failure and a silent line are faults: health goes
   to FAULT and one :class:`AcceptorFault` is emitted per occurrence; when the condition
-  clears a :class:`DeviceNotice` says so and health comes back.
+  clears a :class:`DeviceNotice` says so and health comes back (once no fault holds, the
+  driver's outlet adds :class:`DeviceRecovered`).
 """
 
 from __future__ import annotations

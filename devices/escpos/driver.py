@@ -26,9 +26,10 @@ seconds between receipts, so :meth:`health` is current (paper low, cover open, o
 reports ``disconnected`` when the port vanishes; :class:`~devices.serial_link.SerialLink`
 reopens it when it comes back. Health changes go through :class:`~devices.health.HealthReport`
 like every driver's: :class:`~kiosk.ports.DeviceFault` into FAULT (a printer already out of
-paper when the kiosk starts included), :class:`~kiosk.ports.DeviceNotice` ``recovered`` and
-``paper_low``; and ``reconnected`` when the port comes back. They wait in the driver's
-:class:`~devices.outlet.EventOutlet` until the engine attaches.
+paper when the kiosk starts included), :class:`~kiosk.ports.DeviceRecovered` out of it,
+:class:`~kiosk.ports.DeviceNotice` ``paper_low``; and ``reconnected`` when the port comes
+back. They wait in the driver's :class:`~devices.outlet.EventOutlet` until the engine
+attaches.
 
 Nothing here raises into the engine: every failure becomes a reason.
 """

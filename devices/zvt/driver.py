@@ -319,6 +319,7 @@ class ZvtTerminal:
         job: _Job | None = None
         try:
             self._keep_registered()
+            self._outlet.health_now(self.health())  # registered again after a fault: recovered
             with self._lock:
                 job = self._jobs.popleft() if self._jobs else None
             if job is None:

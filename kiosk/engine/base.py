@@ -108,6 +108,10 @@ class EngineBase:
     def _return_escrowed(self, denomination: Money, reason: str) -> None:
         raise NotImplementedError
 
+    def _journal_fault(self, device: str, reason: str) -> None:
+        """Journal a device's fault, unless that very fault is still open."""
+        raise NotImplementedError
+
     def _build_snapshot(self) -> Snapshot:
         raise NotImplementedError
 

@@ -175,8 +175,7 @@ class CashSettlement(EngineBase):
             s.pending_return_seq = None
 
     def _observe_acceptor_fault(self, event: AcceptorFault) -> object | None:
-        self._record(payloads.DeviceFault(device=ACCEPTOR, reason=event.reason))
-        self._note_fault(ACCEPTOR, event.reason)
+        self._journal_fault(ACCEPTOR, event.reason)
         s = self.session
         if s is None or s.pending_stack_seq is None:
             return event

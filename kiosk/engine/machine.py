@@ -31,6 +31,7 @@ from kiosk.engine.base import JournalWriter, Observer
 from kiosk.engine.card import TERMINAL, CardSettlement
 from kiosk.engine.cash import CashSettlement
 from kiosk.engine.collection import Collections, EndOfDayCall
+from kiosk.engine.device_reports import DeviceReports
 from kiosk.engine.flow import ResidentFlow
 from kiosk.engine.publishing import Publishing
 from kiosk.engine.receipts import Receipts
@@ -54,6 +55,7 @@ from kiosk.ports import (
     Clock,
     DeviceFault,
     DeviceNotice,
+    DeviceRecovered,
     PortSet,
     ReceiptDone,
 )
@@ -76,6 +78,7 @@ class PaymentEngine(
     ServiceMode,
     Collections,
     Publishing,
+    DeviceReports,
 ):
     def __init__(
         self,
@@ -103,6 +106,7 @@ class PaymentEngine(
         self._receipt_intents = {}
         self._held_card_results = []
         self._config_pending = None
+        self._open_faults = {}
         self.last_batch = None  # the latest close, for service mode
         self._queue = queue.Queue()
         self._calls = calls(self.submit)
@@ -253,14 +257,9 @@ class PaymentEngine(
             self._record(payloads.BillRejected(session_id=self._sid(), reason=event.reason))
         elif isinstance(event, AcceptorFault):
             return self._observe_acceptor_fault(event)
-        elif isinstance(event, DeviceFault):
-            self._record(payloads.DeviceFault(device=event.device, reason=event.reason))
-            self._note_fault(event.device, event.reason)
-        elif isinstance(event, DeviceNotice):
-            self._record(
-                payloads.DeviceNotice(device=event.device, kind=event.kind, detail=event.detail)
-            )
-            if event.device == "bill_acceptor":
+        elif isinstance(event, DeviceFault | DeviceNotice | DeviceRecovered):
+            self._observe_device(event)
+            if isinstance(event, DeviceNotice) and event.device == "bill_acceptor":
                 self._observe_acceptor_notice(event.kind)
         elif isinstance(event, CardResult):
             return self._observe_card_result(event)

@@ -62,6 +62,7 @@ class Publishing(EngineBase):
             out_of_service_reason=self._out_of_service_reason,
             cash_available=self.ports.acceptor.health().usable,
             card_available=self.ports.terminal.health().usable,
+            printer_available=self.ports.printer.health().usable,
             max_cash=self.config.limits.max_cash,
             accepted_bills=tuple(self._accepted_bills()),
             offline=not self.ports.directory.online(),

@@ -89,6 +89,7 @@ class Snapshot:
     card_fee: Money = field(default_factory=Money.zero)
     cash_available: bool = True
     card_available: bool = True
+    printer_available: bool = True  # False: a confirmation number on screen, no paper receipt
     max_cash: Money = field(default_factory=Money.zero)
     accepted_bills: tuple[Money, ...] = ()  # the denominations the acceptor takes, ascending
     inserted: Money = field(default_factory=Money.zero)

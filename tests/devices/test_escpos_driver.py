@@ -13,7 +13,15 @@ import pytest
 
 from devices.emulators.escpos_emulator import EscposEmulator, sample_receipts, sample_slips
 from devices.escpos.driver import EscposPrinter
-from kiosk.ports import DeviceFault, DeviceHealth, DeviceNotice, Health, Printable, ReceiptDone
+from kiosk.ports import (
+    DeviceFault,
+    DeviceHealth,
+    DeviceNotice,
+    DeviceRecovered,
+    Health,
+    Printable,
+    ReceiptDone,
+)
 from kiosk.receipt_text import TIMES
 
 SAMPLES = sample_receipts()
@@ -267,7 +275,7 @@ def test_cover_open_is_a_fault(rig: Rig) -> None:
     assert (done.printed, done.reason) == (False, "cover_open")
     emulator.close_cover()
     _wait_health(driver, DeviceHealth())
-    events.expect(DeviceNotice("receipt_printer", "recovered", "cover_open"))
+    events.expect(DeviceRecovered("receipt_printer"))
 
 
 def test_a_cutter_that_jams_on_the_cut_means_not_printed(rig: Rig) -> None:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from devices.emulators.scanner_emulator import LONG_LINE, ScannerEmulator
 from devices.scanner import Discard, Discarded, LineAssembler, SerialScanner
-from kiosk.ports import DeviceFault, DeviceNotice, Health, Scanned
+from kiosk.ports import DeviceFault, DeviceNotice, DeviceRecovered, Health, Scanned
 
 WAIT = 3.0
 
@@ -162,7 +162,7 @@ def test_unplug_is_a_fault_and_codes_are_read_after_replug(
     # the port is back, and the fault is over: one notice each, as from every driver
     assert {events.next(), events.next()} == {
         DeviceNotice("scanner", "reconnected", emulator.port.path),
-        DeviceNotice("scanner", "recovered", "disconnected"),
+        DeviceRecovered("scanner"),
     }
     assert scanner.wait_ready(WAIT)
     assert scanner.health().state is Health.OK

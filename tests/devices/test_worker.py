@@ -11,7 +11,14 @@ import pytest
 from devices.health import CLOSED, DISCONNECTED, HealthReport, transition_events
 from devices.outlet import EventOutlet
 from devices.worker import Worker
-from kiosk.ports import DeviceFault, DeviceHealth, DeviceNotice, Health
+from kiosk.ports import (
+    AcceptorFault,
+    DeviceFault,
+    DeviceHealth,
+    DeviceNotice,
+    DeviceRecovered,
+    Health,
+)
 
 WAIT = 5.0
 
@@ -108,10 +115,33 @@ def test_changes_after_open_are_reported_once_each() -> None:
     assert seen == [
         DeviceNotice("receipt_printer", "paper_low"),
         DeviceFault("receipt_printer", "paper_out"),
-        DeviceNotice("receipt_printer", "recovered", "paper_out"),
+        DeviceRecovered("receipt_printer"),
     ]
     report.closed()
     assert report.now() == CLOSED and len(seen) == 3  # closing is not a fault
+
+
+def test_a_device_closed_while_faulted_and_fine_at_its_next_open_recovered() -> None:
+    report, seen = _report()
+    report.opened()
+    report.set(DeviceHealth(Health.FAULT, "paper_out"))
+    report.closed()
+    report.opened()
+    report.set(DeviceHealth())  # nothing changed against OK, but the fault is over
+    report.set(DeviceHealth())
+    assert seen == [DeviceFault("receipt_printer", "paper_out"), DeviceRecovered("receipt_printer")]
+
+
+def test_the_outlet_says_recovered_once_per_fault_whatever_the_polls() -> None:
+    outlet = EventOutlet("bill_acceptor")
+    seen: list[object] = []
+    outlet.attach(seen.append)
+    jam = DeviceHealth(Health.FAULT, "jam")
+    outlet.health_now(DeviceHealth())  # fine, and nothing to recover from
+    outlet.send(AcceptorFault("jam"))
+    for health in (jam, jam, DeviceHealth(), DeviceHealth(), DeviceHealth(Health.DEGRADED, "x")):
+        outlet.health_now(health)
+    assert seen == [AcceptorFault("jam"), DeviceRecovered("bill_acceptor")]
 
 
 def test_events_before_attach_wait_in_the_outlet() -> None:
@@ -136,7 +166,7 @@ def test_events_before_attach_wait_in_the_outlet() -> None:
         (
             DeviceHealth(Health.FAULT, "jam"),
             DeviceHealth(Health.DEGRADED, "paper_low"),
-            [DeviceNotice("d", "recovered", "jam"), DeviceNotice("d", "paper_low")],
+            [DeviceNotice("d", "paper_low")],  # the outlet says it recovered
         ),
         (DeviceHealth(Health.DEGRADED, "paper_low"), DeviceHealth(), []),
     ],

@@ -25,7 +25,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     import fastapi.testclient  # noqa: F401
 
-from tests.hub.harness import HubHarness
+from tests.hub.harness import Creds, HubHarness, KioskSide
 
 PG_URLS = (
     [os.environ["KIOSK_HUB_TEST_PG"]]
@@ -103,3 +103,17 @@ def hub(db_url: str, tmp_path: Path) -> Iterator[HubHarness]:
         yield harness
     finally:
         harness.close()
+
+
+@pytest.fixture
+def creds(hub: HubHarness) -> Creds:
+    """Kiosk ``k1``, enrolled."""
+    return hub.enroll("k1")
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Iterator[KioskSide]:
+    """A kiosk's journal with nothing in it yet."""
+    side = KioskSide(tmp_path / "kiosk.sqlite")
+    yield side
+    side.close()

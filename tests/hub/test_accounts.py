@@ -14,11 +14,6 @@ from tests.hub.harness import Creds, HubHarness
 HEADER = "account_number,name,service_address,balance_cents,due_date,status"
 
 
-@pytest.fixture
-def creds(hub: HubHarness) -> Creds:
-    return hub.enroll("k1")
-
-
 def _import(hub: HubHarness, text: str, partial: bool = False) -> accounts.ImportReport:
     return accounts.import_accounts(
         hub.ctx.db, text, hub.clock(), hub.clock().date(), partial=partial

@@ -22,11 +22,6 @@ def kiosk(tmp_path: Path) -> Iterator[KioskSide]:
     side.close()
 
 
-@pytest.fixture
-def creds(hub: HubHarness) -> Creds:
-    return hub.enroll("k1")
-
-
 def test_round_trip(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:
     entries = kiosk.wire()
     response = hub.push(creds, entries)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,18 +13,6 @@ from contract.chain import entry_hash
 from hub import projections
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, card_payment, cash_payment, reversal
-
-
-@pytest.fixture
-def kiosk(tmp_path: Path) -> Iterator[KioskSide]:
-    side = KioskSide(tmp_path / "kiosk.sqlite")
-    yield side
-    side.close()
-
-
-@pytest.fixture
-def creds(hub: HubHarness) -> Creds:
-    return hub.enroll("k1")
 
 
 def _close_batch(kiosk: KioskSide, reason: str) -> None:

@@ -8,11 +8,6 @@ from hub.cli import main
 from tests.hub.harness import Creds, HubHarness
 
 
-@pytest.fixture
-def creds(hub: HubHarness) -> Creds:
-    return hub.enroll("k1")
-
-
 def _settings(hub: HubHarness, creds: Creds) -> dict[str, object]:
     response = hub.signed("GET", "/v1/kiosks/k1/settings", creds)
     assert response.status_code == 200, response.text
