@@ -24,7 +24,7 @@ from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
-from kiosk.ports import Clock
+from kiosk.ports import Clock, LinkStatus
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
 from sync.service import SyncOptions, SyncService
@@ -63,6 +63,20 @@ class Kiosk:
         self.engine = PaymentEngine(
             self.config, self.journal, self.hardware.ports, clock or SystemClock()
         )
+
+
+@dataclass
+class SyncLink:
+    """The hub link for service mode: the sync service's view plus the journal's count."""
+
+    sync: SyncService
+    journal: Journal
+
+    def status(self) -> LinkStatus:
+        return self.sync.link_status(self.journal.last_seq() - self.journal.acked_seq())
+
+    def push_now(self) -> None:
+        self.sync.wake()
 
 
 class Wakeable(Protocol):
@@ -139,7 +153,9 @@ def build_kiosk(
             hardware.close()
             journal.close()
             raise
-        hardware.ports = dataclasses.replace(hardware.ports, directory=sync.directory)
+        hardware.ports = dataclasses.replace(
+            hardware.ports, directory=sync.directory, link=SyncLink(sync, journal)
+        )
     journal.append(E.KIOSK_STARTED, {"version": __version__, "kiosk_id": config.identity.kiosk_id})
     report = recover(journal, hardware.ports, config, clock)
     engine = PaymentEngine(config, journal, hardware.ports, clock)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from kiosk.ports import LinkStatus
 from sync import credentials as creds
 from sync.account_cache import AccountCache, CacheError
 from sync.backoff import Backoff
@@ -117,6 +118,19 @@ class SyncService:
     def wake(self) -> None:
         """Call after every journal append (cheap, any thread)."""
         self.worker.wake()
+
+    def link_status(self, waiting: int) -> LinkStatus:
+        """The link as the technician's status page shows it (``waiting``: entries the hub
+        has not acknowledged, which the journal knows)."""
+        status = self.status.current
+        problem = status.alert or (status.conflict.reason if status.conflict else "")
+        return LinkStatus(
+            enrolled=True,
+            online=self.connectivity.online(),
+            last_contact=status.last_contact_at,
+            waiting=waiting,
+            problem=problem or status.last_error,
+        )
 
     def close(self) -> None:
         self.pulls.stop()

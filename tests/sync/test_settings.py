@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from composition.wiring import hub_settings_applier
+from composition.wiring import SyncLink, hub_settings_applier
+from contract import entries as E
 from contract.pins import hash_pin
 from contract.wire import KioskSettings
 from kiosk.config import KioskConfig, Service, Technician
@@ -180,3 +181,35 @@ def test_a_change_of_technicians_reaches_a_running_engine(
     finally:
         hub.hub_cli("technicians", "remove", "Pull Test Lee")
         journal.close()
+
+
+# ------------------------------------------------------------------------- the service page
+
+
+def test_the_service_page_sees_the_link_and_push_now_sends_what_waits(
+    kiosk: Kiosk, hub: RunningHub
+) -> None:
+    """Entries written while the worker sleeps show as waiting; "push now" sends them."""
+    options = SyncOptions(settings_interval_s=60, accounts_interval_s=60, poll_s=60)
+    service = SyncService.open(kiosk.journal, kiosk.data_dir, options)
+    link = SyncLink(service, kiosk.journal)
+    assert link.status().enrolled
+    kiosk.journal.append(E.KIOSK_STARTED, {"version": "test", "kiosk_id": kiosk.name})
+    waiting = link.status().waiting
+    assert waiting >= 1
+    service.start()  # pushes at once, then sleeps for the long poll
+    try:
+        deadline = time.monotonic() + 10
+        while link.status().waiting and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert link.status().waiting == 0
+        kiosk.journal.append(E.KIOSK_STARTED, {"version": "test", "kiosk_id": kiosk.name})
+        assert link.status().waiting == 1
+        link.push_now()
+        deadline = time.monotonic() + 10
+        while link.status().waiting and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = link.status()
+        assert status.waiting == 0 and status.last_contact is not None and status.online
+    finally:
+        service.close()
