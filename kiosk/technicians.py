@@ -13,13 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from contract import entries as E
+from contract.pins import verify_pin
 from kiosk.config import Technician
-
-_HASHER = PasswordHasher()
 
 
 def match_pin(technicians: Sequence[Technician], pin: str, badge: str = "") -> str | None:
@@ -27,11 +23,8 @@ def match_pin(technicians: Sequence[Technician], pin: str, badge: str = "") -> s
     opened the pad), or None."""
     candidates = [t for t in technicians if not badge or t.badge == badge]
     for technician in candidates:
-        try:
-            if _HASHER.verify(technician.pin_hash, pin):
-                return technician.name
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            continue
+        if verify_pin(technician.pin_hash, pin):
+            return technician.name
     return None
 
 
