@@ -9,6 +9,13 @@ import sys
 from composition.commands.common import add_location_options, config_from, journal_path
 from kiosk.batches import open_batch_report
 from kiosk.store.journal import Journal, JournalError
+from kiosk.store.lock import DataDirBusy, DataDirError
+
+IN_SERVICE_MODE = (
+    "collect the cash box from the touchscreen's service mode, or stop the kiosk first"
+)
+"""What to do when a running kiosk holds the data directory: closing beside it would talk
+to its terminal and write its journal behind its back."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +24,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show = inner.add_parser("show", help="report on the open batch")
     add_location_options(show)
     show.set_defaults(handler=run_show)
-    close = inner.add_parser("close", help="close the open batch (the kiosk must be stopped)")
+    close = inner.add_parser(
+        "close",
+        help="close the open batch (the kiosk must be stopped)",
+    )
     add_location_options(close)
     close.add_argument("--devices", choices=["emulated", "simulated"], default=None)
     close.add_argument("--by", default=None, help="who collected the cash box")
@@ -50,7 +60,10 @@ def run_close(args: argparse.Namespace) -> int:
 
     try:
         kiosk = build_kiosk(config_from(args))
-    except (JournalError, CredentialsError, ValueError, OSError) as exc:
+    except DataDirBusy as exc:
+        print(f"kiosk: {exc.advised(IN_SERVICE_MODE)}", file=sys.stderr)
+        return 2
+    except (DataDirError, JournalError, CredentialsError, ValueError, OSError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     try:
