@@ -159,7 +159,11 @@ def _terminal(
     present: Callable[[str], None] = _no_control("the card terminal")
     state = folder / "card_terminal_zvt.json"
     if where == EMULATED:
-        emulator = ZvtEmulator(folder / "run" / "card-terminal")
+        # the terminal's open batch outlives this process, as a real one's does: the end of
+        # day at collection (often another `kiosk` process) counts the sales made before it
+        emulator = ZvtEmulator(
+            folder / "run" / "card-terminal", state_path=folder / "card_terminal_emulator.json"
+        )
         emulator.start()
         closers.append(emulator.stop)
         controls["card-terminal"] = emulator
