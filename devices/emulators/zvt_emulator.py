@@ -270,9 +270,9 @@ class _TcpWire:
 
 
 class ZvtEmulator:
-    """Implements :class:`devices.emulators.base.Emulator` for the ``card-terminal`` name."""
+    """Implements :class:`devices.emulators.base.Emulator` for the ``card_terminal`` name."""
 
-    name = "card-terminal"
+    name = "card_terminal"
 
     def __init__(
         self,
