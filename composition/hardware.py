@@ -170,11 +170,8 @@ def _terminal(
         handler = emulator.controls()["card"].handler
         present = lambda card: _say(handler([card]))  # noqa: E731
         driver = ZvtTerminal.serial(emulator.port.path, state_path=state)
-    elif where.startswith("tcp://"):
-        host, _, port = where.removeprefix("tcp://").partition(":")
-        driver = ZvtTerminal.tcp(host, int(port or 20007), state_path=state)
     else:
-        driver = ZvtTerminal.serial(where, state_path=state)
+        driver = ZvtTerminal.at(where, state_path=state)
     driver.open()
     closers.append(driver.close)
     driver.wait_ready(READY_TIMEOUT)
