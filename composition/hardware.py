@@ -159,18 +159,19 @@ def _terminal(
     present: Callable[[str], None] = _no_control("the card terminal")
     state = folder / "card_terminal_zvt.json"
     if where == EMULATED:
-        emulator = ZvtEmulator(folder / "run" / "card-terminal")
+        # the terminal's open batch outlives this process, as a real one's does: the end of
+        # day at collection (often another `kiosk` process) counts the sales made before it
+        emulator = ZvtEmulator(
+            folder / "run" / "card-terminal", state_path=folder / "card_terminal_emulator.json"
+        )
         emulator.start()
         closers.append(emulator.stop)
         controls["card-terminal"] = emulator
         handler = emulator.controls()["card"].handler
         present = lambda card: _say(handler([card]))  # noqa: E731
         driver = ZvtTerminal.serial(emulator.port.path, state_path=state)
-    elif where.startswith("tcp://"):
-        host, _, port = where.removeprefix("tcp://").partition(":")
-        driver = ZvtTerminal.tcp(host, int(port or 20007), state_path=state)
     else:
-        driver = ZvtTerminal.serial(where, state_path=state)
+        driver = ZvtTerminal.at(where, state_path=state)
     driver.open()
     closers.append(driver.close)
     driver.wait_ready(READY_TIMEOUT)

@@ -27,6 +27,7 @@ from kiosk.engine.machine import PaymentEngine
 from kiosk.ports import Clock, LinkStatus
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.store.journal import Journal
+from kiosk.store.lock import DataDirLock
 from sync.service import SyncOptions, SyncService
 from sync.settings_pull import OnSettings, config_with
 
@@ -42,6 +43,7 @@ class Kiosk:
     engine: PaymentEngine
     recovery: RecoveryReport
     sync: SyncService | None = None
+    lock: DataDirLock | None = None
 
     def close(self) -> None:
         self.engine.stop()
@@ -49,6 +51,12 @@ class Kiosk:
             self.sync.close()
         self.hardware.close()
         self.journal.close()
+        self.release()
+
+    def release(self) -> None:
+        """Let the data directory go: another kiosk process may use it from now on."""
+        if self.lock is not None:
+            self.lock.release()
 
     def unsent(self) -> int | None:
         """Journal entries the hub has not acknowledged yet; None for a kiosk without one."""
@@ -128,38 +136,47 @@ def hub_settings_applier(engine_of: Callable[[], PaymentEngine], config: KioskCo
 
 
 def build_kiosk(
-    config: KioskConfig, clock: Clock | None = None, hub_url: str | None = None
+    config: KioskConfig,
+    clock: Clock | None = None,
+    hub_url: str | None = None,
+    lock: DataDirLock | None = None,
 ) -> Kiosk:
-    """Open the journal, devices and hub link, recover, and make the engine (not started).
+    """Lock the data directory, open the journal, devices and hub link, recover, and make
+    the engine (not started).
 
     ``hub_url`` replaces the URL stored at enrollment (a demo's hub moves between runs).
+    ``lock`` is the data directory's lock when the caller took it already (the demo takes
+    it before its hub writes into the directory); the kiosk keeps it until it is closed.
 
-    Raises :class:`sync.credentials.CredentialsError` when the hub is enabled but the kiosk
-    was never enrolled (``kiosk provision``).
+    Raises :class:`kiosk.store.lock.DataDirBusy` when another process runs a kiosk on the
+    same data directory (nothing is opened then), and
+    :class:`sync.credentials.CredentialsError` when the hub is enabled but the kiosk was
+    never enrolled (``kiosk provision``).
     """
     clock = clock or SystemClock()
-    journal = Journal.open(data_dir(config) / JOURNAL_FILE, now=clock.now)
+    taken = lock is None
+    lock = (lock or DataDirLock(data_dir(config))).acquire()
+    undo: list[Callable[[], None]] = [lock.release] if taken else []
     try:
+        journal = Journal.open(data_dir(config) / JOURNAL_FILE, now=clock.now)
+        undo.append(journal.close)
         hardware = build_hardware(config, data_dir(config) / "devices")
-    except Exception:
-        journal.close()
-        raise
-    sync = None
-    if config.hub.enabled:
-        try:
+        undo.append(hardware.close)
+        sync = None
+        if config.hub.enabled:
             options = dataclasses.replace(sync_options(config), hub_url=hub_url)
             sync = SyncService.open(journal, data_dir(config), options)
-        except Exception:
-            hardware.close()
-            journal.close()
-            raise
-        hardware.ports = dataclasses.replace(
-            hardware.ports, directory=sync.directory, link=SyncLink(sync, journal)
-        )
+            hardware.ports = dataclasses.replace(
+                hardware.ports, directory=sync.directory, link=SyncLink(sync, journal)
+            )
+    except Exception:
+        for close in reversed(undo):
+            close()
+        raise
     journal.append(E.KIOSK_STARTED, {"version": __version__, "kiosk_id": config.identity.kiosk_id})
     report = recover(journal, hardware.ports, config, clock)
     engine = PaymentEngine(config, journal, hardware.ports, clock)
-    kiosk = Kiosk(config, journal, hardware, engine, report, sync)
+    kiosk = Kiosk(config, journal, hardware, engine, report, sync, lock)
     if sync is not None:
         wake_on_appends(journal, sync)
         sync.on_settings(hub_settings_applier(lambda: kiosk.engine, config))

@@ -101,9 +101,10 @@ class Kind(Enum):
 
 
 DEVICE_NAMES: dict[Kind, str] = {
-    Kind.BILL_ACCEPTOR: "bill acceptor",
-    Kind.RECEIPT_PRINTER: "receipt printer",
+    Kind.BILL_ACCEPTOR: "bill_acceptor",
+    Kind.RECEIPT_PRINTER: "receipt_printer",
 }
+"""The ``[devices]`` key of what answered: one name per device, in the config and here."""
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,9 @@ class Detection:
     def describe(self) -> str:
         """The right-hand side of a ``kiosk devices scan`` line."""
         if self.kind is Kind.BILL_ACCEPTOR:
-            return f"bill acceptor (EBDS{', ' + self.detail if self.detail else ''})"
+            return f"bill_acceptor (EBDS{', ' + self.detail if self.detail else ''})"
         if self.kind is Kind.RECEIPT_PRINTER:
-            return f"receipt printer (ESC/POS, status: {self.detail})"
+            return f"receipt_printer (ESC/POS, status: {self.detail})"
         if self.kind is Kind.SILENT:
             return SILENT_TEXT
         if self.kind is Kind.UNKNOWN:
@@ -490,6 +491,12 @@ CHECKED: dict[str, Kind | None] = {
 }
 """Config keys a scan can check, and what must answer there (None: a silent scanner)."""
 
+NO_PROBE = "not checked (no probe for this device yet)"
+NOT_SCANNED = {
+    "card_terminal": "not probed by a scan (it answers only to the ZVT registration): "
+    "`kiosk devices test card_terminal` asks it",
+}
+
 NOT_PORTS = {
     "emulated": "the in-process emulator, not a port: nothing to look for",
     "simulated": "a simulated stand-in, not a port: nothing to look for",
@@ -527,9 +534,7 @@ def check_configured(devices: Devices, detections: Sequence[Detection]) -> list[
             checks.append(ConfiguredCheck(key, where, None, NOT_PORTS[where]))
             continue
         if key not in CHECKED:
-            checks.append(
-                ConfiguredCheck(key, where, None, "not checked (no probe for this device yet)")
-            )
+            checks.append(ConfiguredCheck(key, where, None, NOT_SCANNED.get(key, NO_PROBE)))
             continue
         found = by_real.get(os.path.realpath(where))
         checks.append(_judge(key, where, found, detections))
@@ -553,7 +558,9 @@ def _judge(
                 "the port is there and silent, as a scanner is until it scans "
                 "(`kiosk devices test barcode_scanner` to check)",
             )
-        return ConfiguredCheck(key, where, False, f"expected a scanner, found {found.describe()}")
+        return ConfiguredCheck(
+            key, where, False, f"expected a barcode_scanner, found {found.describe()}"
+        )
     if found.kind is wanted:
         protocol = "EBDS" if wanted is Kind.BILL_ACCEPTOR else "ESC/POS"
         status = f" (status: {found.detail})" if wanted is Kind.RECEIPT_PRINTER else ""

@@ -13,6 +13,9 @@ kiosk's own code path works with this unit:
   closed, and the cash box count read before and after must be equal.
 * barcode scanner: one scan, shown as read, and whether this kiosk's ``[scanner]`` settings
   read it as a bill stub.
+* card terminal: the driver registers as the kiosk does, then asks Status Enquiry (ZVT
+  05 01: ready or not, software, terminal id). Never a sale: a test takes no money, and
+  the driver's sale record goes to a scratch directory, not the kiosk's.
 
 With ``emulated`` the protocol emulator is started in this process on a pseudo-terminal and
 the test plays the technician's part (a $20 bill, a demo stub), so the command can be shown
@@ -28,16 +31,19 @@ from __future__ import annotations
 
 import os
 import queue
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
+from pathlib import Path
 from typing import Literal
 
 from devices.ebds.driver import AcceptorUnavailable, EbdsAcceptor
 from devices.escpos.layout import Chunk
 from devices.scanner import SerialScanner
+from devices.zvt.driver import TerminalStatus, ZvtTerminal
 from kiosk.bill_stub import NotRecognised, StubParser
 from kiosk.completion import test_page
 from kiosk.config import EMULATED, SIMULATED, KioskConfig
@@ -56,8 +62,13 @@ from kiosk.ports import (
 )
 from provisioning.detect import describe_model, describe_printer, port_problem
 
-DeviceName = Literal["bill_acceptor", "receipt_printer", "barcode_scanner"]
-DEVICES: tuple[DeviceName, ...] = ("bill_acceptor", "receipt_printer", "barcode_scanner")
+DeviceName = Literal["bill_acceptor", "card_terminal", "receipt_printer", "barcode_scanner"]
+DEVICES: tuple[DeviceName, ...] = (
+    "bill_acceptor",
+    "card_terminal",
+    "receipt_printer",
+    "barcode_scanner",
+)
 
 DEFAULT_WAIT = 60.0
 """Seconds to wait for the technician's bill or scan, or for the test page to print."""
@@ -527,6 +538,60 @@ def _await_scan(events: queue.Queue[object], wait: float) -> str | None:
     return None
 
 
+# ----------------------------------------------------------------------------- card terminal
+
+
+def check_card_terminal(port: str, *, ready_wait: float = READY_WAIT) -> DeviceTestResult:
+    """Register with the terminal and ask its status (ZVT 05 01); pass when it is ready.
+
+    A real terminal may take a few seconds to answer the registration after power-on, so
+    ``ready_wait`` bounds that; the enquiry itself has the driver's own time-out.
+    """
+    device = "card_terminal"
+    if not port.startswith("tcp://"):
+        unavailable = _cannot_open(device, port)
+        if unavailable is not None:
+            return unavailable
+    with tempfile.TemporaryDirectory(prefix="kiosk-terminal-test-") as scratch:
+        try:
+            driver = ZvtTerminal.at(port, state_path=Path(scratch) / "sales.json")
+        except ValueError as exc:  # a tcp:// address without a usable port number
+            return DeviceTestResult(device, port, Verdict.CANNOT_OPEN, str(exc))
+        driver.open()
+        try:
+            if not driver.wait_ready(ready_wait):
+                facts = (f"health: {_health(driver.health())}",)
+                return DeviceTestResult(
+                    device,
+                    port,
+                    Verdict.FAIL,
+                    f"no answer to the ZVT registration within {ready_wait:g} s: is it powered, "
+                    "on this port (9600 8N2), and is its ECR password 000000?",
+                    facts,
+                )
+            status = driver.enquire_status()
+        finally:
+            driver.close()
+    return _terminal_verdict(device, port, status)
+
+
+def _terminal_verdict(device: str, port: str, status: TerminalStatus) -> DeviceTestResult:
+    if not status.answered:
+        return DeviceTestResult(
+            device, port, Verdict.FAIL, f"no answer to the status enquiry ({status.reason})"
+        )
+    facts = (
+        f"terminal id: {status.terminal_id or 'not reported'}",
+        f"software: {status.software or 'not reported'}",
+        "status: ready" if status.ready else f"status: {status.status:#04x} ({status.reason})",
+    )
+    if not status.ready:
+        summary = f"the terminal is not ready: {status.reason} (see its display)"
+        return DeviceTestResult(device, port, Verdict.FAIL, summary, facts)
+    summary = "registered and ready (status enquiry); no payment was made"
+    return DeviceTestResult(device, port, Verdict.PASS, summary, facts)
+
+
 # ----------------------------------------------------------------------------- dispatch
 
 
@@ -557,6 +622,8 @@ def run_device_test(
         return check_bill_acceptor(where, wait=wait, say=say)
     if name == "receipt_printer":
         return check_receipt_printer(where, config, wait=wait, say=say, settle_time=_settle(where))
+    if name == "card_terminal":
+        return check_card_terminal(where)
     return check_barcode_scanner(where, config, wait=wait, say=say)
 
 
@@ -585,6 +652,8 @@ def _run_emulated(name: DeviceName, config: KioskConfig, wait: float, say: Say) 
             )
         finally:
             acceptor.stop()
+    if name == "card_terminal":
+        return _emulated_terminal(say)
     if name == "receipt_printer":
         from devices.emulators.escpos_emulator import EscposEmulator
 
@@ -615,6 +684,20 @@ def _run_emulated(name: DeviceName, config: KioskConfig, wait: float, say: Say) 
         return check_barcode_scanner(scanner.port.path, config, wait=wait, say=say, act=scan)
     finally:
         scanner.stop()
+
+
+def _emulated_terminal(say: Say) -> DeviceTestResult:
+    from devices.emulators.zvt_emulator import ZvtEmulator
+
+    terminal = ZvtEmulator()
+    terminal.start()
+    try:
+        say(f"(emulated card terminal on {terminal.port.path})")
+        result = check_card_terminal(terminal.port.path)
+        sales = terminal.counters()["authorisations"]
+        return _with_fact(result, f"emulator's sales during the test: {sales}")
+    finally:
+        terminal.stop()
 
 
 def _with_fact(result: DeviceTestResult, fact: str) -> DeviceTestResult:

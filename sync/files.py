@@ -23,6 +23,11 @@ def write_private(path: Path, text: str, *, durable: bool = True) -> None:
     ``durable=False`` skips the fsyncs, for files that only inform (the sync status): the
     rename is still atomic, but a power cut may bring back the previous version.
     """
+    write_atomic(path, text, mode=PRIVATE_MODE, durable=durable)
+
+
+def write_atomic(path: Path, text: str, *, mode: int, durable: bool = True) -> None:
+    """Replace ``path`` with ``text`` (UTF-8), atomically, with exactly ``mode``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
@@ -30,6 +35,7 @@ def write_private(path: Path, text: str, *, durable: bool = True) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
+            os.fchmod(handle.fileno(), mode)
             if durable:
                 os.fsync(handle.fileno())
         os.replace(temporary, path)

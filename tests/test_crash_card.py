@@ -1,6 +1,6 @@
 """Crash test for card sales: SIGKILL at each step of a sale on the ZVT terminal, restart.
 
-The terminal outlives the killed kiosk, as real hardware does: ``kiosk emulate card-terminal``
+The terminal outlives the killed kiosk, as real hardware does: ``kiosk emulate card_terminal``
 runs in its own process, behind a port link that the kiosk's config names, so the kiosk's
 real ZVT driver talks to it, dies mid-sale, and ``kiosk recover`` rebuilds the driver on the
 same link and asks the same terminal what became of the sale. The other devices are the
@@ -65,7 +65,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 class Terminal:
-    """``kiosk emulate card-terminal`` in its own process, driven through its console."""
+    """``kiosk emulate card_terminal`` in its own process, driven through its console."""
 
     def __init__(self, link: Path, log: Path) -> None:
         self.link = link
@@ -76,7 +76,7 @@ class Terminal:
                 "-m",
                 "composition.cli",
                 "emulate",
-                "card-terminal",
+                "card_terminal",
                 "--link",
                 str(link),
             ],
@@ -90,7 +90,7 @@ class Terminal:
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         try:
-            self._expect(lambda line: line.startswith("card-terminal: port"), 20.0)
+            self._expect(lambda line: line.startswith("card_terminal: port"), 20.0)
         except BaseException:
             self.close()
             raise

@@ -1,4 +1,9 @@
-"""``kiosk batch show|close``: the open batch's report, and closing it at collection."""
+"""``kiosk batch show|close``: the open batch's report, and closing it at collection.
+
+Exit codes of ``close``: 0 closed and the card terminal's end of day agrees with the kiosk,
+1 closed but the two card totals differ (or the batch could not be closed), 2 nothing was
+done (another kiosk holds the data directory, the journal or devices could not be opened).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,15 @@ import getpass
 import sys
 
 from composition.commands.common import add_location_options, config_from, journal_path
-from kiosk.batches import open_batch_report
+from kiosk.batches import BatchReport, open_batch_report
 from kiosk.store.journal import Journal, JournalError
+from kiosk.store.lock import DataDirBusy, DataDirError
+
+IN_SERVICE_MODE = (
+    "collect the cash box from the touchscreen's service mode, or stop the kiosk first"
+)
+"""What to do when a running kiosk holds the data directory: closing beside it would talk
+to its terminal and write its journal behind its back."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +29,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show = inner.add_parser("show", help="report on the open batch")
     add_location_options(show)
     show.set_defaults(handler=run_show)
-    close = inner.add_parser("close", help="close the open batch (the kiosk must be stopped)")
+    close = inner.add_parser(
+        "close",
+        help="close the open batch (the kiosk must be stopped); exit 1 if the card terminal's "
+        "end of day does not match the kiosk",
+    )
     add_location_options(close)
     close.add_argument("--devices", choices=["emulated", "simulated"], default=None)
     close.add_argument("--by", default=None, help="who collected the cash box")
@@ -50,7 +66,10 @@ def run_close(args: argparse.Namespace) -> int:
 
     try:
         kiosk = build_kiosk(config_from(args))
-    except (JournalError, CredentialsError, ValueError, OSError) as exc:
+    except DataDirBusy as exc:
+        print(f"kiosk: {exc.advised(IN_SERVICE_MODE)}", file=sys.stderr)
+        return 2
+    except (DataDirError, JournalError, CredentialsError, ValueError, OSError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     try:
@@ -66,4 +85,16 @@ def run_close(args: argparse.Namespace) -> int:
         return 1
     print("batch closed")
     print("\n".join(report.lines()))
+    if card_mismatch(report):
+        print(
+            "kiosk: the card terminal's end of day does not match the kiosk's card approvals: "
+            "keep the terminal's end-of-day receipt for finance",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def card_mismatch(report: BatchReport) -> bool:
+    """True when the terminal gave a total and it is not what the kiosk journaled."""
+    return report.terminal_total is not None and report.terminal_total != report.card_total

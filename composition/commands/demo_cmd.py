@@ -14,6 +14,7 @@ from composition.wiring import Kiosk, build_kiosk, data_dir
 from kiosk.demo_scripts import SCRIPTS
 from kiosk.money import Money
 from kiosk.store.journal import JournalError
+from kiosk.store.lock import DataDirError, DataDirLock
 from sync.credentials import CredentialsError
 
 
@@ -70,14 +71,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rec.set_defaults(handler=run_recover)
 
 
-def _start(args: argparse.Namespace, hub: DemoHub | None = None) -> Kiosk | None:
+def _start(
+    args: argparse.Namespace, hub: DemoHub | None = None, lock: DataDirLock | None = None
+) -> Kiosk | None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
     if hub is not None:
         config = hub.kiosk_config(config)
     try:
-        kiosk = build_kiosk(config, hub_url=hub.url if hub is not None else None)
-    except (JournalError, CredentialsError, ValueError, OSError) as exc:
+        kiosk = build_kiosk(config, hub_url=hub.url if hub is not None else None, lock=lock)
+    except (DataDirError, JournalError, CredentialsError, ValueError, OSError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return None
     print(f"kiosk {config.identity.kiosk_id}: data in {data_dir(config)}")
@@ -105,20 +108,26 @@ def run_recover(args: argparse.Namespace) -> int:
     if not kiosk.recovery.anything:
         print("nothing to recover")
     kiosk.journal.close()
+    kiosk.release()
     return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
     if args.no_screens:
         return _engine_only(args)
+    # the demo hub enrolls the kiosk into the data directory: no hub before the lock
+    lock = DataDirLock(data_dir(config_from(args)))
     try:
+        lock.acquire()
         hub = _demo_hub(args)
-    except (DemoHubError, OSError) as exc:
+    except (DataDirError, DemoHubError, OSError) as exc:
+        lock.release()
         print(f"kiosk demo: {exc}", file=sys.stderr)
         return 2
     try:
-        kiosk = _start(args, hub)
+        kiosk = _start(args, hub, lock)
         if kiosk is None:
+            lock.release()
             return 2
         from composition.commands import ui_demo
 

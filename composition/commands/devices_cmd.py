@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kiosk.config import KioskConfig
 from kiosk.config_check import load_config_or_problems
+from kiosk.device_names import UnknownDevice, choices_text, device_name
 from provisioning.detect import (
     PROBE_TIMEOUT,
     candidate_ports,
@@ -71,10 +72,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "test",
         help="exercise one device through the kiosk's driver",
         description="bill_acceptor: insert one bill, it is read and given back (never kept). "
+        "card_terminal: registers and asks the terminal's status (never a sale). "
         "receipt_printer: prints a test page. barcode_scanner: scan one code. Exit 0 pass, "
         "1 fail, 2 can not open.",
     )
-    test.add_argument("device", choices=DEVICES, help="which device")
+    test.add_argument(
+        "device", type=_device, metavar="DEVICE", help=f"which device: {choices_text(DEVICES)}"
+    )
     _config_option(test)
     test.add_argument(
         "--port", default=None, metavar="PATH", help="the device's port (default: from config)"
@@ -98,6 +102,13 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", type=Path, default=None, help="kiosk TOML file (default: built-in defaults)"
     )
+
+
+def _device(text: str) -> str:
+    try:
+        return device_name(text, DEVICES)
+    except UnknownDevice as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _seconds(text: str) -> float:

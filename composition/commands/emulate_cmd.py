@@ -1,4 +1,4 @@
-"""``kiosk emulate bill-acceptor|printer|scanner [--link PATH]``: a device on a pseudo-terminal.
+"""``kiosk emulate DEVICE [--link PATH]``: a device on a pseudo-terminal.
 
 For a technician without the hardware, and for trying a driver by hand: the emulator puts
 its port behind ``PATH`` (a symlink, printed on start), which goes in the kiosk's
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from devices.emulators.console import EMULATORS, EmulatorUnavailable, default_link, run_console
+from kiosk.device_names import UnknownDevice, choices_text, device_name
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,7 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Run a device emulator; its port path is printed first, then commands "
         "are read from stdin one per line (help, counters, quit, or the device's controls).",
     )
-    parser.add_argument("device", choices=sorted(EMULATORS), help="which device")
+    parser.add_argument(
+        "device", type=_emulated, metavar="DEVICE", help=f"which device: {choices_text()}"
+    )
     parser.add_argument(
         "--link",
         type=Path,
@@ -29,6 +32,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="path of the port symlink to create (default: in the user's runtime directory)",
     )
     parser.set_defaults(handler=run_emulate)
+
+
+def _emulated(text: str) -> str:
+    try:
+        return device_name(text, tuple(EMULATORS))
+    except UnknownDevice as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_emulate(args: argparse.Namespace) -> int:

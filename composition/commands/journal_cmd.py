@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from composition.commands.common import add_location_options, config_from, journal_path
 from contract.chain import canonical_json
 from kiosk.store.journal import Journal, JournalError
+from kiosk.store.lock import DataDirError, DataDirLock
 
 OK, DAMAGED, UNAVAILABLE = 0, 1, 2
 
@@ -89,12 +90,17 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
+    """Rewrites every projection table, so never beside a running kiosk (it takes the lock)."""
     journal = _open(args)
     if journal is None:
         return UNAVAILABLE
     with journal:
         try:
-            replayed = journal.rebuild_projections()
+            with DataDirLock(journal_path(config_from(args)).parent):
+                replayed = journal.rebuild_projections()
+        except DataDirError as exc:
+            _fail(str(exc))
+            return UNAVAILABLE
         except JournalError as exc:
             _fail(f"rebuild failed, the projections are unchanged: {exc}")
             return DAMAGED

@@ -1,7 +1,11 @@
 """``kiosk provision --hub URL --code CODE``: enroll this kiosk with the hub.
 
-Exit codes: 0 enrolled, 1 the hub refused or could not be reached (nothing stored), 2 the
-command could not run (bad configuration).
+With ``--config FILE`` the hub is then written into that file's ``[hub]`` section (``url``
+and ``enabled = true``; see :mod:`provisioning.config_file`), so the next start syncs.
+
+Exit codes: 0 enrolled, 1 the hub refused or could not be reached (nothing stored), or it
+enrolled but the config file could not be updated (the message says what to set by hand),
+2 the command could not run (bad configuration).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import tomllib
 from pydantic import ValidationError
 
 from composition.commands.common import add_location_options, config_from
+from provisioning.config_file import ConfigWriteError, write_hub
 from provisioning.enroll import EnrollError, enroll
 
 OK, FAILED, UNUSABLE = 0, 1, 2
@@ -54,6 +59,20 @@ def run_provision(args: argparse.Namespace) -> int:
     print(f"clock: {result.skew_s:+.1f} s from the hub's")
     if result.skew_warning:
         print(f"WARNING: {result.skew_warning}", file=sys.stderr)
-    if not config.hub.enabled:
-        print("note: [hub] enabled is false in the configuration; set it to true to sync")
+    if args.config is None:
+        print(
+            "note: no --config FILE given, so no configuration was changed: the kiosk's own "
+            f'file needs [hub] url = "{found.hub_url}" and enabled = true to sync'
+        )
+        return OK
+    try:
+        write_hub(args.config, found.hub_url)
+    except ConfigWriteError as exc:
+        print(f"kiosk provision: enrolled, but {exc}", file=sys.stderr)
+        print(
+            f'kiosk provision: set [hub] url = "{found.hub_url}" and enabled = true by hand',
+            file=sys.stderr,
+        )
+        return FAILED
+    print(f"wrote [hub] url = {found.hub_url}, enabled = true to {args.config}")
     return OK

@@ -55,11 +55,16 @@ def lazy(module: str, class_name: str, name: str) -> EmulatorFactory:
 
 
 EMULATORS: dict[str, EmulatorFactory] = {
-    "bill-acceptor": lazy("devices.emulators.ebds_emulator", "EbdsEmulator", "bill-acceptor"),
-    "printer": lazy("devices.emulators.escpos_emulator", "EscposEmulator", "printer"),
-    "scanner": lazy("devices.emulators.scanner_emulator", "ScannerEmulator", "scanner"),
-    "card-terminal": lazy("devices.emulators.zvt_emulator", "ZvtEmulator", "card-terminal"),
+    "bill_acceptor": lazy("devices.emulators.ebds_emulator", "EbdsEmulator", "bill_acceptor"),
+    "card_terminal": lazy("devices.emulators.zvt_emulator", "ZvtEmulator", "card_terminal"),
+    "receipt_printer": lazy(
+        "devices.emulators.escpos_emulator", "EscposEmulator", "receipt_printer"
+    ),
+    "barcode_scanner": lazy(
+        "devices.emulators.scanner_emulator", "ScannerEmulator", "barcode_scanner"
+    ),
 }
+"""By the device's name in the kiosk's ``[devices]`` section."""
 
 
 def default_link(name: str) -> Path:

@@ -11,7 +11,7 @@ Its power-up policy is B, which is what the driver asks for: a note held in escr
 power-up stays there and is reported with the power-up bit; a note that was already being
 stacked or returned finishes and is reported.
 
-Controls (``kiosk emulate bill-acceptor``, or :meth:`EbdsEmulator.control` in tests): insert
+Controls (``kiosk emulate bill_acceptor``, or :meth:`EbdsEmulator.control` in tests): insert
 a note, a counterfeit or a cheat attempt; jam and clear; pull, replace or fill the cassette;
 fail; power-cycle, optionally with a note in escrow; unplug and replug the cable; slow,
 drop or garble replies. Counters are the hardware's truth: the cash box count and the
@@ -79,9 +79,9 @@ NOISE = bytes([0x00, 0x7F, 0x55, 0x03, 0x2A, 0x11])
 
 
 class EbdsEmulator:
-    """Implements :class:`devices.emulators.base.Emulator` for the ``bill-acceptor`` name."""
+    """Implements :class:`devices.emulators.base.Emulator` for the ``bill_acceptor`` name."""
 
-    name = "bill-acceptor"
+    name = "bill_acceptor"
 
     def __init__(
         self,

@@ -25,7 +25,7 @@ LONG_LINE = 300
 class ScannerEmulator:
     """Implements :class:`devices.emulators.base.Emulator` for the ``scanner`` name."""
 
-    name = "scanner"
+    name = "barcode_scanner"
 
     def __init__(self, link: Path | None = None, *, suffix: bytes = b"\r\n") -> None:
         self.port = PtyPort(link)

@@ -22,6 +22,10 @@ declines, reversals and end-of-day totals (:meth:`ZvtEmulator.counters`,
 :meth:`ZvtEmulator.entries`). Repeat Receipt answers from it, so an in-doubt sale can be
 resolved. With ``tcp_port`` it serves ZVT over TCP on 127.0.0.1 instead of the pty (no
 framing), for the driver's LAN transport.
+
+With ``state_path`` the journal, the trace and receipt numbers and the open batch outlive
+the process, as a real terminal's do across a restart of the kiosk: a sale made by one
+``kiosk`` process is in the end of day another one asks for at collection.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from typing import Any, Protocol
 
 from devices.emulators.base import Control
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
+from devices.simulated import StateFile
 from devices.zvt import apdu as A
 from devices.zvt import bmp, codes
 from devices.zvt.framing import DLE, STX
@@ -265,9 +270,9 @@ class _TcpWire:
 
 
 class ZvtEmulator:
-    """Implements :class:`devices.emulators.base.Emulator` for the ``card-terminal`` name."""
+    """Implements :class:`devices.emulators.base.Emulator` for the ``card_terminal`` name."""
 
-    name = "card-terminal"
+    name = "card_terminal"
 
     def __init__(
         self,
@@ -279,6 +284,7 @@ class ZvtEmulator:
         terminal_id: str = "52500001",
         last4: str = "0119",
         text_blocks: bool = False,
+        state_path: Path | None = None,
     ) -> None:
         self.port = PtyPort(link)
         self.timing = timing or EmulatorTiming()
@@ -307,6 +313,9 @@ class ZvtEmulator:
         self._receipt = 0
         self._batch = 1
         self._end_of_days: list[dict[str, Any]] = []
+        self._state = StateFile(state_path, self._memory()) if state_path is not None else None
+        if self._state is not None:
+            self._recall(self._state.load())
         self._probe_answers: list[str] = []
         self._counts: dict[str, int] = {
             "commands": 0,
@@ -415,6 +424,28 @@ class ZvtEmulator:
         Repeat Receipt is refused from now on, until the next transaction."""
         with self._lock:
             self._entries.clear()
+            self._remember()
+
+    # ------------------------------------------------------------------ what survives
+    def _memory(self) -> dict[str, Any]:
+        return {
+            "entries": [asdict(e) for e in self._entries],
+            "trace": self._trace,
+            "receipt": self._receipt,
+            "batch": self._batch,
+            "end_of_days": self._end_of_days,
+        }
+
+    def _recall(self, memory: dict[str, Any]) -> None:
+        self._entries = [Entry(**row) for row in memory["entries"]]
+        self._trace, self._receipt = int(memory["trace"]), int(memory["receipt"])
+        self._batch = int(memory["batch"])
+        self._end_of_days = list(memory["end_of_days"])
+
+    def _remember(self) -> None:
+        """Write the terminal's memory to its state file (under ``self._lock``)."""
+        if self._state is not None:
+            self._state.save(self._memory())
 
     # ------------------------------------------------------------------ bytes in
     def _from_host(self, data: bytes) -> None:
@@ -709,6 +740,7 @@ class ZvtEmulator:
                 }
             )
             self._batch += 1
+            self._remember()
         fields = (
             bmp.fixed(0x27, bytes([codes.SUCCESS]))
             + bmp.fixed(0x04, bmp.to_bcd(total, 6))
@@ -774,6 +806,7 @@ class ZvtEmulator:
                 date=now.strftime("%m%d"),
             )
             self._entries.append(entry)
+            self._remember()
             return entry
 
     def _status_fields(self, entry: Entry) -> bytes:

@@ -30,6 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,22 @@ class _Job:
         self.done = threading.Event()
         self.result: object = None
         self.cancelled = False
+
+
+@dataclass(frozen=True)
+class TerminalStatus:
+    """The terminal's answer to Status Enquiry (05 01): whether it is ready, what it runs.
+
+    ``status`` is its terminal-status byte (00 ready, else a result code saying why not);
+    ``reason`` says why there is no answer, or what the status byte means.
+    """
+
+    answered: bool
+    ready: bool = False
+    software: str = ""
+    status: int | None = None
+    terminal_id: str = ""
+    reason: str = ""
 
 
 class ZvtTerminal:
@@ -200,6 +217,14 @@ class ZvtTerminal:
         transport = TcpTransport(host, port, reconnect_interval=reconnect_interval)
         return cls(transport, state_path=state_path, **options)
 
+    @classmethod
+    def at(cls, where: str, *, state_path: Path, **options: Any) -> ZvtTerminal:
+        """A terminal where a config value puts it: ``tcp://HOST[:PORT]`` or a serial path."""
+        if where.startswith("tcp://"):
+            host, _, port = where.removeprefix("tcp://").partition(":")
+            return cls.tcp(host, int(port or DEFAULT_TCP_PORT), state_path=state_path, **options)
+        return cls.serial(where, state_path=state_path, **options)
+
     # ------------------------------------------------------------------ life cycle
     def open(self) -> None:
         if self._worker is not None:
@@ -282,6 +307,17 @@ class ZvtTerminal:
         if isinstance(result, EndOfDayResult):
             return result
         return EndOfDayResult(ok=False, reason="no_answer")
+
+    def enquire_status(self, timeout: float | None = None) -> TerminalStatus:
+        """Ask whether the terminal is ready (Status Enquiry 05 01). Blocks the caller.
+
+        Read-only at the terminal, never a payment: what ``kiosk devices test
+        card_terminal`` asks. Runs on the worker between sales like every other command.
+        """
+        result = self._query("status_enquiry", self._enquire_status, timeout)
+        if isinstance(result, TerminalStatus):
+            return result
+        return TerminalStatus(answered=False, reason="no_answer")
 
     def counters(self) -> dict[str, int]:
         with self._lock:
@@ -648,6 +684,28 @@ class ZvtTerminal:
             codes.result_reason(why) if why is not None else "no answer",
         )
         return False
+
+    # ------------------------------------------------------------------ status enquiry
+    def _enquire_status(self) -> TerminalStatus:
+        if not self.transport.connected:
+            return TerminalStatus(answered=False, reason="disconnected")
+        enquiry = A.status_enquiry(self.password)
+        talk = self.session.converse(enquiry, self.timing.command_timeout)
+        done = talk.completion
+        if done is None:
+            code = talk.refused if talk.refused is not None else talk.abort_code
+            reason = codes.result_reason(code) if code is not None else "no_answer"
+            return TerminalStatus(answered=False, reason=reason)
+        status = done.terminal_status
+        ready = status in (None, codes.SUCCESS)
+        return TerminalStatus(
+            answered=True,
+            ready=ready,
+            software=done.sw_version,
+            status=status,
+            terminal_id=done.terminal_id or self.terminal_id,
+            reason="" if ready or status is None else codes.result_reason(status),
+        )
 
     # ------------------------------------------------------------------ end of day
     def _end_of_day(self) -> EndOfDayResult:

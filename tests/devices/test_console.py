@@ -40,7 +40,7 @@ def run(link: Path, commands: str) -> list[str]:
 def test_console_answers_each_command(tmp_path: Path) -> None:
     link = tmp_path / "scanner"
     lines = run(link, "scan 100200526\n\ncounters\nfly away\nscan\nscan-stub 1 2 3 4\nquit\n")
-    assert lines[0] == f"scanner: port {link}"
+    assert lines[0] == f"barcode_scanner: port {link}"
     assert lines[1].startswith("commands: scan, scan-stub, garbage, unplug, replug, help,")
     assert lines[2:] == [
         "scanned 100200526",
@@ -48,7 +48,7 @@ def test_console_answers_each_command(tmp_path: Path) -> None:
         "error: unknown command 'fly'; try help",
         "error: usage: scan CODE",
         "error: usage: scan-stub ACCOUNT [AMOUNT], e.g. scan-stub 100200526 28.75",
-        "scanner: stopped",
+        "barcode_scanner: stopped",
     ]
     assert not link.exists() and not link.is_symlink()  # the link goes with the emulator
 
@@ -61,7 +61,7 @@ def test_help_lists_every_control(tmp_path: Path) -> None:
 
 def test_end_of_input_stops_cleanly(tmp_path: Path) -> None:
     lines = run(tmp_path / "scanner", "scan 100200526")  # no newline, no quit
-    assert lines[-2:] == ["scanned 100200526", "scanner: stopped"]
+    assert lines[-2:] == ["scanned 100200526", "barcode_scanner: stopped"]
 
 
 def test_unreadable_command_and_a_failing_control(tmp_path: Path) -> None:
@@ -83,13 +83,18 @@ def test_unreadable_command_and_a_failing_control(tmp_path: Path) -> None:
 
 def test_the_scanner_emulator_has_the_emulator_surface() -> None:
     emulator: Emulator = ScannerEmulator(Path("unused"))  # mypy checks it against the protocol
-    assert emulator.name == "scanner"
+    assert emulator.name == "barcode_scanner"
     assert emulator.port.path == "unused"
 
 
 def test_registry_names() -> None:
-    assert set(EMULATORS) >= {"bill-acceptor", "printer", "scanner"}
-    emulator = EMULATORS["scanner"](Path("/nonexistent/scanner"))
+    assert set(EMULATORS) == {
+        "bill_acceptor",
+        "card_terminal",
+        "receipt_printer",
+        "barcode_scanner",
+    }
+    emulator = EMULATORS["barcode_scanner"](Path("/nonexistent/scanner"))
     assert isinstance(emulator, ScannerEmulator)
 
 
@@ -112,9 +117,13 @@ def test_a_broken_emulator_module_says_why(tmp_path: Path, monkeypatch: pytest.M
 def test_kiosk_emulate_an_unavailable_device(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    monkeypatch.setitem(EMULATORS, "printer", lazy("devices.emulators.nope", "X", "printer"))
+    unavailable = lazy("devices.emulators.nope", "X", "receipt_printer")
+    monkeypatch.setitem(EMULATORS, "receipt_printer", unavailable)
     assert cli.main(["emulate", "printer", "--link", str(tmp_path / "p")]) == 2
-    assert capsys.readouterr().err == "kiosk emulate: the printer emulator is not available yet\n"
+    assert (
+        capsys.readouterr().err
+        == "kiosk emulate: the receipt_printer emulator is not available yet\n"
+    )
 
 
 def test_kiosk_emulate_refuses_to_replace_a_file(
@@ -131,7 +140,7 @@ def test_kiosk_emulate_a_link_where_none_can_be_made(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["emulate", "scanner", "--link", str(tmp_path / "no" / "dir")]) == 2
-    assert "can not start the scanner emulator" in capsys.readouterr().err
+    assert "can not start the barcode_scanner emulator" in capsys.readouterr().err
 
 
 def test_default_link_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,7 +186,7 @@ def test_kiosk_emulate_scanner_feeds_a_real_driver(tmp_path: Path) -> None:
     emulator = Process("emulate", "scanner", "--link", str(link))
     try:
         first = emulator.line()
-        match = re.fullmatch(r"scanner: port (.+)", first)
+        match = re.fullmatch(r"barcode_scanner: port (.+)", first)
         assert match, first
         assert "scan-stub" in emulator.line()
 
@@ -194,7 +203,7 @@ def test_kiosk_emulate_scanner_feeds_a_real_driver(tmp_path: Path) -> None:
             counters = json.loads(emulator.send("counters"))
             assert counters["codes_sent"] == 2
             assert emulator.send("jump") == "error: unknown command 'jump'; try help"
-            assert emulator.send("quit") == "scanner: stopped"
+            assert emulator.send("quit") == "barcode_scanner: stopped"
         finally:
             driver.close()
         assert emulator.proc.wait(WAIT) == 0
@@ -229,6 +238,6 @@ def test_kiosk_emulate_with_piped_input(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[2:] == [
         "scanned 100200526",
         "error: unknown command 'bad'; try help",
-        "scanner: stopped",
+        "barcode_scanner: stopped",
     ]
     assert done.stderr == ""

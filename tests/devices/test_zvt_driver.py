@@ -529,7 +529,7 @@ def test_the_operator_console_drives_the_emulator(tmp_path: Path) -> None:
     out = io.StringIO()
     assert run_console(emulator, commands, out) == 0
     text = out.getvalue()
-    assert f"card-terminal: port {tmp_path / 'console-link'}" in text
+    assert f"card_terminal: port {tmp_path / 'console-link'}" in text
     assert "card: decline" in text and "error: unknown card 'bogus'" in text
     assert '"brand": "American Express"' in text and '"card": "decline"' in text
     assert not (tmp_path / "console-link").exists()  # stopped: the port link is gone

@@ -110,16 +110,16 @@ def test_scan_tells_acceptor_printer_and_silent_scanner_apart(rig: Rig) -> None:
     assert time.monotonic() - started < probe_bound(FAST)
 
     assert acceptor.kind is Kind.BILL_ACCEPTOR
-    assert acceptor.describe() == "bill acceptor (EBDS, model X (0x58), revision 0x21)"
+    assert acceptor.describe() == "bill_acceptor (EBDS, model X (0x58), revision 0x21)"
     assert printer.kind is Kind.RECEIPT_PRINTER
-    assert printer.describe() == "receipt printer (ESC/POS, status: paper ok)"
+    assert printer.describe() == "receipt_printer (ESC/POS, status: paper ok)"
     assert scanner.kind is Kind.SILENT
     assert scanner.describe() == SILENT_TEXT
     assert "kiosk devices test barcode_scanner" in SILENT_TEXT
 
     line = acceptor.line()
     assert line.startswith(f"{rig.acceptor.port.path} (= /dev/pts/")
-    assert line.endswith("-> bill acceptor (EBDS, model X (0x58), revision 0x21)")
+    assert line.endswith("-> bill_acceptor (EBDS, model X (0x58), revision 0x21)")
 
 
 def test_probing_moves_no_money_and_prints_nothing(rig: Rig) -> None:
@@ -308,11 +308,11 @@ def test_configured_devices_are_checked_where_the_config_says(rig: Rig, tmp_path
     detections = scan([*rig.paths, str(tmp_path / "ttyACM7")], FAST)
     lines = [check.line() for check in check_configured(devices, detections)]
     assert lines == [
-        f"devices.bill_acceptor = {rig.acceptor.port.path}: EBDS bill acceptor found",
+        f"devices.bill_acceptor = {rig.acceptor.port.path}: EBDS bill_acceptor found",
         "devices.card_terminal = emulated: the in-process emulator, not a port: "
         "nothing to look for",
         f"devices.receipt_printer = {rig.scanner.port.path}: nothing answering there; "
-        f"a receipt printer answers at {rig.printer.port.path}",
+        f"a receipt_printer answers at {rig.printer.port.path}",
         f"devices.barcode_scanner = {tmp_path / 'ttyACM7'}: can not open: "
         "no such port (unplugged, or a wrong path)",
     ]
@@ -324,10 +324,10 @@ def test_a_device_of_the_other_kind_is_named(rig: Rig) -> None:
     by_key = {check.key: check for check in checks}
     assert by_key["bill_acceptor"].ok is False
     assert by_key["bill_acceptor"].message.startswith(
-        "a receipt printer answers there, not a bill acceptor; a bill acceptor answers at"
+        "a receipt_printer answers there, not a bill_acceptor; a bill_acceptor answers at"
     )
     assert by_key["barcode_scanner"].ok is False
-    assert "expected a scanner, found bill acceptor" in by_key["barcode_scanner"].message
+    assert "expected a barcode_scanner, found bill_acceptor" in by_key["barcode_scanner"].message
     assert by_key["receipt_printer"].ok is None  # "emulated": nothing to look for
 
 
@@ -350,13 +350,13 @@ def test_scan_command_exits_0_when_each_configured_device_is_found(
     code = cli.main(["devices", "scan", "--only", "--config", str(config), "--timeout", "0.2"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "-> bill acceptor (EBDS, model X (0x58), revision 0x21)" in out
-    assert "-> receipt printer (ESC/POS, status: paper ok)" in out
+    assert "-> bill_acceptor (EBDS, model X (0x58), revision 0x21)" in out
+    assert "-> receipt_printer (ESC/POS, status: paper ok)" in out
     assert f"-> {SILENT_TEXT}" in out
-    assert f"devices.bill_acceptor = {rig.acceptor.port.path}: EBDS bill acceptor found" in out
+    assert f"devices.bill_acceptor = {rig.acceptor.port.path}: EBDS bill_acceptor found" in out
     assert (
         f"devices.receipt_printer = {rig.printer.port.path}: "
-        "ESC/POS receipt printer found (status: paper ok)"
+        "ESC/POS receipt_printer found (status: paper ok)"
     ) in out
     assert f"devices.barcode_scanner = {rig.scanner.port.path}: the port is there and silent" in out
 
@@ -372,7 +372,7 @@ def test_scan_command_exits_1_when_a_configured_device_is_not_there(
     assert code == 1
     assert (
         f"devices.bill_acceptor = {rig.scanner.port.path}: nothing answering there; "
-        f"a bill acceptor answers at {rig.acceptor.port.path}"
+        f"a bill_acceptor answers at {rig.acceptor.port.path}"
     ) in out
 
 
@@ -382,7 +382,7 @@ def test_scan_command_with_nothing_configured_exits_0(
     code = cli.main(["devices", "scan", "--only", "--port", rig.printer.port.path])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.splitlines()[0].endswith("-> receipt printer (ESC/POS, status: paper ok)")
+    assert out.splitlines()[0].endswith("-> receipt_printer (ESC/POS, status: paper ok)")
     assert "devices.bill_acceptor = emulated: the in-process emulator" in out
 
 
