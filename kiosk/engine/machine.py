@@ -222,8 +222,9 @@ class PaymentEngine(
         # Always a fresh deadline, also after a time-out that stays (a bill still in flight):
         # that time-out comes back, so a bill that is returned rather than stacked can not
         # leave the prompt up for good. The card sale's limit runs from its start, though:
-        # the terminal's prompts do not extend it.
-        if not (target is before is State.CARD):
+        # the terminal's prompts do not extend it. Nor does a page asking for fresh figures
+        # (the status page does every 2 s by itself): that is no sign of a technician.
+        if not (target is before is State.CARD) and not isinstance(event, ui.Refresh):
             self._reset_deadline()
 
     def _call(self, name: str, event: object) -> bool:

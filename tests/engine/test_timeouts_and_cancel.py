@@ -447,3 +447,19 @@ def test_out_of_service_does_not_cut_a_session_short(harness: Harness) -> None:
     assert harness.state is State.AMOUNT
     harness.send(ui.ChooseAmount(Money(2000)))
     assert harness.state is State.METHOD
+
+
+def test_the_status_page_refreshing_itself_does_not_keep_an_idle_technician_in(
+    harness: Harness,
+) -> None:
+    """The status page asks for fresh figures every 2 s on its own; that is no touch, so the
+    page still lets go of a technician who walked away."""
+    _service(harness, ui.ShowDeviceStatus())
+    idle = harness.config.service.idle_timeout
+    for _ in range(int(idle // 2) - 1):
+        harness.wait(2)
+        harness.send(ui.Refresh())
+    assert harness.state is State.SERVICE_STATUS
+    harness.wait(2.5)
+    assert harness.state is State.IDLE
+    assert harness.of_type(E.SERVICE_LEFT)[-1]["reason"] == "timed_out"
