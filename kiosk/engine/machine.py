@@ -268,6 +268,7 @@ class PaymentEngine(
             if self._observe_slip(event) or self._observe_test_print(event):
                 return None
             self._observe_receipt(event)
+            self._observe_reprint(event)
         return event
 
     # ------------------------------------------------------------------ time-outs

@@ -132,7 +132,7 @@ class Publishing(EngineBase):
             devices=self._device_views() if self.state in status_pages else (),
             link=self.ports.link.status() if self.state in status_pages else None,
             tests=tuple(self._tests.values()),
-            unprinted=self._unprinted,
+            unprinted=self._unprinted_view(),
             collection=self._collection_view(),
             last_slip=self._last_slip,
         )
@@ -146,6 +146,9 @@ class Publishing(EngineBase):
     _unprinted: tuple[UnprintedReceipt, ...]
 
     def _device_views(self) -> tuple[DeviceView, ...]:
+        raise NotImplementedError
+
+    def _unprinted_view(self) -> tuple[UnprintedReceipt, ...]:
         raise NotImplementedError
 
     def _collection_view(self) -> CollectionView | None:

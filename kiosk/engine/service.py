@@ -11,7 +11,7 @@ a ``service.*`` journal entry with their name, so the hub (and finance) see who 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contract import entries as E
@@ -65,6 +65,7 @@ class ServiceMode(EngineBase):
     _tests: dict[str, TestResult]
     _test_print: str
     _unprinted: tuple[UnprintedReceipt, ...]
+    _reprints: dict[str, str]  # confirmation -> printing | printed | failed, this visit
     _last_faults: dict[str, str]
 
     def _init_service(self) -> None:
@@ -74,6 +75,7 @@ class ServiceMode(EngineBase):
         self._tests = {}
         self._test_print = ""
         self._unprinted = ()
+        self._reprints = {}
         self._last_faults = {}
         after = max(0, self.journal.last_seq() - LOCK_LOOKBACK)
         self._pin_lock = lock_from_journal(self.journal.entries(after_seq=after))
@@ -164,6 +166,7 @@ class ServiceMode(EngineBase):
         self._technician = self._via = self._badge = self._service_message = ""
         self._tests = {}
         self._unprinted = ()
+        self._reprints = {}
         self._end_collection_view()
 
     def _end_collection_view(self) -> None:
@@ -266,6 +269,7 @@ class ServiceMode(EngineBase):
     def _list_unprinted(self, _event: object) -> None:
         self._action("paper_replaced")
         self._unprinted = tuple(self._receipts_not_printed())
+        self._reprints = {}
 
     def _receipts_not_printed(self) -> list[UnprintedReceipt]:
         """Payments whose last print ended in failure, newest first."""
@@ -309,11 +313,23 @@ class ServiceMode(EngineBase):
             payloads.ReceiptPrintRequested(session_id=session_id, confirmation=confirmation)
         )
         self._receipt_intents[confirmation] = (intent.seq, session_id)
+        self._reprints[confirmation] = "printing"
         health = self.ports.printer.health()
         if not health.usable:
             self.submit(ReceiptDone(confirmation, printed=False, reason=health.reason))
             return
         self.ports.printer.print_receipt(content)
+
+    def _observe_reprint(self, event: ReceiptDone) -> None:
+        """A receipt asked for again on the paper page came out, or did not: the page says
+        which, receipt by receipt (the journal has it either way)."""
+        if event.confirmation in self._reprints:
+            self._reprints[event.confirmation] = "printed" if event.printed else "failed"
+
+    def _unprinted_view(self) -> tuple[UnprintedReceipt, ...]:
+        return tuple(
+            replace(r, print_state=self._reprints.get(r.confirmation, "")) for r in self._unprinted
+        )
 
     def _payment_entry(self, confirmation: str) -> tuple[payloads.PaymentCompleted, str] | None:
         for entry in self.journal.entries():

@@ -51,6 +51,7 @@ class UnprintedReceipt:
     confirmation: str
     paid_at_local: datetime
     amount: Money
+    print_state: str = ""  # "" (not asked again) | printing | printed | failed
 
 
 @dataclass(frozen=True, slots=True)

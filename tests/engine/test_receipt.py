@@ -9,7 +9,8 @@ from kiosk.engine.states import State
 from kiosk.money import Money
 from kiosk.ports import CardOutcome, DeviceHealth, Health, LookupSource
 from kiosk.receipt_text import render_text
-from tests.engine.conftest import Harness
+from tests.engine.conftest import Harness, MakeHarness
+from tests.fakes import WITH_TECHNICIANS
 
 
 def _pay_cash(h: Harness, amount: str = "20.00", *bills: int) -> None:
@@ -200,3 +201,27 @@ def test_declined_card_prints_nothing(harness: Harness) -> None:
     assert harness.state is State.CARD_DECLINED
     assert harness.printer.printed == []
     assert E.RECEIPT_PRINT_REQUESTED not in harness.types()
+
+
+def test_the_paper_page_says_which_receipt_printed_the_second_time(
+    make_harness: MakeHarness,
+) -> None:
+    """Out of paper, a receipt fails; on the paper page the technician prints it again, and
+    the page shows it printed (a second failure would show as failed)."""
+    h = make_harness(WITH_TECHNICIANS)
+    h.printer.works = False
+    h.to_cash("20.00")
+    h.acceptor.insert(20)
+    h.pump()
+    h.send(ui.Finish())
+    h.printer.works = True
+    h.to_service()
+    [listed] = h.send(ui.ShowPaper()).unprinted
+    assert listed.print_state == ""
+    h.printer.auto = False
+    [printing] = h.send(ui.Reprint((listed.confirmation,))).unprinted
+    assert printing.print_state == "printing"
+    h.printer.finish()
+    [printed] = h.pump().unprinted
+    assert printed.print_state == "printed"
+    assert h.of_type(E.RECEIPT_PRINTED)[-1]["confirmation"] == listed.confirmation
