@@ -46,12 +46,18 @@ class KioskScreen(Screen):
     def back(self) -> None:
         self.send(ui.Back())
 
+    def enter_service(self) -> None:
+        """The hidden corner was held (only the idle and out-of-service screens have one)."""
+        self.send(ui.EnterService())
+
     def targets(self, event: object) -> list[Widget]:
         """The widgets to touch, in order, to give the engine ``event`` from this screen."""
         if isinstance(event, ui.Cancel) and "cancel" in self.ids:
             return [self.ids["cancel"]]
         if isinstance(event, ui.Back) and "back" in self.ids:
             return [self.ids["back"]]
+        if isinstance(event, ui.EnterService) and "service_corner" in self.ids:
+            return [self.ids["service_corner"]]
         if isinstance(event, ui.SetLanguage) and "top" in self.ids:
             return [self.ids["top"].ids["language"]]
         return []

@@ -25,9 +25,11 @@ from kivy.uix.widget import Widget
 from kiosk.bill_stub import make_stub_code
 from kiosk.demo_scripts import (
     Do,
+    Emulate,
     InsertBill,
     Network,
     PresentCard,
+    ReprintListed,
     ScanStub,
     Service,
     Step,
@@ -50,6 +52,7 @@ class DeviceControls(Protocol):
     def present_card(self, card: str) -> None: ...
     def scan(self, code: str) -> None: ...
     def network(self, online: bool) -> None: ...
+    def emulate(self, device: str, control: str) -> None: ...
 
 
 @dataclass
@@ -97,6 +100,7 @@ class ScreenPlayer:
         self._step_started = time.monotonic()
         self._taps: list[Widget] = []
         self._finger: ScreenTouch | None = None
+        self._lift_at = 0.0  # when the finger down now comes up (a hold keeps it longer)
         self._shots: list[Path] = []
         self._shot_due = 0  # frames until the pending screenshot (the screen must be drawn)
         self._shot_name = ""
@@ -159,6 +163,8 @@ class ScreenPlayer:
                 self._take_shot()
             return
         if self._finger is not None:  # the finger came down last frame: lift it
+            if time.monotonic() < self._lift_at:
+                return  # a long press: the finger stays down
             self._touched_at.append(time.perf_counter())
             release(self._finger)
             self._finger = None
@@ -169,6 +175,7 @@ class ScreenPlayer:
                 self._finish(f"{self._widget_name(widget)} can not be pressed now")
                 return
             self._finger = press(widget)
+            self._lift_at = time.monotonic() + held_for(widget)
             self._tapped += 1
             return
         if self._language is not None:
@@ -242,6 +249,9 @@ class ScreenPlayer:
         return True
 
     def _perform(self, step: Step) -> None:
+        if isinstance(step, ReprintListed):  # the receipts the page lists, all of them
+            listed = self.app.shown.unprinted if self.app.shown is not None else ()
+            step = Do(ui.Reprint(tuple(r.confirmation for r in listed)))
         if isinstance(step, Do):
             if self.app.shown is not None:
                 self._last_do = (self._index, self.app.shown.state)
@@ -270,6 +280,9 @@ class ScreenPlayer:
         elif isinstance(step, Network):
             self.out(f"  (the network cable is {'plugged in' if step.online else 'pulled'})")
             self.controls.network(step.online)
+        elif isinstance(step, Emulate):
+            self.out(f"  ({step.device}: {step.control})")
+            self.controls.emulate(step.device, step.control)
         self._next()
 
     def _next(self) -> None:
@@ -298,6 +311,18 @@ class ScreenPlayer:
         )
         if self.on_done is not None:
             self.on_done(self.result)
+
+
+HOLD_MARGIN = 0.5
+"""A long press lasts this much longer than the widget asks, so the widget's own timer has
+fired, on a busy machine too, before the finger comes up."""
+
+
+def held_for(widget: Widget) -> float:
+    """How long a finger stays on ``widget``: a tap (0: lifted the next frame), or what a
+    widget that answers to a long press (``hold_seconds``) needs."""
+    hold = float(getattr(widget, "hold_seconds", 0.0) or 0.0)
+    return hold + HOLD_MARGIN if hold > 0 else 0.0
 
 
 def _sets_language(step: Step) -> bool:

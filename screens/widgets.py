@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from io import BytesIO
 
 import qrcode
+from kivy.clock import Clock, ClockEvent
 from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Rectangle
@@ -192,3 +193,49 @@ class Row(BoxLayout):
         # a spacer (size_hint_y set) takes the row's height; it does not give the row one
         fixed = [child.height for child in self.children if child.size_hint_y is None]
         self.height = max(fixed, default=dp(TOUCH_MIN))
+
+
+class HiddenCorner(Widget):
+    """An invisible patch that fires ``on_hold`` after a finger has stayed on it for
+    ``hold_seconds``: the technician's way into service mode. A resident's tap, or a finger
+    that slides away or lifts sooner, does nothing, and nothing is drawn to show it is there.
+    """
+
+    hold_seconds = NumericProperty(3.0)
+
+    __events__ = ("on_hold",)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._timer: ClockEvent | None = None
+        self._finger: object = None
+
+    def on_touch_down(self, touch: object) -> bool:
+        if not self.collide_point(*touch.pos):  # type: ignore[attr-defined]
+            return False
+        self._cancel()
+        self._finger = touch
+        self._timer = Clock.schedule_once(self._fire, self.hold_seconds)
+        return False  # whatever lies under the corner hears the touch as before
+
+    def on_touch_move(self, touch: object) -> bool:
+        if touch is self._finger and not self.collide_point(*touch.pos):  # type: ignore[attr-defined]
+            self._cancel()
+        return False
+
+    def on_touch_up(self, touch: object) -> bool:
+        if touch is self._finger:
+            self._cancel()
+        return False
+
+    def _fire(self, _dt: float) -> None:
+        self._timer, self._finger = None, None
+        self.dispatch("on_hold")
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._finger = None, None
+
+    def on_hold(self) -> None:
+        pass
