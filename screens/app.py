@@ -36,12 +36,18 @@ from screens.bridge import SnapshotBridge
 from screens.card import CardScreen
 from screens.card_declined import CardDeclinedScreen
 from screens.cash import CashScreen
+from screens.collection import CollectionScreen
 from screens.confirm_account import ConfirmAccountScreen
 from screens.find_account import FindAccountScreen
 from screens.idle import IdleScreen
 from screens.method import MethodScreen
 from screens.out_of_service import OutOfServiceScreen
 from screens.receipt import ReceiptScreen
+from screens.service_menu import ServiceMenuScreen
+from screens.service_paper import ServicePaperScreen
+from screens.service_pin import ServicePinScreen
+from screens.service_status import ServiceStatusScreen
+from screens.service_tests import ServiceTestsScreen
 from screens.still_there import StillThereScreen
 from screens.texts import Texts
 from screens.theme import LARGE_TEXT_SCALE
@@ -61,6 +67,13 @@ ROUTES: dict[State, tuple[str, type[KioskScreen]]] = {
     State.RECEIPT: ("receipt", ReceiptScreen),
     State.STILL_THERE: ("still_there", StillThereScreen),
     State.OUT_OF_SERVICE: ("out_of_service", OutOfServiceScreen),
+    # the technician's pages (service mode)
+    State.SERVICE_PIN: ("service_pin", ServicePinScreen),
+    State.SERVICE_MENU: ("service_menu", ServiceMenuScreen),
+    State.SERVICE_STATUS: ("service_status", ServiceStatusScreen),
+    State.SERVICE_TESTS: ("service_tests", ServiceTestsScreen),
+    State.SERVICE_PAPER: ("service_paper", ServicePaperScreen),
+    State.COLLECTION: ("collection", CollectionScreen),
 }
 
 WaitingCount = Callable[[], int | None]
