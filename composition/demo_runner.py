@@ -17,10 +17,12 @@ from contract import entries as E
 from kiosk.bill_stub import make_stub_code
 from kiosk.demo_scripts import (
     Do,
+    Emulate,
     Expect,
     InsertBill,
     Network,
     PresentCard,
+    ReprintListed,
     ScanStub,
     Service,
     Step,
@@ -30,6 +32,7 @@ from kiosk.demo_scripts import (
     hub_reached,
     reached,
 )
+from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
 from kiosk.money import Money
 
@@ -107,6 +110,15 @@ class ScriptRunner:
                 controls.network(step.online)
             except NoControl as exc:
                 raise ScriptFailed(f"{exc}: this script needs the demo hub") from None
+        elif isinstance(step, Emulate):
+            self.out(f"  ({step.device}: {step.control})")
+            try:
+                controls.emulate(step.device, step.control)
+            except NoControl as exc:
+                raise ScriptFailed(str(exc)) from None
+        elif isinstance(step, ReprintListed):
+            listed = self._latest.unprinted if self._latest is not None else ()
+            self.kiosk.engine.submit(ui.Reprint(tuple(r.confirmation for r in listed)))
         elif isinstance(step, WaitForHub):
             self._wait_for_hub(step)
         else:

@@ -49,6 +49,15 @@ class Controls:
     network: Callable[[bool], None] = field(default_factory=lambda: _no_control("the network"))
     """Pull the network cable (False) or plug it back in (True): only a demo hub's link."""
 
+    def emulate(self, device: str, control: str) -> None:
+        """Work one of an emulated device's controls by hand (``paper-out`` on the
+        ``printer``, ``cassette-remove`` on the ``bill-acceptor``)."""
+        emulator = self.emulators.get(device)
+        if emulator is None:
+            raise NoControl(f"the {device} is not emulated here: do it by hand")
+        controls = emulator.controls()  # type: ignore[attr-defined]
+        _say(controls[control].handler([]))
+
 
 @dataclass
 class Hardware:

@@ -50,10 +50,31 @@ class ScanStub:
 
 
 @dataclass(frozen=True)
+class Emulate:
+    """Someone does something to an emulated device by hand: ``control`` is the emulator's
+    own control (``paper-out`` on the ``printer``, ``cassette-remove`` on the
+    ``bill-acceptor``), as the demo panel's buttons use them."""
+
+    device: str
+    control: str
+
+
+@dataclass(frozen=True)
+class ReprintListed:
+    """On the paper page, the technician selects every receipt it lists and prints them
+    (their confirmation numbers are only known once the payments are made)."""
+
+
+@dataclass(frozen=True)
 class WaitFor:
     state: State
     inserted: Money | None = None
     receipt_settled: bool = False
+    service_message: str | None = None
+    test_done: str = ""  # a test on the tests page has passed or failed
+    collection_step: str = ""
+    printing_settled: bool = False  # the reprints, or the collection slip, are out or failed
+    held_out: bool | None = None  # the kiosk is (True) or is not (False) held out of service
 
 
 @dataclass(frozen=True)
@@ -84,7 +105,18 @@ NO_PAYMENT = Expect("", Money(0), Money(0))
 """A script that must end without any payment."""
 
 
-Step = Do | Service | InsertBill | PresentCard | ScanStub | WaitFor | Network | WaitForHub
+Step = (
+    Do
+    | Service
+    | InsertBill
+    | PresentCard
+    | ScanStub
+    | WaitFor
+    | Network
+    | WaitForHub
+    | Emulate
+    | ReprintListed
+)
 
 
 def hub_reached(unsent: int | None, step: WaitForHub) -> bool:
@@ -101,7 +133,31 @@ def reached(snapshot: Snapshot | None, step: WaitFor) -> bool:
         return False
     if step.inserted is not None and snapshot.inserted != step.inserted:
         return False
-    return not (step.receipt_settled and snapshot.receipt in (None, "printing"))
+    if step.receipt_settled and snapshot.receipt in (None, "printing"):
+        return False
+    return _service_reached(snapshot, step)
+
+
+def _service_reached(snapshot: Snapshot, step: WaitFor) -> bool:
+    if step.service_message is not None and snapshot.service_message != step.service_message:
+        return False
+    if step.test_done and not any(
+        t.test == step.test_done and t.status in ("passed", "failed") for t in snapshot.tests
+    ):
+        return False
+    collection = snapshot.collection
+    if step.collection_step and (collection is None or collection.step != step.collection_step):
+        return False
+    if step.printing_settled and not _printing_settled(snapshot):
+        return False
+    return step.held_out is None or bool(snapshot.out_of_service_reason) == step.held_out
+
+
+def _printing_settled(snapshot: Snapshot) -> bool:
+    if snapshot.collection is not None:
+        return snapshot.collection.slip in ("printed", "failed")
+    states = [r.print_state for r in snapshot.unprinted]
+    return bool(states) and all(s in ("", "printed", "failed") for s in states) and any(states)
 
 
 def hub_problem(unsent: int | None, step: WaitForHub) -> str:
@@ -152,6 +208,59 @@ def _card(card: str = "approve") -> list[Step]:
         Do(ui.ChooseMethod("card")),
         WaitFor(State.RECEIPT, receipt_settled=True),
         Do(ui.Finish()),
+        WaitFor(State.IDLE),
+    ]
+
+
+DEMO_PIN = "2468"
+"""The demo technician's PIN (``kiosk demo`` lets in "Demo Technician" with it)."""
+WRONG_PIN = "1357"
+SEAL = "40417"
+
+
+def _service_visit() -> list[Step]:
+    """A technician's round, by touches: in by the hidden corner, a wrong PIN then the right
+    one, every page, a receipt printed again, the cash box collected, the kiosk taken out of
+    service and put back, and out."""
+    menu = WaitFor(State.SERVICE_MENU)
+    return [
+        Do(ui.EnterService()),
+        WaitFor(State.SERVICE_PIN),
+        Do(ui.EnterPin(WRONG_PIN)),
+        WaitFor(State.SERVICE_PIN, service_message="wrong_pin"),
+        Do(ui.EnterPin(DEMO_PIN)),
+        menu,
+        Do(ui.ShowDeviceStatus()),
+        WaitFor(State.SERVICE_STATUS),
+        Do(ui.Back()),
+        menu,
+        Do(ui.ShowTests()),
+        WaitFor(State.SERVICE_TESTS),
+        Do(ui.RunTest("print")),
+        WaitFor(State.SERVICE_TESTS, test_done="print"),
+        Do(ui.Back()),
+        menu,
+        Do(ui.ShowPaper()),
+        WaitFor(State.SERVICE_PAPER),
+        ReprintListed(),
+        WaitFor(State.SERVICE_PAPER, printing_settled=True),
+        Do(ui.Back()),
+        menu,
+        Do(ui.StartCollection()),
+        WaitFor(State.COLLECTION, collection_step="box_out"),
+        Emulate("bill-acceptor", "cassette-remove"),
+        WaitFor(State.COLLECTION, collection_step="seal"),
+        Do(ui.EnterSeal(SEAL)),
+        WaitFor(State.COLLECTION, collection_step="box_in"),
+        Emulate("bill-acceptor", "cassette-replace"),
+        WaitFor(State.COLLECTION, collection_step="done", printing_settled=True),
+        Do(ui.Back()),
+        menu,
+        Do(ui.SetOutOfService("Maintenance")),
+        WaitFor(State.SERVICE_MENU, held_out=True),
+        Do(ui.SetInService()),
+        WaitFor(State.SERVICE_MENU, held_out=False),
+        Do(ui.LeaveService()),
         WaitFor(State.IDLE),
     ]
 
@@ -211,6 +320,18 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
             WaitForHub(synced=False),
             Network(online=True),
             WaitForHub(),
+        ],
+        Expect("cash", Money(4500), Money(0)),
+    ),
+    # a cash payment while the printer is out of paper (its receipt fails), a new roll, then
+    # the technician's round (see _service_visit)
+    "service": (
+        [
+            Emulate("printer", "paper-out"),
+            *_find_and_confirm(scan=True),
+            *_cash(),
+            Emulate("printer", "paper-in"),
+            *_service_visit(),
         ],
         Expect("cash", Money(4500), Money(0)),
     ),

@@ -11,7 +11,9 @@ from composition.commands.common import add_location_options, config_from
 from composition.commands.demo_hub import DemoHub, DemoHubError
 from composition.demo_runner import ScriptFailed, ScriptRunner
 from composition.wiring import Kiosk, build_kiosk, data_dir
-from kiosk.demo_scripts import SCRIPTS
+from contract.pins import hash_pin
+from kiosk.config import KioskConfig, Technician
+from kiosk.demo_scripts import DEMO_PIN, SCRIPTS
 from kiosk.money import Money
 from kiosk.store.journal import JournalError
 from kiosk.store.lock import DataDirError, DataDirLock
@@ -71,11 +73,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rec.set_defaults(handler=run_recover)
 
 
+DEMO_TECHNICIAN = "Demo Technician"
+
+
+def with_demo_technician(config: KioskConfig) -> KioskConfig:
+    """``config`` with a technician who may enter service mode (PIN 2468), unless it names
+    technicians of its own. The PIN is hashed here, at every start, as ``kiosk service
+    pin-hash`` would: the demo's files hold no hash made elsewhere."""
+    if config.service.technicians:
+        return config
+    demo = Technician(name=DEMO_TECHNICIAN, pin_hash=hash_pin(DEMO_PIN))
+    service = config.service.model_copy(update={"technicians": [demo]})
+    return config.model_copy(update={"service": service})
+
+
 def _start(
-    args: argparse.Namespace, hub: DemoHub | None = None, lock: DataDirLock | None = None
+    args: argparse.Namespace,
+    hub: DemoHub | None = None,
+    lock: DataDirLock | None = None,
+    *,
+    demo: bool = False,
 ) -> Kiosk | None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
+    if demo:
+        config = with_demo_technician(config)
     if hub is not None:
         config = hub.kiosk_config(config)
     try:
@@ -125,7 +147,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"kiosk demo: {exc}", file=sys.stderr)
         return 2
     try:
-        kiosk = _start(args, hub, lock)
+        kiosk = _start(args, hub, lock, demo=True)
         if kiosk is None:
             lock.release()
             return 2
@@ -166,7 +188,7 @@ def _demo_hub(args: argparse.Namespace) -> DemoHub | None:
 
 
 def _engine_only(args: argparse.Namespace) -> int:
-    kiosk = _start(args)
+    kiosk = _start(args, demo=True)
     if kiosk is None:
         return 2
     try:
