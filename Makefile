@@ -32,7 +32,7 @@ demo: setup
 
 # docs/screens/: every screen in English, in Spanish and in large text, played by touches;
 # each script on a fresh kiosk and hub, so every one starts from the demo's balances
-SHOT_SCRIPTS = out_of_service walk_away decline offline
+SHOT_SCRIPTS = out_of_service walk_away decline offline service
 SHOTS_RUN = $(BIN)/kiosk demo --config docs/screens/kiosk.toml
 screenshots: setup
 	rm -rf docs/screens/en docs/screens/es docs/screens/large

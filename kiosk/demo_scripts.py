@@ -359,10 +359,14 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
 
 def in_language(steps: list[Step], language: str) -> list[Step]:
     """``steps`` for a resident who speaks ``language``: chosen on the attract screen, and
-    at every start. The kiosk returns to its default language between residents."""
+    at every start. The kiosk returns to its default language between residents; a
+    technician switches to it on the PIN pad."""
     spoken: list[Step] = [Service(ui.SetLanguage(language))]
     for step in steps:
         if isinstance(step, Do) and isinstance(step.event, ui.Start):
             step = Do(ui.Start(language))
         spoken.append(step)
+        if step == WaitFor(State.SERVICE_PIN) and language != "en":
+            # a technician who reads it presses the language button on the PIN pad
+            spoken.append(Do(ui.SetLanguage(language)))
     return spoken
