@@ -182,3 +182,41 @@ def test_kiosk_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             proc.wait()
     started = journaled(tmp_path, E.KIOSK_STARTED)
     assert len(started) == 1
+
+
+def test_a_technicians_round_by_touches_in_spanish(tmp_path: Path) -> None:
+    """The service script: a receipt lost to an empty printer, then the hidden 3-second press,
+    a wrong PIN and the right one, every page, the receipt printed again, the cash box
+    collected with its seal number and slip, out of service and back, and out; all by
+    touches on the technician's pages, in Spanish."""
+    code, out = demo(
+        tmp_path,
+        "--script",
+        "service",
+        "--language",
+        "es",
+        "--screenshots",
+        str(tmp_path / "shots"),
+    )
+    assert code == 0, out
+    [entered] = journaled(tmp_path, E.SERVICE_ENTERED)
+    assert entered == {"technician": "Demo Technician", "via": "pin"}
+    assert [p["attempt"] for p in journaled(tmp_path, E.SERVICE_PIN_FAILED)] == [1]
+    [payment] = payments(tmp_path)
+    confirmation = payment["confirmation"]
+    failed = [r["confirmation"] for r in journaled(tmp_path, E.RECEIPT_FAILED)]
+    printed = [r["confirmation"] for r in journaled(tmp_path, E.RECEIPT_PRINTED)]
+    assert failed == [confirmation] and printed == [confirmation]
+    [collected] = journaled(tmp_path, E.COLLECTION_COMPLETED)
+    assert collected["agreed"] is True and collected["cash_cents"] == 4500
+    [started] = journaled(tmp_path, E.COLLECTION_STARTED)
+    assert started["seal_number"] == "40417" and started["technician"] == "Demo Technician"
+    assert len(journaled(tmp_path, E.SLIP_PRINTED)) == 1
+    out_of_service = [o["reason"] for o in journaled(tmp_path, E.OUT_OF_SERVICE)]
+    assert out_of_service == ["Maintenance"]
+    assert [e["reason"] for e in journaled(tmp_path, E.SERVICE_LEFT)] == ["done"]
+    drawn = {p.stem.split("-", 2)[-1] for p in (tmp_path / "shots").glob("*.png")}
+    pages = {"service_pin", "service_menu", "service_status", "service_tests", "service_paper"}
+    assert pages | {"collection"} <= drawn
+    for path in (tmp_path / "shots").glob("*.png"):
+        looks_like_a_screen(path)
