@@ -66,6 +66,9 @@ def demo_actions(kiosk: Kiosk, hub: DemoHub | None = None) -> list[DemoAction]:
     actions += [
         DemoAction("Printer", "Paper out", _control(kiosk, "printer", "paper-out")),
         DemoAction("Printer", "New paper roll", _control(kiosk, "printer", "paper-in")),
+        # a technician's cash-box collection (service mode) pulls the box and puts one back
+        DemoAction("Cash box", "Pull it out", _control(kiosk, "bill-acceptor", "cassette-remove")),
+        DemoAction("Cash box", "Put it back", _control(kiosk, "bill-acceptor", "cassette-replace")),
     ]
     directory = kiosk.hardware.ports.directory
     if hub is not None:
