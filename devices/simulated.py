@@ -320,6 +320,7 @@ class SimulatedTerminal(_StandIn):
         for row in open_rows:
             row["settled"] = True
         self.file.save(state)
+        crashpoints.hit("device.terminal.after_end_of_day_persisted")
         total = Money(sum(int(row["amount"]) for row in open_rows))
         by_brand = (CardBrandTotal("VISA", len(open_rows), total),) if open_rows else ()
         return CardSettlement(ok=True, total=total, count=len(open_rows), by_brand=by_brand)
