@@ -70,6 +70,6 @@ def test_sigkill_during_a_collection_then_recover(
     again = kiosk(["demo", "--no-screens", "--script", "cash", "--script", "collect"], tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     check_rule_five(tmp_path)
-    first, second = _of(tmp_path, E.COLLECTION_COMPLETED)
+    _first, second = _of(tmp_path, E.COLLECTION_COMPLETED)
     assert (second["slip_number"], second["cash_cents"], second["card_cents"]) == (2, 4500, 0)
     assert second["agreed"] is True
