@@ -14,6 +14,9 @@ from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
 
+#: how long a step may wait for the screen it expects before a played script fails
+STEP_TIMEOUT_S = 20.0
+
 
 @dataclass(frozen=True)
 class Do:

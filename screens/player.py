@@ -24,6 +24,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.bill_stub import make_stub_code
 from kiosk.demo_scripts import (
+    STEP_TIMEOUT_S,
     Do,
     Emulate,
     InsertBill,
@@ -84,7 +85,7 @@ class ScreenPlayer:
         screenshots: Path | None = None,
         prefix: str = "",
         out: Callable[[str], None] = lambda _line: None,
-        step_timeout: float = 20.0,
+        step_timeout: float = STEP_TIMEOUT_S,
         on_done: Callable[[PlayResult], None] | None = None,
     ) -> None:
         self.app = app
@@ -347,6 +348,7 @@ def play_in_turn(
     screenshots: Path | None = None,
     out: Callable[[str], None] = lambda _line: None,
     on_each: Callable[[Script, PlayResult, str], None] | None = None,
+    step_timeout: float = STEP_TIMEOUT_S,
 ) -> None:
     """Play ``scripts`` one after the other once the app runs, then stop the app."""
     queue = list(scripts)
@@ -373,6 +375,7 @@ def play_in_turn(
             prefix=f"{script.name}-",
             out=out,
             on_done=done,
+            step_timeout=step_timeout,
         ).start()
 
     Clock.schedule_once(next_script, 0.5)

@@ -30,33 +30,44 @@ pytestmark = pytest.mark.timeout(240)
 ROOT = Path(__file__).resolve().parents[1]
 
 # (script, crash point, crash point during the first recovery or None)
-CASES: list[tuple[str, str, str | None]] = [
-    ("cash", "journal.before_commit:7", None),
-    ("cash", "cash.after_stack_intent:1", None),
-    ("cash", "cash.after_stack_intent:3", None),
-    ("cash", "device.acceptor.after_stack_persisted:1", None),
-    ("cash", "device.acceptor.after_stack_persisted:3", None),
-    ("cash", "cash.after_stack_sent:2", None),
-    ("cash", "journal.after_commit:8", None),
-    ("cash", "cash.after_stacked_journaled:1", None),
-    ("cash", "cash.after_stacked_journaled:3", None),
-    ("cash", "payment.after_completed_journaled:1", None),
-    ("cash", "receipt.after_print_intent:1", None),
-    ("cash", "receipt.after_print_sent:1", None),
-    ("cash", "journal.before_commit:15", None),
-    ("cash", "device.acceptor.after_stack_persisted:2", "recovery.after_completed_journaled:1"),
-    ("cash", "cash.after_stacked_journaled:2", "recovery.after_print_intent:1"),
-    ("card", "card.after_sale_intent:1", None),
-    ("card", "device.terminal.after_approval_persisted:1", None),
-    ("card", "card.after_sale_sent:1", None),
-    ("card", "card.after_approved_journaled:1", None),
-    ("card", "payment.after_completed_journaled:1", None),
-    ("card", "receipt.after_print_intent:1", None),
-    ("card", "receipt.after_print_sent:1", None),
-    ("card", "device.terminal.after_approval_persisted:1", "recovery.after_completed_journaled:1"),
-    ("in_doubt", "device.terminal.after_approval_persisted:1", None),
-    ("unknown", "card.after_reversal_intent:1", None),
-    ("unknown", "card.after_sale_intent:2", None),
+SLOW = pytest.mark.slow  # the same steps again at another bill or entry: `make test-slow`
+
+CASES = [
+    pytest.param("cash", "journal.before_commit:7", None),
+    pytest.param("cash", "cash.after_stack_intent:1", None),
+    pytest.param("cash", "cash.after_stack_intent:3", None, marks=SLOW),
+    pytest.param("cash", "device.acceptor.after_stack_persisted:1", None),
+    pytest.param("cash", "device.acceptor.after_stack_persisted:3", None, marks=SLOW),
+    pytest.param("cash", "cash.after_stack_sent:2", None),
+    pytest.param("cash", "journal.after_commit:8", None, marks=SLOW),
+    pytest.param("cash", "cash.after_stacked_journaled:1", None),
+    pytest.param("cash", "cash.after_stacked_journaled:3", None, marks=SLOW),
+    pytest.param("cash", "payment.after_completed_journaled:1", None),
+    pytest.param("cash", "receipt.after_print_intent:1", None, marks=SLOW),
+    pytest.param("cash", "receipt.after_print_sent:1", None),
+    pytest.param("cash", "journal.before_commit:15", None, marks=SLOW),
+    pytest.param(
+        "cash", "device.acceptor.after_stack_persisted:2", "recovery.after_completed_journaled:1"
+    ),
+    pytest.param(
+        "cash", "cash.after_stacked_journaled:2", "recovery.after_print_intent:1", marks=SLOW
+    ),
+    pytest.param("card", "card.after_sale_intent:1", None),
+    pytest.param("card", "device.terminal.after_approval_persisted:1", None),
+    pytest.param("card", "card.after_sale_sent:1", None, marks=SLOW),
+    pytest.param("card", "card.after_approved_journaled:1", None),
+    pytest.param("card", "payment.after_completed_journaled:1", None, marks=SLOW),
+    pytest.param("card", "receipt.after_print_intent:1", None),
+    pytest.param("card", "receipt.after_print_sent:1", None, marks=SLOW),
+    pytest.param(
+        "card",
+        "device.terminal.after_approval_persisted:1",
+        "recovery.after_completed_journaled:1",
+        marks=SLOW,
+    ),
+    pytest.param("in_doubt", "device.terminal.after_approval_persisted:1", None),
+    pytest.param("unknown", "card.after_reversal_intent:1", None),
+    pytest.param("unknown", "card.after_sale_intent:2", None, marks=SLOW),
 ]
 
 
@@ -150,5 +161,8 @@ def test_sigkill_then_recover(
 
 
 def test_enough_distinct_crash_points() -> None:
-    assert len(CASES) >= 20
-    assert len({(s, c, r) for s, c, r in CASES}) == len(CASES)
+    cases = [tuple(case.values) for case in CASES]
+    assert len(cases) >= 20
+    assert len(set(cases)) == len(cases)
+    quick = [case for case in CASES if not case.marks]
+    assert {case.values[0] for case in quick} == {"cash", "card", "in_doubt", "unknown"}

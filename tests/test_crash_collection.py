@@ -16,16 +16,21 @@ from tests.test_crash import check_rule_five, hardware, kiosk
 pytestmark = pytest.mark.timeout(300)
 
 # (crash point during the collection, crash point during the first recovery or None)
-CASES: list[tuple[str, str | None]] = [
-    ("collection.after_started:1", None),
-    ("collection.after_batch_closed:1", None),
-    ("collection.after_end_of_day_requested:1", None),
-    ("device.terminal.after_end_of_day_persisted:1", None),
-    ("collection.after_end_of_day_journaled:1", None),
-    ("collection.after_completed:1", None),
-    ("collection.after_slip_intent:1", None),
-    ("collection.after_started:1", "recovery.after_collection_batch_closed:1"),
-    ("collection.after_end_of_day_requested:1", "recovery.after_collection_completed:1"),
+SLOW = pytest.mark.slow
+CASES = [
+    pytest.param("collection.after_started:1", None),
+    pytest.param("collection.after_batch_closed:1", None, marks=SLOW),
+    pytest.param("collection.after_end_of_day_requested:1", None, marks=SLOW),
+    pytest.param("device.terminal.after_end_of_day_persisted:1", None),
+    pytest.param("collection.after_end_of_day_journaled:1", None, marks=SLOW),
+    pytest.param("collection.after_completed:1", None, marks=SLOW),
+    pytest.param("collection.after_slip_intent:1", None),
+    pytest.param("collection.after_started:1", "recovery.after_collection_batch_closed:1"),
+    pytest.param(
+        "collection.after_end_of_day_requested:1",
+        "recovery.after_collection_completed:1",
+        marks=SLOW,
+    ),
 ]
 
 

@@ -13,7 +13,7 @@ from composition.demo_runner import ScriptFailed, ScriptRunner
 from composition.wiring import Kiosk, build_kiosk, data_dir
 from contract.pins import hash_pin
 from kiosk.config import KioskConfig, Technician
-from kiosk.demo_scripts import DEMO_PIN, SCRIPTS
+from kiosk.demo_scripts import DEMO_PIN, SCRIPTS, STEP_TIMEOUT_S
 from kiosk.money import Money
 from kiosk.store.journal import JournalError
 from kiosk.store.lock import DataDirError, DataDirLock
@@ -62,6 +62,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=["emulated", "simulated"],
         default=None,
         help="protocol emulators on ptys (default) or file-backed simulations",
+    )
+    demo.add_argument(
+        "--step-timeout",
+        type=float,
+        default=STEP_TIMEOUT_S,
+        metavar="S",
+        help=f"how long a script step may wait for its screen (default {STEP_TIMEOUT_S:g} s)",
     )
     demo.set_defaults(handler=run_demo)
     run = sub.add_parser("run", help="run the kiosk full screen on its configured devices")
@@ -168,6 +175,7 @@ def run_demo(args: argparse.Namespace) -> int:
                     args.screenshots,
                     large_text=args.large_text,
                     language=args.language,
+                    step_timeout=args.step_timeout,
                 ),
             )
         finally:

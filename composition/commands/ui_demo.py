@@ -16,7 +16,7 @@ from composition.demo_runner import ScriptFailed, describe, journaled_payment
 from composition.wiring import Kiosk, data_dir
 from devices.simulated import DEMO_ACCOUNTS
 from kiosk.bill_stub import make_stub_code
-from kiosk.demo_scripts import SCRIPTS, in_language
+from kiosk.demo_scripts import SCRIPTS, STEP_TIMEOUT_S, in_language
 from kiosk.engine.snapshot import Snapshot
 from kiosk.money import Money
 
@@ -139,6 +139,7 @@ def play_scripts(
     *,
     large_text: bool = False,
     language: str | None = None,
+    step_timeout: float = STEP_TIMEOUT_S,
 ) -> int:
     """Each script through the screens, one after the other; non-zero if one goes wrong."""
     _prepare(kiosk, panel=False)
@@ -194,6 +195,7 @@ def play_scripts(
         screenshots=screenshots,
         out=say,
         on_each=report,
+        step_timeout=step_timeout,
     )
     app.run()
     for failure in failures:

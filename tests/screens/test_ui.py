@@ -139,6 +139,8 @@ def test_a_script_the_screens_can_not_follow_fails_loudly(tmp_path: Path) -> Non
             "out_of_service",
             "--script",
             "walk_away",
+            "--step-timeout",  # the still-there prompt is 80 s away: no need to wait 20 s
+            "6",
         ],
         cwd=ROOT,
         env=env,
