@@ -34,7 +34,14 @@ def sale(data: Path, *devices: str) -> None:
     assert "paid 43.17 by card" in done.stdout
 
 
-@pytest.mark.parametrize("devices", [(), ("--devices", "simulated")], ids=["emulated", "simulated"])
+@pytest.mark.parametrize(
+    "devices",
+    [
+        pytest.param((), id="emulated"),
+        # the simulated terminal always kept its batch in a file: `make test-slow`
+        pytest.param(("--devices", "simulated"), id="simulated", marks=pytest.mark.slow),
+    ],
+)
 def test_the_end_of_day_counts_sales_made_by_an_earlier_process(
     tmp_path: Path, devices: tuple[str, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -38,7 +38,7 @@ CASES = [
     pytest.param("cash", "cash.after_stack_intent:3", None, marks=SLOW),
     pytest.param("cash", "device.acceptor.after_stack_persisted:1", None),
     pytest.param("cash", "device.acceptor.after_stack_persisted:3", None, marks=SLOW),
-    pytest.param("cash", "cash.after_stack_sent:2", None),
+    pytest.param("cash", "cash.after_stack_sent:2", None, marks=SLOW),
     pytest.param("cash", "journal.after_commit:8", None, marks=SLOW),
     pytest.param("cash", "cash.after_stacked_journaled:1", None),
     pytest.param("cash", "cash.after_stacked_journaled:3", None, marks=SLOW),
@@ -57,7 +57,7 @@ CASES = [
     pytest.param("card", "card.after_sale_sent:1", None, marks=SLOW),
     pytest.param("card", "card.after_approved_journaled:1", None),
     pytest.param("card", "payment.after_completed_journaled:1", None, marks=SLOW),
-    pytest.param("card", "receipt.after_print_intent:1", None),
+    pytest.param("card", "receipt.after_print_intent:1", None, marks=SLOW),
     pytest.param("card", "receipt.after_print_sent:1", None, marks=SLOW),
     pytest.param(
         "card",

@@ -339,7 +339,18 @@ POINTS: dict[str, bool | None] = {
 }
 
 
-@pytest.mark.parametrize("crash_at", list(POINTS))
+#: the same kinds of step as in tests/test_crash.py's card script: run by `make test-slow`
+SLOW_POINTS = {
+    "card.after_sale_sent:1",
+    "payment.after_completed_journaled:1",
+    "receipt.after_print_intent:1",
+}
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    [pytest.param(p, marks=pytest.mark.slow) if p in SLOW_POINTS else p for p in POINTS],
+)
 def test_sigkill_during_a_card_sale(tmp_path: Path, terminal: Terminal, crash_at: str) -> None:
     kiosk = Kiosk.on(tmp_path, terminal.link)
     before = terminal.counters()

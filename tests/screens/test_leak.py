@@ -5,7 +5,7 @@ Runs ``bench/ui.py leak`` (the cash, card, decline, walk_away and out_of_service
 turn, by touches through the window, each session's journal checked), which samples after
 every session: widgets alive after a full collection, widgets in the tree, resident memory.
 The first sessions draw every screen, font and texture for the first time, so they are left
-out. ``make test`` plays 15 sessions; the 500-session run is in the slow suite
+out. ``make test`` plays 10 sessions; the 500-session run is in the slow suite
 (``make test-slow``, about 17 minutes).
 """
 
@@ -52,9 +52,9 @@ def slope(points: list[tuple[int, int]]) -> float:
 
 
 @pytest.mark.timeout(300)  # the child is allowed 60 s and 10 s a session
-def test_widgets_and_memory_over_15_sessions() -> None:
-    """Three turns of the five scripts; the first turn draws everything for the first time."""
-    samples = soak(15)
+def test_widgets_and_memory_over_10_sessions() -> None:
+    """Two turns of the five scripts; the first turn draws everything for the first time."""
+    samples = soak(10)
     settled = samples[5:]
     widgets_stay_the_same(settled)
     assert settled[-1][3] - settled[0][3] < 20 * MiB, samples
