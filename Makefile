@@ -22,7 +22,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest -q -n 2 -m "not slow" --durations=15
+	$(BIN)/pytest -q -n 3 -m "not slow" --durations=15
 
 test-slow: setup
 	$(BIN)/pytest -q -m slow --durations=15

@@ -70,6 +70,11 @@ class PathCount:
 
     unsettled: UnsettledStack
     kind: str
+    attempt: int = 1
+
+
+#: times a count that settles a cleared path is asked for before waiting for the next notice
+PATH_COUNT_ATTEMPTS = 3
 
 
 def settled_stack(
@@ -287,8 +292,15 @@ class CashSettlement(EngineBase):
         s.pending_stack_seq = s.pending_stack_bill = None
 
     def _path_counted(self, p: PathCount, count: int | None) -> None:
-        if p.unsettled is not self._unsettled_stack or count is None:
-            return  # settled meanwhile, or the acceptor can not say yet
+        if p.unsettled is not self._unsettled_stack:
+            return  # settled meanwhile
+        if count is None:
+            # the acceptor could not say (a busy line): the path is clear, so ask again
+            # rather than leave the bill unsettled until the acceptor says something else
+            if p.kind in PATH_CLEAR and p.attempt < PATH_COUNT_ATTEMPTS:
+                retry = PathCount(p.unsettled, p.kind, p.attempt + 1)
+                self._ask(ACCEPTOR, "cashbox_count", self.ports.acceptor.cashbox_count, retry)
+            return
         into_box = count > p.unsettled.cashbox_before
         if into_box or p.kind in PATH_CLEAR:
             self._settle_unsettled(p.unsettled, into_box, p.kind)

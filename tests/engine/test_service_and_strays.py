@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from contract import entries as E
 from kiosk.engine import inputs as ui
 from kiosk.engine.states import State
@@ -129,3 +131,30 @@ def test_new_limits_from_the_hub_wait_for_the_resident_to_finish(harness: Harnes
     assert applied["card_fee"]["minimum_cents"] == 50
     harness.to_method("43.17")
     assert harness.engine.snapshot.card_fee == Money(50)
+
+
+def test_a_count_the_acceptor_can_not_give_after_a_clear_is_asked_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy line loses the count that would settle the cleared note: it is asked again,
+    not left until the acceptor happens to say something else."""
+    from kiosk.ports import DeviceNotice
+
+    _jam_mid_stack(harness)
+    harness.acceptor.finish_stack(report=False)  # cleared into the cash box
+    real_count = harness.acceptor.cashbox_count
+    failures = iter([True, True])
+
+    def busy_then_answers() -> int:
+        if next(failures, False):
+            raise OSError("no answer to the cash box query")
+        return real_count()
+
+    monkeypatch.setattr(harness.acceptor, "cashbox_count", busy_then_answers)
+    harness.acceptor.emit(DeviceNotice("bill_acceptor", "jam_cleared"))
+    harness.pump()
+    [stacked] = harness.of_type(E.BILL_STACKED)
+    assert stacked["recovered"] is True
+    assert harness.journal.open_intents() == []
+    assert harness.credited_cents() == 2000
+    assert harness.calls.started.count("cashbox_count") >= 3
