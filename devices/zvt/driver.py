@@ -319,6 +319,16 @@ class ZvtTerminal:
             return result
         return TerminalStatus(answered=False, reason="no_answer")
 
+    def diagnose(self) -> tuple[bool, str]:
+        """Service mode's terminal check: the Status Enquiry, said in a line (never a sale)."""
+        status = self.enquire_status()
+        if not status.answered:
+            return False, status.reason or "no answer"
+        said = [status.reason or ("ready" if status.ready else "not ready")]
+        said += [f"terminal {status.terminal_id}"] if status.terminal_id else []
+        said += [f"software {status.software}"] if status.software else []
+        return status.ready, ", ".join(said)
+
     def counters(self) -> dict[str, int]:
         with self._lock:
             counts = dict(self._counts)

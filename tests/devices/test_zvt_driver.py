@@ -170,6 +170,15 @@ def test_registers_at_open_with_password_and_config_byte(
     assert terminal.terminal_id == "52500001"
 
 
+def test_the_service_check_asks_the_status_and_sells_nothing(
+    emulator: ZvtEmulator, terminal: ZvtTerminal
+) -> None:
+    ok, said = terminal.diagnose()
+    assert ok, said
+    assert "terminal 52500001" in said
+    assert emulator.entries() == []
+
+
 def test_an_approved_sale(
     emulator: ZvtEmulator, terminal: ZvtTerminal, events: Events, state: Path
 ) -> None:
