@@ -41,6 +41,7 @@ class BatchReport:
     review_payments: int = 0
     rejected_bills: int = 0
     terminal_total: Money | None = None  # what the card terminal's end of day said
+    terminal_problem: str = ""  # why the end of day gave no total, when it was asked for
 
     @property
     def cash_total(self) -> Money:
@@ -72,7 +73,16 @@ class BatchReport:
         ]
         return out
 
+    @property
+    def card_agreed(self) -> bool:
+        """False when the terminal's end of day gave another total, or none at all."""
+        if self.terminal_problem:
+            return False
+        return self.terminal_total is None or self.terminal_total == self.card_total
+
     def _terminal_line(self) -> list[str]:
+        if self.terminal_problem:
+            return [f"card terminal end of day: NO ANSWER ({self.terminal_problem})"]
         if self.terminal_total is None:
             return []
         verdict = "matches" if self.terminal_total == self.card_total else "DOES NOT MATCH"
@@ -195,4 +205,7 @@ def close_batch(
     )
     closing = journal.append(closed.TYPE, closed.dump())
     terminal_total = settlement.total if settlement is not None and settlement.ok else None
-    return replace(report, last_seq=closing.seq, terminal_total=terminal_total)
+    problem = "" if settlement is None or settlement.ok else settlement.reason or "no answer"
+    return replace(
+        report, last_seq=closing.seq, terminal_total=terminal_total, terminal_problem=problem
+    )

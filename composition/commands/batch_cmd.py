@@ -12,7 +12,7 @@ import getpass
 import sys
 
 from composition.commands.common import add_location_options, config_from, journal_path
-from kiosk.batches import BatchReport, open_batch_report
+from kiosk.batches import open_batch_report
 from kiosk.store.journal import Journal, JournalError
 from kiosk.store.lock import DataDirBusy, DataDirError
 
@@ -85,7 +85,14 @@ def run_close(args: argparse.Namespace) -> int:
         return 1
     print("batch closed")
     print("\n".join(report.lines()))
-    if card_mismatch(report):
+    if report.terminal_problem:
+        print(
+            "kiosk: the card terminal did not give its end of day: run it on the terminal "
+            "and keep its receipt for finance",
+            file=sys.stderr,
+        )
+        return 1
+    if not report.card_agreed:
         print(
             "kiosk: the card terminal's end of day does not match the kiosk's card approvals: "
             "keep the terminal's end-of-day receipt for finance",
@@ -93,8 +100,3 @@ def run_close(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
-
-
-def card_mismatch(report: BatchReport) -> bool:
-    """True when the terminal gave a total and it is not what the kiosk journaled."""
-    return report.terminal_total is not None and report.terminal_total != report.card_total

@@ -94,3 +94,8 @@ def test_a_terminal_whose_end_of_day_fails_does_not_stop_the_close(harness: Harn
     [closed] = harness.of_type(E.BATCH_CLOSED)
     assert closed["card_matches"] is False
     assert harness.journal.verify().ok
+    report = harness.engine.last_batch
+    assert report is not None and not report.card_agreed
+    assert "card terminal end of day: NO ANSWER (end of day failed: terminal offline)" in (
+        report.lines()
+    )
