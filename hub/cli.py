@@ -22,7 +22,16 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import __version__, accounts, demo, enrollment, kiosk_config, queries, technicians_cli
+from hub import (
+    __version__,
+    accounts,
+    demo,
+    enrollment,
+    kiosk_config,
+    queries,
+    suspense_cli,
+    technicians_cli,
+)
 from hub.clock import utc_now
 from hub.context import HubContext
 from hub.db import DatabaseError, database_url
@@ -365,6 +374,7 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--kiosk")
     alerts.set_defaults(handler=cmd_alerts)
     technicians_cli.register(sub, common)
+    suspense_cli.register(sub, common, posting)
     return parser
 
 

@@ -41,7 +41,7 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-POSTING_STATUSES = ("pending", "posted", "failed")
+POSTING_STATUSES = ("pending", "posted", "failed", "suspense")
 CARD_STATUSES = (
     "requested",
     "approved",
@@ -319,6 +319,10 @@ class Posting(Base):
     next_attempt_at: Mapped[datetime]
     claim_token: Mapped[str | None] = mapped_column(String(36))
     claimed_until: Mapped[datetime | None]
+    # suspense: the account a clerk assigned, in place of the one the resident paid
+    assigned_account: Mapped[str | None] = mapped_column(String(64))
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    resolved_at: Mapped[datetime | None]
 
 
 class AccountRow(Base):

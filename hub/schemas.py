@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PostingStatus = Literal["pending", "posted", "failed"]
+PostingStatus = Literal["pending", "posted", "failed", "suspense"]
 
 
 class _View(BaseModel):

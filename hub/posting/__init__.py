@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from hub.posting.base import PaymentToPost, PostingAdapter, PostingError
+from hub.posting.base import PaymentToPost, PostingAdapter, PostingError, UnknownAccount
 from hub.posting.csv_file import CsvAdapter
 from hub.posting.http import HttpAdapter
 from hub.posting.ledger import LedgerAdapter
@@ -26,6 +26,7 @@ __all__ = [
     "Poster",
     "PostingAdapter",
     "PostingError",
+    "UnknownAccount",
     "make_adapter",
 ]
 

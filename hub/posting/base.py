@@ -13,6 +13,11 @@ class PostingError(Exception):
     """The CIS did not take the payment this time; the message is kept as ``last_error``."""
 
 
+class UnknownAccount(PostingError):
+    """The billing system does not know the account: retrying will not help, a clerk must
+    say which account the payment was meant for (the payment goes to suspense)."""
+
+
 @dataclass(frozen=True)
 class PaymentToPost:
     """A payment as the CIS needs it. ``amount_cents`` is what is credited to the account;

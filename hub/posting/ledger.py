@@ -14,7 +14,7 @@ from sqlalchemy import Connection, update
 
 from hub.accounts import next_version
 from hub.models import AccountRow
-from hub.posting.base import PaymentToPost, PostingError
+from hub.posting.base import PaymentToPost, UnknownAccount
 
 
 class LedgerAdapter:
@@ -41,7 +41,7 @@ class LedgerAdapter:
             )
         ).rowcount
         if changed != 1:
-            raise PostingError(
+            raise UnknownAccount(
                 f"account {payment.account_number} is not in the hub's accounts "
-                "(import it, then run `kiosk-hub post`)"
+                "(assign the right one: `kiosk-hub suspense resolve`)"
             )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -27,12 +27,14 @@ from sqlalchemy import or_, select, update
 from hub.clock import Clock
 from hub.db import Database
 from hub.models import Payment, Posting
-from hub.posting.base import PaymentToPost, PostingAdapter, PostingError
+from hub.posting.base import PaymentToPost, PostingAdapter, PostingError, UnknownAccount
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["posted", "failed", "skipped"]
 _MAX_BACKOFF = timedelta(hours=1)
+#: postings the background loop works on by itself
+RETRIED = ("pending", "failed")
 
 
 @dataclass
@@ -67,7 +69,10 @@ class Poster:
     def due(self, *, include_waiting: bool = False, limit: int = 1000) -> list[str]:
         """Postings to work on: pending and failed ones whose backoff has passed (or all of
         them with ``include_waiting``), oldest first."""
-        query = select(Posting.payment_id).where(Posting.status != "posted")
+        # a payment in suspense waits for a clerk; a staff member's explicit run (the
+        # ``post`` command, after an import of accounts, say) tries it again too
+        statuses = (*RETRIED, "suspense") if include_waiting else RETRIED
+        query = select(Posting.payment_id).where(Posting.status.in_(statuses))
         if not include_waiting:
             query = query.where(Posting.next_attempt_at <= self.clock())
         with self.db.read() as conn:
@@ -131,7 +136,7 @@ class Poster:
             error = str(exc) if isinstance(exc, PostingError) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, PostingError):
                 log.exception("posting %s failed unexpectedly", payment_id)
-            self._fail(payment_id, token, error)
+            self._fail(payment_id, token, error, suspense=isinstance(exc, UnknownAccount))
             return "failed", error
         return "posted", ""
 
@@ -157,11 +162,13 @@ class Poster:
             if won != 1:
                 return None
             row = conn.execute(
-                select(Payment.__table__, Posting.reference)
+                select(Payment.__table__, Posting.reference, Posting.assigned_account)
                 .join(Posting, Posting.payment_id == Payment.payment_id)
                 .where(Payment.payment_id == payment_id)
             ).one()
             payment = _to_post(row._mapping)
+            if row.assigned_account is not None:  # a clerk resolved it from suspense
+                payment = replace(payment, account_number=row.assigned_account)
             reference: str | None = row.reference
             if reference is None:
                 reference = self.adapter.reference_for(payment, now)
@@ -173,7 +180,9 @@ class Poster:
                     )
         return token, payment, reference
 
-    def _fail(self, payment_id: str, token: str, error: str) -> None:
+    def _fail(self, payment_id: str, token: str, error: str, suspense: bool = False) -> None:
+        """Failed: retried after a backoff; or, for an account the billing system does not
+        know, held in suspense until a clerk assigns the right one (never retried alone)."""
         now = self.clock()
         with self.db.write() as conn:
             attempts = conn.execute(
@@ -183,7 +192,7 @@ class Poster:
                 update(Posting)
                 .where(Posting.payment_id == payment_id, Posting.claim_token == token)
                 .values(
-                    status="failed",
+                    status="suspense" if suspense else "failed",
                     last_error=error[:2000],
                     updated_at=now,
                     next_attempt_at=now + backoff(int(attempts)),

@@ -16,7 +16,7 @@ import pytest
 from hub import accounts, demo
 from hub.cli import main
 from hub.context import HubContext
-from hub.posting import Poster
+from hub.posting import LedgerAdapter, PaymentToPost, Poster, PostingError
 from hub.posting.csv_file import COLUMNS
 from tests.hub.harness import HubHarness, KioskSide
 from tests.store.builders import card_payment, cash_payment
@@ -63,32 +63,46 @@ def test_the_ledger_takes_each_payment_off_once(hub: HubHarness, kiosk: KioskSid
     }
 
 
-def test_a_payment_to_an_unknown_account_fails_visibly_and_posts_later(
+def test_a_payment_to_an_unknown_account_goes_to_suspense_and_posts_later(
     hub: HubHarness, kiosk: KioskSide, capsys: pytest.CaptureFixture[str]
 ) -> None:
     creds = hub.enroll()
     hub.push(creds, kiosk.wire())
-    failed = hub.admin("/v1/postings?status=failed")
-    assert {p["payment_id"] for p in failed} == {"P-s1", "P-s2"}
-    assert "account 100200302 is not in the hub's accounts" in failed[0]["last_error"]
+    held = hub.admin("/v1/postings?status=suspense")
+    assert {p["payment_id"] for p in held} == {"P-s1", "P-s2"}
+    assert "account 100200302 is not in the hub's accounts" in held[0]["last_error"]
     assert hub.admin("/v1/postings?status=posted") == []
-    assert main(["--db", hub.db_url, "post"]) == 1
+    assert hub.ctx.poster.run().posted == [], "the background loop leaves suspense alone"
+    assert main(["--db", hub.db_url, "post"]) == 1  # a staff member's run tries them again
     assert "failed P-s1: account 100200302" in capsys.readouterr().out
     _seed(hub)
     assert main(["--db", hub.db_url, "post"]) == 0
     assert "2 posted, 0 failed" in capsys.readouterr().out
     assert _statuses(hub) == {"P-s1": ("posted", 3), "P-s2": ("posted", 3)}
-    assert _balances(hub)["100200302"] == 4317 - 2500
-    assert hub.admin("/v1/postings?status=failed") == []
+
+
+class BillingSystemDown(LedgerAdapter):
+    """The ledger behind a billing system that refuses every delivery until it is back."""
+
+    down = True
+
+    def deliver(self, payment: PaymentToPost, reference: str | None) -> None:
+        if self.down:
+            raise PostingError("billing system unavailable")
 
 
 def test_failed_postings_wait_for_their_backoff(hub: HubHarness, kiosk: KioskSide) -> None:
-    creds = hub.enroll()
-    hub.push(creds, kiosk.wire())
     _seed(hub)
-    assert hub.ctx.poster.due() == []  # failed 0 s ago: not due for 30 s
+    adapter = BillingSystemDown()
+    poster = Poster(hub.ctx.db, adapter, hub.clock)
+    hub.ctx.poster = poster
+    creds = hub.enroll()
+    hub.push(creds, kiosk.wire())  # posted on arrival: refused
+    assert _statuses(hub) == {"P-s1": ("failed", 1), "P-s2": ("failed", 1)}
+    assert poster.due() == []  # failed 0 s ago: not due for 30 s
+    adapter.down = False
     hub.clock.advance(seconds=31)
-    assert sorted(hub.ctx.poster.run().posted) == ["P-s1", "P-s2"]
+    assert sorted(poster.run().posted) == ["P-s1", "P-s2"]
 
 
 @pytest.fixture
