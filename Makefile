@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHROMIUM ?= chromium
 
 .PHONY: setup chromium test test-slow lint typecheck demo bench screenshots clean
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 # browser download is not used). Installed with apt when missing and we are root (a fresh
 # machine, CI); anyone else is told what to install, and only the browser tests then fail.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" -ne 0 ]; then \
 	    echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; \
 	  else \

@@ -5,6 +5,7 @@ it launches the system's ``chromium`` by its path, which ``make setup`` installs
 Headless, at a fixed window size so screenshots compare; the sandbox is off only when
 running as root, where chromium refuses to start with it. Requests that leave the machine
 are refused, so a page that would quietly depend on the internet fails here instead.
+``KIOSK_TEST_CHROMIUM`` names another chromium binary to use.
 """
 
 from __future__ import annotations
