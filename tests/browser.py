@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+if TYPE_CHECKING:  # imported when a test asks for a browser, not by every test process
+    from playwright.sync_api import Browser, Page, Route
 
 VIEWPORT = {"width": 1280, "height": 800}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -44,6 +47,8 @@ def _local_only(route: Route) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One headless chromium per test process; each test gets its own context (``page``)."""
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=chromium_path(),
