@@ -3,16 +3,31 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHROMIUM ?= chromium
 
-.PHONY: setup test test-slow lint typecheck demo bench screenshots clean
+.PHONY: setup chromium test test-slow lint typecheck demo bench screenshots clean
 
-setup: $(STAMP)
+setup: $(STAMP) chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The finance console's tests drive Debian's chromium through Playwright (Playwright's own
+# browser download is not used). Installed with apt when missing and we are root (a fresh
+# machine, CI); anyone else is told what to install, and only the browser tests then fail.
+chromium:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; \
+	  else \
+	    echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt_install="apt-get install -y -qq --no-install-recommends chromium"; \
+	    $$apt_install >/dev/null 2>&1 || { apt-get update -qq && $$apt_install >/dev/null; }; \
+	  fi; }
 
 lint: setup
 	$(BIN)/ruff check .

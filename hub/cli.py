@@ -10,10 +10,11 @@ See docs/hub.md, "Commands".
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -36,6 +37,7 @@ from hub.clock import utc_now
 from hub.context import HubContext
 from hub.db import DatabaseError, database_url
 from hub.errors import HubError
+from hub.secret_file import SecretFileError, read_secret_file
 from hub.settings import HubSettings
 
 OK, FAILED, UNUSABLE = 0, 1, 2
@@ -100,12 +102,14 @@ def spawn_serve(
     log: IO[bytes],
     cwd: Path | None = None,
     preexec_fn: Callable[[], object] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``kiosk-hub --db DB serve OPTIONS`` as a child process of this one, on a socket bound
     here (:func:`listening_socket`) and handed over: (the process, the hub's URL).
 
-    Its output and errors go to ``log``. The URL is right before the child has started;
-    wait for ``/v1/health`` to answer to know it serves.
+    Its output and errors go to ``log``; ``env`` is added to this process's environment
+    (``KIOSK_HUB_ADMIN_TOKEN`` goes there, never into OPTIONS). The URL is right before the
+    child has started; wait for ``/v1/health`` to answer to know it serves.
     """
     with listening_socket() as listener:
         host, port = listener.getsockname()[:2]
@@ -118,6 +122,7 @@ def spawn_serve(
             stderr=subprocess.STDOUT,
             pass_fds=(listener.fileno(),),
             preexec_fn=preexec_fn,
+            env=None if env is None else {**os.environ, **env},
         )
     return process, f"http://{host}:{port}"
 
@@ -287,6 +292,24 @@ def cmd_alerts(args: argparse.Namespace, hub: HubContext) -> int:
 # -------------------------------------------------------------------------------- parser
 
 
+class _TokenOnCommandLine(argparse.Action):
+    """``--admin-token`` is refused by name: without it, argparse would take it as short
+    for ``--admin-token-file`` and read the token as a file name."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(
+            "--admin-token is not taken: a token on the command line is shown to every user "
+            "of the machine (ps). Put it in KIOSK_HUB_ADMIN_TOKEN, or in a file only its "
+            "owner may read and pass --admin-token-file PATH"
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk-hub", description="The utility kiosks' hub: serve it and administer it."
@@ -312,7 +335,14 @@ def _parser() -> argparse.ArgumentParser:
         help="serve on this listening socket, inherited from the parent (not --host/--port)",
     )
     serve.add_argument(
-        "--admin-token", help="token for the staff endpoints (KIOSK_HUB_ADMIN_TOKEN)"
+        "--admin-token-file",
+        type=Path,
+        metavar="PATH",
+        help="file holding the token for the staff endpoints, readable by its owner only "
+        "(or KIOSK_HUB_ADMIN_TOKEN; never the token itself on the command line)",
+    )
+    serve.add_argument(
+        "--admin-token", nargs="?", action=_TokenOnCommandLine, help=argparse.SUPPRESS
     )
     serve.add_argument(
         "--post-interval", type=float, help="seconds between posting retries (0: off; 30)"
@@ -379,10 +409,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> HubSettings:
+    token_file: Path | None = getattr(args, "admin_token_file", None)
     return HubSettings.from_env(
         database=args.db,
         time_zone=args.time_zone,
-        admin_token=getattr(args, "admin_token", None),
+        admin_token=(None if token_file is None else read_secret_file(token_file, "admin token")),
         adapter=getattr(args, "posting", None),
         csv_dir=getattr(args, "csv_dir", None),
         http_url=getattr(args, "http_url", None),
@@ -398,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"])
             print(f"kiosk-hub: {where}: {error['msg']}", file=sys.stderr)
+        return UNUSABLE
+    except SecretFileError as exc:
+        print(f"kiosk-hub: {exc}", file=sys.stderr)
         return UNUSABLE
     try:
         if not getattr(args, "needs_context", True):

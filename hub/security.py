@@ -82,7 +82,8 @@ def check_admin(expected: str | None, presented: str | None) -> None:
     """Staff endpoints need ``Authorization: Bearer <admin token>``."""
     if expected is None:
         raise Forbidden(
-            "the admin API is disabled: start the hub with --admin-token (or KIOSK_HUB_ADMIN_TOKEN)"
+            "the admin API is disabled: start the hub with KIOSK_HUB_ADMIN_TOKEN "
+            "(or serve --admin-token-file PATH)"
         )
     if presented is None or not hmac.compare_digest(
         presented.encode("utf-8"), expected.encode("utf-8")

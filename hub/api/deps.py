@@ -29,7 +29,7 @@ _signature_scheme = APIKeyHeader(
 )
 _admin_scheme = HTTPBearer(
     scheme_name="adminToken",
-    description="The hub's admin token (kiosk-hub serve --admin-token).",
+    description="The hub's admin token (KIOSK_HUB_ADMIN_TOKEN or serve --admin-token-file).",
     auto_error=False,
 )
 

@@ -20,11 +20,13 @@ import io
 import os
 import tempfile
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from hub import csv_cells
 from hub.posting.base import PaymentToPost, PostingError
 
 COLUMNS = (
@@ -47,32 +49,34 @@ COLUMNS = (
 )
 
 
-def _dollars(cents: int) -> str:
-    """``4317`` -> ``"43.17"`` by integer arithmetic: no float ever touches an amount."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
+def _dollars(cents: int) -> Decimal:
+    """``4317`` -> ``43.17`` by integer arithmetic: no float ever touches an amount."""
+    return Decimal(cents).scaleb(-2)
 
 
 def _row(payment: PaymentToPost) -> list[str]:
-    return [
-        payment.payment_id,
-        payment.confirmation,
-        payment.kiosk_id,
-        payment.account_number,
-        str(payment.amount_cents),
-        _dollars(payment.amount_cents),
-        str(payment.fee_cents),
-        payment.method,
-        payment.effective_date.isoformat(),
-        payment.paid_at,
-        payment.card_brand or "",
-        payment.card_last4 or "",
-        payment.card_auth_code or "",
-        "1" if payment.review else "0",
-        payment.batch_id,
-        str(payment.journal_seq),
-    ]
+    """The payment's row. Its numbers (cents, dollars, journal seq) are numbers; every text,
+    most of it from the kiosk, goes through :mod:`hub.csv_cells`."""
+    return csv_cells.row(
+        [
+            payment.payment_id,
+            payment.confirmation,
+            payment.kiosk_id,
+            payment.account_number,
+            payment.amount_cents,
+            _dollars(payment.amount_cents),
+            payment.fee_cents,
+            payment.method,
+            payment.effective_date.isoformat(),
+            payment.paid_at,
+            payment.card_brand or "",
+            payment.card_last4 or "",
+            payment.card_auth_code or "",
+            "1" if payment.review else "0",
+            payment.batch_id,
+            payment.journal_seq,
+        ]
+    )
 
 
 class CsvAdapter:
@@ -102,14 +106,14 @@ class CsvAdapter:
     def _append(self, path: Path, payment: PaymentToPost) -> None:
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
         if existing and any(
-            row and row[0] == payment.payment_id
+            row and row[0] == csv_cells.cell(payment.payment_id)
             for row in csv.reader(io.StringIO(existing, newline=""))
         ):
             return  # delivered before a crash kept us from marking it posted
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
         if not existing:
-            writer.writerow(COLUMNS)
+            writer.writerow(csv_cells.row(COLUMNS))
         writer.writerow(_row(payment))
         handle, temp = tempfile.mkstemp(prefix=".payments-", dir=path.parent)
         try:

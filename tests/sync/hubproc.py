@@ -63,13 +63,15 @@ class RunningHub:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
-    def start(self) -> None:
+    def start(self, *options: str, env: dict[str, str] | None = None) -> None:
+        """Serve, with more ``serve`` options and environment variables if given."""
         with self.log_path.open("wb") as log:
             self.process, self.url = spawn_serve(
                 str(self.db_path),
-                ["--post-interval", "1", "--log-level", "warning"],
+                ["--post-interval", "1", "--log-level", "warning", *options],
                 log=log,
                 cwd=ROOT,
+                env=env,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
