@@ -268,6 +268,38 @@ class Batch(Base):
     payment_cents: Mapped[int] = mapped_column(default=0)
 
 
+class BatchCount(Base):
+    """A batch's cash as finance counted it, and where its reconciliation stands.
+
+    ``status``: ``counted`` (the count equals what the kiosk says it took; a supervisor then
+    marks it ``reconciled``) or ``variance`` (it does not; a supervisor other than the
+    counter approves it with a reason: ``approved``). ``version`` goes up on every change, so
+    a page loaded before someone else's change can not overwrite it.
+    """
+
+    __tablename__ = "batch_counts"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('counted', 'variance', 'reconciled', 'approved')", name="status"
+        ),
+    )
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    counted_bills: Mapped[str] = mapped_column(Text)  # {denomination_cents: count}, canonical
+    expected_bills: Mapped[str] = mapped_column(Text)  # what the kiosk took, when counted
+    counted_cents: Mapped[int]
+    expected_cents: Mapped[int]
+    variance_cents: Mapped[int]  # counted - expected: over (+) or short (-)
+    counted_by: Mapped[str] = mapped_column(String(128))
+    counted_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+
 class DeviceStatus(Base):
     """The last fault and the last notice each device of a kiosk reported, and its last
     recovery: the fault is open while ``recovered_seq`` is missing or older than it."""
