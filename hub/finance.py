@@ -213,3 +213,20 @@ def _terminal_and_collection(
             if key not in found:  # a close from the command line, with the terminal's total
                 found[key] = ((bool(p["terminal_ok"]), None, int(p["terminal_card_cents"])), None)
     return found
+
+
+def last_collections(db: Database) -> dict[str, Collection]:
+    """Each kiosk's latest cash-box collection, for the fleet page."""
+    query = (
+        select(JournalEntry.kiosk_id, JournalEntry.at, JournalEntry.payload)
+        .where(JournalEntry.type == E.COLLECTION_STARTED)
+        .order_by(JournalEntry.kiosk_id, JournalEntry.seq)
+    )
+    latest: dict[str, Collection] = {}
+    with db.read() as conn:
+        for row in conn.execute(query):
+            s = payloads.read(payloads.CollectionStarted, json.loads(row.payload))
+            latest[row.kiosk_id] = Collection(
+                s.technician, row.at, s.seal_number, s.cashbox_id, s.slip_number
+            )
+    return latest

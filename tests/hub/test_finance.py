@@ -106,6 +106,7 @@ def test_a_collected_batch_shows_the_terminals_total_and_who_collected(
     assert (line.terminal_cents, line.agreed) == (13274, True)
     assert line.collection is not None
     assert (line.collection.technician, line.collection.seal_number) == ("Dana Lopez", "40417")
+    assert finance.last_collections(hub.ctx.db) == {"k1": line.collection}
 
 
 def test_a_terminal_total_that_differs_is_flagged(
