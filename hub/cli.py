@@ -39,6 +39,7 @@ from hub.db import DatabaseError, database_url
 from hub.errors import HubError
 from hub.secret_file import SecretFileError, read_secret_file
 from hub.settings import HubSettings
+from hub.staff import cli as staff_cli
 
 OK, FAILED, UNUSABLE = 0, 1, 2
 
@@ -405,6 +406,7 @@ def _parser() -> argparse.ArgumentParser:
     alerts.set_defaults(handler=cmd_alerts)
     technicians_cli.register(sub, common)
     suspense_cli.register(sub, common, posting)
+    staff_cli.register(sub, common)
     return parser
 
 

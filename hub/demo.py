@@ -1,4 +1,5 @@
-"""The demo's data: three accounts with a year of usage, and a demo kiosk.
+"""The demo's data: three accounts with a year of usage, a demo kiosk, and one console login
+per staff role.
 
 The accounts are the ones the kiosk's simulated directory knows (devices/simulated.py), with
 valid check digits, so the demo pays the same bills against the hub as without it. Seeding
@@ -7,15 +8,24 @@ goes through the ordinary import (as a partial import), so it is checked like an
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
 
 from hub import accounts, enrollment
 from hub.db import Database
 from hub.enrollment import IssuedCode
 from hub.errors import AlreadyExists
+from hub.models import StaffUser
+from hub.staff import totp, users
+from hub.staff.roles import ROLES
 
 DEMO_KIOSK = "demo-kiosk-01"
 DEMO_LOCATION = "City Hall, 100 Main St"
+#: every demo login's password: a demo, on a hub that listens on 127.0.0.1 only
+DEMO_PASSWORD = "kiosk demo 2026"
 
 #: number, name, service address, balance (cents), due date, base monthly gallons
 DEMO_ACCOUNTS = (
@@ -47,3 +57,38 @@ def seed(
     except AlreadyExists:
         issued = None
     return report, issued
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A demo console login: what a person types, and the secret for their authenticator."""
+
+    name: str
+    role: str
+    password: str
+    totp_secret: str
+
+    @property
+    def uri(self) -> str:
+        return totp.uri(self.totp_secret, self.name)
+
+
+def seed_staff(db: Database, now: datetime) -> list[DemoLogin]:
+    """One login per role (``clerk-demo``…), added if missing; existing ones keep their
+    TOTP secret, so an authenticator set up on an earlier run still works."""
+    for role in ROLES:
+        with contextlib.suppress(AlreadyExists):
+            users.add(db, f"{role}-demo", role, DEMO_PASSWORD, now, "demo")
+    names = [f"{role}-demo" for role in ROLES]
+    with db.read() as conn:
+        rows = conn.execute(
+            select(StaffUser.name, StaffUser.role, StaffUser.totp_secret).where(
+                StaffUser.name.in_(names)
+            )
+        ).all()
+    found = {row.name: row for row in rows}
+    return [
+        DemoLogin(name, found[name].role, DEMO_PASSWORD, found[name].totp_secret)
+        for name in names
+        if name in found
+    ]

@@ -4,8 +4,8 @@
 ``bills``, ``card_sales``, ``batches`` and ``device_status`` are projections of it, updated
 in the same transaction as the entries that feed them. The rest is the hub's own state:
 kiosks and their credentials, enrollment codes, alerts, postings to the CIS, the account
-catalog, the technicians kiosks let into service mode, and the nonces that stop a signed
-request from being replayed.
+catalog, the technicians kiosks let into service mode, the nonces that stop a signed
+request from being replayed, and the console's staff, their sessions and the audit log.
 
 These models describe the schema at the newest migration (``hub/migrations/versions``); a
 test compares them, so a change here without a migration fails the build. Constraint names
@@ -51,6 +51,7 @@ CARD_STATUSES = (
     "reversed",
     "reversal_failed",
 )
+STAFF_ROLES = ("technician", "clerk", "supervisor", "admin", "auditor")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -413,3 +414,62 @@ class Nonce(Base):
     kiosk_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class StaffUser(Base):
+    """Someone who signs in to the console: a role, an argon2id password hash and a TOTP
+    secret (kept as is: the hub must compute the codes to check them, so encrypt the database
+    at rest). ``totp_last_step`` is the RFC 6238 time step of the last code accepted: a code
+    of that step or an earlier one is refused, so a code seen over a shoulder is useless.
+    ``failed_attempts`` counts failed sign-ins since the last good one; the tenth locks the
+    account until ``locked_until``."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in STAFF_ROLES) + ")", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    totp_secret: Mapped[str] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its sha256 is stored,
+    so a database dump signs nobody in. ``csrf_token`` goes into every form of the session."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger(), ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    csrf_token: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One staff action or sign-in attempt: who, when, what, and the state before and after
+    (JSON, never a secret). Rows are only ever added."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(255), default="")
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")

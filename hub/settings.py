@@ -69,6 +69,9 @@ class HubSettings(BaseModel):
     enrollment_ttl_h: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     admin_token: str | None = None
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
+    #: TLS is terminated in front of the hub: the console's cookie is marked Secure even
+    #: though the request reaches the hub over plain http from the proxy
+    behind_tls: bool = False
     posting: PostingSettings = Field(default_factory=PostingSettings)
 
     @field_validator("time_zone")
@@ -106,6 +109,7 @@ class HubSettings(BaseModel):
             ("TIME_ZONE", "time_zone"),
             ("MAX_SKEW_S", "max_skew_s"),
             ("ADMIN_TOKEN", "admin_token"),
+            ("BEHIND_TLS", "behind_tls"),
         ):
             if env.get(ENV_PREFIX + key):
                 top[field] = env[ENV_PREFIX + key]

@@ -192,6 +192,10 @@ def _demo_hub(args: argparse.Namespace) -> DemoHub | None:
         return None
     hub = DemoHub.start(data_dir(config))
     print(f"demo hub on {hub.hub_url} (kiosk-hub --db {hub.folder / 'hub.sqlite'})")
+    print(f"finance console: {hub.console_url} (sign in with a password and an authenticator code)")
+    for login in hub.logins:
+        print(f"  {login.name:<17} password {login.password!r}  TOTP secret {login.totp_secret}")
+        print(f"    {login.uri}")
     return hub
 
 

@@ -26,7 +26,9 @@ from composition.wiring import Kiosk
 from devices.emulators.network import NetworkLink
 from devices.simulated import DEMO_ACCOUNTS
 from hub.cli import spawn_serve
-from hub.demo import DEMO_KIOSK
+from hub.clock import utc_now
+from hub.db import Database
+from hub.demo import DEMO_KIOSK, DemoLogin, seed_staff
 from kiosk.config import KioskConfig
 from provisioning.enroll import EnrollError, enroll
 from sync import credentials as creds
@@ -50,6 +52,12 @@ class DemoHub:
     process: subprocess.Popen[bytes]
     hub_url: str
     link: NetworkLink
+    logins: list[DemoLogin]
+
+    @property
+    def console_url(self) -> str:
+        """The finance console, straight on the hub (not through the kiosk's cable)."""
+        return f"{self.hub_url}/console"
 
     @property
     def url(self) -> str:
@@ -71,6 +79,7 @@ class DemoHub:
                 f"{database} is gone; start the demo on a fresh --data-dir"
             )
         code = _code_in(_hub_cli(database, "seed-demo"))
+        logins = _seed_console_logins(database)
         # the hub serves on a socket bound here and handed over: its port is ours from the
         # start, so no other process can take it while the hub starts up
         with (folder / "hub.log").open("ab") as log:
@@ -82,7 +91,7 @@ class DemoHub:
             )
         port = urlsplit(hub_url).port
         assert port is not None
-        hub = cls(folder, process, hub_url, NetworkLink(port))
+        hub = cls(folder, process, hub_url, NetworkLink(port), logins)
         try:
             hub._wait_until_serving()
             if enrolled is None:
@@ -172,6 +181,15 @@ def _hub_cli(database: Path, *args: str) -> str:
     if done.returncode != 0:
         raise DemoHubError(f"kiosk-hub {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
+
+
+def _seed_console_logins(database: Path) -> list[DemoLogin]:
+    """One console login per role in the demo hub's database (migrated by ``seed-demo``)."""
+    db = Database(str(database))
+    try:
+        return seed_staff(db, utc_now())
+    finally:
+        db.dispose()
 
 
 def _code_in(output: str) -> str | None:

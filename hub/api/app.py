@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract.wire import ErrorBody
-from hub import __version__
+from hub import __version__, console
 from hub.api import errors, routes_admin, routes_kiosk
 from hub.clock import Clock, utc_now
 from hub.context import HubContext
@@ -135,5 +135,6 @@ def create_app(settings: HubSettings, *, clock: Clock = utc_now) -> FastAPI:
     errors.install(app)
     app.include_router(routes_kiosk.router)
     app.include_router(routes_admin.router)
+    console.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

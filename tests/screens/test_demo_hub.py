@@ -59,6 +59,10 @@ def test_paid_with_the_cable_pulled_and_synced_when_it_is_back(tmp_path: Path) -
     code, out = demo(tmp_path, "--script", "offline", "--screenshots", str(tmp_path / "shots"))
     assert code == 0, out
     assert "(the network cable is pulled)" in out and "(the network cable is plugged in)" in out
+    # the finance console's address and one login per role, with its authenticator secret
+    assert f"finance console: {hub_url(out)}/console" in out
+    for role in ("technician", "clerk", "supervisor", "admin", "auditor"):
+        assert f"otpauth://totp/Utility%20kiosk%20hub:{role}-demo?secret=" in out
     paid = payments(tmp_path)
     assert [(p["method"], p["amount_cents"]) for p in paid] == [("cash", 4500)]
     # the payment was made while the hub could not be reached (the receipt says so) ...
