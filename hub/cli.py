@@ -28,6 +28,7 @@ from hub import (
     accounts,
     demo,
     enrollment,
+    exports_cli,
     kiosk_config,
     queries,
     suspense_cli,
@@ -407,6 +408,7 @@ def _parser() -> argparse.ArgumentParser:
     technicians_cli.register(sub, common)
     suspense_cli.register(sub, common, posting)
     staff_cli.register(sub, common)
+    exports_cli.register(sub, common)
     return parser
 
 

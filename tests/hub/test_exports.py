@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from contract import entries as E
 from contract import payloads
 from hub import accounts, counts, demo, exports
+from hub.cli import main as hub_cli
 from hub.errors import NotFound
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, card_payment, cash_payment
@@ -285,3 +286,26 @@ def test_the_deposit_slip_of_the_day_the_bags_were_counted(
     assert "not yet signed off" in slip
     assert "nothing to deposit" in _pdf_text(exports.deposit_slip_pdf(hub.ctx.db, ZONE, PAID))
 
+
+def test_the_command_writes_a_file_or_standard_output(
+    hub: HubHarness,
+    creds: Creds,
+    kiosk: KioskSide,
+    tmp_path: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    batch_id = _collected_day(hub, creds, kiosk)
+    db = ["--db", hub.db_url]
+    out = tmp_path / "payments.csv"
+    assert hub_cli([*db, "export", "payments", "--day", "2025-03-01", "-o", str(out)]) == 0
+    assert out.read_bytes() == exports.payments_csv(hub.ctx.db, ZONE, PAID)
+    capsysbinary.readouterr()
+    assert hub_cli([*db, "export", "batch-report", "k1", batch_id]) == 0
+    assert capsysbinary.readouterr().out == exports.batch_report_pdf(
+        hub.ctx.db, ZONE, "k1", batch_id
+    )
+    with pytest.raises(SystemExit) as refused:
+        hub_cli([*db, "export", "payments", "--day", "March 1st"])
+    assert refused.value.code == 2
+    assert "'March 1st' is not a day: write YYYY-MM-DD" in capsysbinary.readouterr().err.decode()
+    assert hub_cli([*db, "export", "batch-report", "k1", "B999"]) == 1
