@@ -129,7 +129,6 @@ def _count_facts(line: BatchLine, zone: ZoneInfo) -> list[tuple[str, str]]:
         return [("Count", "not counted yet")]
     facts = [
         ("Variance", _variance(n.variance_cents)),
-        ("Status", STATUS_TEXT.get(n.status, n.status)),
         ("Counted by", f"{n.counted_by}, {local_time(n.counted_at, zone)}"),
     ]
     if n.decided_by is not None:

@@ -24,7 +24,8 @@ from reportlab.platypus.doctemplate import BaseDocTemplate
 
 PAGE_WIDTH, PAGE_HEIGHT = letter
 MARGIN = 0.75 * inch
-WIDTH = PAGE_WIDTH - 2 * MARGIN
+FRAME_PADDING = 6  # reportlab's frame keeps this much inside each margin
+WIDTH = PAGE_WIDTH - 2 * MARGIN - 2 * FRAME_PADDING
 GRID = colors.HexColor("#9aa3ab")
 SHADE = colors.HexColor("#e8ecef")
 ALERT = colors.HexColor("#b00020")
@@ -49,7 +50,9 @@ def heading(value: str) -> Paragraph:
 
 def facts(pairs: Sequence[tuple[str, str]]) -> Table:
     """Label / value rows, the labels in bold."""
-    table = Table([list(pair) for pair in pairs], colWidths=[1.7 * inch, WIDTH - 1.7 * inch])
+    table = Table(
+        [list(pair) for pair in pairs], colWidths=[1.7 * inch, WIDTH - 1.7 * inch], hAlign="LEFT"
+    )
     table.setStyle(
         TableStyle(
             [
@@ -75,7 +78,7 @@ def grid(
 ) -> Table:
     """A ruled table with a shaded header row; columns from ``numeric_from`` on are right
     aligned (amounts line up); a last row in bold when it is the total."""
-    table = Table([list(r) for r in rows], colWidths=list(widths), repeatRows=1)
+    table = Table([list(r) for r in rows], colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     style: list[Any] = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", font_size),
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", font_size),
@@ -98,10 +101,11 @@ def signature_lines(labels: Sequence[str]) -> Table:
     rows: list[list[str]] = []
     for label in labels:
         rows += [["", "", ""], [label, "", "Date"]]
-    table = Table(rows, colWidths=[3.6 * inch, 0.4 * inch, WIDTH - 4.0 * inch], rowHeights=None)
+    table = Table(rows, colWidths=[3.6 * inch, 0.4 * inch, WIDTH - 4.0 * inch], hAlign="LEFT")
     style: list[Any] = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
         ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
     ]
     for index in range(0, len(rows), 2):
         style += [
@@ -139,8 +143,10 @@ def render(title: str, subject: str, footer: str, story: list[Flowable]) -> byte
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(MARGIN, 0.45 * inch, footer)
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, 0.45 * inch, f"{title}, page {doc.page}")
+        canvas.drawString(MARGIN + FRAME_PADDING, 0.45 * inch, footer)
+        canvas.drawRightString(
+            PAGE_WIDTH - MARGIN - FRAME_PADDING, 0.45 * inch, f"{title}, page {doc.page}"
+        )
         canvas.restoreState()
 
     document.build(story, onFirstPage=foot, onLaterPages=foot)
