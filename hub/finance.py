@@ -9,16 +9,12 @@ the hub's projections.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, select
 
-from contract import entries as E
-from contract import payloads
+from hub.collections import NONE, Collection, collections_of
 from hub.db import Database
 from hub.models import Batch, JournalEntry, Payment, Posting
 
@@ -115,118 +111,64 @@ def search_payments(
 
 
 @dataclass(frozen=True)
-class Collection:
-    """Who emptied the cash box that closed a batch, when, and into which bag."""
-
-    technician: str
-    collected_at: str  # the kiosk's time, as journaled
-    seal_number: str
-    cashbox_id: str
-    slip_number: int
-
-
-@dataclass(frozen=True)
 class CardSettlementLine:
     kiosk_id: str
     batch_id: str
     closed_at: str | None
     card_count: int  # the kiosk's approvals in the batch (the hub's own projection)
     card_cents: int
-    terminal_ok: bool | None  # None: no end of day known for this batch
-    terminal_count: int | None
-    terminal_cents: int | None
-    collection: Collection | None
+    collection: Collection  # who collected it and what the terminal said (None: not known)
+
+    @property
+    def terminal_ok(self) -> bool | None:
+        return self.collection.terminal_ok
+
+    @property
+    def terminal_cents(self) -> int | None:
+        return self.collection.terminal_cents
 
     @property
     def agreed(self) -> bool | None:
-        """None when the terminal's end of day is not known; else whether it matches."""
-        if self.terminal_ok is None:
+        """None when the terminal's end of day is not known; else whether it matches the
+        hub's own count of the batch's approvals (not the kiosk's word for it)."""
+        c = self.collection
+        if c.terminal_ok is None:
             return None
         return (
-            self.terminal_ok
-            and self.terminal_cents == self.card_cents
-            and self.terminal_count in (None, self.card_count)
+            c.terminal_ok
+            and c.terminal_cents == self.card_cents
+            and c.terminal_count in (None, self.card_count)
         )
 
 
 def card_settlements(db: Database, kiosk_id: str | None = None) -> list[CardSettlementLine]:
     """Every closed batch's card total beside the terminal's end of day, oldest first."""
-    batches = select(Batch.__table__).where(Batch.closed_seq.is_not(None))
-    entries = select(
-        JournalEntry.kiosk_id, JournalEntry.type, JournalEntry.at, JournalEntry.payload
-    )
-    entries = entries.where(
-        JournalEntry.type.in_((E.COLLECTION_STARTED, E.COLLECTION_COMPLETED, E.BATCH_CLOSED))
-    )
+    query = select(Batch.__table__).where(Batch.closed_seq.is_not(None))
     if kiosk_id is not None:
-        batches = batches.where(Batch.kiosk_id == kiosk_id)
-        entries = entries.where(JournalEntry.kiosk_id == kiosk_id)
-    with db.read() as conn:
-        batch_rows = conn.execute(batches.order_by(Batch.kiosk_id, Batch.opened_seq)).all()
-        entry_rows = conn.execute(entries.order_by(JournalEntry.kiosk_id, JournalEntry.seq)).all()
-    found = _terminal_and_collection(entry_rows)
+        query = query.where(Batch.kiosk_id == kiosk_id)
     lines = []
-    for b in batch_rows:
-        terminal, collection = found.get((b.kiosk_id, b.batch_id), (None, None))
-        ok, count, cents = terminal if terminal is not None else (None, None, None)
-        lines.append(
-            CardSettlementLine(
-                b.kiosk_id,
-                b.batch_id,
-                b.closed_at,
-                b.card_count,
-                b.card_cents,
-                ok,
-                count,
-                cents,
-                collection,
+    with db.read() as conn:
+        batches = conn.execute(query.order_by(Batch.kiosk_id, Batch.opened_seq)).all()
+        known: dict[str, dict[str, Collection]] = {}
+        for b in batches:
+            if b.kiosk_id not in known:
+                known[b.kiosk_id] = collections_of(conn, b.kiosk_id)
+            collection = known[b.kiosk_id].get(b.batch_id, NONE)
+            lines.append(
+                CardSettlementLine(
+                    b.kiosk_id, b.batch_id, b.closed_at, b.card_count, b.card_cents, collection
+                )
             )
-        )
     return lines
 
 
-Terminal = tuple[bool, int | None, int]
-
-
-def _terminal_and_collection(
-    rows: Sequence[Any],
-) -> dict[tuple[str, str], tuple[Terminal | None, Collection | None]]:
-    started: dict[tuple[str, str], tuple[str, payloads.CollectionStarted | None]] = {}
-    found: dict[tuple[str, str], tuple[Terminal | None, Collection | None]] = {}
-    for row in rows:
-        p = json.loads(row.payload)
-        if row.type == E.COLLECTION_STARTED:
-            s = payloads.read(payloads.CollectionStarted, p)
-            started[(row.kiosk_id, s.collection_id)] = (row.at, s)
-        elif row.type == E.COLLECTION_COMPLETED:
-            c = payloads.read(payloads.CollectionCompleted, p)
-            at, s = started.get((row.kiosk_id, c.collection_id), (row.at, None))
-            collection = (
-                Collection(s.technician, at, s.seal_number, s.cashbox_id, s.slip_number)
-                if s is not None
-                else None
-            )
-            terminal = (c.terminal_ok, c.terminal_count, c.terminal_cents)
-            found[(row.kiosk_id, c.batch_id)] = (terminal, collection)
-        elif row.type == E.BATCH_CLOSED and p.get("terminal_ok") is not None:
-            key = (row.kiosk_id, str(p["batch_id"]))
-            if key not in found:  # a close from the command line, with the terminal's total
-                found[key] = ((bool(p["terminal_ok"]), None, int(p["terminal_card_cents"])), None)
-    return found
-
-
 def last_collections(db: Database) -> dict[str, Collection]:
-    """Each kiosk's latest cash-box collection, for the fleet page."""
-    query = (
-        select(JournalEntry.kiosk_id, JournalEntry.at, JournalEntry.payload)
-        .where(JournalEntry.type == E.COLLECTION_STARTED)
-        .order_by(JournalEntry.kiosk_id, JournalEntry.seq)
-    )
+    """Each kiosk's latest cash-box collection (one a technician made), for the fleet page."""
     latest: dict[str, Collection] = {}
     with db.read() as conn:
-        for row in conn.execute(query):
-            s = payloads.read(payloads.CollectionStarted, json.loads(row.payload))
-            latest[row.kiosk_id] = Collection(
-                s.technician, row.at, s.seal_number, s.cashbox_id, s.slip_number
-            )
+        kiosks = conn.execute(select(JournalEntry.kiosk_id).distinct()).scalars().all()
+        for kiosk_id in kiosks:
+            made = [c for c in collections_of(conn, kiosk_id).values() if c.collected_at]
+            if made:
+                latest[kiosk_id] = max(made, key=lambda c: str(c.collected_at))
     return latest

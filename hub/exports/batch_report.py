@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from reportlab.lib.units import inch
 from reportlab.platypus import Flowable
 
+from hub.collections import Collection
 from hub.counts import Reconciliation
 from hub.db import Database
 from hub.errors import NotFound
 from hub.exports import pdf_layout as ui
-from hub.exports.collection import Collection
 from hub.exports.formats import local_time, money, note, signed_money
 from hub.exports.records import BatchLine, expected_cash, location_of, one_batch
 

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, select
 
+from hub.collections import NONE, Collection, collections_of
 from hub.counts import Reconciliation, expected_bills, reconciliation
 from hub.db import Database
-from hub.exports.collection import NONE, Collection, collections_of
 from hub.models import Batch, BatchCount, Kiosk, Payment, Posting
 from hub.schemas import BatchView, PaymentView
 
