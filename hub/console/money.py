@@ -25,7 +25,7 @@ from hub.api.deps import Hub
 from hub.console import render
 from hub.console.guard import Form, allowed, permitted
 from hub.errors import HubError, Invalid, NotFound
-from hub.models import Posting
+from hub.models import Payment, Posting
 from hub.staff import audit
 from hub.staff.roles import may_do
 from hub.staff.sessions import SignedIn
@@ -38,8 +38,14 @@ FILTERS = ("account", "confirmation", "kiosk", "day", "status")
 def _posting(conn: Connection, payment_id: str) -> dict[str, Any]:
     row = conn.execute(
         select(
-            Posting.status, Posting.attempts, Posting.last_error, Posting.assigned_account
-        ).where(Posting.payment_id == payment_id)
+            Posting.status,
+            Posting.attempts,
+            Posting.last_error,
+            Posting.assigned_account,
+            Payment.confirmation,
+        )
+        .join(Payment, Payment.payment_id == Posting.payment_id)
+        .where(Posting.payment_id == payment_id)
     ).one_or_none()
     if row is None:
         raise NotFound(f"no payment {payment_id}")
@@ -124,6 +130,9 @@ def retry(
     outcome, error = hub.poster.post_one(payment_id)
     with hub.db.write() as conn:
         after = _posting(conn, payment_id)
+        # show the payment retried, whatever the filters were
+        back = {"confirmation": str(after.pop("confirmation"))}
+        before.pop("confirmation")
         audit.record(
             conn,
             hub.clock(),

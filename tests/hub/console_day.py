@@ -2,9 +2,10 @@
 
 Kiosk ``k1`` took four payments in one batch, then was collected (Dana Lopez, cash box
 BOX-3, seal SEAL-0042): $20 + $5 and $20 + $20 in cash to known accounts, a $10 note paid to
-an account typed by hand that the billing system does not know (suspense), and a $50.00 card
-payment the terminal's end of day does not agree with ($40.00). The second cash payment's
-posting failed (the billing system was down) and waits for a retry. A second batch is open.
+an account typed by hand that the billing system does not know (suspense), and a $50.00
+card payment (and its $1.25 fee) that the terminal's end of day does not agree with
+($40.00). The second cash payment's posting failed (the billing system was down) and waits
+for a retry. A second batch is open.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def reconciliation_day(hub: HubHarness, folder: Path) -> str:
             "cashbox_id": "BOX-3",
             "seal_number": "SEAL-0042",
         }
-        closed = batch_closed(batch_id, bills=bills, cash_cents=7500, card_cents=5000)
+        closed = batch_closed(batch_id, bills=bills, cash_cents=7500, card_cents=5125)
         completed = {
             "collection_id": "c1",
             "slip_number": 7,
@@ -83,7 +84,7 @@ def reconciliation_day(hub: HubHarness, folder: Path) -> str:
             "first_seq": 1,
             "last_seq": 80,
             "card_count": 1,
-            "card_cents": 5000,
+            "card_cents": 5125,
             "terminal_ok": True,
             "terminal_count": 1,
             "terminal_cents": 4000,
