@@ -10,7 +10,7 @@ someone else changed meanwhile is refused with what changed, never overwritten.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +26,11 @@ from hub.models import Batch, BatchCount, Bill
 #: the most notes of one value a bag can plausibly hold (a full cash box is ~1,000-2,500)
 MAX_NOTES = 10_000
 MIN_REASON = 10
+
+
+#: called inside the transaction that saved a change, with what it is now: the console
+#: writes its audit entry there, so the log and the change are kept or lost together
+OnChange = Callable[[Connection, "Reconciliation"], None]
 
 
 class StaleBatch(HubError):
@@ -103,6 +108,7 @@ def record_count(
     counted: dict[int, int],
     by: str,
     now: datetime,
+    on_change: OnChange | None = None,
 ) -> Reconciliation:
     """Save the first count of a closed batch; the expected figures are taken now."""
     if any(n < 0 or n > MAX_NOTES for n in counted.values()):
@@ -138,7 +144,9 @@ def record_count(
             )
         )
         row = _row(conn, kiosk_id, batch_id)
-    assert row is not None
+        assert row is not None
+        if on_change is not None:
+            on_change(conn, row)
     return row
 
 
@@ -150,19 +158,28 @@ def approve_variance(
     reason: str,
     version: int,
     now: datetime,
+    on_change: OnChange | None = None,
 ) -> Reconciliation:
     """A supervisor accepts a variance, with why; never the person who counted it."""
     reason = reason.strip()
     if len(reason) < MIN_REASON:
         raise Invalid(f"say why the variance is accepted (at least {MIN_REASON} characters)")
-    return _decide(db, kiosk_id, batch_id, by, version, now, "variance", "approved", reason)
+    change = (version, "variance", "approved", reason)
+    return _decide(db, kiosk_id, batch_id, by, now, change, on_change)
 
 
 def mark_reconciled(
-    db: Database, kiosk_id: str, batch_id: str, by: str, version: int, now: datetime
+    db: Database,
+    kiosk_id: str,
+    batch_id: str,
+    by: str,
+    version: int,
+    now: datetime,
+    on_change: OnChange | None = None,
 ) -> Reconciliation:
     """A supervisor closes a batch whose count equals the kiosk's."""
-    return _decide(db, kiosk_id, batch_id, by, version, now, "counted", "reconciled", None)
+    change = (version, "counted", "reconciled", None)
+    return _decide(db, kiosk_id, batch_id, by, now, change, on_change)
 
 
 def _decide(
@@ -170,12 +187,11 @@ def _decide(
     kiosk_id: str,
     batch_id: str,
     by: str,
-    version: int,
     now: datetime,
-    from_status: str,
-    to_status: str,
-    reason: str | None,
+    change: tuple[int, str, str, str | None],
+    on_change: OnChange | None,
 ) -> Reconciliation:
+    version, from_status, to_status, reason = change
     with db.write() as conn:
         current = _row(conn, kiosk_id, batch_id)
         if current is None:
@@ -205,13 +221,24 @@ def _decide(
             )
         )
         row = _row(conn, kiosk_id, batch_id)
-    assert row is not None
+        assert row is not None
+        if on_change is not None:
+            on_change(conn, row)
     return row
 
 
 def reconciliation(db: Database, kiosk_id: str, batch_id: str) -> Reconciliation | None:
     with db.read() as conn:
         return _row(conn, kiosk_id, batch_id)
+
+
+def statuses(db: Database) -> dict[tuple[str, str], str]:
+    """(kiosk, batch) -> where its count stands, for every batch counted so far."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(BatchCount.kiosk_id, BatchCount.batch_id, BatchCount.status)
+        ).all()
+    return {(k, b): status for k, b, status in rows}
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ right account, which makes it pending again with who and when kept beside it, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from hub.db import Database
 from hub.errors import Invalid, NotFound
@@ -61,11 +62,19 @@ def listing(db: Database) -> list[Suspended]:
         ]
 
 
-def resolve(db: Database, payment_id: str, account_number: str, by: str, now: datetime) -> None:
+def resolve(
+    db: Database,
+    payment_id: str,
+    account_number: str,
+    by: str,
+    now: datetime,
+    on_change: Callable[[Connection], None] | None = None,
+) -> None:
     """Assign ``account_number`` to a payment in suspense; it is pending again (post it next).
 
     Refused, changing nothing: a payment not in suspense (posted meanwhile, or resolved by
-    someone else), an account the hub's own accounts do not have (when it has any)."""
+    someone else), an account the hub's own accounts do not have (when it has any).
+    ``on_change`` runs in the same transaction once it is assigned (the console's audit)."""
     account_number = account_number.strip()
     if not account_number or len(account_number) > 64:
         raise Invalid("give the account number the payment was meant for")
@@ -99,3 +108,5 @@ def resolve(db: Database, payment_id: str, account_number: str, by: str, now: da
         ).rowcount
         if changed != 1:
             raise Invalid(f"payment {payment_id} was resolved by someone else meanwhile")
+        if on_change is not None:
+            on_change(conn)

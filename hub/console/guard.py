@@ -3,7 +3,8 @@
 - :func:`signed_in`: the session behind the cookie, or :class:`NotSignedIn` (the console
   answers with a redirect to the sign-in page; the JSON API is not touched and keeps its 401).
 - :func:`allowed`: a dependency per page that refuses a role not in
-  :data:`hub.staff.roles.PAGES` with :class:`NotAllowed` (a 403 page), audited.
+  :data:`hub.staff.roles.PAGES` with :class:`NotAllowed` (a 403 page), audited;
+  :func:`permitted` does the same for an action of :data:`hub.staff.roles.ACTIONS`.
 - :func:`checked_form`: a POST's form fields, after its CSRF token matched the session's.
 """
 
@@ -18,7 +19,7 @@ from fastapi import Depends, Request
 
 from hub.api.deps import Hub
 from hub.staff import audit, sessions
-from hub.staff.roles import Page, may_see
+from hub.staff.roles import Action, Page, may_do, may_see
 from hub.staff.sessions import SignedIn
 
 SESSION_COOKIE = "kiosk_console"
@@ -33,10 +34,11 @@ class NotSignedIn(Exception):
 class NotAllowed(Exception):
     """The person's role may not see or do this."""
 
-    def __init__(self, person: SignedIn, what: str) -> None:
+    def __init__(self, person: SignedIn, what: str, message: str = "") -> None:
         super().__init__(what)
         self.person = person
         self.what = what
+        self.message = message or f"Your role ({person.role}) may not open the {what} page."
 
 
 class StaleForm(Exception):
@@ -68,6 +70,37 @@ def allowed(page: Page) -> Callable[[Person, Hub], SignedIn]:
                     conn, now, person.name, "page.refused", page, detail=f"role {person.role}"
                 )
             raise NotAllowed(person, page)
+        return person
+
+    return check
+
+
+ACTION_NAMES: dict[Action, str] = {
+    "count": "count a batch",
+    "approve": "approve a variance",
+    "reconcile": "mark a batch reconciled",
+    "retry": "retry a posting",
+    "resolve": "resolve a payment in suspense",
+}
+
+
+def permitted(action: Action) -> Callable[[Person, Hub], SignedIn]:
+    """A dependency: the person, if their role may do ``action``; else refused before the
+    form is even read, audited, and nothing changed."""
+
+    def check(person: Person, hub: Hub) -> SignedIn:
+        if not may_do(person.role, action):
+            with hub.db.write() as conn:
+                audit.record(
+                    conn,
+                    hub.clock(),
+                    person.name,
+                    "action.refused",
+                    action,
+                    detail=f"role {person.role}",
+                )
+            message = f"Your role ({person.role}) may not {ACTION_NAMES[action]}."
+            raise NotAllowed(person, action, message)
         return person
 
     return check

@@ -6,6 +6,12 @@
 | ``POST /console/sign-out`` | signed in | ends the session (CSRF-checked) |
 | ``GET /console/fleet`` | every role | kiosks, last contact, alerts, in/out of service |
 | ``GET /console/batches`` | clerk, supervisor, auditor | batches, open or collected |
+| ``GET /console/batches/{kiosk}/{batch}`` | the same | collection, settlement, count |
+| ``GET /console/payments``, ``/suspense``, ``/over-short`` | the same | (:mod:`.money`) |
+
+Actions (``hub.staff.roles.ACTIONS``): a batch's ``…/count`` (clerk), ``…/approve`` and
+``…/reconcile`` (supervisor) in :mod:`.counting`; ``/console/payments/{id}/retry`` (clerk,
+supervisor) and ``/console/suspense/{id}`` (clerk) in :mod:`.money`.
 | ``GET /console/audit`` | supervisor, admin, auditor | the audit log |
 
 The sign-in form has a CSRF token too, bound to a short-lived cookie of its own (there is no
@@ -15,17 +21,16 @@ session yet), so another site can not sign a browser in as someone else.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
-from hub import queries
+from hub import counts, queries
 from hub.api.deps import Hub
-from hub.console import batches
+from hub.console import batches, counting, money, render
 from hub.console.guard import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -52,26 +57,13 @@ SIGNIN_COOKIE_AGE_S = 30 * 60
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 
-def _templates(request: Request) -> Jinja2Templates:
-    found: Jinja2Templates = request.app.state.console_templates
-    return found
-
-
 def _secure(request: Request, hub: Hub) -> bool:
     """Mark cookies Secure when the browser reached us over TLS, directly or via a proxy the
     settings vouch for."""
     return request.url.scheme == "https" or hub.settings.behind_tls
 
 
-def _page(
-    request: Request, template: str, person: SignedIn | None, status: int = 200, **context: Any
-) -> HTMLResponse:
-    base = {"person": person, "pages": pages_for(person.role) if person else [], "current": ""}
-    response: HTMLResponse = _templates(request).TemplateResponse(
-        request, template, base | context, status_code=status
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+_page = render.page
 
 
 def _home(person: SignedIn) -> str:
@@ -178,6 +170,7 @@ def batch_list(
         person,
         current="batches",
         rows=batches.rows(hub.db),
+        count_status=counts.statuses(hub.db),
         sees_cash=person.role in SEES_EXPECTED_CASH,
     )
 
@@ -198,6 +191,8 @@ def install(app: FastAPI) -> None:
     hub: HubContext = app.state.hub
     app.state.console_templates = templates(hub.settings.zone)
     app.include_router(router)
+    app.include_router(counting.router)
+    app.include_router(money.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.exception_handler(NotSignedIn)
@@ -209,8 +204,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(NotAllowed)
     async def _not_allowed(request: Request, exc: NotAllowed) -> Response:
-        message = f"Your role ({exc.person.role}) may not open the {exc.what} page."
-        return _page(request, "refused.html", exc.person, 403, message=message)
+        return _page(request, "refused.html", exc.person, 403, message=exc.message)
 
     @app.exception_handler(StaleForm)
     async def _stale(request: Request, exc: StaleForm) -> Response:

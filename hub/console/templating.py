@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from hub.staff.roles import LABELS
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -48,4 +50,5 @@ def templates(zone: ZoneInfo) -> Jinja2Templates:
     env.filters["local"] = lambda moment: local_time(moment, zone)
     env.filters["dollars"] = dollars
     env.globals["zone_name"] = str(zone)
+    env.globals["labels"] = LABELS
     return Jinja2Templates(env=env)

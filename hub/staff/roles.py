@@ -19,13 +19,40 @@ Role = Literal["technician", "clerk", "supervisor", "admin", "auditor"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 assert ROLES == STAFF_ROLES, "hub.models.STAFF_ROLES and Role must list the same roles"
 
-Page = Literal["fleet", "batches", "audit"]
+Page = Literal["fleet", "batches", "payments", "suspense", "over-short", "audit"]
+Action = Literal["count", "approve", "reconcile", "retry", "resolve"]
 
-#: the roles allowed on each page
+_MONEY: Final[frozenset[Role]] = frozenset({"clerk", "supervisor", "auditor"})
+
+#: the roles allowed on each page (a batch's own page is part of "batches")
 PAGES: Final[dict[Page, frozenset[Role]]] = {
     "fleet": frozenset(ROLES),
-    "batches": frozenset({"clerk", "supervisor", "auditor"}),
+    "batches": _MONEY,
+    "payments": _MONEY,
+    "suspense": _MONEY,
+    "over-short": _MONEY,
     "audit": frozenset({"supervisor", "admin", "auditor"}),
+}
+
+#: how each page is named in the menu
+LABELS: Final[dict[Page, str]] = {
+    "fleet": "Fleet",
+    "batches": "Batches",
+    "payments": "Payments",
+    "suspense": "Suspense",
+    "over-short": "Over/short",
+    "audit": "Audit",
+}
+
+#: the roles allowed to do each thing that changes money's records. A clerk counts and
+#: works suspense; a supervisor signs counts off (never one they counted: hub.counts checks
+#: the person); either may post a failed payment again; an auditor changes nothing.
+ACTIONS: Final[dict[Action, frozenset[Role]]] = {
+    "count": frozenset({"clerk"}),
+    "approve": frozenset({"supervisor"}),
+    "reconcile": frozenset({"supervisor"}),
+    "retry": frozenset({"clerk", "supervisor"}),
+    "resolve": frozenset({"clerk"}),
 }
 
 #: the roles shown the cash a kiosk says it took before anyone counted it
@@ -34,6 +61,10 @@ SEES_EXPECTED_CASH: Final[frozenset[Role]] = frozenset({"supervisor", "auditor"}
 
 def may_see(role: str, page: Page) -> bool:
     return role in PAGES[page]
+
+
+def may_do(role: str, action: Action) -> bool:
+    return role in ACTIONS[action]
 
 
 def pages_for(role: str) -> list[Page]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contract import entries as e
 from contract.wire import WireEntry
 from hub.demo import seed_staff
-from hub.staff.roles import PAGES, ROLES
+from hub.staff.roles import LABELS, PAGES, ROLES
 from tests.hub.console_client import add_user, audit_trail, sign_in
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, batch_closed, card_payment, cash_payment, write
@@ -15,10 +15,10 @@ from tests.store.builders import Step, batch_closed, card_payment, cash_payment,
 def test_each_role_opens_its_pages_and_is_refused_the_others(hub: HubHarness) -> None:
     expected = {
         "technician": {"fleet"},
-        "clerk": {"fleet", "batches"},
-        "supervisor": {"fleet", "batches", "audit"},
+        "clerk": {"fleet", "batches", "payments", "suspense", "over-short"},
+        "supervisor": {"fleet", "batches", "payments", "suspense", "over-short", "audit"},
         "admin": {"fleet", "audit"},
-        "auditor": {"fleet", "batches", "audit"},
+        "auditor": {"fleet", "batches", "payments", "suspense", "over-short", "audit"},
     }
     assert {role: {p for p in PAGES if role in PAGES[p]} for role in ROLES} == expected
     for role in ROLES:
@@ -29,7 +29,7 @@ def test_each_role_opens_its_pages_and_is_refused_the_others(hub: HubHarness) ->
             response = hub.client.get(f"/console/{page}", follow_redirects=False)
             if page in expected[role]:
                 assert response.status_code == 200, (role, page)
-                assert f'aria-current="page">{page.capitalize()}' in response.text
+                assert f'aria-current="page">{LABELS[page]}' in response.text
             else:
                 assert response.status_code == 403, (role, page)
                 assert f"Your role ({role}) may not open the {page} page" in response.text

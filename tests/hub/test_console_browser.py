@@ -1,0 +1,214 @@
+"""The console in a real browser: a ``kiosk-hub serve`` process on a day written by
+:mod:`tests.hub.console_day`, driven in headless chromium. Sign-in codes are computed with
+pyotp from each account's secret at the real time, as an authenticator app would."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from hub.cli import spawn_serve
+from hub.staff.roles import PAGES, ROLES
+from tests.hub.console_client import PASSWORD, add_user
+from tests.hub.console_day import MEANT, reconciliation_day
+from tests.hub.harness import HubHarness
+
+ROOT = Path(__file__).resolve().parents[2]
+#: where the screenshots go when asked for (``make screenshots`` style runs), else tmp
+SHOTS = os.environ.get("KIOSK_CONSOLE_SHOTS")
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    batch_id: str
+    secrets: dict[str, str]  # user name -> TOTP secret
+
+
+@contextmanager
+def served_day(folder: Path, names: dict[str, str]) -> Iterator[Served]:
+    """The reconciliation day in a hub database, then served by a real hub process."""
+    harness = HubHarness(str(folder / "hub.sqlite"), folder)
+    try:
+        batch_id = reconciliation_day(harness, folder)
+        secrets = {name: add_user(harness, name, role) for name, role in names.items()}
+    finally:
+        harness.close()
+    with (folder / "hub.log").open("wb") as log:
+        process, url = spawn_serve(
+            str(folder / "hub.sqlite"),
+            ["--post-interval", "0", "--log-level", "warning"],
+            log=log,
+            cwd=ROOT,
+        )
+    try:
+        for _ in range(300):
+            assert process.poll() is None, (folder / "hub.log").read_text()
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        yield Served(url, batch_id, secrets)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def sign_in(page: Page, hub: Served, name: str) -> None:
+    page.goto(f"{hub.url}/console/sign-in")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.fill("#code", pyotp.TOTP(hub.secrets[name]).now())
+    page.click("button[type=submit]")
+    expect(page.locator(".who")).to_contain_text(name)
+
+
+def post_with_token(page: Page, path: str, fields: dict[str, str]) -> tuple[int, str]:
+    """A form this person's page does not offer, sent with their session and CSRF token,
+    as a person editing the page could."""
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    answer = page.request.post(
+        page.url.split("/console")[0] + path, form=fields | {"csrf_token": token}
+    )
+    return answer.status, answer.text()
+
+
+@pytest.fixture(scope="module")
+def every_role(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One hub, read only, with one account per role."""
+    folder = tmp_path_factory.mktemp("console-roles")
+    with served_day(folder, {f"{role}-1": role for role in ROLES}) as hub:
+        yield hub
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_is_refused_to_a_role_that_may_not_see_it(
+    page: Page, every_role: Served, role: str
+) -> None:
+    sign_in(page, every_role, f"{role}-1")
+    for name, roles in PAGES.items():
+        answer = page.goto(f"{every_role.url}/console/{name}")
+        assert answer is not None
+        if role in roles:
+            assert answer.status == 200, (role, name)
+            expect(page.locator(f'nav a[href="/console/{name}"]')).to_have_attribute(
+                "aria-current", "page"
+            )
+        else:
+            assert answer.status == 403, (role, name)
+            expect(page.get_by_role("alert")).to_contain_text(
+                f"Your role ({role}) may not open the {name} page."
+            )
+            expect(page.locator(f'nav a[href="/console/{name}"]')).to_have_count(0)
+
+
+def test_a_blind_count_with_a_variance_approved_by_a_supervisor_not_the_counter(
+    page: Page, tmp_path: Path
+) -> None:
+    with served_day(tmp_path, {"ana": "clerk", "bo": "supervisor"}) as hub:
+        sign_in(page, hub, "ana")
+        page.click('nav a[href="/console/batches"]')
+        page.click(f'a[href="/console/batches/k1/{hub.batch_id}"]')
+        expect(page.locator("#settlement")).to_contain_text("NOT AGREED")
+        main = page.locator("main")
+        expect(main).not_to_contain_text("Expected")
+        expect(main).not_to_contain_text("$75.00")  # what the kiosk took: not before counting
+        page.fill("#notes-500", "1")
+        page.fill("#notes-1000", "1")
+        page.fill("#notes-2000", "2")  # one $20 note short
+        page.click("#count-form button[type=submit]")
+
+        count = page.locator("#count")
+        expect(count).to_contain_text("Expected")
+        expect(count.locator("tr.differs")).to_contain_text("$20.00")
+        expect(page.locator("#variance")).to_have_text("short -$20.00")
+        expect(page.locator("form.decide")).to_have_count(0)  # the counter can not sign it off
+        status, text = post_with_token(
+            page,
+            f"/console/batches/k1/{hub.batch_id}/approve",
+            {"version": "1", "reason": "counted it myself, fine"},
+        )
+        assert status == 403 and "may not approve a variance" in text
+
+        page.context.clear_cookies()
+        sign_in(page, hub, "bo")
+        page.goto(f"{hub.url}/console/batches/k1/{hub.batch_id}")
+        page.fill("#reason", "one $20 note found jammed in the acceptor")
+        page.click("form.decide button[type=submit]")
+        expect(page.locator("h1 .status.approved")).to_have_text("approved")
+        expect(page.locator("main")).to_contain_text("Approved by bo")
+        page.goto(f"{hub.url}/console/over-short")
+        expect(page.locator("tbody tr").first).to_contain_text("$20.00")
+
+
+def test_a_clerk_resolves_a_payment_in_suspense(page: Page, tmp_path: Path) -> None:
+    with served_day(tmp_path, {"ana": "clerk"}) as hub:
+        sign_in(page, hub, "ana")
+        page.click('nav a[href="/console/suspense"]')
+        row = page.locator("tbody tr", has_text="100200399")
+        row.locator("input[name=account]").fill(MEANT)
+        row.locator("button").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"assigned to account {MEANT} and posted"
+        )
+        expect(page.locator("main")).to_contain_text("Nothing in suspense.")
+        page.goto(f"{hub.url}/console/payments?account={MEANT}&status=posted")
+        expect(page.locator("tbody")).to_contain_text(f"100200399 → {MEANT}")
+
+
+SCREENS = [
+    ("fleet", "/console/fleet"),
+    ("batches", "/console/batches"),
+    ("payments", "/console/payments"),
+    ("suspense", "/console/suspense"),
+    ("over-short", "/console/over-short"),
+    ("audit", "/console/audit"),
+]
+
+
+@pytest.mark.slow
+def test_screenshots_of_every_page(page: Page, tmp_path: Path) -> None:
+    """docs/console/*.png: ``KIOSK_CONSOLE_SHOTS=docs/console pytest -m slow -k screenshots``."""
+    out = Path(SHOTS) if SHOTS else tmp_path / "shots"
+    out.mkdir(parents=True, exist_ok=True)
+    with served_day(tmp_path, {"ana": "clerk", "bo": "supervisor"}) as hub:
+        batch = f"/console/batches/k1/{hub.batch_id}"
+        page.goto(f"{hub.url}/console/sign-in")
+        page.screenshot(path=out / "sign-in.png")
+        sign_in(page, hub, "ana")
+        page.goto(hub.url + batch)
+        page.fill("#notes-500", "1")
+        page.fill("#notes-1000", "1")
+        page.fill("#notes-2000", "2")
+        page.screenshot(path=out / "batch-blind-count.png", full_page=False)
+        page.click("#count-form button[type=submit]")
+        page.screenshot(path=out / "batch-counted.png")
+        page.goto(f"{hub.url}/console/payments?status=failed")
+        page.screenshot(path=out / "payments-failed.png")
+        page.click("text=Retry")
+        page.screenshot(path=out / "payments-retried.png")
+        page.goto(f"{hub.url}/console/suspense")
+        page.locator("tbody input[name=account]").fill(MEANT)
+        page.screenshot(path=out / "suspense-clerk.png")
+        page.context.clear_cookies()
+        sign_in(page, hub, "bo")
+        page.goto(hub.url + batch)
+        page.fill("#reason", "one $20 note found jammed in the acceptor")
+        page.screenshot(path=out / "batch-approve.png")
+        page.click("form.decide button[type=submit]")
+        page.screenshot(path=out / "batch-approved.png")
+        for name, path in SCREENS:
+            page.goto(hub.url + path)
+            page.screenshot(path=out / f"{name}.png")
+    assert {p.name for p in out.glob("*.png")} >= {f"{name}.png" for name, _ in SCREENS}

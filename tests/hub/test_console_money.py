@@ -1,0 +1,132 @@
+"""The console's money pages in-process: a batch's blind count and its sign-off, payments
+and a retry, suspense resolved, the over/short ledger; each refusal changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hub import counts, finance
+from hub.models import AuditEntry
+from tests.hub.console_client import add_user, form_token, sign_in
+from tests.hub.console_day import FAILED, MEANT, SUSPENDED, reconciliation_day
+from tests.hub.harness import HubHarness
+
+COUNTED = {"notes-500": "1", "notes-1000": "1", "notes-2000": "2"}  # one $20 short
+
+
+@pytest.fixture
+def day(hub: HubHarness, tmp_path: Path) -> str:
+    return reconciliation_day(hub, tmp_path)
+
+
+def _as(hub: HubHarness, role: str) -> None:
+    name = f"{role}-1"
+    secret = add_user(hub, name, role)
+    hub.client.cookies.clear()
+    hub.clock.advance(seconds=31)  # a fresh TOTP step for every sign-in
+    assert sign_in(hub, name, secret).status_code == 303
+
+
+def _audit(hub: HubHarness, action: str) -> list[tuple[str, str | None, str | None]]:
+    with hub.ctx.db.read() as conn:
+        rows = conn.execute(
+            select(AuditEntry.actor, AuditEntry.before, AuditEntry.after).where(
+                AuditEntry.action == action
+            )
+        ).all()
+    return [(r.actor, r.before, r.after) for r in rows]
+
+
+def test_the_day_is_written_as_finance_will_find_it(hub: HubHarness, day: str) -> None:
+    statuses = {p.payment_id: p.posting_status for p in finance.search_payments(hub.ctx.db)}
+    assert statuses == {
+        "P-s1": "posted",
+        FAILED: "failed",
+        "P-s3": "posted",
+        SUSPENDED: "suspense",
+        "P-s5": "posted",
+    }
+
+
+def test_a_blind_count_then_its_variance_signed_off_by_a_supervisor(
+    hub: HubHarness, day: str
+) -> None:
+    url = f"/console/batches/k1/{day}"
+    _as(hub, "clerk")
+    blind = hub.client.get(url)
+    assert blind.status_code == 200
+    assert 'name="notes-2000"' in blind.text and 'name="version" value="0"' in blind.text
+    assert "$75.00" not in blind.text and "Expected" not in blind.text  # blind
+    assert "NOT AGREED" in blind.text and "Dana Lopez" in blind.text
+
+    fields = {"csrf_token": form_token(blind), "version": "0"}
+    bad = hub.client.post(url + "/count", data=fields | {"notes-2000": "-1"})
+    assert bad.status_code == 422 and "not a whole number of notes" in bad.text
+    assert "Expected" not in bad.text and counts.reconciliation(hub.ctx.db, "k1", day) is None
+
+    saved = hub.client.post(url + "/count", data=fields | COUNTED, follow_redirects=False)
+    assert saved.status_code == 303
+    shown = hub.client.get(url).text
+    assert "Expected" in shown and "$75.00" in shown and "short -$20.00" in shown
+    again = hub.client.post(url + "/count", data=fields | COUNTED)
+    assert again.status_code == 409 and "counted already" in again.text
+    approve = {"csrf_token": fields["csrf_token"], "version": "1", "reason": "a note was stuck"}
+    refused = hub.client.post(url + "/approve", data=approve)
+    assert refused.status_code == 403 and "may not approve a variance" in refused.text
+    assert counts.reconciliation(hub.ctx.db, "k1", day).status == "variance"  # type: ignore[union-attr]
+
+    _as(hub, "supervisor")
+    page = hub.client.get(url)
+    approve["csrf_token"] = form_token(page)
+    short = hub.client.post(url + "/approve", data=approve | {"reason": "ok"})
+    assert short.status_code == 422 and "at least 10 characters" in short.text
+    stale = hub.client.post(url + "/approve", data=approve | {"version": "0"})
+    assert stale.status_code == 409 and "changed since the page was loaded" in stale.text
+    done = hub.client.post(url + "/approve", data=approve, follow_redirects=False)
+    assert done.status_code == 303
+    after = counts.reconciliation(hub.ctx.db, "k1", day)
+    assert after is not None and (after.status, after.decided_by) == ("approved", "supervisor-1")
+    [(actor, before, now)] = _audit(hub, "count.approved")
+    assert actor == "supervisor-1"
+    assert json.loads(before or "")["status"] == "variance"
+    assert json.loads(now or "")["reason"] == "a note was stuck"
+    ledger = hub.client.get("/console/over-short").text
+    assert "k1" in ledger and "$20.00" in ledger
+
+
+def test_a_failed_posting_is_retried_and_suspense_resolved(hub: HubHarness, day: str) -> None:
+    _as(hub, "auditor")
+    looked = hub.client.get("/console/payments", params={"status": "failed"})
+    assert "HTTP 503 from the billing system" in looked.text and "Retry" not in looked.text
+    assert "Assign and post" not in hub.client.get("/console/suspense").text
+
+    _as(hub, "clerk")
+    page = hub.client.get("/console/payments", params={"status": "failed"})
+    assert page.text.count(">Retry</button>") == 1
+    token = form_token(page)
+    retried = hub.client.post(f"/console/payments/{FAILED}/retry", data={"csrf_token": token})
+    assert retried.status_code == 200 and f"Payment {FAILED} is posted." in retried.text
+    twice = hub.client.post(f"/console/payments/{FAILED}/retry", data={"csrf_token": token})
+    assert "Nothing was changed" in twice.text and "is posted, not failed" in twice.text
+    [(_, before, after)] = _audit(hub, "posting.retried")
+    assert json.loads(before or "")["status"] == "failed"
+    assert json.loads(after or "")["status"] == "posted"
+
+    listed = hub.client.get("/console/suspense")
+    assert "100200399" in listed.text
+    wrong = hub.client.post(
+        f"/console/suspense/{SUSPENDED}", data={"csrf_token": token, "account": "999"}
+    )
+    assert wrong.status_code == 422 and "account 999 is not in the hub" in wrong.text
+    resolved = hub.client.post(
+        f"/console/suspense/{SUSPENDED}", data={"csrf_token": token, "account": MEANT}
+    )
+    assert "assigned to account 100200302 and posted" in resolved.text
+    assert "Nothing in suspense." in resolved.text
+    [line] = [p for p in finance.search_payments(hub.ctx.db) if p.payment_id == SUSPENDED]
+    assert (line.posting_status, line.assigned_account) == ("posted", MEANT)
+    assert len(_audit(hub, "suspense.resolved")) == 1
