@@ -382,7 +382,10 @@ def terminal_gave_up(terminal: Terminal, before: dict[str, Any]) -> None:
     )
 
 
-@pytest.mark.parametrize("recover_when", ["at_once", "after_the_terminal_gave_up"])
+@pytest.mark.parametrize(
+    "recover_when",
+    ["at_once", pytest.param("after_the_terminal_gave_up", marks=pytest.mark.slow)],
+)
 def test_sigkill_while_the_terminal_authorises(
     tmp_path: Path, terminal: Terminal, recover_when: str
 ) -> None:

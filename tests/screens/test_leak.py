@@ -5,8 +5,8 @@ Runs ``bench/ui.py leak`` (the cash, card, decline, walk_away and out_of_service
 turn, by touches through the window, each session's journal checked), which samples after
 every session: widgets alive after a full collection, widgets in the tree, resident memory.
 The first sessions draw every screen, font and texture for the first time, so they are left
-out. ``make test`` plays 10 sessions; the 500-session run is in the slow suite
-(``make test-slow``, about 17 minutes).
+out. Both runs are in the slow suite (``make test-slow``): 10 sessions, and 500 (about 17
+minutes).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def slope(points: list[tuple[int, int]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
 
 
+@pytest.mark.slow  # 30 s of CPU; the quick suite's screen runs check the widget tree each draw
 @pytest.mark.timeout(300)  # the child is allowed 60 s and 10 s a session
 def test_widgets_and_memory_over_10_sessions() -> None:
     """Two turns of the five scripts; the first turn draws everything for the first time."""
