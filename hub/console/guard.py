@@ -81,6 +81,7 @@ ACTION_NAMES: dict[Action, str] = {
     "reconcile": "mark a batch reconciled",
     "retry": "retry a posting",
     "resolve": "resolve a payment in suspense",
+    "export": "download exports",
 }
 
 

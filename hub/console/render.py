@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hub.staff.roles import pages_for
+from hub.staff.roles import may_do, pages_for
 from hub.staff.sessions import SignedIn
 
 
@@ -21,7 +21,12 @@ def _templates(request: Request) -> Jinja2Templates:
 def page(
     request: Request, template: str, person: SignedIn | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    base = {"person": person, "pages": pages_for(person.role) if person else [], "current": ""}
+    base = {
+        "person": person,
+        "pages": pages_for(person.role) if person else [],
+        "current": "",
+        "may_export": person is not None and may_do(person.role, "export"),
+    }
     response: HTMLResponse = _templates(request).TemplateResponse(
         request, template, base | context, status_code=status
     )

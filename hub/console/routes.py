@@ -30,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hub import counts, queries
 from hub.api.deps import Hub
-from hub.console import batches, counting, money, render
+from hub.console import batches, counting, downloads, money, render
 from hub.console.guard import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -193,6 +193,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(counting.router)
     app.include_router(money.router)
+    app.include_router(downloads.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.exception_handler(NotSignedIn)

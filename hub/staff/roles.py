@@ -20,7 +20,7 @@ ROLES: Final[tuple[Role, ...]] = get_args(Role)
 assert ROLES == STAFF_ROLES, "hub.models.STAFF_ROLES and Role must list the same roles"
 
 Page = Literal["fleet", "batches", "payments", "suspense", "over-short", "audit"]
-Action = Literal["count", "approve", "reconcile", "retry", "resolve"]
+Action = Literal["count", "approve", "reconcile", "retry", "resolve", "export"]
 
 _MONEY: Final[frozenset[Role]] = frozenset({"clerk", "supervisor", "auditor"})
 
@@ -53,6 +53,7 @@ ACTIONS: Final[dict[Action, frozenset[Role]]] = {
     "reconcile": frozenset({"supervisor"}),
     "retry": frozenset({"clerk", "supervisor"}),
     "resolve": frozenset({"clerk"}),
+    "export": frozenset({"clerk", "supervisor", "auditor"}),
 }
 
 #: the roles shown the cash a kiosk says it took before anyone counted it
