@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from hub import counts, exports
 from hub.api.deps import Hub
-from hub.console.guard import permitted
+from hub.console.guard import allowed, permitted
 from hub.errors import Forbidden, Invalid
 from hub.staff import audit
 from hub.staff.roles import SEES_EXPECTED_CASH
@@ -78,3 +78,10 @@ def batch_report(hub: Hub, person: Exporter, kiosk_id: str, batch_id: str) -> Re
     body = exports.batch_report_pdf(hub.db, hub.zone, kiosk_id, batch_id)
     name = exports.file_name("batch-report", kiosk_id=kiosk_id, batch_id=batch_id)
     return _file(hub, person, name, body, PDF)
+
+
+@router.get("/audit.csv")
+def audit_log(hub: Hub, person: Annotated[SignedIn, Depends(allowed("audit"))]) -> Response:
+    """Whoever may read the audit log may take it away too (its own download is audited)."""
+    body = exports.audit_csv(hub.db, hub.zone)
+    return _file(hub, person, exports.file_name("audit"), body, CSV)

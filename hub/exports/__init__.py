@@ -8,11 +8,12 @@ console serves them; ``kiosk-hub export`` writes them to a file (docs/hub.md, "E
 from __future__ import annotations
 
 from hub.exports.batch_report import batch_report_pdf
-from hub.exports.csv_files import batches_csv, over_short_csv, payments_csv
+from hub.exports.csv_files import audit_csv, batches_csv, over_short_csv, payments_csv
 from hub.exports.deposit_slip import deposit_slip_pdf
 from hub.exports.names import file_name
 
 __all__ = [
+    "audit_csv",
     "batch_report_pdf",
     "batches_csv",
     "deposit_slip_pdf",

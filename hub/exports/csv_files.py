@@ -19,6 +19,7 @@ from hub.csv_cells import Cell
 from hub.db import Database
 from hub.exports.formats import dollars, iso_local
 from hub.exports.records import BatchLine, PaymentLine, batches_of_day, payments_of_day
+from hub.staff import audit
 
 PAYMENT_COLUMNS = (
     "payment_id",
@@ -93,6 +94,30 @@ def over_short_csv(
         if (since is None or e.day >= since) and (until is None or e.day <= until)
     )
     return _file(OVER_SHORT_COLUMNS, rows)
+
+
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "target", "before", "after", "detail")
+
+
+def audit_csv(db: Database, zone: ZoneInfo, limit: int = 100_000) -> bytes:
+    """The audit log, oldest first: who did what, when, and the state before and after."""
+    records = sorted(audit.listing(db, limit), key=lambda r: r.id)
+    return _file(
+        AUDIT_COLUMNS,
+        (
+            [
+                r.id,
+                iso_local(r.at, zone),
+                r.actor,
+                r.action,
+                r.target,
+                r.before or "",
+                r.after or "",
+                r.detail,
+            ]
+            for r in records
+        ),
+    )
 
 
 def _file(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:

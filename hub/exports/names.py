@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-KINDS = ("payments", "batches", "over-short", "batch-report", "deposit-slip")
+KINDS = ("payments", "batches", "over-short", "batch-report", "deposit-slip", "audit")
 
 
 def file_name(

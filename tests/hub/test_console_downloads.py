@@ -88,3 +88,16 @@ def test_every_action_has_a_name_for_its_refusal() -> None:
     from hub.staff.roles import ACTIONS
 
     assert set(ACTION_NAMES) == set(ACTIONS)
+
+
+def test_the_audit_log_is_downloaded_by_those_who_read_it(hub: HubHarness, day: str) -> None:
+    _as(hub, "auditor")
+    page = hub.client.get("/console/audit")
+    assert "/console/exports/audit.csv" in page.text
+    response = hub.client.get("/console/exports/audit.csv")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert ("auditor-dl", "signin.ok") in {(r["actor"], r["action"]) for r in rows}
+    assert [int(r["id"]) for r in rows] == sorted(int(r["id"]) for r in rows)
+    _as(hub, "clerk")
+    assert hub.client.get("/console/exports/audit.csv").status_code == 403
