@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from contract import entries as E
 from contract import payloads
@@ -27,6 +28,7 @@ __all__ = [
     "collections",
     "completion",
     "end_of_day_payload",
+    "last_slip_number",
     "slip_for",
     "unprinted_collection",
 ]
@@ -122,17 +124,27 @@ def closed_batch_report(
     return replace(report_for_range(batch, batch_id), last_seq=closing_seq)
 
 
-def unprinted_collection(entries: Iterable[E.EntryLike]) -> str | None:
+class LatestEntries(Protocol):
+    def last(self, type_: str | None = None) -> E.EntryLike | None: ...
+
+
+def unprinted_collection(journal: LatestEntries) -> str | None:
     """The latest collection if it completed but its slip was never sent to the printer (a
-    restart in between): recovery prints it."""
-    latest: str | None = None
-    slipped: set[str] = set()
-    for entry in entries:
-        if entry.type == E.COLLECTION_COMPLETED:
-            latest = str(entry.payload["collection_id"])
-        elif entry.type == E.SLIP_PRINT_REQUESTED:
-            slipped.add(str(entry.payload["collection_id"]))
-    return latest if latest is not None and latest not in slipped else None
+    restart in between): recovery prints it. Every slip request after the latest completion
+    is for it (a reprint prints the latest), so two look-ups by type tell."""
+    completed = journal.last(E.COLLECTION_COMPLETED)
+    if completed is None:
+        return None
+    slip = journal.last(E.SLIP_PRINT_REQUESTED)
+    if slip is not None and slip.seq > completed.seq:
+        return None
+    return str(completed.payload["collection_id"])
+
+
+def last_slip_number(journal: LatestEntries) -> int | None:
+    """The slip number of the latest completed collection: the slip service mode reprints."""
+    completed = journal.last(E.COLLECTION_COMPLETED)
+    return None if completed is None else int(completed.payload["slip_number"])
 
 
 def next_slip_number(records: list[CollectionRecord]) -> int:

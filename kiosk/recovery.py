@@ -61,6 +61,7 @@ class RecoverableJournal(Protocol):
     def entries(self, after_seq: int = 0, limit: int | None = None) -> Iterator[Any]: ...
     def open_batch_id(self) -> str: ...
     def last_seq(self) -> int: ...
+    def last(self, type_: str | None = None) -> Any: ...
 
 
 @dataclass
@@ -120,7 +121,7 @@ class Recovery:
     def run(self) -> RecoveryReport:
         intents = list(self.journal.open_intents())
         sessions = replay_sessions(self.journal.entries())
-        no_slip = unprinted_collection(self.journal.entries())
+        no_slip = unprinted_collection(self.journal)
         if (
             not intents
             and not sessions
@@ -147,7 +148,7 @@ class Recovery:
         for session in replay_sessions(self.journal.entries()).values():
             outcome = self._finish(session)
             self.report.sessions.append(f"session {session.session_id[:8]} -> {outcome}")
-        no_slip = unprinted_collection(self.journal.entries())
+        no_slip = unprinted_collection(self.journal)
         if no_slip is not None:
             self.report.intents.append(f"collection {no_slip[:8]} -> {self._print_slip(no_slip)}")
         self._journal_notices()

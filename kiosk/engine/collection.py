@@ -25,6 +25,7 @@ from kiosk.collection import (
     collections,
     completion,
     end_of_day_payload,
+    last_slip_number,
     next_slip_number,
     slip_for,
 )
@@ -73,8 +74,7 @@ class Collections(EngineBase):
         self._collection = None
         self._slip_intents = {}
         self._slip_state = None
-        done = [r for r in self._collections() if r.completed is not None]
-        self._last_slip: int | None = done[-1].started.slip_number if done else None
+        self._last_slip: int | None = last_slip_number(self.journal)
 
     # ------------------------------------------------------------------ guards
     def _box_came_out(self, event: AcceptorFault) -> bool:

@@ -27,7 +27,6 @@ from kiosk.engine.states import IN_SERVICE_MODE
 from kiosk.money import Money
 from kiosk.ports import (
     BillEscrowed,
-    CardSettlement,
     CardTerminal,
     ReceiptDone,
     Scanned,
@@ -238,7 +237,7 @@ class ServiceMode(EngineBase):
 
     def _observe_test_print(self, event: ReceiptDone) -> bool:
         """True when ``event`` answers the test page (it is no receipt of anyone's)."""
-        if not event.confirmation.startswith(TEST_PREFIX) or event.confirmation != self._test_print:
+        if not self._test_print or event.confirmation != self._test_print:
             return False
         self._test_print = ""
         status = "passed" if event.printed else "failed"
@@ -376,14 +375,11 @@ class ServiceMode(EngineBase):
 
 
 def _diagnose(terminal: CardTerminal) -> tuple[bool, str]:
-    """Ask the terminal to check itself where it can; else its health is all there is."""
+    """Ask the terminal to check itself where it can (``diagnose``: whether it is ready and
+    what it said); else its health is all there is."""
     diagnose = getattr(terminal, "diagnose", None)
     if callable(diagnose):
-        result = diagnose()
-        if isinstance(result, CardSettlement):
-            return result.ok, result.reason
-        if isinstance(result, tuple) and len(result) == 2:
-            return bool(result[0]), str(result[1])
-        return bool(result), ""
+        ok, said = diagnose()
+        return bool(ok), str(said)
     health = terminal.health()
     return bool(health.usable), health.reason or health.state.value

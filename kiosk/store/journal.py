@@ -419,9 +419,13 @@ class Journal:
             if remaining is not None:
                 remaining -= len(rows)
 
-    def last(self) -> JournalEntry | None:
+    def last(self, type_: str | None = None) -> JournalEntry | None:
+        """The newest entry (of ``type_``, by the index on type: no scan of the journal)."""
+        query = select(*_ROW).order_by(JournalRow.seq.desc()).limit(1)
+        if type_ is not None:
+            query = query.where(JournalRow.type == type_)
         with self._reading() as conn:
-            row = conn.execute(select(*_ROW).order_by(JournalRow.seq.desc()).limit(1)).first()
+            row = conn.execute(query).first()
         return None if row is None else _entry(row)
 
     def last_seq(self) -> int:
