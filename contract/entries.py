@@ -28,7 +28,7 @@ METHOD_CHOSEN: Final = "method.chosen"  # {session_id, method: cash|card, fee_ce
 # cash
 BILL_ESCROWED: Final = "bill.escrowed"  # {session_id, denomination_cents}
 BILL_STACK_REQUESTED: Final = "bill.stack.requested"
-# intent: {session_id, bill_id, denomination_cents, cashbox_before}
+# intent: {session_id, bill_id, denomination_cents, cashbox_before: int | None}
 BILL_STACKED: Final = "bill.stacked"
 # outcome: {session_id, bill_id, denomination_cents, recovered: bool}
 BILL_NOT_STACKED: Final = "bill.not_stacked"

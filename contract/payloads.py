@@ -140,7 +140,8 @@ class BillStackRequested(Payload):
     session_id: SessionId
     bill_id: Id
     denomination_cents: Denomination
-    cashbox_before: Count
+    cashbox_before: Count | None = None
+    """None: the acceptor keeps no cash box count (the intent alone settles the stack)."""
 
 
 class BillStacked(Payload):

@@ -190,8 +190,18 @@ class BillAcceptor(Protocol):
     def return_bill(self) -> None:
         """Return the bill in escrow; a :class:`BillReturned` follows."""
 
-    def cashbox_count(self) -> int:
-        """Bills in the cash box now: recovery compares it with the intent's count."""
+    def cashbox_count(self) -> int | None:
+        """Bills in the cash box now, or None for an acceptor that keeps no count.
+
+        Counting is optional in the protocols (an MEI EBDS acceptor answers it, a Pyramid
+        Apex or a JCM ID-003 does not), so a driver learns whether it can when it opens, and
+        cash intake never waits on it. With a count, a stack intent carries the count from
+        before it and a stack whose fate a fault or a crash hid is settled by comparing. With
+        None, the journal's open stack intent and what the acceptor holds decide: a note
+        still in escrow (reported so after a power-up too) was not stacked, and a note the
+        acceptor was told to stack and no longer holds was. Raises
+        :class:`DeviceError` when an acceptor that does count can not answer now.
+        """
 
     def escrowed(self) -> Money | None:
         """The bill held in escrow now, if any."""

@@ -191,7 +191,8 @@ class Recovery:
 
     def _resolve_stack(self, intent: Any, p: dict[str, Any]) -> str:
         count = self.ports.acceptor.cashbox_count()
-        into_box = count > int(p["cashbox_before"])
+        before = p.get("cashbox_before")
+        into_box = count is not None and before is not None and count > int(before)
         reason = "not stacked before the restart"
         self._record(
             settled_stack(
@@ -223,7 +224,7 @@ class Recovery:
     def _resolve_return(self, intent: Any, p: dict[str, Any]) -> str:
         count = self.ports.acceptor.cashbox_count()
         before = p.get("cashbox_before")
-        if before is not None and count > int(before):
+        if count is not None and before is not None and count > int(before):
             self._record(
                 payloads.BillStacked(
                     session_id=p.get("session_id") or "",  # "": a bill with no session at all

@@ -95,7 +95,7 @@ class FakeAcceptor:
         if self.auto:
             self.finish_return()
 
-    def cashbox_count(self) -> int:
+    def cashbox_count(self) -> int | None:
         return len(self.cashbox)
 
     def escrowed(self) -> Money | None:
