@@ -152,13 +152,19 @@ class _StandIn:
 
 
 class SimulatedAcceptor(_StandIn):
-    """Escrow, stack and return with a persistent cash box (bills by denomination)."""
+    """Escrow, stack and return with a persistent cash box (bills by denomination).
+
+    ``counts`` in its state says whether it answers a cash box count, as an MEI acceptor
+    does, or keeps none, as a Pyramid Apex or a JCM does (the port then answers None): the
+    crash tests run both ways. A state file written before the first start decides it.
+    """
 
     device = "bill_acceptor"
 
-    def __init__(self, state_path: Path) -> None:
+    def __init__(self, state_path: Path, *, counts: bool = True) -> None:
         super().__init__()
-        self.file = StateFile(state_path, {"escrow": None, "cashbox": [], "enabled": []})
+        initial: dict[str, Any] = {"escrow": None, "cashbox": [], "enabled": [], "counts": counts}
+        self.file = StateFile(state_path, initial)
 
     @_locked
     def enable(self, denominations: list[Money]) -> None:
@@ -205,8 +211,9 @@ class SimulatedAcceptor(_StandIn):
         self.file.save(state)
         self.emit(BillReturned(Money(bill)))
 
-    def cashbox_count(self) -> int:
-        return len(self.file.load()["cashbox"])
+    def cashbox_count(self) -> int | None:
+        state = self.file.load()
+        return len(state["cashbox"]) if state.get("counts", True) else None
 
     def wait_idle(self, timeout: float) -> bool:
         return True  # a simulated stack is finished when stack() returns
@@ -219,7 +226,7 @@ class SimulatedAcceptor(_StandIn):
         return None if bill is None else Money(bill)
 
     def counters(self) -> dict[str, int]:
-        return {"cashbox": self.cashbox_count()}
+        return {"cashbox": len(self.file.load()["cashbox"])}
 
 
 class SimulatedTerminal(_StandIn):

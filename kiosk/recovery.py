@@ -83,12 +83,21 @@ class _DeviceAnswers:
     def __init__(self) -> None:
         self._events: queue.Queue[object] = queue.Queue()
         self.notices: list[DeviceNotice | DeviceFault | AcceptorFault | DeviceRecovered] = []
+        self.moved: list[BillStacked | BillReturned] = []
+        """Every note the acceptor reported stacked or returned since recovery attached (a
+        note held in escrow at power-up goes back by itself): an acceptor with no cash box
+        count has nothing else to tell what became of a note."""
 
     def emit(self, event: object) -> None:
         if isinstance(event, DeviceNotice | DeviceFault | AcceptorFault | DeviceRecovered):
             self.notices.append(event)  # journaled by recovery, not waited for
             return
+        if isinstance(event, BillStacked | BillReturned):
+            self.moved.append(event)
         self._events.put(event)
+
+    def saw(self, kind: type[BillStacked] | type[BillReturned], cents: int) -> bool:
+        return any(isinstance(e, kind) and e.denomination.cents == cents for e in self.moved)
 
     def wait_for(self, accept: Callable[[object], bool], timeout: float) -> object | None:
         try:
@@ -192,8 +201,16 @@ class Recovery:
     def _resolve_stack(self, intent: Any, p: dict[str, Any]) -> str:
         count = self.ports.acceptor.cashbox_count()
         before = p.get("cashbox_before")
-        into_box = count is not None and before is not None and count > int(before)
-        reason = "not stacked before the restart"
+        if count is not None and before is not None:
+            into_box = count > int(before)
+            reason = "not stacked before the restart"
+        else:
+            # No count: the intent says the acceptor was told to stack this note. It did
+            # unless it still holds the note (in escrow, after a power-up too) or gave it back.
+            cents = int(p["denomination_cents"])
+            held = self.ports.acceptor.escrowed() is not None
+            into_box = not held and not self.answers.saw(BillReturned, cents)
+            reason = "still in escrow after the restart" if held else "returned by the acceptor"
         self._record(
             settled_stack(
                 p.get("session_id"),
@@ -224,7 +241,11 @@ class Recovery:
     def _resolve_return(self, intent: Any, p: dict[str, Any]) -> str:
         count = self.ports.acceptor.cashbox_count()
         before = p.get("cashbox_before")
-        if count is not None and before is not None and count > int(before):
+        if count is not None and before is not None:
+            stacked = count > int(before)
+        else:  # no count: returned as asked, unless the acceptor reported it stacked
+            stacked = self.answers.saw(BillStacked, int(p["denomination_cents"]))
+        if stacked:
             self._record(
                 payloads.BillStacked(
                     session_id=p.get("session_id") or "",  # "": a bill with no session at all

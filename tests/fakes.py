@@ -62,9 +62,11 @@ class FakeClock:
 
 @dataclass
 class FakeAcceptor:
-    """``auto`` answers stack/return at once; otherwise the test calls ``finish_*``."""
+    """``auto`` answers stack/return at once; otherwise the test calls ``finish_*``.
+    ``counts`` False: an acceptor that keeps no cash box count (the port answers None)."""
 
     auto: bool = True
+    counts: bool = True
     emit: Emit = _drop
     enabled: bool = False
     denominations: list[Money] = field(default_factory=list)
@@ -96,7 +98,7 @@ class FakeAcceptor:
             self.finish_return()
 
     def cashbox_count(self) -> int | None:
-        return len(self.cashbox)
+        return len(self.cashbox) if self.counts else None
 
     def escrowed(self) -> Money | None:
         return self.escrow

@@ -1,12 +1,18 @@
 """Cash settlement: every bill the acceptor takes is credited once, whatever the screen shows.
 
-The cash box count is the hardware's truth about a bill whose stack command went astray
-(DESIGN.md rule 5), so every stack and return intent carries the count from before it. The
-count is a slow device call: it is asked for when a bill reaches escrow, and the intent is
-journaled and the command sent when the answer comes back (:meth:`_escrow_counted`). Until
-then the bill is in flight for every guard of the table, so nothing ends the session under
-it. A fault during a stack is settled the same way, by a count asked for first; the table
-sees the fault only once the bill's fate is journaled.
+Where the acceptor keeps a cash box count, the count is the hardware's truth about a bill
+whose stack command went astray (DESIGN.md rule 5), so every stack and return intent carries
+the count from before it. The count is a slow device call: it is asked for when a bill
+reaches escrow, and the intent is journaled and the command sent when the answer comes back
+(:meth:`_escrow_counted`). Until then the bill is in flight for every guard of the table, so
+nothing ends the session under it. A fault during a stack is settled the same way, by a
+count asked for first; the table sees the fault only once the bill's fate is journaled.
+
+Counting is optional (a Pyramid Apex or a JCM acceptor keeps no count; the port answers
+None), and cash intake never depends on it: the intent then carries no count, and a stack a
+fault left open is settled when the acceptor's path is clear by what the acceptor holds. A
+note back in escrow, or found there at power-up, was not stacked; a note it was told to
+stack and no longer holds was (:func:`stacked_without_count`).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ class UnsettledStack:
     intent_seq: int
     bill_id: str
     denomination: Money
-    cashbox_before: int
+    cashbox_before: int | None
     session: Session
 
 
@@ -75,6 +81,27 @@ class PathCount:
 
 #: times a count that settles a cleared path is asked for before waiting for the next notice
 PATH_COUNT_ATTEMPTS = 3
+
+#: the acceptor's notice that it powered up holding a note in escrow: a stack in flight
+#: then never happened (the EBDS power-up policy keeps such a note for the host to decide)
+POWER_UP_IN_ESCROW = "power_up_with_bill_in_escrow"
+#: the acceptor's fault for the same power-up while a stack of that note was in flight
+POWER_UP_FAULT = "power_up"
+
+
+def stacked_without_count(kind: str, holds_note: bool) -> bool | None:
+    """Whether a stack interrupted on an acceptor that keeps no count reached the cash box,
+    judged once the acceptor reports ``kind``; None while that can not be told yet.
+
+    The journal's intent says the stack was asked for; the acceptor says whether it still
+    holds the note. A note it holds, or held at power-up, was not stacked; once the path is
+    clear and it holds none, the note went where it was told.
+    """
+    if kind == POWER_UP_IN_ESCROW:
+        return False
+    if kind in PATH_CLEAR:
+        return not holds_note
+    return None
 
 
 def settled_stack(
@@ -200,30 +227,33 @@ class CashSettlement(EngineBase):
     # ------------------------------------------------------------------ the counts answer
     def _cash_answer(self, done: CallDone) -> object | None:
         purpose = done.call.purpose
-        count = done.value if done.error is None and isinstance(done.value, int) else None
+        answered = done.error is None and (done.value is None or isinstance(done.value, int))
+        count = done.value if answered and isinstance(done.value, int) else None
         if isinstance(purpose, EscrowCount):
-            self._escrow_counted(purpose, count)
+            self._escrow_counted(purpose, answered, count)
         elif isinstance(purpose, FaultCount):
-            return self._fault_counted(purpose, count)
+            return self._fault_counted(purpose, answered, count)
         elif isinstance(purpose, PathCount):
-            self._path_counted(purpose, count)
+            self._path_counted(purpose, answered, count)
         return None
 
-    def _escrow_counted(self, p: EscrowCount, count: int | None) -> None:
+    def _escrow_counted(self, p: EscrowCount, answered: bool, count: int | None) -> None:
+        """``answered`` with ``count`` None: the acceptor keeps no count, and the stack goes
+        ahead without one; not ``answered``: an acceptor that counts could not say now."""
         if p is not self._escrow_count:
             return  # the acceptor settled the bill by itself meanwhile
         self._escrow_count = None
         s = p.session if p.session is self.session else None
-        if p.stack and count is not None and s is not None and self._taking_cash():
+        if p.stack and answered and s is not None and self._taking_cash():
             self._send_stack(s, p.denomination, count)
             return
-        if p.stack and s is not None and count is None:
-            # without the count, a crash could leave this bill's fate unknowable: do not stack
+        if p.stack and s is not None and not answered:
+            # the count it keeps is the only truth a fault would leave: do not stack blind
             s.message = "bill_not_accepted_now"
-        reason = p.reason or ("acceptor_unavailable" if count is None else "not_taking_cash")
+        reason = p.reason or ("not_taking_cash" if answered else "acceptor_unavailable")
         self._send_return(p, count, reason)
 
-    def _send_stack(self, s: Session, denomination: Money, cashbox_before: int) -> None:
+    def _send_stack(self, s: Session, denomination: Money, cashbox_before: int | None) -> None:
         bill_id = str(uuid.uuid4())
         intent = self._record(
             payloads.BillStackRequested(
@@ -256,19 +286,22 @@ class CashSettlement(EngineBase):
         crashpoints.hit("cash.after_return_intent")
         self.ports.acceptor.return_bill()
 
-    def _fault_counted(self, p: FaultCount, count: int | None) -> object | None:
+    def _fault_counted(self, p: FaultCount, answered: bool, count: int | None) -> object | None:
         s = p.session
-        if count is None:  # acceptor gone: recovery will settle it at next start
+        if not answered:  # acceptor gone: recovery will settle it at next start
             log.warning("cash box count unavailable; leaving stack intent open")
         else:
             self._settle_stack_by_count(s, count, p.fault.reason)
         return p.fault if s is self.session else None
 
-    def _settle_stack_by_count(self, s: Session, count: int, reason: str) -> None:
+    def _settle_stack_by_count(self, s: Session, count: int | None, reason: str) -> None:
+        """Settle the stack a fault interrupted if the count shows it in the box; else (or
+        with no count to tell) keep it open until the acceptor's path is clear."""
         intent_seq, bill_id, denomination = s.pending_stack_seq, s.pending_stack_bill, s.escrow
         if intent_seq is None or denomination is None:
             return
-        if count > s.pending_stack_cashbox:
+        before = s.pending_stack_cashbox
+        if count is not None and before is not None and count > before:
             assert bill_id is not None, "a stack intent names its bill"
             self._record(
                 settled_stack(
@@ -285,23 +318,31 @@ class CashSettlement(EngineBase):
                 denomination,
                 reason,
             )
-            self._unsettled_stack = UnsettledStack(
-                intent_seq, bill_id or str(uuid.uuid4()), denomination, s.pending_stack_cashbox, s
-            )
+            u = UnsettledStack(intent_seq, bill_id or str(uuid.uuid4()), denomination, before, s)
+            self._unsettled_stack = u
+            if count is None and reason == POWER_UP_FAULT:
+                self._settle_unsettled(u, False, POWER_UP_IN_ESCROW)
         s.escrow = None
         s.pending_stack_seq = s.pending_stack_bill = None
 
-    def _path_counted(self, p: PathCount, count: int | None) -> None:
+    def _path_counted(self, p: PathCount, answered: bool, count: int | None) -> None:
         if p.unsettled is not self._unsettled_stack:
             return  # settled meanwhile
-        if count is None:
+        if not answered:
             # the acceptor could not say (a busy line): the path is clear, so ask again
             # rather than leave the bill unsettled until the acceptor says something else
             if p.kind in PATH_CLEAR and p.attempt < PATH_COUNT_ATTEMPTS:
                 retry = PathCount(p.unsettled, p.kind, p.attempt + 1)
                 self._ask(ACCEPTOR, "cashbox_count", self.ports.acceptor.cashbox_count, retry)
             return
-        into_box = count > p.unsettled.cashbox_before
+        before = p.unsettled.cashbox_before
+        if count is None or before is None:
+            holds = self.ports.acceptor.escrowed() is not None
+            verdict = stacked_without_count(p.kind, holds)
+            if verdict is not None:
+                self._settle_unsettled(p.unsettled, verdict, p.kind)
+            return
+        into_box = count > before
         if into_box or p.kind in PATH_CLEAR:
             self._settle_unsettled(p.unsettled, into_box, p.kind)
 

@@ -68,7 +68,7 @@ class Session:
     escrow: Money | None = None
     pending_stack_seq: int | None = None
     pending_stack_bill: str | None = None
-    pending_stack_cashbox: int = 0
+    pending_stack_cashbox: int | None = 0  # None: the acceptor keeps no count
     pending_return_seq: int | None = None
     finish_requested: bool = False
     cancel_requested: bool = False  # the resident pressed Cancel (not Done) while busy
