@@ -11,7 +11,7 @@ import pytest
 
 from contract import entries as E
 from kiosk.store.journal import Journal
-from tests.test_crash import check_rule_five, hardware, kiosk
+from tests.test_crash import check_rule_five, hardware, kiosk, without_count
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -32,6 +32,13 @@ CASES = [
         marks=SLOW,
     ),
 ]
+#: the same on an acceptor that keeps no cash box count (the collection never asks for it)
+NO_COUNT_CASES = [
+    pytest.param("collection.after_started:1", None, marks=SLOW),
+    pytest.param(
+        "collection.after_started:1", "recovery.after_collection_batch_closed:1", marks=SLOW
+    ),
+]
 
 
 def _of(data_dir: Path, type_: str) -> list[dict[str, object]]:
@@ -39,10 +46,16 @@ def _of(data_dir: Path, type_: str) -> list[dict[str, object]]:
         return [dict(e.payload) for e in journal.entries() if e.type == type_]
 
 
-@pytest.mark.parametrize(("crash_at", "recovery_crash"), CASES)
+@pytest.mark.parametrize(
+    ("crash_at", "recovery_crash", "counts"),
+    [pytest.param(*c.values, True, marks=c.marks) for c in CASES]
+    + [pytest.param(*c.values, False, marks=c.marks) for c in NO_COUNT_CASES],
+)
 def test_sigkill_during_a_collection_then_recover(
-    tmp_path: Path, crash_at: str, recovery_crash: str | None
+    tmp_path: Path, crash_at: str, recovery_crash: str | None, counts: bool
 ) -> None:
+    if not counts:
+        without_count(tmp_path)
     paid = kiosk(["demo", "--no-screens", "--script", "cash", "--script", "card"], tmp_path)
     assert paid.returncode == 0, paid.stdout + paid.stderr
     run = kiosk(["demo", "--no-screens", "--script", "collect"], tmp_path, crash_at)
