@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from composition.wiring import Kiosk, build_kiosk
 from contract import entries as E
+from contract.payloads import Payload
 from devices.ebds.driver import EbdsAcceptor
 from devices.ebds.framing import FrameAssembler, parse_frame
 from devices.ebds.messages import OmnibusCommand, OmnibusStatus
@@ -146,6 +147,9 @@ class CountingJournal:
         self.journal = journal
         self.appends = 0
         self.load_slots = threading.Semaphore(BUSY_IN_FLIGHT)
+
+    def record(self, payload: Payload) -> E.EntryLike:
+        return self.append(payload.TYPE, payload.dump())
 
     def append(self, type: str, payload: dict[str, Any]) -> E.EntryLike:
         entry = self.journal.append(type, payload)
