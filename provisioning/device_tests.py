@@ -142,9 +142,10 @@ def _cannot_open(device: str, port: str) -> DeviceTestResult | None:
 
 def _cashbox(driver: EbdsAcceptor) -> int | str:
     try:
-        return driver.cashbox_count()
+        count = driver.cashbox_count()
     except AcceptorUnavailable as exc:
         return str(exc)
+    return "not kept by this acceptor" if count is None else count
 
 
 def check_bill_acceptor(
@@ -252,6 +253,8 @@ def _bill_session(
 
 
 def _cashbox_fact(before: int | str, after: int | str) -> str:
+    if isinstance(before, str) and before == after:
+        return f"cash box count: {before}"
     if isinstance(before, int) and before == after:
         return f"cash box: {before} bills (unchanged)"
     if isinstance(before, int) and isinstance(after, int):

@@ -9,13 +9,25 @@ them over. What each reply means is decided by :class:`~devices.ebds.tracker.Sta
 The ACK bit in CTRL toggles once per *answered* host message. A reply that is missing, bad
 or carries the other ACK bit makes the driver send the very same bytes again, and the
 device, seeing the same ACK bit, answers with its previous reply instead of acting twice:
-so a lost reply (with a stacked event in it) is recovered, never repeated. After
-``attempts`` tries the driver reports :class:`AcceptorFault` ``disconnected`` once and
-keeps polling with the same ACK bit until the device answers again.
+so a lost reply (with a stacked event in it) is recovered, never repeated. The acceptor
+misses polls while it reads a note (Pyramid RS-232, "Interface Description"), so silence is
+only a disconnection once it has lasted ``silence_limit`` (5 s, the longest the same text
+lets a host leave between polls); then the driver reports :class:`AcceptorFault`
+``disconnected`` once and keeps polling with the same ACK bit until the device answers.
 
-The engine's thread is never blocked, except by :meth:`EbdsAcceptor.cashbox_count`, which
-asks the device (auxiliary "query cash box total") through the poll thread, so it never
-interleaves with a poll, and gives up after ``query_timeout`` (300 ms).
+A stack or return the engine asks for goes out at once, not with the next periodic poll:
+the poll thread is woken and sends it as soon as ``min_gap`` has passed since the device's
+last reply.
+
+What the device supports is learnt when it opens: after its first reply the driver asks
+once for the cash box total (MEI auxiliary 0x01). An MEI acceptor answers with the count; a
+Pyramid Apex takes message type 6 as telemetry, whose first data byte 0x00 is a ping, and
+answers that; others flag an invalid command. Only the first keeps a count, and
+:meth:`EbdsAcceptor.cashbox_count` answers None for the rest without asking again.
+
+The engine's thread is never blocked, except by :meth:`EbdsAcceptor.cashbox_count` on an
+acceptor that counts: it asks through the poll thread, so it never interleaves with a
+poll, and gives up after ``query_timeout`` (300 ms).
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ from dataclasses import dataclass
 
 import serial
 
-from devices.ebds.framing import Frame, FrameAssembler
+from devices.ebds.framing import Frame, FrameAssembler, MessageType
 from devices.ebds.messages import (
     AuxCommand,
     OmnibusCommand,
@@ -40,7 +52,7 @@ from devices.ebds.messages import (
     decode_cash_box_total,
     enable_mask,
 )
-from devices.ebds.tracker import DEVICE, NOTES, StatusTracker
+from devices.ebds.tracker import DEVICE, NOTES, Pending, StatusTracker
 from devices.health import CLOSED
 from devices.outlet import EventOutlet
 from devices.serial_link import LinkDown, PortSettings, SerialLink
@@ -80,9 +92,26 @@ class Timing:
     poll_interval: float = 0.1
     reply_timeout: float = 0.2
     attempts: int = 3
-    """Sends of one message before the device counts as gone."""
+    """Sends of one message at least before the device counts as gone (and of the probe)."""
     query_timeout: float = 0.3
     """How long :meth:`EbdsAcceptor.cashbox_count` may block the caller."""
+    silence_limit: float = 5.0
+    """Silence before the device counts as gone: it misses polls while reading a note, and
+    the Pyramid RS-232 specification lets polls be as far as 5 s apart."""
+    min_gap: float = 0.002
+    """Quiet time after the device's reply before the host speaks again (a stack at once)."""
+
+
+class Capability:
+    """What the acceptor answered to the cash box query at open (for technicians)."""
+
+    UNKNOWN = "unknown"
+    CASH_BOX_TOTAL = "cash_box_total"
+    """An MEI acceptor: auxiliary 0x01 answered with the count."""
+    TELEMETRY = "telemetry"
+    """A Pyramid Apex: type 6 is telemetry, and it answered the query as a ping."""
+    NONE = "none"
+    """Invalid command, or no answer: no count."""
 
 
 class _Query:
@@ -142,6 +171,10 @@ class EbdsAcceptor:
         self._ready = threading.Event()
         self._opened_at = 0.0
         self._next_poll = 0.0  # poll thread only
+        self._quiet_at = 0.0  # poll thread only: when the host may speak again
+        self._urgent = False  # a stack or return waits to go out (under _lock)
+        self.capability = Capability.UNKNOWN
+        self._probe_due = True  # poll thread only: ask what the device supports
 
     # ------------------------------------------------------------------ life cycle
     def open(self) -> None:
@@ -183,16 +216,22 @@ class EbdsAcceptor:
             self._mask = 0
 
     def stack(self) -> None:
-        with self._lock:
-            accepted = self._tracker.request("stack")
-        if not accepted:
-            log.warning("bill acceptor: stack asked with no bill in escrow; ignored")
+        self._command("stack")
 
     def return_bill(self) -> None:
+        self._command("return")
+
+    def _command(self, what: Pending) -> None:
+        """Set the stack or return bit and send it now: the device holds the note in escrow
+        until it hears, and the resident watches."""
         with self._lock:
-            accepted = self._tracker.request("return")
+            accepted = self._tracker.request(what)
+            self._urgent = self._urgent or accepted
+        worker = self._worker
         if not accepted:
-            log.warning("bill acceptor: return asked with no bill in escrow; ignored")
+            log.warning("bill acceptor: %s asked with no bill in escrow; ignored", what)
+        elif worker is not None:
+            worker.wake()
 
     def escrowed(self) -> Money | None:
         with self._lock:
@@ -221,15 +260,18 @@ class EbdsAcceptor:
         with self._lock:
             return self._tracker.health()
 
-    def cashbox_count(self) -> int:
-        """Bills in the cash box, as the device counts them; raises AcceptorUnavailable."""
+    def cashbox_count(self) -> int | None:
+        """Bills in the cash box as the device counts them, None for a device that keeps
+        no count (learnt at open); raises AcceptorUnavailable when it can not say now."""
         worker = self._worker
         if worker is None:
             raise AcceptorUnavailable("the bill acceptor is closed")
         query = _Query()
         with self._lock:
-            if not self._tracker.connected:
+            if not self._tracker.connected or self.capability == Capability.UNKNOWN:
                 raise AcceptorUnavailable("the bill acceptor is not answering")
+            if self.capability != Capability.CASH_BOX_TOTAL:
+                return None
             self._queries.append(query)
         worker.wake()
         if not query.done.wait(self.timing.query_timeout):
@@ -274,7 +316,8 @@ class EbdsAcceptor:
         return counts
 
     def device_info(self) -> dict[str, int]:
-        """Model and code revision bytes from the last reply (0 before the first)."""
+        """Model and code revision bytes from the last reply (0 before the first); what it
+        answered to the cash box query at open is :attr:`capability`."""
         with self._lock:
             last = self._tracker.last
         return {"model": last.model if last else 0, "revision": last.revision if last else 0}
@@ -284,6 +327,7 @@ class EbdsAcceptor:
         link.reset_input()
         with self._asm_lock:
             self._assembler.reset()
+        self._probe_due = True  # it may be another acceptor now
 
     def data_received(self, data: bytes) -> None:
         with self._asm_lock:
@@ -302,13 +346,17 @@ class EbdsAcceptor:
 
     # ------------------------------------------------------------------ the poll thread
     def _step(self, worker: Worker) -> None:
-        """Answer waiting queries, poll when it is time, else sleep until then (or a query)."""
+        """Answer waiting queries, poll when it is time (at once for a stack or return the
+        engine just asked for), else sleep until then (or a query, or a command)."""
         self._serve_queries()
-        if time.monotonic() >= self._next_poll:
+        with self._lock:
+            urgent = self._urgent
+        due = min(self._next_poll, self._quiet_at) if urgent else self._next_poll
+        if time.monotonic() >= due:
             self._next_poll = time.monotonic() + self.timing.poll_interval
             self._poll()
             return
-        worker.sleep(self._next_poll - time.monotonic())
+        worker.sleep(due - time.monotonic())
 
     def _fail_queries(self) -> None:
         """The poll thread is ending: nobody waits for an answer that will not come."""
@@ -330,15 +378,41 @@ class EbdsAcceptor:
             stack, return_note = self._tracker.command_bits()
             command = OmnibusCommand(enable_mask=self._mask, stack=stack, return_note=return_note)
             self._io["polls"] += 1
-        reply = self._transact(command.encode, lambda f: OmnibusStatus.decode(f) is not None)
+            self._urgent = False  # this poll carries it
+        reply = self._transact(
+            command.encode,
+            lambda f: OmnibusStatus.decode(f) is not None,
+            self.timing.silence_limit,
+        )
         status = OmnibusStatus.decode(reply) if reply is not None else None
         if status is None:
             self._lost()
             return
         with self._lock:
             events = self._tracker.on_status(status)
+        if self._probe_due:
+            self._probe()
         self._ready.set()
         self._send(events)
+
+    def _probe(self) -> None:
+        """Ask once for the cash box total and judge the device by how it answers."""
+        self._probe_due = False
+        reply = self._transact(
+            lambda ack: aux_command(AuxCommand.QUERY_CASH_BOX_TOTAL, ack), lambda f: True
+        )
+        total = decode_cash_box_total(reply) if reply is not None else None
+        if total is not None:
+            found = Capability.CASH_BOX_TOTAL
+        elif reply is not None and reply.message_type == MessageType.AUXILIARY:
+            found = Capability.TELEMETRY
+        else:
+            found = Capability.NONE
+        with self._lock:
+            self.capability = found
+            if total is not None:
+                self._cashbox_last = total
+        log.info("bill acceptor: cash box query at open -> %s", found)
 
     def _serve_queries(self) -> None:
         with self._lock:
@@ -365,9 +439,10 @@ class EbdsAcceptor:
         self._send(events)
 
     def _transact(
-        self, build: Callable[[int], bytes], accept: Callable[[Frame], bool]
+        self, build: Callable[[int], bytes], accept: Callable[[Frame], bool], patience: float = 0.0
     ) -> Frame | None:
-        """Send one message until a reply with our ACK bit is accepted; None if none came.
+        """Send one message until a reply with our ACK bit is accepted; None if none came
+        after ``attempts`` sends and ``patience`` seconds.
 
         Retries send identical bytes (same ACK bit). If the device answers our ACK bit
         with a different kind of message, it took ours for a repeat of its last one (the
@@ -375,15 +450,25 @@ class EbdsAcceptor:
         """
         message = build(self._ack)
         resynced = False
-        for attempt in range(max(1, self.timing.attempts)):
+        give_up = time.monotonic() + patience
+        attempt = 0
+        while attempt < max(1, self.timing.attempts) or time.monotonic() < give_up:
+            if self._worker is None:
+                return None  # closing: a silent device must not hold close() up
             if attempt:
                 self._bump("retries")
+            attempt += 1
             self._clear_input()
+            quiet = self._quiet_at - time.monotonic()
+            if quiet > 0:
+                time.sleep(quiet)  # the device's line turns round: at most min_gap
             try:
                 self.link.write(message)
             except LinkDown:
                 return None
             outcome = self._await(self._ack, accept)
+            if outcome != "timeout":
+                self._quiet_at = time.monotonic() + self.timing.min_gap
             if isinstance(outcome, Frame):
                 self._ack ^= 1
                 return outcome

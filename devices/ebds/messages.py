@@ -265,6 +265,16 @@ def aux_command(command: AuxCommand, ack: int) -> bytes:
     return build_frame(control_byte(MessageType.AUXILIARY, ack), data)
 
 
+TELEMETRY_PING = 0x00
+"""Pyramid Apex: type 6 is telemetry and its first data byte the command; 0x00 is a ping.
+An MEI auxiliary query (data ``00 00 CMD``) therefore reaches an Apex as a ping."""
+
+
+def is_soft_reset(frame: Frame) -> bool:
+    """``7F 7F 7F`` in a type-6 frame: a soft reset on MEI and Pyramid acceptors alike."""
+    return frame.message_type == MessageType.AUXILIARY and frame.data[:3] == b"\x7f\x7f\x7f"
+
+
 def aux_subcommand(frame: Frame) -> int | None:
     """The sub-command of an auxiliary command frame, or None."""
     if frame.message_type != MessageType.AUXILIARY or len(frame.data) < 3:

@@ -9,7 +9,18 @@ number of polls), the way a real device only reports at the host's pace.
 
 Its power-up policy is B, which is what the driver asks for: a note held in escrow at
 power-up stays there and is reported with the power-up bit; a note that was already being
-stacked or returned finishes and is reported.
+stacked or returned finishes and is reported. While it reports power-up it draws no note in.
+
+It speaks as one of two families (``flavour``): ``mei`` answers the auxiliary "query cash
+box total" (type 6, sub-command 0x01) with its count; ``apex`` is a Pyramid Apex, for which
+type 6 is telemetry whose first data byte selects the command: 0x00 is a ping, answered with
+an empty type-6 reply, so an MEI cash box query reads as a ping. Both take ``7F 7F 7F`` as a
+soft reset and say nothing to it; the next message, whatever its ACK bit, is then new.
+
+It honours the host's escrow-mode bit: with it clear, a valid note goes straight to the cash
+box. While it reads a note (``EmulatorTiming.reading_silence``) it misses polls, as the
+Pyramid RS-232 specification says real acceptors do. A removed cash box is reported as it
+is by an Apex: idling, with the cassette-attached bit clear.
 
 Controls (``kiosk emulate bill_acceptor``, or :meth:`EbdsEmulator.control` in tests): insert
 a note, a counterfeit or a cheat attempt; jam and clear; pull, replace or fill the cassette;
@@ -22,19 +33,29 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from devices.ebds.framing import Frame, FrameAssembler, MessageType, parse_frame
+from devices.ebds.framing import (
+    Frame,
+    FrameAssembler,
+    MessageType,
+    build_frame,
+    control_byte,
+    parse_frame,
+)
 from devices.ebds.messages import (
+    TELEMETRY_PING,
     AuxCommand,
     OmnibusCommand,
     OmnibusStatus,
     aux_subcommand,
     cash_box_total_reply,
+    is_soft_reset,
     note_index,
 )
 from devices.ebds.tracker import NOTES
@@ -63,6 +84,11 @@ class EmulatorTiming:
     stack_polls: int = 2
     return_polls: int = 2
     power_up_polls: int = 2
+    reading_silence: float = 0.0
+    """Seconds after a note goes in during which the device answers nothing."""
+
+
+FLAVOURS = ("mei", "apex")
 
 
 @dataclass(frozen=True)
@@ -89,7 +115,11 @@ class EbdsEmulator:
         *,
         timing: EmulatorTiming | None = None,
         table: dict[int, Money] | None = None,
+        flavour: str = "mei",
     ) -> None:
+        if flavour not in FLAVOURS:
+            raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}, not {flavour!r}")
+        self.flavour = flavour
         self.port = PtyPort(link)
         self.timing = timing or EmulatorTiming()
         self.table = dict(table or NOTES)
@@ -111,6 +141,7 @@ class EbdsEmulator:
         self._cassette = True
         self._full = False
         self._power_up_left = 0
+        self._deaf_until = 0.0  # reading a note: messages before this are not heard
         # one-shot events for the next new reply
         self._stacked_event: int | None = None
         self._returned_event = False
@@ -119,6 +150,7 @@ class EbdsEmulator:
         self._invalid_event = False
         # link layer
         self._mask = 0
+        self._escrow_mode = True
         self._last_ack: int | None = None
         self._last_reply: bytes | None = None
         self._drop = 0
@@ -140,6 +172,7 @@ class EbdsEmulator:
             "replies_dropped": 0,
             "replies_garbled": 0,
             "power_cycles": 0,
+            "missed_polls": 0,
         }
 
     # ------------------------------------------------------------------ Emulator surface
@@ -237,14 +270,20 @@ class EbdsEmulator:
 
     def _answer(self, frame: Frame) -> None:
         with self._lock:
+            if time.monotonic() < self._deaf_until:
+                self._counts["missed_polls"] += 1  # busy reading the note: never heard it
+                return
             self._counts["messages"] += 1
             repeated = self._last_ack is not None and frame.ack == self._last_ack
             if repeated:
                 self._counts["repeats"] += 1
                 reply = self._last_reply
             else:
+                cycles = self._counts["power_cycles"]
                 reply = self._process(frame)
-                self._last_ack, self._last_reply = frame.ack, reply
+                if self._counts["power_cycles"] == cycles:
+                    self._last_ack, self._last_reply = frame.ack, reply
+                # else a soft reset: the device remembers no message, the next one is new
             wire, fate = self._transmission(reply)
             self._history.append(Exchange(frame.encode(), reply, repeated, fate))
             delay = self._delay
@@ -283,12 +322,13 @@ class EbdsEmulator:
                 self._poll(command)
                 return self._status().encode(frame.ack)
         elif frame.message_type == MessageType.AUXILIARY:
-            sub = aux_subcommand(frame)
-            if sub == AuxCommand.QUERY_CASH_BOX_TOTAL:
-                return cash_box_total_reply(self._cashbox, frame.ack)
-            if sub == AuxCommand.SOFT_RESET:
+            if is_soft_reset(frame):
                 self._power_off_on(with_escrow=None)
                 return None  # a reset device says nothing; the host polls until it answers
+            if self.flavour == "apex" and frame.data[:1] == bytes([TELEMETRY_PING]):
+                return build_frame(control_byte(MessageType.AUXILIARY, frame.ack), b"")
+            if self.flavour == "mei" and aux_subcommand(frame) == AuxCommand.QUERY_CASH_BOX_TOTAL:
+                return cash_box_total_reply(self._cashbox, frame.ack)
         self._invalid_event = True
         return self._status().encode(frame.ack)
 
@@ -296,7 +336,12 @@ class EbdsEmulator:
     def _poll(self, command: OmnibusCommand) -> None:
         self._counts["polls"] += 1
         self._mask = command.enable_mask
+        self._escrow_mode = command.escrow_mode
         if self._jammed or self._failure:
+            return
+        if self._phase is Phase.ESCROWED and not command.escrow_mode:
+            # no escrow mode: the device decides alone and stacks every valid note
+            self._phase, self._countdown = Phase.STACKING, self.timing.stack_polls
             return
         if self._phase is Phase.ESCROWED:
             if command.stack and self._cassette:
@@ -333,7 +378,10 @@ class EbdsEmulator:
             self._rejected_event = True
             self._idle()
             return
-        self._phase = Phase.ESCROWED
+        if self._escrow_mode:
+            self._phase = Phase.ESCROWED
+        else:  # the host left the decision to the device: straight to the cash box
+            self._phase, self._countdown = Phase.STACKING, self.timing.stack_polls
 
     def _into_cashbox(self) -> None:
         if self._note is not None:
@@ -346,8 +394,10 @@ class EbdsEmulator:
         self._note, self._fake, self._cheat = None, False, False
 
     def _status(self) -> OmnibusStatus:
-        in_service = not (self._jammed or self._failure or not self._cassette)
-        phase = self._phase if in_service else None  # all state bits 0: out of service
+        # jammed or failed: no state bit (the condition bits say why); a removed cash box
+        # leaves the device idling, the cassette bit clear, as an Apex reports it
+        in_service = not (self._jammed or self._failure)
+        phase = self._phase if in_service else None
         stacked = self._stacked_event
         if phase in (Phase.ESCROWED, Phase.STACKING, Phase.RETURNING):
             note_value = self._note or 0
@@ -419,7 +469,10 @@ class EbdsEmulator:
             raise ValueError(f"busy ({self._phase.value}): the note is not drawn in")
         if self._jammed or self._failure or not self._cassette or self._full:
             raise ValueError("out of service: the note is not drawn in")
+        if self._power_up_left:
+            raise ValueError("powering up: the note is not drawn in")
         self._phase, self._countdown = Phase.ACCEPTING, max(1, self.timing.accept_polls)
+        self._deaf_until = time.monotonic() + self.timing.reading_silence
         self._note, self._fake, self._cheat = index, fake, cheat
 
     def _jam(self, args: list[str]) -> str:

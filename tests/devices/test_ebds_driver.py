@@ -33,7 +33,9 @@ from kiosk.ports import (
 
 WAIT = 3.0
 USD = [Money(c) for c in (100, 200, 500, 1000, 2000, 5000, 10000)]
-TIMING = Timing(poll_interval=0.05, reply_timeout=0.1, attempts=3, query_timeout=0.3)
+TIMING = Timing(
+    poll_interval=0.05, reply_timeout=0.1, attempts=3, query_timeout=0.3, silence_limit=0.3
+)
 
 
 class Events:
