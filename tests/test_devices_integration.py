@@ -7,6 +7,7 @@ emulators' own counters (the hardware's truth).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ import pytest
 
 from composition.wiring import Kiosk, build_kiosk
 from contract import entries as E
+from devices.ebds.driver import Capability, EbdsAcceptor
+from devices.emulators import ebds_emulator
 from kiosk.bill_stub import make_stub_code
 from kiosk.config import KioskConfig, Limits, Storage
 from kiosk.engine import inputs as ui
@@ -59,15 +62,27 @@ class Running:
         return sum(int(str(b["denomination_cents"])) for b in self.entries(E.BILL_STACKED))
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[Running]:
+def _running(data_dir: Path) -> Iterator[Running]:
     config = KioskConfig(
-        storage=Storage(data_dir=tmp_path), limits=Limits(max_overpayment_cents=500)
+        storage=Storage(data_dir=data_dir), limits=Limits(max_overpayment_cents=500)
     )
     kiosk = build_kiosk(config)
     run = Running(kiosk)
     yield run
     kiosk.close()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    yield from _running(tmp_path)
+
+
+@pytest.fixture
+def on_an_apex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+    """The same kiosk with a Pyramid Apex: type 6 is telemetry there, and it keeps no count."""
+    apex = functools.partial(ebds_emulator.EbdsEmulator, flavour="apex")
+    monkeypatch.setattr(ebds_emulator, "EbdsEmulator", apex)
+    yield from _running(tmp_path)
 
 
 def _to_cash(run: Running) -> None:
@@ -107,6 +122,25 @@ def test_cash_payment_through_the_emulators(running: Running) -> None:
     assert done.confirmation is not None and done.confirmation in receipt.text
     assert receipt.qr_data == [done.confirmation]
     assert running.kiosk.journal.verify().ok
+
+
+def test_an_apex_takes_cash_with_no_cash_box_count(on_an_apex: Running) -> None:
+    run = on_an_apex
+    driver = run.kiosk.hardware.ports.acceptor
+    assert isinstance(driver, EbdsAcceptor) and driver.capability == Capability.TELEMETRY
+    controls = run.kiosk.hardware.controls
+    _to_cash(run)
+    for dollars, total in ((20, 2000), (20, 4000), (5, 4500)):
+        controls.insert_bill(dollars)
+        if total < 4500:
+            run.at(State.CASH, inserted=Money(total))
+    run.at(State.RECEIPT, receipt="printed")
+    assert run.emulator("bill-acceptor").counters()["cashbox"] == 3
+    assert run.credited_cents() == 4500
+    intents = run.entries(E.BILL_STACK_REQUESTED)
+    assert len(intents) == 3 and all(i["cashbox_before"] is None for i in intents)
+    assert not run.entries(E.BILL_RETURNED)
+    assert run.kiosk.journal.open_intents() == []
 
 
 def test_jam_mid_transaction_completes_with_what_was_stacked(running: Running) -> None:
