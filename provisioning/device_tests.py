@@ -140,12 +140,12 @@ def _cannot_open(device: str, port: str) -> DeviceTestResult | None:
 # ----------------------------------------------------------------------------- bill acceptor
 
 
-def _cashbox(driver: EbdsAcceptor) -> int | str:
+def _cashbox(driver: EbdsAcceptor) -> int | str | None:
+    """The count; None for an acceptor that keeps none; why not, when it could not say."""
     try:
-        count = driver.cashbox_count()
+        return driver.cashbox_count()
     except AcceptorUnavailable as exc:
         return str(exc)
-    return "not kept by this acceptor" if count is None else count
 
 
 def check_bill_acceptor(
@@ -243,8 +243,8 @@ def _bill_session(
         problem = before if isinstance(before, str) else after
         return result(
             Verdict.FAIL,
-            f"cash box count unavailable ({problem}): the kiosk needs it to recover after a "
-            "power cut, and takes no cash without it",
+            f"cash box count unavailable ({problem}): the acceptor keeps one but did not "
+            "give it; check the cable and the port",
             facts,
         )
     if before != after:
@@ -252,9 +252,9 @@ def _bill_session(
     return result(Verdict.PASS, f"read a {_dollars(outcome.seen)} bill and gave it back", facts)
 
 
-def _cashbox_fact(before: int | str, after: int | str) -> str:
-    if isinstance(before, str) and before == after:
-        return f"cash box count: {before}"
+def _cashbox_fact(before: int | str | None, after: int | str | None) -> str:
+    if before is None and after is None:
+        return "cash box: no count kept by this acceptor (the kiosk settles by its journal)"
     if isinstance(before, int) and before == after:
         return f"cash box: {before} bills (unchanged)"
     if isinstance(before, int) and isinstance(after, int):

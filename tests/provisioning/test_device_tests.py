@@ -93,6 +93,24 @@ def test_the_bill_is_read_and_given_back(acceptor: EbdsEmulator) -> None:
     assert acceptor.phase is Phase.IDLE
 
 
+def test_an_acceptor_without_a_cash_box_count_passes(tmp_path: Path) -> None:
+    """A Pyramid Apex keeps no count: the kiosk takes cash without it, so the test passes
+    and says so."""
+    apex = EbdsEmulator(tmp_path / "apex", flavour="apex")
+    apex.start()
+    try:
+        result = check_bill_acceptor(
+            apex.port.path, wait=WAIT, act=lambda: apex.control("insert", "20")
+        )
+    finally:
+        apex.stop()
+    assert result.verdict is Verdict.PASS, result.lines()
+    assert result.facts[-1] == (
+        "cash box: no count kept by this acceptor (the kiosk settles by its journal)"
+    )
+    assert apex.counters()["returned"] == 1 and apex.cashbox == 0
+
+
 def test_no_bill_in_time_fails(acceptor: EbdsEmulator) -> None:
     result = check_bill_acceptor(acceptor.port.path, wait=0.5)
     assert result.verdict is Verdict.FAIL
