@@ -174,7 +174,7 @@ class EbdsAcceptor:
         self._quiet_at = 0.0  # poll thread only: when the host may speak again
         self._urgent = False  # a stack or return waits to go out (under _lock)
         self.capability = Capability.UNKNOWN
-        self._probe_due = True  # poll thread only: ask what the device supports
+        self._probe_due = True  # set at each (re)connection; the poll thread probes
 
     # ------------------------------------------------------------------ life cycle
     def open(self) -> None:
