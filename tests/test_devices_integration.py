@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -141,6 +142,37 @@ def test_an_apex_takes_cash_with_no_cash_box_count(on_an_apex: Running) -> None:
     assert len(intents) == 3 and all(i["cashbox_before"] is None for i in intents)
     assert not run.entries(E.BILL_RETURNED)
     assert run.kiosk.journal.open_intents() == []
+
+
+def test_an_apex_jammed_mid_stack_and_cleared_into_the_box_is_credited(
+    on_an_apex: Running,
+) -> None:
+    """No count to compare: the stack intent, the jam clearing and the note no longer held
+    settle it."""
+    run = on_an_apex
+    emulator = run.emulator("bill-acceptor")
+    emulator.timing.stack_polls = 10  # a slow stack, to jam it on the way
+    _to_cash(run)
+    run.kiosk.hardware.controls.insert_bill(20)
+    deadline = time.monotonic() + 10
+    while emulator.phase is not ebds_emulator.Phase.STACKING:
+        assert time.monotonic() < deadline, "the note never started into the box"
+        time.sleep(0.01)
+    emulator.control("jam")
+    run.until(lambda s: run.kiosk.hardware.ports.acceptor.health().state is Health.FAULT)
+    emulator.control("clear", "cashbox")  # the technician pushes it into the box
+    while not run.entries(E.BILL_STACKED):
+        assert time.monotonic() < deadline + 10, "the cleared note was never settled"
+        time.sleep(0.02)
+    [stacked] = run.entries(E.BILL_STACKED)
+    assert stacked["recovered"] is True and stacked["denomination_cents"] == 2000
+    assert emulator.counters()["cashbox"] == 1 == len(run.entries(E.BILL_STACK_REQUESTED))
+    assert run.credited_cents() == 2000
+    run.kiosk.engine.submit(ui.Cancel())  # money is in: cancelling pays what went in
+    run.until(lambda s: s.state is not State.METHOD)
+    [payment] = run.entries(E.PAYMENT_COMPLETED)
+    assert payment["amount_cents"] == 2000
+    assert E.BILL_STACK_REQUESTED not in {i.type for i in run.kiosk.journal.open_intents()}
 
 
 def test_jam_mid_transaction_completes_with_what_was_stacked(running: Running) -> None:
