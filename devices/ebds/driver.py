@@ -327,7 +327,9 @@ class EbdsAcceptor:
         link.reset_input()
         with self._asm_lock:
             self._assembler.reset()
-        self._probe_due = True  # it may be another acceptor now
+        with self._lock:
+            self.capability = Capability.UNKNOWN  # it may be another acceptor now
+        self._probe_due = True
 
     def data_received(self, data: bytes) -> None:
         with self._asm_lock:

@@ -269,3 +269,22 @@ def _stack_bit(raw: bytes) -> bool:
     frame = parse_frame(raw)
     command = OmnibusCommand.decode(frame) if frame is not None else None
     return command is not None and command.stack
+
+
+def test_an_acceptor_swapped_while_unplugged_is_asked_again(tmp_path: Path, events: Events) -> None:
+    """A technician swaps an MEI for an Apex on the same port: what the kiosk knew about the
+    old one must not be trusted for the new one."""
+    emu = EbdsEmulator(tmp_path / "acceptor", flavour="mei")
+    emu.start()
+    try:
+        driver = make_driver(emu, events)
+        assert driver.capability == Capability.CASH_BOX_TOTAL
+        emu.control("unplug")
+        events.wait_for(AcceptorFault("disconnected"))
+        emu.flavour = "apex"
+        emu.control("replug")
+        until(lambda: driver.capability == Capability.TELEMETRY)
+        assert driver.cashbox_count() is None
+        driver.close()
+    finally:
+        emu.stop()
