@@ -20,11 +20,13 @@ sends it (the emulator's code is not changed). Prints figures only; asserts noth
     (each one a durable journal append). Medians are quoted; busy/idle is their ratio.
 
     .venv/bin/python bench/devices.py [--bills 200] [--window 20] [--quick] [--dir DIR]
+                                      [--acceptor mei|apex]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import sqlite3
 import statistics
@@ -47,7 +49,8 @@ from contract.payloads import Payload
 from devices.ebds.driver import EbdsAcceptor
 from devices.ebds.framing import FrameAssembler, parse_frame
 from devices.ebds.messages import OmnibusCommand, OmnibusStatus
-from devices.emulators.ebds_emulator import EbdsEmulator, Phase
+from devices.emulators import ebds_emulator
+from devices.emulators.ebds_emulator import FLAVOURS, EbdsEmulator, Phase
 from kiosk.bill_stub import make_stub_code
 from kiosk.config import KioskConfig, Limits, Storage
 from kiosk.engine import inputs as ui
@@ -323,6 +326,13 @@ def main() -> None:
         "--window", type=float, default=20.0, help="seconds per cadence window (default 20)"
     )
     parser.add_argument("--quick", action="store_true", help="a short run: 30 notes, 4 s windows")
+    parser.add_argument(
+        "--acceptor",
+        choices=FLAVOURS,
+        default="mei",
+        help="the emulated acceptor: mei (asked for its cash box count before each stack) "
+        "or apex (keeps no count)",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="where the temporary data goes")
     args = parser.parse_args()
     bills, window = (30, 4.0) if args.quick else (max(1, args.bills), max(1.0, args.window))
@@ -331,6 +341,10 @@ def main() -> None:
         config = KioskConfig(
             storage=Storage(data_dir=Path(tmp)),
             limits=Limits(max_overpayment_cents=100_000, accepted_bills_cents=[100]),
+        )
+        # the kiosk's wiring builds the emulator it is given: here, of the chosen family
+        ebds_emulator.EbdsEmulator = functools.partial(  # type: ignore[misc, assignment]
+            EbdsEmulator, flavour=args.acceptor
         )
         kiosk = build_kiosk(config)
         try:
@@ -345,7 +359,10 @@ def main() -> None:
             watcher = Watcher(kiosk.engine)
             kiosk.engine.start()
 
-            print(f"devices bench: {bills} notes, cadence windows of {window:.0f} s")
+            print(
+                f"devices bench: {bills} notes, cadence windows of {window:.0f} s, "
+                f"{args.acceptor} acceptor ({driver.capability})"
+            )
             print(
                 f"journal: {tmp} (SQLite {sqlite3.sqlite_version}, WAL, synchronous=FULL); "
                 f"driver poll interval {driver.timing.poll_interval * 1000:.0f} ms"
