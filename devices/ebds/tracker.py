@@ -6,15 +6,16 @@ as plain logic. The rules that protect the money:
 * A bill is announced once (:class:`BillEscrowed`) when the device first reports it in
   escrow, and credited (:class:`BillStacked`) only when the device reports the *stacked
   event* for a bill this tracker announced or was stacking. A stacked report for a bill
-  nobody was tracking is journaled as a notice instead: the cash box count (recovery) is
-  the truth for it, and a stale or repeated reply can never credit a bill twice.
+  nobody was tracking is journaled as a notice instead: recovery settles it (by the cash
+  box count, or without one by the stack intent), and a stale or repeated reply can never
+  credit a bill twice.
 * Event bits (stacked, returned, rejected, cheated) count on their rising edge only, and
   not at all in the first reply after the driver starts: a device answers a message whose
   ACK bit matches its previous one with its previous reply, which may be one the last
   process already acted on.
 * A bill found in escrow at power-up was never credited (the kiosk can not know what it
   promised for it), so it is returned; if a stack command was in flight, a fault tells the
-  engine to settle that stack by the cash box count.
+  engine to settle that stack (by the cash box count; without one, as not stacked).
 * Jam, stacker full, cassette removed, failure and a silent line are faults: health goes
   to FAULT and one :class:`AcceptorFault` is emitted per occurrence; when the condition
   clears a :class:`DeviceNotice` says so and health comes back (once no fault holds, the
