@@ -193,6 +193,20 @@ class CashSettlement(EngineBase):
     def _observe_returned(self, event: BillReturned) -> None:
         s = self.session
         self._escrow_count = None
+        if s is not None and s.pending_stack_seq is not None and s.pending_stack_bill:
+            # it gave back the note it was told to stack (it refused it at the last moment,
+            # or held it through a power cut): that stack is settled, nothing to credit
+            self._record(
+                settled_stack(
+                    s.session_id,
+                    s.pending_stack_seq,
+                    s.pending_stack_bill,
+                    event.denomination.cents,
+                    into_box=False,
+                    reason="returned by the acceptor",
+                )
+            )
+            s.pending_stack_seq = s.pending_stack_bill = None
         intent, session_id = self._return_intent or (None, self._sid())
         self._return_intent = None
         self._record(

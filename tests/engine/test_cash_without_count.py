@@ -70,6 +70,20 @@ def test_power_up_holding_the_note_in_escrow_settles_the_stack_as_not_stacked(
     assert harness.credited_cents() == 0
 
 
+@pytest.mark.parametrize("counts", [True, False])
+def test_a_note_handed_back_instead_of_stacked_settles_its_stack_intent(
+    harness: Harness, counts: bool
+) -> None:
+    harness.acceptor.counts = counts
+    _stack_pending(harness)
+    harness.acceptor.finish_return()  # the acceptor gave it back instead
+    harness.pump()
+    [not_stacked] = harness.of_type(E.BILL_NOT_STACKED)
+    assert not_stacked["reason"] == "returned by the acceptor"
+    assert harness.journal.open_intents() == []
+    assert harness.credited_cents() == 0 and harness.acceptor.cashbox == []
+
+
 # ----------------------------------------------------------------------------- recovery
 
 
