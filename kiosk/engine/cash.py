@@ -252,20 +252,19 @@ class CashSettlement(EngineBase):
         return None
 
     def _escrow_counted(self, p: EscrowCount, answered: bool, count: int | None) -> None:
-        """``answered`` with ``count`` None: the acceptor keeps no count, and the stack goes
-        ahead without one; not ``answered``: an acceptor that counts could not say now."""
+        """The stack goes ahead with the count, or with none: the acceptor keeps no count
+        (``answered``), or could not give it now. Intake never waits on the count; a stack
+        intent without one is settled as on an acceptor that keeps none."""
         if p is not self._escrow_count:
             return  # the acceptor settled the bill by itself meanwhile
         self._escrow_count = None
         s = p.session if p.session is self.session else None
-        if p.stack and answered and s is not None and self._taking_cash():
+        if not answered:
+            log.warning("cash box count unavailable; settling this bill without it")
+        if p.stack and s is not None and self._taking_cash():
             self._send_stack(s, p.denomination, count)
             return
-        if p.stack and s is not None and not answered:
-            # the count it keeps is the only truth a fault would leave: do not stack blind
-            s.message = "bill_not_accepted_now"
-        reason = p.reason or ("not_taking_cash" if answered else "acceptor_unavailable")
-        self._send_return(p, count, reason)
+        self._send_return(p, count, p.reason or "not_taking_cash")
 
     def _send_stack(self, s: Session, denomination: Money, cashbox_before: int | None) -> None:
         bill_id = str(uuid.uuid4())
@@ -334,7 +333,7 @@ class CashSettlement(EngineBase):
             )
             u = UnsettledStack(intent_seq, bill_id or str(uuid.uuid4()), denomination, before, s)
             self._unsettled_stack = u
-            if count is None and reason == POWER_UP_FAULT:
+            if (count is None or before is None) and reason == POWER_UP_FAULT:
                 self._settle_unsettled(u, False, POWER_UP_IN_ESCROW)
         s.escrow = None
         s.pending_stack_seq = s.pending_stack_bill = None

@@ -42,7 +42,12 @@ def test_a_bill_stacked_instead_of_returned_is_paid_not_dropped(harness: Harness
     assert harness.session_outcomes() == ["completed"]
 
 
-def test_no_cash_box_count_means_the_bill_goes_back(harness: Harness) -> None:
+def test_a_cash_box_count_the_acceptor_can_not_give_now_does_not_stop_the_bill(
+    harness: Harness,
+) -> None:
+    """Intake never waits on the count: the bill is stacked with no count in its intent,
+    to be settled (should it need settling) as on an acceptor that keeps none."""
+
     def unavailable() -> int:
         raise ConnectionError("acceptor not answering")
 
@@ -50,12 +55,12 @@ def test_no_cash_box_count_means_the_bill_goes_back(harness: Harness) -> None:
     harness.to_cash()
     harness.acceptor.insert(20)
     snap = harness.pump()
-    assert harness.acceptor.returned == [Money(2000)]
-    assert harness.acceptor.cashbox == []
-    assert snap.message == "bill_not_accepted_now"
-    assert E.BILL_STACK_REQUESTED not in harness.types()
-    [intent] = harness.of_type(E.BILL_RETURN_REQUESTED)
-    assert intent["cashbox_before"] is None and intent["reason"] == "acceptor_unavailable"
+    assert harness.acceptor.cashbox == [Money(2000)] and harness.acceptor.returned == []
+    assert snap.message == ""
+    [intent] = harness.of_type(E.BILL_STACK_REQUESTED)
+    assert intent["cashbox_before"] is None
+    assert E.BILL_RETURN_REQUESTED not in harness.types()
+    assert harness.credited_cents() == 2000
     assert harness.journal.open_intents() == []
 
 
