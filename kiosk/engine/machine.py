@@ -190,7 +190,7 @@ class PaymentEngine(
             self._out_of_service_pending = event.reason
         if (
             isinstance(event, ui.Touch | ui.Start | ui.EnterAccount | ui.ChooseAmount)
-            and self.state is not State.CARD  # the terminal's sale has its own, fixed limit
+            and self.state is not State.CARD  # the sale waits on the terminal, not on touches
         ):
             self._reset_deadline()
         for transition in transitions_for(self.state, event):
