@@ -260,3 +260,11 @@ def test_decoders_never_raise(data: bytes) -> None:
 @given(st.integers(min_value=0, max_value=10**12 - 1))
 def test_amounts_round_trip(cents: int) -> None:
     assert A.from_ecr(A.authorisation(cents)) == A.Authorisation(cents, None)
+
+
+def test_spanish_names_in_the_terminals_print_lines() -> None:
+    """ZVT text is code page 437 by default: ñ is A4, Ñ A5, á A0, í A1, ó A2, ú A3."""
+    raw = bytes.fromhex("06 D1 12 00") + b"Se\xa4ora Pe\xa4a MU\xa5OZ"
+    line = A.from_terminal(A.decode(raw) or A.Apdu(0, 0))
+    assert line == A.PrintLine(0, "Señora Peña MUÑOZ")
+    assert A.print_line("Núñez Ibáñez").encode()[4:] == b"N\xa3\xa4ez Ib\xa0\xa4ez"
