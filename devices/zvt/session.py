@@ -141,19 +141,17 @@ class Session:
         deadline, ack_deadline = now + timeout, now + self.timing.command_ack
         while True:
             now = time.monotonic()
-            if sale is not None and not talk.abort_sent and talk.accepted and now >= deadline:
+            silent = now >= deadline or (not talk.accepted and now >= ack_deadline)
+            if sale is not None and not talk.abort_sent and silent:
                 talk.gave_up = True
-                log.warning(
-                    "card terminal: no word for %.1f s in %s; sending abort",
-                    timeout,
-                    sale.reference,
-                )
+                log.warning("card terminal: no word in time for %s; sending abort", sale.reference)
                 sale.abort.set()
             if sale is not None and sale.abort.is_set() and not talk.abort_sent:
                 talk.abort_sent = True
                 log.info("card terminal: sending abort (06 B0) for %s", sale.reference)
                 self.reply(A.abort_request())
                 deadline = time.monotonic() + self.timing.abort_grace
+                ack_deadline = deadline  # any answer now is to the abort: the grace decides
             now = time.monotonic()
             late = now >= deadline or (not talk.accepted and now >= ack_deadline)
             if late or not self.running():

@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -26,7 +27,7 @@ from devices.zvt import apdu as A
 from devices.zvt.bmp import luhn_ok
 from devices.zvt.driver import Timing, ZvtTerminal
 from devices.zvt.link import LinkTiming
-from devices.zvt.session import Talk
+from devices.zvt.session import SaleHooks, Session, Talk
 from kiosk.money import Money
 from kiosk.ports import (
     CardOutcome,
@@ -696,3 +697,37 @@ def test_no_card_number_in_the_state_file_or_the_logs(
     results = [e for e in events.seen if isinstance(e, CardResult)]
     assert card_numbers(repr(results)) == []
     assert card_numbers(json.dumps(emulator.counters(), default=str)) == []
+
+
+class _DeafTerminal:
+    """A line that takes every frame but whose terminal never answers the authorisation."""
+
+    name = "deaf"
+    connected = True
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, raw: bytes) -> bool:
+        self.sent.append(raw)
+        return True
+
+    def receive(self, timeout: float) -> bytes | None:
+        time.sleep(min(timeout, 0.01))
+        return None
+
+
+def test_a_sale_never_acknowledged_is_aborted_before_it_is_in_doubt() -> None:
+    """No 80 00 within T3 either: the terminal may still have started, so it is told."""
+    line = _DeafTerminal()
+    session = Session(
+        line,  # type: ignore[arg-type]
+        replace(DRIVER_TIMING, command_ack=0.2, abort_grace=0.2),
+        running=lambda: True,
+        on_lost=lambda: None,
+        on_unsolicited=lambda message: None,
+    )
+    hooks = SaleHooks("DEAF-1", threading.Event(), lambda message: None, lambda info: None)
+    talk = session.converse(A.authorisation(4317), 5.0, hooks)
+    assert talk.timed_out and talk.gave_up and not talk.accepted
+    assert line.sent == [A.authorisation(4317).encode(), bytes.fromhex("06 B0 00")]
