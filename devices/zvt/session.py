@@ -74,7 +74,8 @@ class Talk:
     timed_out: bool = False
     abort_sent: bool = False
     gave_up: bool = False
-    """The terminal fell silent past T4 and the kiosk sent Abort (06 B0) on its own."""
+    """The terminal said nothing in time (T4, or no 80 00 within T3) and the kiosk sent
+    Abort (06 B0) on its own."""
 
     @property
     def info(self) -> StatusInformation | None:
