@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
 from devices.simulated import (
@@ -156,7 +157,11 @@ def _scanner(
 
 
 def _terminal(
-    where: str, folder: Path, closers: list[Callable[[], None]], controls: dict[str, object]
+    where: str,
+    folder: Path,
+    closers: list[Callable[[], None]],
+    controls: dict[str, object],
+    zone: tzinfo | None = None,
 ) -> tuple[CardTerminal, Callable[[str], None]]:
     if where == SIMULATED:
         simulated = SimulatedTerminal(folder / "card_terminal.json")
@@ -170,8 +175,12 @@ def _terminal(
     if where == EMULATED:
         # the terminal's open batch outlives this process, as a real one's does: the end of
         # day at collection (often another `kiosk` process) counts the sales made before it
+        # its clock in the kiosk's zone, as a terminal set up for this site keeps it: the
+        # time on its slip agrees with the kiosk's header printed above it
         emulator = ZvtEmulator(
-            folder / "run" / "card-terminal", state_path=folder / "card_terminal_emulator.json"
+            folder / "run" / "card-terminal",
+            state_path=folder / "card_terminal_emulator.json",
+            zone=zone,
         )
         emulator.start()
         closers.append(emulator.stop)
@@ -201,7 +210,9 @@ def build_hardware(config: KioskConfig, folder: Path) -> Hardware:
         acceptor, insert = _acceptor(devices.bill_acceptor, folder, closers, emulators)
         printer, receipt_text = _printer(devices.receipt_printer, folder, closers, emulators)
         scanner, scan = _scanner(devices.barcode_scanner, folder, closers, emulators)
-        terminal, present = _terminal(devices.card_terminal, folder, closers, emulators)
+        terminal, present = _terminal(
+            devices.card_terminal, folder, closers, emulators, config.locale.zone()
+        )
     except Exception:
         for close in reversed(closers):
             close()

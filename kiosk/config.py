@@ -154,11 +154,17 @@ class CardFee(_Section):
 
 
 class Timeouts(_Section):
-    """Inactivity time-outs in seconds. ``still_there`` is how long the prompt waits."""
+    """Inactivity time-outs in seconds. ``still_there`` is how long the prompt waits.
+
+    ``card_sale`` is the longest the kiosk waits for the card terminal's next word during a
+    sale. It must be longer than the terminal protocol's own T4 (ZVT: 180 s, plus 5 s for
+    the terminal's answer to the abort) so that the driver, which sends the terminal its
+    abort at T4, speaks first and the engine's limit only catches a driver that does not.
+    """
 
     idle_screen: Seconds = 60
     cash_inactivity: Seconds = 90
-    card_sale: Seconds = 120
+    card_sale: Seconds = 200
     still_there: Seconds = 20
     receipt_screen: Seconds = 20
     account_lookup: Seconds = 3

@@ -8,6 +8,7 @@ emulators' own counters (the hardware's truth).
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from contract import entries as E
 from devices.ebds.driver import Capability, EbdsAcceptor
 from devices.emulators import ebds_emulator
 from kiosk.bill_stub import make_stub_code
-from kiosk.config import KioskConfig, Limits, Storage
+from kiosk.config import KioskConfig, Limits, Locale, Storage
 from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
@@ -223,3 +224,32 @@ def test_acceptor_unplugged_and_replugged_mid_session(running: Running) -> None:
     running.until(lambda s: port.health().state is Health.OK, timeout=10.0)
     assert running.credited_cents() == 2000 == acceptor.counters()["cashbox"] * 2000
     assert len(running.entries(E.PAYMENT_COMPLETED)) == 1
+
+
+def test_the_terminals_slip_keeps_the_kiosks_clock(tmp_path: Path) -> None:
+    """One receipt, one time: the terminal's lines printed under the kiosk's header show the
+    kiosk's local time (a zone fourteen hours from UTC, so a UTC clock could not pass)."""
+    config = KioskConfig(
+        storage=Storage(data_dir=tmp_path), locale=Locale(time_zone="Pacific/Kiritimati")
+    )
+    kiosk = build_kiosk(config)
+    run = Running(kiosk)
+    try:
+        kiosk.hardware.controls.scan(make_stub_code(ACCOUNT, Money(4317)))
+        run.at(State.CONFIRM_ACCOUNT)
+        kiosk.engine.submit(ui.ConfirmAccount())
+        run.at(State.AMOUNT)
+        kiosk.engine.submit(ui.ChooseAmount(Money(4317)))
+        run.at(State.METHOD)
+        kiosk.engine.submit(ui.ChooseMethod("card"))
+        run.until(lambda s: s.state is State.RECEIPT and s.receipt == "printed", 20.0)
+        [receipt] = run.emulator("printer").receipts
+    finally:
+        kiosk.close()
+    header = re.search(r"Time\s+(\d{1,2}):(\d{2}) ([AP])M \+1400", receipt.text)
+    terminal = re.search(r"Date \d{2}\.\d{2} (\d{2}):(\d{2})", receipt.text)
+    assert header is not None and terminal is not None, receipt.text
+    hour = int(header.group(1)) % 12 + (12 if header.group(3) == "P" else 0)
+    kiosk_minutes = hour * 60 + int(header.group(2))
+    terminal_minutes = int(terminal.group(1)) * 60 + int(terminal.group(2))
+    assert (kiosk_minutes - terminal_minutes) % (24 * 60) in (0, 1)  # a minute may turn

@@ -276,15 +276,16 @@ def running(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Runnin
             _unlog(handler)
 
 
-def _terminal_timing(run: Running, sale_timeout: float) -> None:
-    """Give up on a silent terminal after ``sale_timeout`` s instead of the driver's 100 s.
+def _terminal_timing(run: Running, t4: float) -> None:
+    """Give up on a silent terminal after ``t4`` s instead of the driver's 180 s.
 
     ``lose-after-approval`` and ``reboot`` leave the terminal silent mid-sale: the driver
-    waits ``Timing.sale_timeout`` (100 s by default), then settles the sale with a status
+    waits T4 (``Timing.t4``, 180 s by default), aborts, then settles the sale with a status
     query. Shorter here so every test card runs in seconds; nothing else changes.
     """
     terminal: Any = run.kiosk.hardware.ports.terminal
-    terminal.timing = dataclasses.replace(terminal.timing, sale_timeout=sale_timeout)
+    terminal.timing = dataclasses.replace(terminal.timing, t4=t4, abort_grace=1.0)
+    terminal.session.timing = terminal.timing
 
 
 # the terminal's test card -> what the kiosk must journal for it
@@ -337,7 +338,7 @@ def test_no_card_number_after_every_test_card(
     running: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert set(OUTCOMES) == set(CARDS), "a test card this test does not know"
-    _terminal_timing(running, sale_timeout=3.0)
+    _terminal_timing(running, t4=3.0)
     for card, outcome in OUTCOMES.items():
         running.sale(card)
         assert _outcomes(running)[-1] == outcome, card

@@ -112,6 +112,9 @@ class EscposEmulator:
         self.offline = False
         self.silent = False
         self.garble = False
+        self.status_delay = 0.0
+        """Seconds before each status answer leaves: a printer busy with a long receipt, or
+        a loaded machine, answers late; the answer still says how things stood."""
         self.unplugged = False  # by the operator (the port is also closed before start)
         self._jam_at_next_cut = False
         self._lines_left: int | None = None
@@ -164,6 +167,10 @@ class EscposEmulator:
             "garble": Control(
                 "garble on|off: answer status with bytes that break the fixed bits",
                 self._garble,
+            ),
+            "slow-status": Control(
+                "slow-status SECONDS: answer each status request that much later (0: at once)",
+                self._slow_status,
             ),
             "unplug": simple("unplug: pull the USB cable (the port vanishes)", self.unplug),
             "unplug-after": Control(
@@ -356,6 +363,16 @@ class EscposEmulator:
         self.garble = _on_off(args, "garble on|off")
         return f"garbled status {'on' if self.garble else 'off'}"
 
+    def _slow_status(self, args: list[str]) -> str:
+        try:
+            delay = float(args[0]) if len(args) == 1 else -1.0
+        except ValueError:
+            delay = -1.0
+        if not 0.0 <= delay <= 60.0:
+            raise ValueError("usage: slow-status SECONDS (0 to 60)")
+        self.status_delay = delay
+        return f"status answers {delay:g} s late"
+
     def _from_host(self, data: bytes) -> None:
         with self._lock:
             self.bytes_received += len(data)
@@ -411,10 +428,18 @@ class EscposEmulator:
         self.status_requests += 1
         if self.silent:
             return
-        if self.garble:
-            self.port.write(bytes((INVALID_STATUS,)))
+        reply = INVALID_STATUS if self.garble else self.status_byte(StatusKind(n))
+        if self.status_delay <= 0:
+            self.port.write(bytes((reply,)))
             return
-        self.port.write(bytes((self.status_byte(StatusKind(n)),)))
+        late = threading.Timer(self.status_delay, self._late_reply, (reply,))
+        late.daemon = True
+        late.start()
+
+    def _late_reply(self, reply: int) -> None:
+        with self._lock:
+            if self.port.plugged:
+                self.port.write(bytes((reply,)))
 
     def status_byte(self, kind: StatusKind) -> int:
         """The reply to ``DLE EOT kind`` in the present state."""

@@ -38,7 +38,7 @@ import socket
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,6 +90,10 @@ class EmulatorTiming:
     card_wait: float = 0.2
     """From "insert card" until the card is read (the ECR may abort meanwhile)."""
     pin_wait: float = 0.1
+    """The PIN entry: the terminal sends nothing meanwhile."""
+    pin_status_timeout: int | None = None
+    """The time-out byte (seconds) sent with "watch PIN pad" (04 FF 01), if any: it tells
+    the ECR how long the silence of the PIN entry may last."""
     slow: float = 2.0
     """How long a ``slow`` card's authorisation takes."""
     boot: float = 1.0
@@ -285,13 +289,25 @@ class ZvtEmulator:
         last4: str = "0119",
         text_blocks: bool = False,
         state_path: Path | None = None,
+        zone: tzinfo | None = None,
     ) -> None:
         self.port = PtyPort(link)
+        self.zone = zone
+        """The terminal's clock zone. A real terminal keeps the merchant's local time, so
+        the kiosk passes its own zone: the time on the terminal's slip then agrees with
+        the kiosk's header above it. None: this machine's local time."""
         self.timing = timing or EmulatorTiming()
         self.password = password
         self.terminal_id = terminal_id
         self.last4 = last4
         self.text_blocks = text_blocks
+        self.terminal_status = 0x00
+        """What Status Enquiry reports (00 ready; DC a card is inserted, ...)."""
+        self.status_with_version = True
+        """False: Status Enquiry's completion carries the status byte without the software
+        version, as some terminals send it."""
+        self.busy_code = codes.RECEIVER_NOT_READY
+        """The result code of the ``busy`` card's refusal (84 xx): A0, or 9C please wait."""
         self._lock = threading.RLock()
         self._pty_wire = _PtyWire(self.port, self.timing.link)
         self._tcp: _TcpWire | None = _TcpWire(tcp_port) if tcp_port is not None else None
@@ -324,6 +340,7 @@ class ZvtEmulator:
             "aborted_by_ecr": 0,
             "aborted_by_cardholder": 0,
             "aborts_refused": 0,
+            "abort_requests": 0,
             "silent_after_approval": 0,
             "reboots": 0,
             "busy_refusals": 0,
@@ -442,6 +459,10 @@ class ZvtEmulator:
         self._batch = int(memory["batch"])
         self._end_of_days = list(memory["end_of_days"])
 
+    def _now(self) -> datetime:
+        """The terminal's clock (see ``zone``)."""
+        return datetime.now(self.zone)
+
     def _remember(self) -> None:
         """Write the terminal's memory to its state file (under ``self._lock``)."""
         if self._state is not None:
@@ -503,6 +524,8 @@ class ZvtEmulator:
         elif isinstance(message, A.PasswordCommand):
             self._password_command(message)
         elif isinstance(message, A.AbortRequest):
+            with self._lock:
+                self._counts["abort_requests"] += 1
             self._say(A.ack())  # nothing is running: nothing to stop
         elif isinstance(message, A.LogOff):
             with self._lock:
@@ -567,6 +590,8 @@ class ZvtEmulator:
         if isinstance(message, A.NegativeAck):
             return "ack" if waiting_for_ack else None  # refused: the terminal moves on
         if isinstance(message, A.AbortRequest):
+            with self._lock:
+                self._counts["abort_requests"] += 1
             if abortable:
                 raise _Aborted
             with self._lock:
@@ -606,7 +631,7 @@ class ZvtEmulator:
         if card == "busy":
             with self._lock:
                 self._counts["busy_refusals"] += 1
-            self._say(A.nack(codes.RECEIVER_NOT_READY))
+            self._say(A.nack(self.busy_code))
             return
         self._say(A.ack())
         try:
@@ -630,7 +655,8 @@ class ZvtEmulator:
                     self._counts["aborted_by_cardholder"] += 1
             self._tell(A.terminal_abort(code))
             return
-        self._tell(A.intermediate_status(STATUS_WATCH_PIN_PAD), abortable=True)
+        pin_status = A.intermediate_status(STATUS_WATCH_PIN_PAD, self.timing.pin_status_timeout)
+        self._tell(pin_status, abortable=True)
         self._pause(self.timing.pin_wait, abortable=True)
         # online now: too late to stop, and the host's answer does not depend on the
         # kiosk's cable; if the kiosk goes away, the authorisation still completes
@@ -694,12 +720,13 @@ class ZvtEmulator:
         if message.control == A.END_OF_DAY:
             self._end_of_day()
         elif message.control == A.REPEAT_RECEIPT:
-            self._repeat_receipt()
+            self._repeat_receipt(message.service_byte)
         else:
             with self._lock:
                 self._counts["status_enquiries"] += 1
             self._say(A.ack())
-            self._tell(A.status_completion(SOFTWARE_VERSION, 0x00, self.terminal_id))
+            version = SOFTWARE_VERSION if self.status_with_version else ""
+            self._tell(A.status_completion(version, self.terminal_status))
 
     def _end_of_day(self) -> None:
         self._say(A.ack())
@@ -724,7 +751,7 @@ class ZvtEmulator:
             total = sum(e.amount_cents for e in counted)
             self._trace = self._trace % 999_999 + 1
             trace, batch_number = self._trace, self._batch
-            now = datetime.now()
+            now = self._now()
             by_group = {
                 name: [count, cents]
                 for name, (count, cents) in zip(codes.TOTALS_GROUPS, groups, strict=True)
@@ -757,7 +784,9 @@ class ZvtEmulator:
         self._print(lines, admin=True)
         self._tell(A.completion())
 
-    def _repeat_receipt(self) -> None:
+    def _repeat_receipt(self, service_byte: int | None) -> None:
+        """The last transaction's printout again; its Status-Information only when the
+        service byte asks for it (bit 0 of BMP 03), as a current terminal does."""
         with self._lock:
             self._counts["repeat_receipts"] += 1
             last = self._entries[-1] if self._entries else None
@@ -765,7 +794,8 @@ class ZvtEmulator:
             self._say(A.nack(codes.FUNCTION_NOT_POSSIBLE))  # nothing stored to repeat
             return
         self._say(A.ack())
-        self._tell(A.status_information_apdu(self._status_fields(last)))
+        if service_byte is not None and service_byte & A.REPEAT_RECEIPT_SEND_STATUS:
+            self._tell(A.status_information_apdu(self._status_fields(last)))
         self._print(["COPY", *self._receipt_lines(last)])
         self._tell(A.completion())
 
@@ -791,7 +821,7 @@ class ZvtEmulator:
             if kind != "declined":
                 self._receipt = self._receipt % 9_999 + 1
                 receipt = self._receipt
-            now = datetime.now()
+            now = self._now()
             entry = Entry(
                 kind=kind,
                 trace=self._trace,

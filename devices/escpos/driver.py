@@ -20,6 +20,14 @@ How a receipt is printed, and why:
 3. Only a receipt whose every section and cut went through with a clean status after it
    counts as printed; :meth:`was_printed` answers from that record (kept in memory and, if
    ``state_path`` is given, in a small JSON file that survives a restart).
+4. A status that did not come (or came garbled) decides nothing by itself. The request
+   travels behind the section just written, so its answer comes only once the printer has
+   received that section: each wait allows the section's time on the line. And before a
+   receipt is called failed for a missing or unreadable answer, the printer is asked again
+   (``DLE EOT``, after the line has gone quiet, ``confirm_tries`` times with
+   ``confirm_timeout`` per byte): a busy printer, or a kiosk under load, that answers late
+   has still printed the receipt, and a receipt that printed is never reported failed.
+   One that did fail can be sent again, whole (service mode's reprint).
 
 The worker polls the status as soon as the port opens and then every ``poll_interval``
 seconds between receipts, so :meth:`health` is current (paper low, cover open, offline) and
@@ -124,7 +132,8 @@ class EscposPrinter:
     ``reply_timeout`` for each status byte; ``poll_interval`` between status polls when idle;
     ``settle_time`` to wait after the cut before the final status check (a real printer is
     still printing the last lines when the bytes have left the serial port; 0 for the
-    emulator, which prints as the bytes arrive).
+    emulator, which prints as the bytes arrive). ``confirm_timeout`` and ``confirm_tries``:
+    how patiently a missing or garbled status is asked again before it counts as a fault.
     """
 
     def __init__(
@@ -136,6 +145,8 @@ class EscposPrinter:
         poll_interval: float = 2.0,
         reply_timeout: float = 0.5,
         settle_time: float = 1.0,
+        confirm_timeout: float = 2.0,
+        confirm_tries: int = 2,
         reconnect_interval: float = 0.5,
         layout: Callable[[Printable], list[Chunk]] = receipt_chunks,
         device: str = DEVICE,
@@ -144,6 +155,10 @@ class EscposPrinter:
         self.poll_interval = poll_interval
         self.reply_timeout = reply_timeout
         self.settle_time = settle_time
+        self.confirm_timeout = confirm_timeout
+        self.confirm_tries = confirm_tries
+        self._latency = 0.0
+        """How long the printer took for its slowest status byte in the last full round."""
         self.layout = layout
         self.state_path = state_path
         self._outlet = EventOutlet(device)
@@ -168,6 +183,7 @@ class EscposPrinter:
             "failed": 0,
             "cut_short": 0,
             "status_polls": 0,
+            "status_confirmations": 0,
         }
         self._load_state()
 
@@ -275,12 +291,23 @@ class EscposPrinter:
         with self._lock:
             self._counts[name] += 1
 
-    def _check(self) -> DeviceHealth:
-        """Read the four statuses and update health; ``disconnected`` if the port is gone."""
+    def _check(self, sent: int = 0) -> DeviceHealth:
+        """Read the four statuses and update health; ``disconnected`` if the port is gone.
+
+        ``sent``: bytes just written ahead of the request, whose time on the line the first
+        answer may take. A missing or garbled answer is asked again before it counts.
+        """
         if not self.link.connected:
             self._set_health(DISCONNECTED)
             return DISCONNECTED
-        status = self._read_status()
+        status = self._read_status(self._line_time(sent))
+        for _ in range(self.confirm_tries):
+            if status is None or status.complete:
+                break
+            self._count("status_confirmations")
+            log.info("%s: status unclear (%s); asking again", self.device, status.fault())
+            self._quiet()
+            status = self._read_status(self.confirm_timeout, self.confirm_timeout)
         if status is None or (status.missing and not self.link.connected):
             self._set_health(DISCONNECTED)
             return DISCONNECTED
@@ -292,24 +319,56 @@ class EscposPrinter:
             self._ready.set()
         return health
 
-    def _read_status(self) -> PrinterStatus | None:
+    def _line_time(self, size: int) -> float:
+        """How long ``size`` bytes take on the serial line (start, data, parity, stop bits)."""
+        settings = self.link.settings
+        bits = 1 + settings.bytesize + (settings.parity != "N") + settings.stopbits
+        return size * bits / settings.baudrate
+
+    def _quiet(self) -> None:
+        """Wait until late answers stop coming, and throw them away: they are not the next."""
+        while True:
+            try:
+                self._replies.bytes.get(timeout=self.reply_timeout)
+            except queue.Empty:
+                return
+
+    def _read_status(
+        self, extra: float = 0.0, timeout: float | None = None
+    ) -> PrinterStatus | None:
         """DLE EOT 1..4, one at a time (the spec: wait for each reply before sending more).
 
         None when the port went away; a reply that does not come stops the round (the rest
-        are counted missing) so a silent printer costs one timeout, not four.
+        are counted missing) so a silent printer costs one timeout, not four. ``extra`` is
+        added to the first wait (the bytes still on the line ahead of the request).
         """
         replies: dict[StatusKind, bytes | None] = {}
-        for kind in ALL_KINDS:
+        wait = self._patience() if timeout is None else timeout
+        slowest = 0.0
+        for index, kind in enumerate(ALL_KINDS):
             self._replies.drain()  # a late answer to an earlier request is not this one's
             if not self._send(request(kind)):
                 return None
+            patience = wait + (extra if index == 0 else 0.0)
+            asked = time.monotonic()
             try:
-                replies[kind] = bytes((self._replies.bytes.get(timeout=self.reply_timeout),))
+                replies[kind] = bytes((self._replies.bytes.get(timeout=patience),))
+                if index:
+                    slowest = max(slowest, time.monotonic() - asked)
             except queue.Empty:
                 for rest in ALL_KINDS[ALL_KINDS.index(kind) :]:
                     replies[rest] = None
                 break
-        return status_from_replies(replies)
+        status = status_from_replies(replies)
+        if status.complete:
+            self._latency = slowest
+        return status
+
+    def _patience(self) -> float:
+        """The wait for one status byte: ``reply_timeout``, or twice what the printer took
+        last time when it has been answering slowly (up to ``confirm_timeout``), so a busy
+        printer is not asked twice for every status."""
+        return max(self.reply_timeout, min(self.confirm_timeout, 2 * self._latency))
 
     def _send(self, data: bytes) -> bool:
         """Write to the printer; False when the port is gone (never raises)."""
@@ -340,7 +399,7 @@ class EscposPrinter:
                 self._set_health(DISCONNECTED)
                 self._cut_short(confirmation, "disconnected", chunk)
                 return
-            health = self._check()
+            health = self._check(len(chunk.data))
             if chunk.last and health.state is not Health.FAULT and self.settle_time > 0:
                 time.sleep(self.settle_time)  # let the last lines print before the last look
                 health = self._check()

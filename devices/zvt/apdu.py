@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from devices.zvt import bmp, codes
 from devices.zvt.bmp import StatusInformation
-from devices.zvt.tlv import encode_tlv
+from devices.zvt.tlv import encode_tlv, read_length
 
 # control fields
 REGISTRATION = 0x0600
@@ -71,8 +71,15 @@ DEFAULT_CONFIG = (
 """0xBE: receipts come to the kiosk as print lines, with intermediate status, and the
 terminal's own keys can start neither a payment nor an administration function."""
 
-PRINT_LAST_LINE = 0x80
-"""Bit 7 of a print line's attribute: the last line of the receipt."""
+PRINT_LAST_LINE = 0xFF
+"""A print line's attribute ``FF``: the last line of the receipt (PA00P015, Print Line
+06 D1). The attribute is a bit field for the other lines (centred, double width and
+height); ``80`` alone is reserved there, so only ``FF`` ends a receipt."""
+
+REPEAT_RECEIPT_SEND_STATUS = 0x01
+"""Repeat Receipt's service byte (BMP 03), bit 0: send the Status-Information (04 0F) too.
+Without it a terminal repeats only the printout (PA00P015 13.08, 2.20.1), and the driver
+needs the 04 0F: its trace and receipt numbers are what settle or reverse a lost sale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +171,12 @@ def end_of_day(password: str) -> Apdu:
     return Apdu(0x06, 0x50, bmp.password_bcd(password))
 
 
-def repeat_receipt(password: str) -> Apdu:
-    return Apdu(0x06, 0x20, bmp.password_bcd(password))
+def repeat_receipt(password: str, service_byte: int | None = REPEAT_RECEIPT_SEND_STATUS) -> Apdu:
+    """06 20: password and service byte ``03 01`` (send the Status-Information as well)."""
+    data = bmp.password_bcd(password)
+    if service_byte is not None:
+        data += bmp.fixed(0x03, bytes([service_byte & 0xFF]))
+    return Apdu(0x06, 0x20, data)
 
 
 def status_enquiry(password: str) -> Apdu:
@@ -183,8 +194,12 @@ def log_off() -> Apdu:
 # ============================================================================ PT -> ECR
 
 
-def intermediate_status(code: int) -> Apdu:
-    return Apdu(0x04, 0xFF, bytes([code & 0xFF]))
+def intermediate_status(code: int, timeout: int | None = None) -> Apdu:
+    """04 FF: the status code and, optionally, its own time-out in seconds (one byte)."""
+    data = bytes([code & 0xFF])
+    if timeout is not None:
+        data += bytes([timeout & 0xFF])
+    return Apdu(0x04, 0xFF, data)
 
 
 def print_line(text: str, last: bool = False) -> Apdu:
@@ -206,12 +221,17 @@ def completion(terminal_id: str = "", status_byte: int | None = None) -> Apdu:
     return Apdu(0x06, 0x0F, data)
 
 
-def status_completion(sw_version: str, terminal_status: int, terminal_id: str) -> Apdu:
-    """06 0F answering a Status-Enquiry: software version (LLLVAR), status, terminal id."""
-    version = bmp.text(sw_version)
-    data = bmp.var_prefix(len(version), 3) + version + bytes([terminal_status & 0xFF])
-    data += bmp.fixed(0x29, bytes.fromhex(terminal_id))
-    return Apdu(0x06, 0x0F, data)
+def status_completion(sw_version: str, terminal_status: int) -> Apdu:
+    """06 0F answering a Status-Enquiry: software version (LLLVAR) and terminal-status byte.
+
+    That completion has no terminal id (BMP 29 belongs to the Registration's completion);
+    a terminal may leave the version out and send the status byte alone.
+    """
+    data = b""
+    if sw_version:
+        version = bmp.text(sw_version)
+        data = bmp.var_prefix(len(version), 3) + version
+    return Apdu(0x06, 0x0F, data + bytes([terminal_status & 0xFF]))
 
 
 def terminal_abort(result_code: int) -> Apdu:
@@ -227,7 +247,7 @@ def status_information_apdu(fields: bytes) -> Apdu:
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """80 00, 84 00 or 84 9C: the message was taken (9C: "please wait", more time needed)."""
+    """80 00 (or 84 00): the message was taken."""
 
     code: int = 0
 
@@ -265,6 +285,9 @@ class Malformed:
 @dataclass(frozen=True, slots=True)
 class IntermediateStatus:
     code: int
+    timeout: int | None = None
+    """The status's own time-out in seconds, when the terminal sends one: until then the
+    ECR waits for the next message instead of its default T4."""
 
     @property
     def message(self) -> str:
@@ -283,7 +306,7 @@ class PrintLine:
 
     @property
     def last(self) -> bool:
-        return bool(self.attribute & PRINT_LAST_LINE)
+        return self.attribute == PRINT_LAST_LINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,11 +349,28 @@ FromTerminal = (
 )
 
 
+def _status_timeout(data: bytes) -> int | None:
+    """The time-out byte after a 04 FF's status code, if there is one (0: none given).
+
+    The byte is optional and a TLV container (06) may follow instead: a ``06`` whose BER
+    length covers exactly the rest is that container, not a six-second time-out.
+    """
+    if len(data) < 2:
+        return None
+    if data[1] == 0x06 and len(data) > 2:
+        at = read_length(data, 2)
+        if at is not None and at[1] + at[0] == len(data):
+            return None
+    return data[1] or None
+
+
 def _answer(apdu: Apdu) -> Ack | NegativeAck | None:
+    """80 00 accepts; 84 xx refuses with result code xx (84 9C too: "please wait" is a
+    reason not to start, not a promise to answer). 84 00 names no error and is read as 80 00."""
     if apdu.cls == 0x80:
         return Ack(0)
     if apdu.cls == 0x84:
-        return Ack(apdu.instr) if apdu.instr in (0x00, 0x9C) else NegativeAck(apdu.instr)
+        return Ack(0) if apdu.instr == 0x00 else NegativeAck(apdu.instr)
     return None
 
 
@@ -343,7 +383,7 @@ def from_terminal(apdu: Apdu) -> FromTerminal:
     if control == INTERMEDIATE_STATUS:
         if not data:
             return Malformed(control, "no status code")
-        return IntermediateStatus(data[0])
+        return IntermediateStatus(data[0], _status_timeout(data))
     if control == STATUS_INFORMATION:
         return StatusInfo(bmp.status_information(data))
     if control == PRINT_LINE:
@@ -359,7 +399,15 @@ def from_terminal(apdu: Apdu) -> FromTerminal:
     return Unknown(control, len(data))
 
 
+COMPLETION_BMPS = frozenset({0x06, 0x19, 0x29, 0x49})
+"""The BMPs a Completion can open with (TLV, status byte, terminal id, currency)."""
+
+
 def _completion(data: bytes) -> Completion | Malformed:
+    """06 0F. A Status-Enquiry's completion opens with the software version (LLLVAR) and
+    the terminal-status byte; some terminals send the status byte without the version. A
+    first byte that is neither a length nor a completion's BMP is that status (DC: a card
+    is inserted), never a sign that the terminal is ready."""
     sw_version, status, start = "", None, 0
     if data and 0xF0 <= data[0] <= 0xF9:
         var = bmp.read_var_length(data, 0, 3)
@@ -369,6 +417,8 @@ def _completion(data: bytes) -> Completion | Malformed:
         sw_version = data[pos : pos + length].decode(bmp.TEXT_ENCODING).strip()
         status = data[pos + length]
         start = pos + length + 1
+    elif data and (data[0] not in COMPLETION_BMPS or len(data) == 1):
+        status, start = data[0], 1
     fields = bmp.parse_bmps(data, start)
     tid = fields.get(0x29)
     status_byte = fields.get(0x19)
@@ -408,6 +458,8 @@ class PasswordCommand:
 
     control: int
     password: str
+    service_byte: int | None = None
+    """BMP 03 after the password, if sent (Repeat Receipt: 01 asks for the 04 0F)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,7 +522,8 @@ def from_ecr(apdu: Apdu) -> FromEcr:
         password = _password(data)
         if password is None:
             return Malformed(control, "password required")
-        return PasswordCommand(control, password)
+        service = bmp.parse_bmps(data, 3).get(0x03)
+        return PasswordCommand(control, password, service[0] if service else None)
     if control == ECR_ABORT:
         return AbortRequest()
     if control == LOG_OFF:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from devices.zvt import codes
-from devices.zvt.tlv import encode_length, find_all, parse_tlv, read_length
+from devices.zvt.tlv import encode_length, encode_tlv, find_all, parse_tlv, read_length
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +89,19 @@ _FIXED: dict[int, int] = {
     0xFB: 1, 0xFC: 1, 0xFD: 1,
 }  # fmt: skip
 _LLVAR = (
-    {0x22, 0x23, 0x2D, 0x8B, 0x92, 0xA7, 0xD1} | set(range(0xE1, 0xE9)) | set(range(0xF1, 0xF9))
+    {0x22, 0x23, 0x2D, 0x4C, 0x8B, 0x92, 0xA7, 0xD1}
+    | set(range(0xE1, 0xE9))
+    | set(range(0xF1, 0xF9))
 )
+"""BMP 4C (an LLVAR, PA00P015 13.x) is here so the fields after it (87, the receipt
+number a reversal names) are read: a tag missing from this table ends the parse."""
 _LLLVAR = {0x24, 0x2E, 0x3C, 0x60, 0x9A, 0xAF}
 
 CARD_DATA = {0x0E, 0x23, 0x24, 0x2D, 0x2E, 0x3A, 0xA7, 0xD1}
 """BMPs whose value is never decoded nor kept: expiry, tracks, chip data, CVV, PIN data."""
 PAN = 0x22
+TLV_TRACE_LONG = 0x1F2B
+"""TLV tag of the long trace number (BCD), sent in BMP 06 when BMP 0B (3 BCD) is zero."""
 
 
 def kind_of(tag: int) -> tuple[Kind, int] | None:
@@ -251,6 +257,17 @@ def _bcd_text(raw: bytes | None) -> str:
     return raw.hex() if raw and raw.hex().isdigit() else ""
 
 
+def _trace(short: bytes | None, container: bytes | None) -> int | None:
+    """BMP 0B, or the long trace number (TLV 1F2B) when 0B is zero or absent."""
+    trace = _bcd(short)
+    if trace:
+        return trace
+    items = parse_tlv(container) if container else None
+    found = find_all(items, TLV_TRACE_LONG) if items else []
+    long = _bcd(found[0].value) if found else None
+    return long if long is not None else trace
+
+
 def status_information(data: bytes) -> StatusInformation:
     """Decode the data block of 04 0F; missing or unreadable fields stay empty."""
     bmps = parse_bmps(data)
@@ -260,7 +277,7 @@ def status_information(data: bytes) -> StatusInformation:
     return StatusInformation(
         result_code=_byte(v(0x27)),
         amount_cents=_bcd(v(0x04)),
-        trace=_bcd(v(0x0B)),
+        trace=_trace(v(0x0B), v(0x06)),
         original_trace=_bcd(v(0x37)),
         receipt=_bcd(v(0x87)),
         turnover=_bcd(v(0x88)),
@@ -329,6 +346,11 @@ def lllvar(tag: int, value: bytes) -> bytes:
 
 def tlv_container(content: bytes) -> bytes:
     return bytes([0x06]) + encode_length(len(content)) + content
+
+
+def long_trace(trace: int, digits: int = 8) -> bytes:
+    """A TLV container with the long trace number (tag 1F2B, BCD)."""
+    return tlv_container(encode_tlv(TLV_TRACE_LONG, to_bcd(trace, (digits + 1) // 2)))
 
 
 def masked_pan(masked: str) -> bytes:

@@ -10,8 +10,10 @@ with the terminal's last trace number as it stood; then the Authorisation (06 01
 Intermediate statuses become :class:`~kiosk.ports.CardProgress`; the Status-Information's
 receipt and trace numbers are written to the book before they are acknowledged.
 Completion after a successful status is APPROVED; an abort is DECLINED or CANCELLED (0x6C:
-stopped at the terminal, or by our Abort 06 B0); no answer within ``sale_timeout``, or the
-line lost after the authorisation went out, is IN_DOUBT. The engine then asks
+stopped at the terminal, or by our Abort 06 B0); a terminal silent for longer than T4
+(``Timing.t4``, restarted by each of its messages) is sent Abort (06 B0) and, if it still
+says nothing, the sale is IN_DOUBT, as it is when the line is lost after the authorisation
+went out. The engine then asks
 :meth:`~ZvtTerminal.status`, which asks the terminal (Status Enquiry 05 01, then Repeat
 Receipt 06 20 for its last transaction) and decides with :mod:`devices.zvt.recovery`.
 
@@ -467,9 +469,7 @@ class ZvtTerminal:
             on_info=lambda info: self._note_sale_info(reference, info),
         )
         command = A.authorisation(cents, self.currency)
-        return self._settle_sale(
-            sale, self.session.converse(command, self.timing.sale_timeout, hooks)
-        )
+        return self._settle_sale(sale, self.session.converse(command, self.timing.t4, hooks))
 
     def _why_not_send(self, sale: _Sale) -> str:
         """The reason the authorisation must not go out at all, or ""."""
@@ -501,6 +501,8 @@ class ZvtTerminal:
             outcome = _outcome(talk.refused)
             if outcome is CardOutcome.APPROVED:  # pragma: no cover - 84 00 is an Ack
                 outcome = CardOutcome.DECLINED
+            # 84 9C ("please wait") included: the terminal did not start the sale, and
+            # waiting for an answer it never promised would hold the resident for nothing
             return self._final(sale, outcome, codes.result_reason(talk.refused), None)
         if talk.completion is not None:
             if info is not None and info.result_code not in (None, codes.SUCCESS):
@@ -513,7 +515,7 @@ class ZvtTerminal:
                 return self._in_doubt(sale, "aborted_after_approval")
             outcome = _outcome(code)
             if outcome is CardOutcome.CANCELLED:
-                by = "kiosk" if talk.abort_sent else "cardholder"
+                by = "timeout" if talk.gave_up else "kiosk" if talk.abort_sent else "cardholder"
                 return self._final(sale, outcome, by, info)
             return self._final(sale, outcome, codes.result_reason(code), info)
         if not talk.delivered:

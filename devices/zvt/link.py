@@ -6,14 +6,15 @@ or a pseudo-terminal). Bytes arrive through :meth:`LinkEndpoint.feed` on a reade
 
 * a good frame is acknowledged at once (``ACK``) and its APDU queued for :meth:`receive`;
 * a complete frame with a bad CRC is answered ``NAK`` (the sender repeats it);
-* a lone DLE or a frame cut short is dropped and counted; the sender, getting no ACK,
-  repeats it after its time-out;
+* a frame that stops mid-way for longer than T1 (200 ms) is dropped and answered ``NAK``,
+  so the sender repeats it at once; a lone DLE is dropped and counted, and the sender,
+  getting no ACK, repeats that frame after T2;
 * ``ACK``/``NAK`` bytes wake the thread waiting in :meth:`send`.
 
-:meth:`send` writes a frame and waits up to ``ack_timeout`` for the answer, and sends it
-again on ``NAK`` or silence, ``resends`` times at most. ZVT frames carry no sequence number,
-so a frame whose ACK was lost arrives twice; the layers above treat every message so that a
-repeat does no harm (see ``docs/protocols/zvt.md``).
+:meth:`send` writes a frame and waits up to T2 (``ack_timeout``, 5 s) for the answer, and
+sends it again on ``NAK`` or silence, twice at most (``resends``). ZVT frames carry no
+sequence number, so a frame whose ACK was lost arrives twice; the layers above treat every
+message so that a repeat does no harm (see ``docs/protocols/zvt.md``).
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LinkTiming:
-    ack_timeout: float = 2.0
-    """How long the sender waits for ACK/NAK before sending the frame again."""
-    resends: int = 3
-    """Repeats of one frame after the first send (on NAK or no answer)."""
-    char_timeout: float = 0.5
-    """Silence inside a frame after which the partial frame is thrown away."""
+    """The serial transport's timers (PA00P016, serial transport protocol, time-outs)."""
+
+    ack_timeout: float = 5.0
+    """T2: how long the sender waits for ACK/NAK before sending the frame again."""
+    resends: int = 2
+    """Repeats of one frame after the first send (on NAK or no answer): at most two."""
+    char_timeout: float = 0.2
+    """T1: silence inside a frame after which the receiver throws the partial frame away
+    and answers NAK, so the sender repeats it at once rather than after T2."""
 
 
 class LinkLost(DeviceError, ConnectionError):
@@ -81,7 +85,9 @@ class LinkEndpoint:
             "send_failures": 0,
             "acks_sent": 0,
             "naks_sent": 0,
+            "char_timeouts": 0,
         }
+        self._t1: threading.Timer | None = None
         self.refuse_next = 0
         """Test hook (the emulator's ``nak`` control): NAK this many good frames."""
 
@@ -90,10 +96,15 @@ class LinkEndpoint:
         """Bytes from the line; acknowledges frames and queues their APDUs. Never raises."""
         now = self.clock()
         with self._asm_lock:
-            if self.assembler.in_frame and now - self._last_byte > self.timing.char_timeout:
+            stale = self.assembler.in_frame and now - self._last_byte > self.timing.char_timeout
+            if stale:
                 self.assembler.expire()
             self._last_byte = now
             items = self.assembler.feed(data)
+            pending = self.assembler.in_frame
+        if stale:
+            self._char_timeout_nak()
+        self._arm_t1(pending)
         for item in items:
             if isinstance(item, Signal):
                 with self._signal_ready:
@@ -109,8 +120,33 @@ class LinkEndpoint:
             elif isinstance(item, BadFrame):
                 self._answer(NAK, "naks_sent")
 
+    def _arm_t1(self, pending: bool) -> None:
+        """While a frame is open, T1 watches for the silence that ends it unfinished."""
+        timer, self._t1 = self._t1, None
+        if timer is not None:
+            timer.cancel()
+        if pending:
+            timer = threading.Timer(self.timing.char_timeout, self._t1_expired)
+            timer.daemon = True
+            self._t1 = timer
+            timer.start()
+
+    def _t1_expired(self) -> None:
+        with self._asm_lock:
+            quiet = self.clock() - self._last_byte >= self.timing.char_timeout
+            if not (self.assembler.in_frame and quiet):
+                return
+            self.assembler.expire()
+        self._char_timeout_nak()
+
+    def _char_timeout_nak(self) -> None:
+        """The frame stopped mid-way for longer than T1: NAK it, so it is sent again."""
+        self.counts["char_timeouts"] += 1
+        self._answer(NAK, "naks_sent")
+
     def lost(self) -> None:
         """The port went away: drop the partial frame, wake the sender and the reader."""
+        self._arm_t1(False)
         with self._asm_lock:
             self.assembler.reset()
         with self._signal_ready:

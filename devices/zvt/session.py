@@ -33,12 +33,19 @@ log = logging.getLogger(__name__)
 class Timing:
     command_ack: float = 5.0
     """T3: how long the terminal may take to acknowledge a command (80 00 00)."""
-    sale_timeout: float = 100.0
-    """The whole sale; inside the engine's own card time-out (120 s) so ours ends first."""
+    t4: float = 180.0
+    """T4 (PA00P016, 3.2.6): while the terminal is master of a sale, the longest silence
+    before the ECR gives up. It restarts with every message the terminal sends (an
+    intermediate status 04 FF, a Status-Information 04 0F, a print line), and a 04 FF that
+    carries its own time-out byte sets the next wait instead. A fixed deadline from the
+    moment the authorisation went out would cut off a slow but valid payment: PIN entry,
+    for one, sends nothing. The engine's own limit (``timeouts.card_sale``) counts from
+    the terminal's last word and is longer than this plus ``abort_grace``, so this driver,
+    which aborts first, speaks before the engine gives up."""
     abort_grace: float = 5.0
     """After our Abort (06 B0): how long the terminal's final answer is waited for."""
     command_timeout: float = 60.0
-    """Registration, Status Enquiry, Repeat Receipt and Reversal, each."""
+    """Registration, Status Enquiry, Repeat Receipt and Reversal: the longest silence."""
     end_of_day_timeout: float = 300.0
     query_timeout: float = 20.0
     """How long ``status()`` / ``reverse()`` may block their caller."""
@@ -66,6 +73,9 @@ class Talk:
     lost: bool = False
     timed_out: bool = False
     abort_sent: bool = False
+    gave_up: bool = False
+    """The terminal said nothing in time (T4, or no 80 00 within T3) and the kiosk sent
+    Abort (06 B0) on its own."""
 
     @property
     def info(self) -> StatusInformation | None:
@@ -111,7 +121,14 @@ class Session:
             log.warning("card terminal: could not deliver %s", answer.describe())
 
     def converse(self, command: A.Apdu, timeout: float, sale: SaleHooks | None = None) -> Talk:
-        """Send ``command`` and take part in what follows until the terminal's last word."""
+        """Send ``command`` and take part in what follows until the terminal's last word.
+
+        ``timeout`` is the longest silence (T4): every message from the terminal restarts
+        it, and an intermediate status with a time-out byte replaces it for the next wait.
+        In a sale, silence past it is answered with Abort (06 B0) and ``abort_grace`` for
+        the terminal's last word before the sale counts as unanswered: the terminal is told
+        the kiosk has stopped waiting before anyone treats the sale as in doubt.
+        """
         talk = Talk()
         self.listen(0.0)  # anything left over is answered first (it may be a late answer)
         if not self.transport.connected:
@@ -124,11 +141,18 @@ class Session:
         now = time.monotonic()
         deadline, ack_deadline = now + timeout, now + self.timing.command_ack
         while True:
+            now = time.monotonic()
+            silent = now >= deadline or (not talk.accepted and now >= ack_deadline)
+            if sale is not None and not talk.abort_sent and silent:
+                talk.gave_up = True
+                log.warning("card terminal: no word in time for %s; sending abort", sale.reference)
+                sale.abort.set()
             if sale is not None and sale.abort.is_set() and not talk.abort_sent:
                 talk.abort_sent = True
                 log.info("card terminal: sending abort (06 B0) for %s", sale.reference)
                 self.reply(A.abort_request())
-                deadline = min(deadline, time.monotonic() + self.timing.abort_grace)
+                deadline = time.monotonic() + self.timing.abort_grace
+                ack_deadline = deadline  # any answer now is to the abort: the grace decides
             now = time.monotonic()
             late = now >= deadline or (not talk.accepted and now >= ack_deadline)
             if late or not self.running():
@@ -140,8 +164,20 @@ class Session:
                 talk.lost = True
                 self.on_lost()
                 return talk
-            if raw is not None and self._take(self._decode(raw), talk, sale):
+            if raw is None:
+                continue
+            message = self._decode(raw)
+            if self._take(message, talk, sale):
                 return talk
+            if not talk.abort_sent and not isinstance(message, A.Unknown | A.Malformed):
+                deadline = time.monotonic() + self._wait_after(message, timeout)
+
+    @staticmethod
+    def _wait_after(message: A.FromTerminal, timeout: float) -> float:
+        """The next silence allowed: the status's own time-out byte when it gives one."""
+        if isinstance(message, A.IntermediateStatus) and message.timeout:
+            return float(message.timeout)
+        return timeout
 
     def listen(self, timeout: float) -> None:
         """Outside a command: answer whatever the terminal sends, and pass it on."""

@@ -51,6 +51,7 @@ from kiosk.ports import (
     BillRejected,
     BillReturned,
     BillStacked,
+    CardProgress,
     CardResult,
     Clock,
     DeviceFault,
@@ -189,7 +190,7 @@ class PaymentEngine(
             self._out_of_service_pending = event.reason
         if (
             isinstance(event, ui.Touch | ui.Start | ui.EnterAccount | ui.ChooseAmount)
-            and self.state is not State.CARD  # the terminal's sale has its own, fixed limit
+            and self.state is not State.CARD  # the sale waits on the terminal, not on touches
         ):
             self._reset_deadline()
         for transition in transitions_for(self.state, event):
@@ -221,10 +222,14 @@ class PaymentEngine(
             self._interrupted = None
         # Always a fresh deadline, also after a time-out that stays (a bill still in flight):
         # that time-out comes back, so a bill that is returned rather than stacked can not
-        # leave the prompt up for good. The card sale's limit runs from its start, though:
-        # the terminal's prompts do not extend it. Nor does a page asking for fresh figures
-        # (the status page does every 2 s by itself): that is no sign of a technician.
-        if not (target is before is State.CARD) and not isinstance(event, ui.Refresh):
+        # leave the prompt up for good. In a card sale only the terminal's own word counts:
+        # its limit runs from the terminal's last prompt (touches do not extend it), as the
+        # protocol's T4 does, and is longer than the driver's T4, so the driver, which tells
+        # the terminal it stops waiting, speaks first. Nor does a page asking for fresh
+        # figures (the status page does every 2 s by itself) count: no sign of a technician.
+        in_sale = target is before is State.CARD
+        terminal_spoke = in_sale and isinstance(event, CardProgress)
+        if (not in_sale or terminal_spoke) and not isinstance(event, ui.Refresh):
             self._reset_deadline()
 
     def _call(self, name: str, event: object) -> bool:

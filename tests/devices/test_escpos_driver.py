@@ -13,6 +13,7 @@ import pytest
 
 from devices.emulators.escpos_emulator import EscposEmulator, sample_receipts, sample_slips
 from devices.escpos.driver import EscposPrinter
+from devices.escpos.layout import receipt_chunks
 from kiosk.ports import (
     DeviceFault,
     DeviceHealth,
@@ -82,6 +83,7 @@ def _driver(emulator: EscposEmulator, tmp_path: Path, **options: object) -> Escp
     settings: dict[str, object] = {
         "poll_interval": 0.1,
         "reply_timeout": 0.3,
+        "confirm_timeout": 0.3,
         "settle_time": 0.0,
         "reconnect_interval": 0.05,
         "state_path": tmp_path / "printer-state.json",
@@ -114,10 +116,10 @@ def _wait_health(driver: EscposPrinter, expected: DeviceHealth, timeout: float =
 Rig = tuple[EscposEmulator, EscposPrinter, Events]
 
 
-def _print(rig: Rig, content: Printable) -> ReceiptDone:
+def _print(rig: Rig, content: Printable, timeout: float = 5.0) -> ReceiptDone:
     _emulator, driver, events = rig
     driver.print_receipt(content)
-    return events.done(content.confirmation)
+    return events.done(content.confirmation, timeout)
 
 
 def test_cash_receipt_prints(rig: Rig) -> None:
@@ -167,6 +169,79 @@ def test_spanish_receipt(rig: Rig) -> None:
     assert "$1,234.56" in text  # es_US: a Spanish speaker in the US reads dollars this way
     assert "20 nov 2026" in text and "p.m." in text
     assert "Payment receipt" not in text and "Amount paid" not in text
+
+
+SPANISH_NAMES = ("Peña", "Muñoz", "Núñez", "Ibáñez", "Güemes", "ÁNGEL", "ÍÑIGO", "ÓSCAR", "ÚRSULA")
+
+
+def test_spanish_letters_print_in_code_page_850(rig: Rig) -> None:
+    """Names such as Peña and Muñoz: sent as CP850 bytes (ñ is A4, Ñ A5; ESC t 2 selects the
+    page) and read back the same from what the printer decoded."""
+    emulator, _driver, _events = rig
+    base = SAMPLES["card-es"]
+    content = replace(
+        base,
+        city="Agua de Villa Peña",
+        location="Oficina Muñoz, Av. Núñez 5",
+        service_address_masked="12** Calle Ibáñez",
+        terminal_lines=(*base.terminal_lines, "Güemes ÁNGEL ÍÑIGO ÓSCAR ÚRSULA ¿¡"),
+    )
+    data = b"".join(chunk.data for chunk in receipt_chunks(content))
+    assert b"\x1bt\x02" in data  # ESC t 2: code page 850
+    assert b"Pe\xa4a" in data and b"Mu\xa4oz" in data and b"\xd6\xa5IGO" in data
+    assert _print(rig, content).printed
+    text = emulator.receipts[0].text
+    for name in (*SPANISH_NAMES, "¿", "¡"):
+        assert name in text, name
+
+
+def test_a_slip_with_spanish_names(rig: Rig) -> None:
+    emulator, _driver, _events = rig
+    slip = replace(
+        SLIPS["slip-es"], technician="José Peña Muñoz", location="Plaza Núñez, Peñalolén"
+    )
+    assert _print(rig, slip).printed
+    text = emulator.receipts[0].text
+    assert "José Peña Muñoz" in text and "Plaza Núñez, Peñalolén" in text
+
+
+def test_a_printer_that_answers_late_has_still_printed_the_receipt(
+    printer_emulator: EscposEmulator, tmp_path: Path
+) -> None:
+    """Under load the status answers come after the driver's first wait: the driver asks
+    again (DLE EOT) before it decides, and the receipt the printer printed counts as
+    printed, not as "receipt unavailable"."""
+    events = Events()
+    driver = _driver(printer_emulator, tmp_path, reply_timeout=0.1, confirm_timeout=1.0)
+    driver.attach(events)
+    driver.open()
+    try:
+        assert driver.wait_ready(5.0)
+        printer_emulator.status_delay = 0.2  # later than the reply_timeout of 0.1 s
+        content = SAMPLES["cash-en"]
+        done = _print((printer_emulator, driver, events), content, timeout=30.0)
+        assert done == ReceiptDone(content.confirmation, printed=True)
+        assert printer_emulator.counters()["confirmations"] == [content.confirmation]
+        assert driver.counters()["status_confirmations"] >= 1
+        assert driver.was_printed(content.confirmation) is True
+    finally:
+        driver.close()
+
+
+def test_a_receipt_that_failed_can_be_printed_again(rig: Rig) -> None:
+    emulator, driver, _events = rig
+    content = SAMPLES["card-en"]
+    emulator.paper_out_after(5)
+    done = _print(rig, content)
+    assert (done.printed, done.reason) == (False, "paper_out")
+    assert driver.was_printed(content.confirmation) is False
+    emulator.load_paper()
+    _wait_health(driver, DeviceHealth())
+    events = rig[2]
+    events.all.clear()  # the reprint's answer is the one wanted now
+    assert _print(rig, content).printed
+    assert driver.was_printed(content.confirmation) is True
+    assert emulator.counters()["confirmations"] == [content.confirmation]
 
 
 def test_a_collection_slip_prints_and_the_printer_counts_it_by_its_id(rig: Rig) -> None:

@@ -36,7 +36,7 @@ def test_commands_with_password() -> None:
     assert reg == bytes.fromhex("0600 08 123456 be 0978 03 01")
     assert A.reversal("000000", 42).encode() == bytes.fromhex("0630 06 000000 87 0042")
     assert A.end_of_day("000000").encode() == bytes.fromhex("0650 03 000000")
-    assert A.repeat_receipt("000000").encode() == bytes.fromhex("0620 03 000000")
+    assert A.repeat_receipt("000000").encode() == bytes.fromhex("0620 05 000000 03 01")
     assert A.status_enquiry("000000").encode() == bytes.fromhex("0501 03 000000")
     assert A.abort_request().encode() == bytes.fromhex("06b0 00")
     with pytest.raises(ValueError):
@@ -48,9 +48,28 @@ def test_commands_with_password() -> None:
 def test_acknowledgements() -> None:
     assert A.from_terminal(A.Apdu(0x80, 0x00)) == A.Ack(0)
     assert A.from_terminal(A.Apdu(0x84, 0x00)) == A.Ack(0)
-    assert A.from_terminal(A.Apdu(0x84, 0x9C)) == A.Ack(0x9C)
     refused = A.from_terminal(A.Apdu(0x84, 0x83))
     assert refused == A.NegativeAck(0x83) and refused.reason == "function_not_possible"
+
+
+def test_84_9c_is_a_refusal_not_an_acceptance() -> None:
+    """84 xx answers a command with a result code instead of taking it; 9C ("please
+    wait") included: the terminal has not started anything and promises no answer."""
+    refused = A.from_terminal(A.decode(bytes.fromhex("84 9C 00")) or A.Apdu(0, 0))
+    assert refused == A.NegativeAck(0x9C) and refused.reason == "please_wait"
+    assert A.from_terminal(A.decode(bytes.fromhex("84 A0 00")) or A.Apdu(0, 0)) == A.NegativeAck(
+        0xA0
+    )
+
+
+def test_repeat_receipt_asks_for_the_status_information() -> None:
+    """PA00P015 13.08, 2.20.1: without service byte 01 a terminal repeats the printout
+    only, and the 04 0F with the trace and receipt numbers never comes."""
+    raw = bytes.fromhex("06 20 05 123456 03 01")
+    assert A.repeat_receipt("123456").encode() == raw
+    assert A.from_ecr(A.Apdu(0x06, 0x20, raw[3:])) == A.PasswordCommand(0x0620, "123456", 0x01)
+    plain = A.from_ecr(A.Apdu(0x06, 0x20, bytes.fromhex("123456")))
+    assert plain == A.PasswordCommand(0x0620, "123456", None)
 
 
 def approved_status(pan: bytes) -> bytes:
@@ -102,6 +121,25 @@ def test_the_emulator_side_refuses_to_encode_a_real_card_number() -> None:
         bmp.masked_pan("4111111111111111")
 
 
+def test_bmp_4c_is_skipped_and_the_receipt_number_after_it_is_read() -> None:
+    """BMP 4C is an LLVAR: with it in the table the parse goes on to BMP 87."""
+    data = bytes.fromhex("27 00  04 000000004317  0B 000123  4C F0 F3 0A0B0C  87 0042")
+    parsed = bmp.parse_bmps(data)
+    assert parsed.complete and parsed.get(0x4C) == bytes.fromhex("0a0b0c")
+    info = bmp.status_information(data)
+    assert (info.trace, info.receipt, info.complete) == (123, 42, True)
+
+
+def test_a_long_trace_number_comes_in_tlv_1f2b_when_bmp_0b_is_zero() -> None:
+    container = bytes.fromhex("06 07  1F2B 04 01234567")  # BMP 06, tag 1F2B, 4 bytes BCD
+    data = bytes.fromhex("27 00  0B 000000  87 0042") + container
+    info = bmp.status_information(data)
+    assert (info.trace, info.receipt) == (1234567, 42)
+    assert bmp.long_trace(1234567) == container
+    with_short = bmp.status_information(bytes.fromhex("0B 000077") + container)
+    assert with_short.trace == 77  # BMP 0B wins when it is set
+
+
 def test_unknown_bmp_stops_parsing_and_says_where() -> None:
     data = bmp.fixed(0x27, b"\x00") + bytes([0x55, 0x01, 0x02]) + bmp.fixed(0x04, bytes(6))
     parsed = bmp.parse_bmps(data)
@@ -123,6 +161,9 @@ def test_totals_per_card_group() -> None:
 def test_print_line_and_text_block() -> None:
     line = A.from_terminal(A.print_line("Betrag 43,17 EUR", last=True))
     assert line == A.PrintLine(A.PRINT_LAST_LINE, "Betrag 43,17 EUR") and line.last
+    assert A.print_line("END", last=True).encode() == bytes.fromhex("06 D1 04 FF") + b"END"
+    reserved = A.from_terminal(A.decode(bytes.fromhex("06 D1 03 80") + b"AB") or A.Apdu(0, 0))
+    assert isinstance(reserved, A.PrintLine) and not reserved.last  # 80 alone is reserved
     block = A.from_terminal(A.print_text_block(["one", "two"]))
     assert block == A.PrintTextBlock(("one", "two"))
 
@@ -137,10 +178,34 @@ def test_a_card_number_in_receipt_text_is_masked() -> None:
 
 def test_completion_forms() -> None:
     assert A.from_terminal(A.completion("52500001", 0)) == A.Completion("52500001", 0)
-    status = A.from_terminal(A.status_completion("EMU 1.0", 0x00, "52500001"))
-    assert status == A.Completion("52500001", None, "EMU 1.0", 0)
+    status = A.from_terminal(A.status_completion("EMU 1.0", 0x00))
+    assert status == A.Completion("", None, "EMU 1.0", 0)
+    raw = bytes.fromhex("06 0F 0B F0 F0 F7") + b"EMU 1.0" + bytes([0x00])
+    assert A.status_completion("EMU 1.0", 0x00).encode() == raw  # no BMP 29 in it
     assert A.from_terminal(A.terminal_abort(0x6C)) == A.TerminalAbort(0x6C)
     assert A.from_terminal(A.Apdu(0x06, 0x1E)) == A.TerminalAbort(0xFF)
+
+
+def test_a_status_byte_without_a_software_version_is_the_terminal_status() -> None:
+    """06 0F 01 DC: the terminal-status byte alone. DC is "card inserted", not ready."""
+    alone = A.from_terminal(A.decode(bytes.fromhex("06 0F 01 DC")) or A.Apdu(0, 0))
+    assert alone == A.Completion(terminal_status=0xDC)
+    assert codes.result_reason(0xDC) == "card_inserted"
+    ready = A.from_terminal(A.decode(bytes.fromhex("06 0F 01 00")) or A.Apdu(0, 0))
+    assert ready == A.Completion(terminal_status=0x00)
+    registration = A.from_terminal(A.decode(bytes.fromhex("06 0F 07 19 00 29 52500001")))
+    assert registration == A.Completion("52500001", status_byte=0x00)  # BMPs, not a status
+
+
+def test_an_intermediate_status_can_carry_its_own_time_out() -> None:
+    assert A.from_terminal(A.Apdu(0x04, 0xFF, bytes.fromhex("0A"))) == A.IntermediateStatus(0x0A)
+    with_byte = A.from_terminal(A.Apdu(0x04, 0xFF, bytes.fromhex("01 3C")))
+    assert with_byte == A.IntermediateStatus(0x01, 60)
+    tlv_only = A.from_terminal(A.Apdu(0x04, 0xFF, bytes.fromhex("0A 06 03 07 01 41")))
+    assert tlv_only == A.IntermediateStatus(0x0A, None)
+    both = A.from_terminal(A.Apdu(0x04, 0xFF, bytes.fromhex("0A 1E 06 03 07 01 41")))
+    assert both == A.IntermediateStatus(0x0A, 30)
+    assert A.intermediate_status(0x01, 60).encode() == bytes.fromhex("04 FF 02 01 3C")
 
 
 def test_unknown_and_malformed_are_named_not_raised() -> None:
@@ -195,3 +260,11 @@ def test_decoders_never_raise(data: bytes) -> None:
 @given(st.integers(min_value=0, max_value=10**12 - 1))
 def test_amounts_round_trip(cents: int) -> None:
     assert A.from_ecr(A.authorisation(cents)) == A.Authorisation(cents, None)
+
+
+def test_spanish_names_in_the_terminals_print_lines() -> None:
+    """ZVT text is code page 437 by default: ñ is A4, Ñ A5, á A0, í A1, ó A2, ú A3."""
+    raw = bytes.fromhex("06 D1 12 00") + b"Se\xa4ora Pe\xa4a MU\xa5OZ"
+    line = A.from_terminal(A.decode(raw) or A.Apdu(0, 0))
+    assert line == A.PrintLine(0, "Señora Peña MUÑOZ")
+    assert A.print_line("Núñez Ibáñez").encode()[4:] == b"N\xa3\xa4ez Ib\xa0\xa4ez"

@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -22,9 +23,11 @@ import pytest
 
 from devices.emulators.console import run_console
 from devices.emulators.zvt_emulator import EmulatorTiming, ZvtEmulator
+from devices.zvt import apdu as A
 from devices.zvt.bmp import luhn_ok
 from devices.zvt.driver import Timing, ZvtTerminal
 from devices.zvt.link import LinkTiming
+from devices.zvt.session import SaleHooks, Session, Talk
 from kiosk.money import Money
 from kiosk.ports import (
     CardOutcome,
@@ -43,7 +46,7 @@ EMULATOR_TIMING = EmulatorTiming(
 )
 DRIVER_TIMING = Timing(
     command_ack=1.0,
-    sale_timeout=2.0,
+    t4=1.5,
     abort_grace=1.0,
     command_timeout=3.0,
     end_of_day_timeout=5.0,
@@ -268,6 +271,7 @@ def test_an_answer_lost_after_approval_is_in_doubt_then_resolved_as_approved(
     doubt = sell(terminal, events, "25.07", "LOST-1")
     assert (doubt.outcome, doubt.reason) == (CardOutcome.IN_DOUBT, "no_answer")
     assert emulator.counters()["silent_after_approval"] == 1
+    assert emulator.counters()["abort_requests"] == 1  # told before the sale went in doubt
     assert record(state, "LOST-1")["state"] == "in_doubt"
     resolved = terminal.status("LOST-1")
     entry = emulator.entries()[-1]
@@ -281,15 +285,20 @@ def test_an_answer_lost_after_approval_is_in_doubt_then_resolved_as_approved(
 def test_a_sale_given_up_on_while_the_terminal_works_is_reported_late(
     tmp_path: Path, events: Events
 ) -> None:
-    """The terminal is still master when our time-out ends: status() sends it nothing and
-    stays in doubt; its approval, when it comes, is recorded and reported as late."""
+    """The kiosk gives up while the terminal waits for its host: the abort is refused, the
+    sale is in doubt, status() sends the terminal nothing while it is master; its approval,
+    when it comes, is recorded and reported as late."""
     slow_host = EmulatorTiming(step=0.01, card_wait=0.05, pin_wait=0.05, slow=3.5, link=LINK)
     emulator = start_emulator(tmp_path / "slow-host", slow_host)
     patient = replace(DRIVER_TIMING, quiet=0.6)  # longer than its "please wait" interval
     terminal = make_driver(emulator, events, tmp_path / "state.json", patient)
     try:
-        doubt = sell(terminal, events, "30.05", "LATE-1")
+        terminal.start_sale(Money.parse("30.05"), "LATE-1")
+        events.wait_for(CardProgress("LATE-1", "wait"))
+        terminal.abort()
+        doubt = events.result("LATE-1")
         assert (doubt.outcome, doubt.reason) == (CardOutcome.IN_DOUBT, "no_answer")
+        assert emulator.counters()["aborts_refused"] == 1
         assert terminal.status("LATE-1").outcome is CardOutcome.IN_DOUBT
         assert emulator.counters()["refused_while_busy"] == 0  # nothing was pushed in
         late = events.result("LATE-1")
@@ -302,6 +311,114 @@ def test_a_sale_given_up_on_while_the_terminal_works_is_reported_late(
     finally:
         terminal.close()
         emulator.stop()
+
+
+# --- T4: the silence the terminal is allowed ------------------------------------------------
+
+
+def test_a_slow_payment_whose_silences_are_each_shorter_than_t4_is_approved(
+    tmp_path: Path, events: Events
+) -> None:
+    """T4 restarts with every message: the card read and the PIN entry (which sends
+    nothing) together outlast T4, each alone does not, and the payment goes through."""
+    slow_cardholder = EmulatorTiming(step=0.01, card_wait=0.7, pin_wait=0.7, link=LINK)
+    emulator = start_emulator(tmp_path / "slow-pin", slow_cardholder)
+    timing = replace(DRIVER_TIMING, t4=1.2)
+    terminal = make_driver(emulator, events, tmp_path / "state.json", timing)
+    try:
+        began = time.monotonic()
+        result = sell(terminal, events, "43.17", "PIN-1")
+        assert time.monotonic() - began > 1.2  # longer than T4 from the authorisation
+        assert result.outcome is CardOutcome.APPROVED
+        assert emulator.counters()["abort_requests"] == 0
+    finally:
+        terminal.close()
+        emulator.stop()
+
+
+def test_an_intermediate_status_time_out_byte_replaces_t4(tmp_path: Path, events: Events) -> None:
+    """04 FF 01 03: "watch the PIN pad", and the PIN entry may take three seconds."""
+    long_pin = EmulatorTiming(
+        step=0.01, card_wait=0.05, pin_wait=1.5, pin_status_timeout=3, link=LINK
+    )
+    emulator = start_emulator(tmp_path / "long-pin", long_pin)
+    timing = replace(DRIVER_TIMING, t4=0.6)
+    terminal = make_driver(emulator, events, tmp_path / "state.json", timing)
+    try:
+        assert sell(terminal, events, "43.17", "PIN-2").outcome is CardOutcome.APPROVED
+        assert emulator.counters()["abort_requests"] == 0
+    finally:
+        terminal.close()
+        emulator.stop()
+
+
+def test_silence_past_t4_is_answered_with_abort_before_anything_else(
+    tmp_path: Path, events: Events
+) -> None:
+    """The kiosk stops waiting: it tells the terminal (06 B0), which stops the sale."""
+    stuck = EmulatorTiming(step=0.01, card_wait=0.05, pin_wait=5.0, link=LINK)
+    emulator = start_emulator(tmp_path / "stuck", stuck)
+    timing = replace(DRIVER_TIMING, t4=0.5)
+    terminal = make_driver(emulator, events, tmp_path / "state.json", timing)
+    try:
+        result = sell(terminal, events, "43.17", "PIN-3")
+        assert (result.outcome, result.reason) == (CardOutcome.CANCELLED, "timeout")
+        assert emulator.counters()["abort_requests"] == 1
+        assert emulator.counters()["aborted_by_ecr"] == 1 and emulator.entries() == []
+    finally:
+        terminal.close()
+        emulator.stop()
+
+
+def test_a_refusal_84_9c_ends_the_sale_at_once(
+    emulator: ZvtEmulator, terminal: ZvtTerminal, events: Events
+) -> None:
+    """84 9C answers the authorisation instead of 80 00: nothing started, nothing to wait for."""
+    emulator.busy_code = 0x9C
+    began = time.monotonic()
+    result = sell(terminal, events, "20.06", "BUSY-1")
+    assert (result.outcome, result.reason) == (CardOutcome.DECLINED, "please_wait")
+    assert time.monotonic() - began < DRIVER_TIMING.t4
+    assert emulator.counters()["approvals"] == 0 and emulator.counters()["abort_requests"] == 0
+
+
+# --- Repeat Receipt and Status Enquiry --------------------------------------------------------
+
+
+def test_repeat_receipt_sends_the_status_information_only_when_asked(
+    emulator: ZvtEmulator, terminal: ZvtTerminal, events: Events
+) -> None:
+    """PA00P015 13.08, 2.20.1: the emulator, like a current terminal, repeats only the
+    printout unless the service byte says 01; the driver always says it."""
+    assert sell(terminal, events, "5.00", "RR-1").outcome is CardOutcome.APPROVED
+    (entry,) = emulator.entries()
+
+    def ask(service_byte: int | None) -> Talk:
+        command = A.repeat_receipt("000000", service_byte)
+        talk = terminal._query("repeat", lambda: terminal.session.converse(command, 3.0))
+        assert isinstance(talk, Talk) and talk.completion is not None
+        return talk
+
+    bare = ask(None)
+    assert bare.infos == [] and "COPY" in bare.lines
+    full = ask(A.REPEAT_RECEIPT_SEND_STATUS)
+    assert full.info is not None and (full.info.trace, full.info.receipt) == (
+        entry.trace,
+        entry.receipt,
+    )
+
+
+def test_a_status_byte_alone_saying_card_inserted_is_not_ready(
+    emulator: ZvtEmulator, terminal: ZvtTerminal, events: Events
+) -> None:
+    emulator.status_with_version = False
+    emulator.terminal_status = 0xDC
+    status = terminal.enquire_status()
+    assert status.answered and not status.ready
+    assert (status.status, status.reason, status.software) == (0xDC, "card_inserted", "")
+    assert status.terminal_id == "52500001"  # from the registration
+    emulator.terminal_status = 0x00
+    assert terminal.enquire_status().ready
 
 
 def test_a_lost_first_sale_on_an_empty_terminal_is_recovered(
@@ -580,3 +697,37 @@ def test_no_card_number_in_the_state_file_or_the_logs(
     results = [e for e in events.seen if isinstance(e, CardResult)]
     assert card_numbers(repr(results)) == []
     assert card_numbers(json.dumps(emulator.counters(), default=str)) == []
+
+
+class _DeafTerminal:
+    """A line that takes every frame but whose terminal never answers the authorisation."""
+
+    name = "deaf"
+    connected = True
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, raw: bytes) -> bool:
+        self.sent.append(raw)
+        return True
+
+    def receive(self, timeout: float) -> bytes | None:
+        time.sleep(min(timeout, 0.01))
+        return None
+
+
+def test_a_sale_never_acknowledged_is_aborted_before_it_is_in_doubt() -> None:
+    """No 80 00 within T3 either: the terminal may still have started, so it is told."""
+    line = _DeafTerminal()
+    session = Session(
+        line,  # type: ignore[arg-type]
+        replace(DRIVER_TIMING, command_ack=0.2, abort_grace=0.2),
+        running=lambda: True,
+        on_lost=lambda: None,
+        on_unsolicited=lambda message: None,
+    )
+    hooks = SaleHooks("DEAF-1", threading.Event(), lambda message: None, lambda info: None)
+    talk = session.converse(A.authorisation(4317), 5.0, hooks)
+    assert talk.timed_out and talk.gave_up and not talk.accepted
+    assert line.sent == [A.authorisation(4317).encode(), bytes.fromhex("06 B0 00")]

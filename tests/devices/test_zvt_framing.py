@@ -278,3 +278,46 @@ def test_the_endpoint_survives_any_input_and_only_acks_or_naks(data: bytes) -> N
     assert set(answers) <= {bytes([ACK]), bytes([NAK])}
     while endpoint.receive(0.0) is not None:
         pass
+
+
+# --- the transport's timers (PA00P016, serial transport protocol) ---------------------------
+
+
+def test_the_timers_default_to_the_transport_protocol() -> None:
+    """T1 200 ms inside a frame, T2 5 s for the acknowledgement, at most two repeats."""
+    timing = LinkTiming()
+    assert (timing.char_timeout, timing.ack_timeout, timing.resends) == (0.2, 5.0, 2)
+
+
+def test_a_frame_stopped_mid_way_is_answered_nak_after_t1() -> None:
+    """The receiver does not wait for bytes that never come: after T1 of silence inside a
+    frame it throws the frame away and answers NAK, and the sender repeats it at once."""
+    answers: list[bytes] = []
+    endpoint = LinkEndpoint(answers.append, LinkTiming(char_timeout=0.05), name="t")
+    frame = encode_frame(bytes.fromhex("06 01 07 04 000000004317"))
+    endpoint.feed(frame[:7])  # DLE STX 06 01 07 04 00 ... and then nothing
+    deadline = time.monotonic() + 2.0
+    while not answers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert answers == [bytes([NAK])] and endpoint.counts["char_timeouts"] == 1
+    assert endpoint.receive(0.0) is None
+    endpoint.feed(frame)  # the repeat
+    assert answers == [bytes([NAK]), bytes([ACK])]
+    assert endpoint.receive(0.0) == bytes.fromhex("06 01 07 04 000000004317")
+
+
+def test_a_whole_frame_arriving_in_pieces_within_t1_is_taken() -> None:
+    answers: list[bytes] = []
+    endpoint = LinkEndpoint(answers.append, LinkTiming(char_timeout=0.5), name="t")
+    frame = encode_frame(b"\x80\x00\x00")
+    endpoint.feed(frame[:4])
+    endpoint.feed(frame[4:])
+    assert answers == [bytes([ACK])] and endpoint.counts["char_timeouts"] == 0
+
+
+def test_the_sender_gives_up_after_two_repeats() -> None:
+    wire = Wire(LinkTiming(ack_timeout=0.05))
+    wire.drop_next = 10
+    assert not wire.a.send(b"\x06\x01\x00")
+    frames = [w for w in wire.written if w[:2] == bytes([DLE, STX])]
+    assert len(frames) == 3 and wire.a.counts["resends"] == 2

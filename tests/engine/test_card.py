@@ -379,17 +379,32 @@ def test_cancelled_at_the_terminal_offers_retry_or_cash(harness: Harness) -> Non
     assert harness.engine.snapshot.card_decline_reason == "cancelled"
 
 
-def test_terminal_prompts_do_not_extend_the_sale_time_out(harness: Harness) -> None:
+def test_terminal_prompts_restart_the_sale_time_out(harness: Harness) -> None:
+    """The limit counts the terminal's silence, as its T4 does: a slow sale with the
+    terminal at work is not cut off; touches on the kiosk's screen do not extend it."""
     harness.to_card()
     limit = harness.config.timeouts.card_sale
     for _ in range(4):
-        harness.clock.advance(limit / 4 - 1)
+        harness.clock.advance(limit - 1)
         harness.engine.submit(CardProgress(harness.reference, "enter_pin"))
         harness.send(ui.Touch())
-    harness.wait(5)
+    assert harness.state is State.CARD and harness.terminal.aborts == 0
+    harness.wait(limit - 1)
+    harness.send(ui.Touch())
+    assert harness.state is State.CARD
+    harness.wait(1)
     assert harness.state is State.CARD_DECLINED  # timed out: aborted, settled, reversed
     assert harness.terminal.aborts == 1
     harness.assert_card_invariants()
+
+
+def test_the_sale_time_out_outlasts_the_terminal_protocols_t4() -> None:
+    """The driver aborts at T4 and waits its abort grace: the engine must not go first."""
+    from devices.zvt.session import Timing
+    from kiosk.config import Timeouts
+
+    zvt = Timing()
+    assert Timeouts().card_sale > zvt.t4 + zvt.abort_grace
 
 
 def test_terminal_failing_to_start_the_sale_is_settled_as_in_doubt(harness: Harness) -> None:
