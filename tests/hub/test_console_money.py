@@ -4,12 +4,13 @@ and a retry, suspense resolved, the over/short ledger; each refusal changes noth
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hub import counts, finance, options
+from hub import counts, finance, kiosk_config, options
 from hub.models import AuditEntry
 from tests.hub.console_client import add_user, form_token, sign_in
 from tests.hub.console_day import FAILED, MEANT, SUSPENDED, reconciliation_day
@@ -168,3 +169,17 @@ def test_with_the_second_count_on_a_second_clerk_counts_before_the_figures_show(
     [(_, before, now)] = [a for a in _audit(hub, "count.recorded") if a[0] == name]
     assert json.loads(before or "")["counted_by"] == "clerk-1"
     assert json.loads(now or "")["status"] == "variance"
+
+
+def test_the_count_form_offers_only_the_notes_the_kiosk_takes(hub: HubHarness, day: str) -> None:
+    change = kiosk_config.SettingsChange(limits={"accepted_bills_cents": [500, 1000, 2000]})
+    kiosk_config.update_settings(hub.ctx.db, "k1", change)
+    url = f"/console/batches/k1/{day}"
+    _as(hub, "clerk")
+    page = hub.client.get(url)
+    offered = re.findall(r'name="notes-(\d+)"', page.text)
+    assert offered == ["500", "1000", "2000"]
+    fields = {"csrf_token": form_token(page), "version": "0"} | COUNTED
+    refused = hub.client.post(url + "/count", data=fields | {"notes-10000": "1"})
+    assert refused.status_code == 422 and "no such denomination: 10000" in refused.text
+    assert counts.reconciliation(hub.ctx.db, "k1", day) is None
