@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -94,12 +95,22 @@ def create_kiosk(
         return _issue(conn, name, now, ttl)
 
 
-def issue_code(db: Database, kiosk_id: str, now: datetime, ttl: timedelta) -> IssuedCode:
-    """A new code for an existing kiosk; any code issued before it stops working."""
+def issue_code(
+    db: Database,
+    kiosk_id: str,
+    now: datetime,
+    ttl: timedelta,
+    on_change: Callable[[Connection, IssuedCode], None] | None = None,
+) -> IssuedCode:
+    """A new code for an existing kiosk; any code issued before it stops working.
+    ``on_change`` runs in the same transaction (the console audits there)."""
     with db.write() as conn:
         if conn.execute(select(Kiosk.id).where(Kiosk.id == kiosk_id)).first() is None:
             raise NotFound(f"no kiosk named {kiosk_id!r}")
-        return _issue(conn, kiosk_id, now, ttl)
+        issued = _issue(conn, kiosk_id, now, ttl)
+        if on_change is not None:
+            on_change(conn, issued)
+        return issued
 
 
 def _issue(conn: Connection, kiosk_id: str, now: datetime, ttl: timedelta) -> IssuedCode:

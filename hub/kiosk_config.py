@@ -10,12 +10,12 @@ seen.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from contract.wire import KioskSettings, WireTechnician
 from hub import technicians
@@ -71,7 +71,13 @@ def get_settings(db: Database, kiosk_id: str) -> KioskSettings:
     return _settings(kiosk_id, row, staff)
 
 
-def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> KioskSettings:
+#: called in the transaction that changed a kiosk's settings, with them before and after
+OnChange = Callable[[Connection, KioskSettings, KioskSettings], None]
+
+
+def update_settings(
+    db: Database, kiosk_id: str, change: SettingsChange, on_change: OnChange | None = None
+) -> KioskSettings:
     """Apply ``change`` and raise the version; an invalid result changes nothing."""
     if change.in_service and change.out_of_service_reason is not None:
         raise Invalid("a kiosk can not be put in and out of service at once")
@@ -138,4 +144,6 @@ def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> Kios
                 location=location,
             )
         )
+        if on_change is not None:
+            on_change(conn, current, new)
     return new

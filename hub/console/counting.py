@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from hub import counts, finance, kiosk_config
 from hub.api.deps import Hub
 from hub.console import batches, render
-from hub.console.guard import Form, allowed, permitted
+from hub.console.guard import Form, allowed, permitted, refused
 from hub.errors import HubError, Invalid, NotFound
 from hub.staff import audit
 from hub.staff.roles import SEES_EXPECTED_CASH, may_do
@@ -123,15 +123,7 @@ def _refused(
 ) -> HTMLResponse:
     """The batch page again, as it is now, with why nothing was changed (and audited)."""
     kiosk_id, batch_id = where
-    with hub.db.write() as conn:
-        audit.record(
-            conn,
-            hub.clock(),
-            person.name,
-            f"{action}.refused",
-            f"{kiosk_id}/{batch_id}",
-            detail=exc.message,
-        )
+    refused(hub, person, action, f"{kiosk_id}/{batch_id}", exc)
     try:
         context = _context(hub, person, kiosk_id, batch_id)
     except NotFound:

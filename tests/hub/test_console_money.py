@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from hub import counts, finance, kiosk_config, options
 from hub.models import AuditEntry
-from tests.hub.console_client import add_user, form_token, sign_in
+from tests.hub.console_client import form_token, sign_in_as
 from tests.hub.console_day import FAILED, MEANT, SUSPENDED, reconciliation_day
 from tests.hub.harness import HubHarness
 
@@ -25,11 +25,7 @@ def day(hub: HubHarness, tmp_path: Path) -> str:
 
 
 def _as(hub: HubHarness, role: str) -> None:
-    name = f"{role}-1"
-    secret = add_user(hub, name, role)
-    hub.client.cookies.clear()
-    hub.clock.advance(seconds=31)  # a fresh TOTP step for every sign-in
-    assert sign_in(hub, name, secret).status_code == 303
+    sign_in_as(hub, role)
 
 
 def _audit(hub: HubHarness, action: str) -> list[tuple[str, str | None, str | None]]:
@@ -151,10 +147,7 @@ def test_with_the_second_count_on_a_second_clerk_counts_before_the_figures_show(
     assert counts.reconciliation(hub.ctx.db, "k1", day) is None
 
     name = "clerk-2"
-    secret = add_user(hub, name, "clerk")
-    hub.client.cookies.clear()
-    hub.clock.advance(seconds=31)
-    assert sign_in(hub, name, secret).status_code == 303
+    sign_in_as(hub, "clerk", name)
     second = hub.client.get(url)
     assert 'name="counts_seen" value="1"' in second.text and "Expected" not in second.text
     fields["csrf_token"] = form_token(second)
