@@ -242,38 +242,78 @@ SCREENS = [
 ]
 
 
+def _shot(page: Page, path: Path, full_page: bool = False) -> None:
+    """A screenshot once the page has loaded (its deferred script has made the tables
+    sortable and filterable)."""
+    page.wait_for_load_state("load")
+    page.screenshot(path=path, full_page=full_page)
+
+
 @pytest.mark.slow
 def test_screenshots_of_every_page(page: Page, tmp_path: Path) -> None:
     """docs/console/*.png: ``KIOSK_CONSOLE_SHOTS=docs/console pytest -m slow -k screenshots``."""
     out = Path(SHOTS) if SHOTS else tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
-    with served_day(tmp_path, {"ana": "clerk", "bo": "supervisor"}) as hub:
+    people = {"ana": "clerk", "bo": "supervisor", "al": "admin", "tom": "technician"}
+    (tmp_path / "twice").mkdir()
+    with served_day(tmp_path, people) as hub:
         batch = f"/console/batches/k1/{hub.batch_id}"
         page.goto(f"{hub.url}/console/sign-in")
-        page.screenshot(path=out / "sign-in.png")
+        _shot(page, out / "sign-in.png")
         sign_in(page, hub, "ana")
         page.goto(hub.url + batch)
         page.fill("#notes-500", "1")
         page.fill("#notes-1000", "1")
         page.fill("#notes-2000", "2")
-        page.screenshot(path=out / "batch-blind-count.png", full_page=False)
+        _shot(page, out / "batch-blind-count.png", full_page=False)
         page.click("#count-form button[type=submit]")
-        page.screenshot(path=out / "batch-counted.png")
+        _shot(page, out / "batch-counted.png")
         page.goto(f"{hub.url}/console/payments?status=failed")
-        page.screenshot(path=out / "payments-failed.png")
+        _shot(page, out / "payments-failed.png")
         page.click("text=Retry")
-        page.screenshot(path=out / "payments-retried.png")
+        _shot(page, out / "payments-retried.png")
         page.goto(f"{hub.url}/console/suspense")
         page.locator("tbody input[name=account]").fill(MEANT)
-        page.screenshot(path=out / "suspense-clerk.png")
+        _shot(page, out / "suspense-clerk.png")
         page.context.clear_cookies()
         sign_in(page, hub, "bo")
         page.goto(hub.url + batch)
         page.fill("#reason", "one $20 note found jammed in the acceptor")
-        page.screenshot(path=out / "batch-approve.png")
+        _shot(page, out / "batch-approve.png")
         page.click("form.decide button[type=submit]")
-        page.screenshot(path=out / "batch-approved.png")
+        _shot(page, out / "batch-approved.png")
         for name, path in SCREENS:
             page.goto(hub.url + path)
-            page.screenshot(path=out / f"{name}.png")
+            _shot(page, out / f"{name}.png")
+        page.goto(f"{hub.url}/console/payments")
+        page.locator("thead th", has_text="Amount").get_by_role("button").click()
+        page.fill("#filter-payments", "cash")
+        _shot(page, out / "payments-sorted.png")
+        page.context.clear_cookies()
+        sign_in(page, hub, "al")
+        page.goto(f"{hub.url}/console/users")
+        _shot(page, out / "users.png", full_page=True)
+        page.context.clear_cookies()
+        sign_in(page, hub, "tom")
+        page.get_by_role("button", name="New enrollment code").click()
+        _shot(page, out / "fleet-technician.png")
+    page.context.clear_cookies()
+    people = {"al": "admin", "ana": "clerk", "cleo": "clerk"}
+    with served_day(tmp_path / "twice", people) as hub:
+        sign_in(page, hub, "al")
+        page.goto(f"{hub.url}/console/settings")
+        page.click("text=Turn the second count on")
+        _shot(page, out / "settings.png")
+        for clerk, twenties, shot in (("ana", "2", "batch-counted-once"), ("cleo", "3", "")):
+            page.context.clear_cookies()
+            sign_in(page, hub, clerk)
+            page.goto(f"{hub.url}/console/batches/k1/{hub.batch_id}")
+            page.fill("#notes-500", "1")
+            page.fill("#notes-1000", "1")
+            page.fill("#notes-2000", twenties)
+            page.click("#count-form button[type=submit]")
+            if shot:
+                _shot(page, out / f"{shot}.png")
+        expect(page.locator("#counts-differ")).to_contain_text("THE TWO COUNTS DIFFER")
+        _shot(page, out / "batch-two-counts.png", full_page=True)
     assert {p.name for p in out.glob("*.png")} >= {f"{name}.png" for name, _ in SCREENS}
