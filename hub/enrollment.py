@@ -64,8 +64,17 @@ def check_kiosk_id(name: str) -> str:
     return name
 
 
+#: called in the transaction that issued a code (the console writes its audit entry there)
+OnIssue = Callable[[Connection, "IssuedCode"], None]
+
+
 def create_kiosk(
-    db: Database, name: str, location: str, now: datetime, ttl: timedelta
+    db: Database,
+    name: str,
+    location: str,
+    now: datetime,
+    ttl: timedelta,
+    on_change: OnIssue | None = None,
 ) -> IssuedCode:
     """Create a kiosk and its first enrollment code."""
     check_kiosk_id(name)
@@ -92,7 +101,10 @@ def create_kiosk(
                 settings_version=1,
             )
         )
-        return _issue(conn, name, now, ttl)
+        issued = _issue(conn, name, now, ttl)
+        if on_change is not None:
+            on_change(conn, issued)
+        return issued
 
 
 def issue_code(
@@ -100,7 +112,7 @@ def issue_code(
     kiosk_id: str,
     now: datetime,
     ttl: timedelta,
-    on_change: Callable[[Connection, IssuedCode], None] | None = None,
+    on_change: OnIssue | None = None,
 ) -> IssuedCode:
     """A new code for an existing kiosk; any code issued before it stops working.
     ``on_change`` runs in the same transaction (the console audits there)."""

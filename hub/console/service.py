@@ -1,5 +1,6 @@
-"""The fleet page and what a technician does from it: take a kiosk out of service and back,
-and issue a new enrollment code (for a new unit, or one whose disk was replaced).
+"""The fleet page and what a technician does from it: add a kiosk, take one out of service
+and back, and issue a new enrollment code (for a new unit, or one whose disk was replaced).
+The page lists the open alerts under the kiosks, as ``kiosk-hub alerts`` does.
 
 The same functions as ``kiosk-hub set-kiosk`` (:mod:`hub.kiosk_config`, :mod:`hub.enrollment`)
 do the change; the console's audit entry is written in the change's own transaction, with
@@ -44,6 +45,7 @@ def fleet_page(
         status,
         current="fleet",
         kiosks=queries.kiosks(hub.db),
+        alerts=queries.alerts(hub.db),
         collections=finance.last_collections(hub.db),
         may_service=may_do(person.role, "service"),
         may_enroll=may_do(person.role, "enroll"),
@@ -109,6 +111,36 @@ def set_service(
         return _refused(request, hub, person, "kiosk.service", kiosk_id, exc)
     told = f"out of service: {reason}" if wanted == "out" else "back in service"
     return fleet_page(request, hub, person, f"Kiosk {kiosk_id} is {told}.")
+
+
+@router.post("/fleet")
+def add_kiosk(
+    request: Request,
+    hub: Hub,
+    person: Annotated[SignedIn, Depends(permitted("enroll"))],
+    form: Form,
+) -> HTMLResponse:
+    """A new kiosk and its first enrollment code, as ``kiosk-hub create-kiosk``."""
+    name, location = form.get("kiosk", "").strip(), " ".join(form.get("location", "").split())
+
+    def record(conn: Connection, issued: enrollment.IssuedCode) -> None:
+        audit.record(
+            conn,
+            hub.clock(),
+            person.name,
+            "kiosk.created",
+            name,
+            after={"location": location, "code_expires_at": issued.expires_at.isoformat()},
+        )
+
+    try:
+        issued = enrollment.create_kiosk(
+            hub.db, name, location, hub.clock(), hub.settings.enrollment_ttl, on_change=record
+        )
+    except HubError as exc:
+        return _refused(request, hub, person, "kiosk.created", name, exc)
+    message = f"Kiosk {name} added; type its enrollment code on the kiosk."
+    return fleet_page(request, hub, person, message, issued=issued)
 
 
 @router.post("/fleet/{kiosk_id}/enrollment-code")

@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import func, select
 
-from hub import kiosk_config, options
+from hub import alerts, kiosk_config, options
 from hub.models import AuditEntry, EnrollmentCode
 from hub.staff import users
 from tests.hub.console_client import PASSWORD, audit_trail, form_token, sign_in, sign_in_as
@@ -200,3 +200,29 @@ def test_a_technician_takes_a_kiosk_out_of_service_and_issues_a_code(hub: HubHar
     assert all(code.group(1) not in f"{a}{d}" for a, d in logged)  # never in the log
     unknown = hub.client.post("/console/fleet/k9/enrollment-code", data={"csrf_token": token})
     assert unknown.status_code == 404 and "no kiosk named &#39;k9&#39;" in unknown.text
+
+
+def test_a_technician_adds_a_kiosk_and_sees_its_open_alerts(hub: HubHarness) -> None:
+    sign_in_as(hub, "technician")
+    token = _token(hub, "/console/fleet")
+    bad = hub.client.post("/console/fleet", data={"csrf_token": token, "kiosk": "City Hall"})
+    assert bad.status_code == 422 and "can not name a kiosk" in bad.text
+    added = hub.client.post(
+        "/console/fleet", data={"csrf_token": token, "kiosk": "k2", "location": "City Hall"}
+    )
+    assert added.status_code == 200 and "Kiosk k2 added" in added.text
+    assert re.search(r'id="enrollment-code">[A-Z0-9]{5}-[A-Z0-9]{5}<', added.text)
+    [(actor, target, _, after)] = _entries(hub, "kiosk.created")
+    assert (actor, target, after["location"]) == ("technician-1", "k2", "City Hall")  # type: ignore[index]
+    again = hub.client.post("/console/fleet", data={"csrf_token": token, "kiosk": "k2"})
+    assert again.status_code == 409 and "already exists" in again.text
+
+    with hub.ctx.db.write() as conn:
+        alerts.device_fault(conn, "k2", "printer", "paper_out", 7, hub.clock(), hub.clock())
+    fleet = hub.client.get("/console/fleet").text
+    assert "Open alerts" in fleet and "paper_out" in fleet
+
+    sign_in_as(hub, "clerk")
+    token = _token(hub, "/console/fleet")
+    refused = hub.client.post("/console/fleet", data={"csrf_token": token, "kiosk": "k3"})
+    assert refused.status_code == 403 and "may not issue enrollment codes" in refused.text
