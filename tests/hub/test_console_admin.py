@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hub import alerts, kiosk_config, options
 from hub.models import AuditEntry, EnrollmentCode
 from hub.staff import users
+from hub.staff.roles import ACTIONS, ROLES
 from tests.hub.console_client import PASSWORD, audit_trail, form_token, sign_in, sign_in_as
 from tests.hub.harness import HubHarness
 
@@ -226,3 +227,34 @@ def test_a_technician_adds_a_kiosk_and_sees_its_open_alerts(hub: HubHarness) -> 
     token = _token(hub, "/console/fleet")
     refused = hub.client.post("/console/fleet", data={"csrf_token": token, "kiosk": "k3"})
     assert refused.status_code == 403 and "may not issue enrollment codes" in refused.text
+
+
+#: one request per action of the roles table; a new action without one here fails the test
+ACTION_REQUESTS: dict[str, tuple[str, str]] = {
+    "count": ("POST", "/console/batches/k1/B000001/count"),
+    "approve": ("POST", "/console/batches/k1/B000001/approve"),
+    "reconcile": ("POST", "/console/batches/k1/B000001/reconcile"),
+    "retry": ("POST", "/console/payments/P-x/retry"),
+    "resolve": ("POST", "/console/suspense/P-x"),
+    "export": ("GET", "/console/exports/over-short.csv"),
+    "users": ("POST", "/console/users"),
+    "settings": ("POST", "/console/settings/second-count"),
+    "service": ("POST", "/console/fleet/k1/service"),
+    "enroll": ("POST", "/console/fleet/k1/enrollment-code"),
+}
+
+
+def test_every_action_is_refused_on_the_server_to_the_roles_the_table_leaves_out(
+    hub: HubHarness,
+) -> None:
+    assert set(ACTION_REQUESTS) == set(ACTIONS)
+    hub.create_kiosk("k1", "Library")
+    for role in ROLES:
+        sign_in_as(hub, role)
+        token = _token(hub, "/console/fleet")
+        for action, (method, path) in ACTION_REQUESTS.items():
+            answer = hub.client.request(method, path, data={"csrf_token": token})
+            refused = answer.status_code == 403 and "may not" in answer.text
+            assert refused == (role not in ACTIONS[action]), (role, action, answer.status_code)
+    assert options.current(hub.ctx.db).second_count is False
+    assert not kiosk_config.get_settings(hub.ctx.db, "k1").out_of_service
