@@ -87,6 +87,7 @@ ACTION_NAMES: dict[Action, str] = {
     "settings": "change the console's settings",
     "service": "take a kiosk out of service or back",
     "enroll": "issue enrollment codes",
+    "configure": "change a kiosk's settings",
 }
 
 

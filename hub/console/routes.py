@@ -16,7 +16,8 @@ Actions (``hub.staff.roles.ACTIONS``): a batch's ``…/count`` (clerk), ``…/ap
 ``…/reconcile`` (supervisor) in :mod:`.counting`; ``/console/payments/{id}/retry`` (clerk,
 supervisor) and ``/console/suspense/{id}`` (clerk) in :mod:`.money`; users and settings
 (admin) in :mod:`.admin`; a kiosk's service state and enrollment code (technician, admin)
-from the fleet page, in :mod:`.service`.
+from the fleet page, in :mod:`.service`; a kiosk's settings (technician, admin) on its
+own page, ``/console/fleet/{kiosk}``, in :mod:`.kiosk_settings`.
 
 The sign-in form has a CSRF token too, bound to a short-lived cookie of its own (there is no
 session yet), so another site can not sign a browser in as someone else.
@@ -34,7 +35,16 @@ from fastapi.staticfiles import StaticFiles
 
 from hub import counts
 from hub.api.deps import Hub
-from hub.console import admin, batches, counting, downloads, money, render, service
+from hub.console import (
+    admin,
+    batches,
+    counting,
+    downloads,
+    kiosk_settings,
+    money,
+    render,
+    service,
+)
 from hub.console.guard import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -193,6 +203,7 @@ def install(app: FastAPI) -> None:
     app.include_router(downloads.router)
     app.include_router(admin.router)
     app.include_router(service.router)
+    app.include_router(kiosk_settings.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.exception_handler(NotSignedIn)

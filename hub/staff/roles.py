@@ -34,6 +34,7 @@ Action = Literal[
     "settings",
     "service",
     "enroll",
+    "configure",
 ]
 
 _MONEY: Final[frozenset[Role]] = frozenset({"clerk", "supervisor", "auditor"})
@@ -78,6 +79,8 @@ ACTIONS: Final[dict[Action, frozenset[Role]]] = {
     # a kiosk out of service and back, a new enrollment code: on site or for a new unit
     "service": frozenset({"technician", "admin"}),
     "enroll": frozenset({"technician", "admin"}),
+    # a kiosk's location, limits, card fee, accepted notes and messages
+    "configure": frozenset({"technician", "admin"}),
 }
 
 #: the roles shown the cash a kiosk says it took before anyone counted it

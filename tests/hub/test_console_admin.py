@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 from sqlalchemy import func, select
 
 from hub import alerts, kiosk_config, options
@@ -241,6 +242,7 @@ ACTION_REQUESTS: dict[str, tuple[str, str]] = {
     "settings": ("POST", "/console/settings/second-count"),
     "service": ("POST", "/console/fleet/k1/service"),
     "enroll": ("POST", "/console/fleet/k1/enrollment-code"),
+    "configure": ("POST", "/console/fleet/k1/settings"),
 }
 
 
@@ -258,3 +260,46 @@ def test_every_action_is_refused_on_the_server_to_the_roles_the_table_leaves_out
             assert refused == (role not in ACTIONS[action]), (role, action, answer.status_code)
     assert options.current(hub.ctx.db).second_count is False
     assert not kiosk_config.get_settings(hub.ctx.db, "k1").out_of_service
+
+
+def _settings_form(page: httpx.Response) -> dict[str, str]:
+    """The kiosk settings form's fields as the page filled them (a browser would send them)."""
+    fields = dict(re.findall(r'<input id="[^"]+" name="([^"]+)" value="([^"]*)"', page.text))
+    ticked = re.findall(r'name="(bill-\d+)" checked', page.text)
+    return fields | dict.fromkeys(ticked, "on") | {"csrf_token": form_token(page)}
+
+
+def test_a_technician_changes_a_kiosks_settings_in_dollars(hub: HubHarness) -> None:
+    hub.create_kiosk("k1", "Library")
+    sign_in_as(hub, "clerk")
+    seen = hub.client.get("/console/fleet/k1").text
+    assert "<fieldset disabled>" in seen and "Save the settings" not in seen
+    assert hub.client.get("/console/fleet/k9").status_code == 404
+
+    sign_in_as(hub, "technician")
+    form = _settings_form(hub.client.get("/console/fleet/k1"))
+    assert form["max_payment_cents"] == "2000.00" and form["percent"] == "2.50"
+    url = "/console/fleet/k1/settings"
+    for field, typed, problem in (
+        ("max_payment_cents", "12.345", "Largest payment: &#39;12.345&#39; is not an amount"),
+        ("percent", "-1", "is not a percent"),
+        ("min_payment_cents", "5000", "is greater than max_payment_cents"),
+    ):
+        bad = hub.client.post(url, data=form | {field: typed})
+        assert bad.status_code == 422 and problem in bad.text, (field, bad.text)
+    no_notes = {k: v for k, v in form.items() if not k.startswith("bill-")}
+    assert "at least one note" in hub.client.post(url, data=no_notes).text
+    assert kiosk_config.get_settings(hub.ctx.db, "k1").version == 1  # nothing changed
+
+    changed = form | {"max_payment_cents": "1,500", "percent": "3", "banner-es": "Cerrado el lunes"}
+    del changed["bill-100"]
+    saved = hub.client.post(url, data=changed)
+    assert saved.status_code == 200 and "settings saved (version 2)" in saved.text
+    now = kiosk_config.get_settings(hub.ctx.db, "k1")
+    assert (now.limits.max_payment_cents, now.card_fee.percent_bp) == (150_000, 300)
+    assert 100 not in now.limits.accepted_bills_cents
+    assert now.messages == {"es": {"banner": "Cerrado el lunes"}}
+    [(actor, target, before, after)] = _entries(hub, "kiosk.settings")
+    assert (actor, target) == ("technician-1", "k1")
+    assert before["limits"]["max_payment_cents"] == 200_000  # type: ignore[index]
+    assert after["limits"]["max_payment_cents"] == 150_000  # type: ignore[index]

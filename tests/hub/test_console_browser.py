@@ -297,6 +297,8 @@ def test_screenshots_of_every_page(page: Page, tmp_path: Path) -> None:
         sign_in(page, hub, "tom")
         page.get_by_role("button", name="New enrollment code").click()
         _shot(page, out / "fleet-technician.png")
+        page.click('a[href="/console/fleet/k1"]')
+        _shot(page, out / "kiosk-settings.png", full_page=True)
     page.context.clear_cookies()
     people = {"al": "admin", "ana": "clerk", "cleo": "clerk"}
     with served_day(tmp_path / "twice", people) as hub:
