@@ -167,10 +167,11 @@ def record_count(
         counted_cents = sum(d * n for d, n in counted.items())
         first = _first(conn, kiosk_id, batch_id)
         if counts_seen is not None and counts_seen != (0 if first is None else 1):
-            assert first is not None
             raise StaleBatch(
                 f"batch {batch_id} was counted once by {first.counted_by} since the page was "
                 "loaded; reload it to count it a second time"
+                if first is not None
+                else f"batch {batch_id} has no first count to follow; reload it"
             )
         if first is not None and first.counted_by == by:
             raise Invalid("you made this batch's first count: its second count is another clerk's")

@@ -163,6 +163,10 @@ def test_with_the_second_count_on_two_clerks_count_before_anything_is_shown(
 ) -> None:
     batch = _collected(hub, creds, kiosk)
     options.set_second_count(hub.ctx.db, True, "admin-al", hub.clock())
+    with pytest.raises(counts.StaleBatch, match="no first count to follow"):
+        counts.record_count(
+            hub.ctx.db, "k1", batch, {2000: 3}, "clerk-ana", hub.clock(), counts_seen=1
+        )
     first = counts.record_count(
         hub.ctx.db, "k1", batch, {500: 1, 2000: 3}, "clerk-ana", hub.clock()
     )
