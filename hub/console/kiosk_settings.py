@@ -5,7 +5,8 @@ banner in each language), as ``kiosk-hub set-kiosk`` does.
 People type dollars and percents; the hub keeps cents and basis points, parsed here without
 floating point. The change goes through :func:`hub.kiosk_config.update_settings`, which
 validates it as the kiosk will and writes the audit entry (before and after) in its own
-transaction; anything it or this form refuses is shown with why, and nothing changes.
+transaction; anything it or this form refuses is shown with why, and nothing changes. The
+form carries the settings' version: a page from before someone else's change is refused.
 """
 
 from __future__ import annotations
@@ -160,7 +161,12 @@ def change_settings(
 
     try:
         change = _change(form)
-        saved = kiosk_config.update_settings(hub.db, kiosk_id, change, on_change=record)
+        version = form.get("version", "").strip()
+        if not version.isdigit():
+            raise Invalid("the form had no version of the settings; reload the page")
+        saved = kiosk_config.update_settings(
+            hub.db, kiosk_id, change, on_change=record, expected_version=int(version)
+        )
     except HubError as exc:
         told = refused(hub, person, "kiosk.settings", kiosk_id, exc)
         return _page(request, hub, person, kiosk_id, told, exc.status)

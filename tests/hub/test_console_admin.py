@@ -279,6 +279,7 @@ def test_a_technician_changes_a_kiosks_settings_in_dollars(hub: HubHarness) -> N
     sign_in_as(hub, "technician")
     form = _settings_form(hub.client.get("/console/fleet/k1"))
     assert form["max_payment_cents"] == "2000.00" and form["percent"] == "2.50"
+    form["version"] = "1"
     url = "/console/fleet/k1/settings"
     for field, typed, problem in (
         ("max_payment_cents", "12.345", "Largest payment: &#39;12.345&#39; is not an amount"),
@@ -295,6 +296,8 @@ def test_a_technician_changes_a_kiosks_settings_in_dollars(hub: HubHarness) -> N
     del changed["bill-100"]
     saved = hub.client.post(url, data=changed)
     assert saved.status_code == 200 and "settings saved (version 2)" in saved.text
+    stale = hub.client.post(url, data=form)  # the page as it was before that change
+    assert stale.status_code == 409 and "changed since the page was loaded" in stale.text
     now = kiosk_config.get_settings(hub.ctx.db, "k1")
     assert (now.limits.max_payment_cents, now.card_fee.percent_bp) == (150_000, 300)
     assert 100 not in now.limits.accepted_bills_cents
