@@ -4,8 +4,8 @@ banner in each language), as ``kiosk-hub set-kiosk`` does.
 
 People type dollars and percents; the hub keeps cents and basis points, parsed here without
 floating point. The change goes through :func:`hub.kiosk_config.update_settings`, which
-validates it as the kiosk will and writes the audit entry (before and after) in its own
-transaction; anything it or this form refuses is shown with why, and nothing changes. The
+validates it as the kiosk will; the audit entry (before and after) is written in the same
+transaction. Anything it or this form refuses is shown with why, and nothing changes. The
 form carries the settings' version: a page from before someone else's change is refused.
 """
 
