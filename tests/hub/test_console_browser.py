@@ -142,10 +142,11 @@ def test_tables_sort_by_a_column_and_filter_by_text(page: Page, every_role: Serv
     expect(heading).to_have_attribute("aria-sort", "descending")
     expect(amounts.first).to_have_text("$50.00")
 
-    page.fill("#filter-payments", MEANT)
+    # an account no other test here changes (resolving suspense adds MEANT to a row)
+    page.fill("#filter-payments", "100200419")
     expect(table.locator("tbody tr:visible")).to_have_count(2)
     expect(page.locator(".table-filter [role=status]")).to_have_text("2 of 5 rows shown")
-    expect(amounts.locator("visible=true")).to_have_text(["$25.00", "$1.00"])  # still sorted
+    expect(amounts.locator("visible=true")).to_have_text(["$50.00", "$40.00"])  # still sorted
     page.fill("#filter-payments", "")
     expect(table.locator("tbody tr:visible")).to_have_count(5)
 
