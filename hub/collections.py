@@ -34,6 +34,11 @@ class Collection:
     terminal_count: int | None
     terminal_cents: int | None
     agreed: bool | None
+    # from ``collection.completed``: when the slip was made and the kiosk's own totals
+    completed_at: str | None = None
+    cash_cents: int | None = None
+    card_cents: int | None = None
+    card_count: int | None = None
 
 
 NONE = Collection(None, None, None, None, None, None, None, None, None, None, None)
@@ -42,7 +47,7 @@ NONE = Collection(None, None, None, None, None, None, None, None, None, None, No
 def collections_of(conn: Connection, kiosk_id: str) -> dict[str, Collection]:
     """Every collected batch of a kiosk, by batch id."""
     started: dict[str, tuple[str, payloads.CollectionStarted]] = {}
-    completed: dict[str, payloads.CollectionCompleted] = {}
+    completed: dict[str, tuple[str, payloads.CollectionCompleted]] = {}
     closed: dict[str, payloads.BatchClosed] = {}
     rows = conn.execute(
         select(JournalEntry.type, JournalEntry.at, JournalEntry.payload)
@@ -60,7 +65,7 @@ def collections_of(conn: Connection, kiosk_id: str) -> dict[str, Collection]:
         if isinstance(entry, payloads.CollectionStarted):
             started[entry.batch_id] = (at, entry)
         elif isinstance(entry, payloads.CollectionCompleted):
-            completed[entry.batch_id] = entry
+            completed[entry.batch_id] = (at, entry)
         elif isinstance(entry, payloads.BatchClosed):
             closed[entry.batch_id] = entry
     return {
@@ -71,10 +76,11 @@ def collections_of(conn: Connection, kiosk_id: str) -> dict[str, Collection]:
 
 def _collection(
     start: tuple[str, payloads.CollectionStarted] | None,
-    done: payloads.CollectionCompleted | None,
+    end: tuple[str, payloads.CollectionCompleted] | None,
     closed: payloads.BatchClosed | None,
 ) -> Collection:
     at, began = start if start is not None else (None, None)
+    done_at, done = end if end is not None else (None, None)
     terminal: tuple[bool | None, int | None, int | None, bool | None]
     if done is not None:
         terminal = (done.terminal_ok, done.terminal_count, done.terminal_cents, done.agreed)
@@ -94,4 +100,8 @@ def _collection(
         terminal_count=terminal[1],
         terminal_cents=terminal[2],
         agreed=terminal[3],
+        completed_at=done_at,
+        cash_cents=None if done is None else done.cash_cents,
+        card_cents=None if done is None else done.card_cents,
+        card_count=None if done is None else done.card_count,
     )

@@ -5,6 +5,13 @@ expected figures only once a count is saved), so the count is the clerk's own. A
 differs from the kiosk's bills is a variance: a supervisor who did not count it approves it
 with a reason. Every change carries the version the clerk's page was loaded with; a batch
 someone else changed meanwhile is refused with what changed, never overwritten.
+
+When the hub asks for a second count (:mod:`hub.options`), the first count is kept on its
+own (``batch_first_counts``) and shows nothing; a second clerk, never the first, counts the
+bag again, blind too. Only then are the expected figures shown, beside both counts; counts
+that differ from each other are flagged and make the batch a variance, whatever the kiosk
+expected, so a supervisor who counted neither looks at it. A first count saved while the
+option was on is finished by a second count even if the option is turned off meanwhile.
 """
 
 from __future__ import annotations
@@ -19,9 +26,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, insert, select, update
 
 from contract.wire import canonical_json
+from hub import options
 from hub.db import Database
 from hub.errors import AlreadyExists, HubError, Invalid, NotFound
-from hub.models import Batch, BatchCount, Bill
+from hub.models import Batch, BatchCount, Bill, FirstCount
 
 #: the most notes of one value a bag can plausibly hold (a full cash box is ~1,000-2,500)
 MAX_NOTES = 10_000
@@ -30,7 +38,7 @@ MIN_REASON = 10
 
 #: called inside the transaction that saved a change, with what it is now: the console
 #: writes its audit entry there, so the log and the change are kept or lost together
-OnChange = Callable[[Connection, "Reconciliation"], None]
+OnChange = Callable[[Connection, "Reconciliation | FirstCounted"], None]
 
 
 class StaleBatch(HubError):
@@ -38,6 +46,20 @@ class StaleBatch(HubError):
 
     status = 409
     code = "stale"
+
+
+@dataclass(frozen=True)
+class FirstCounted:
+    """A first count waiting for a second clerk's: its figures are shown to nobody yet."""
+
+    kiosk_id: str
+    batch_id: str
+    counted: dict[int, int]
+    counted_cents: int
+    counted_by: str
+    counted_at: datetime
+    status: str = "counted once"
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,17 @@ class Reconciliation:
     decided_at: datetime | None
     reason: str | None
     version: int
+    first: FirstCounted | None = None  # the first of two counts, when two were asked for
+
+    @property
+    def counts_differ(self) -> bool:
+        """Two counts were made and they do not agree."""
+        return self.first is not None and self.first.counted != self.counted
+
+    @property
+    def counters(self) -> set[str]:
+        """Everyone who counted the batch: none of them may sign it off."""
+        return {self.counted_by} | ({self.first.counted_by} if self.first else set())
 
     def differences(self) -> dict[int, int]:
         """Per denomination: counted - expected (only where they differ)."""
@@ -109,8 +142,15 @@ def record_count(
     by: str,
     now: datetime,
     on_change: OnChange | None = None,
-) -> Reconciliation:
-    """Save the first count of a closed batch; the expected figures are taken now."""
+    counts_seen: int | None = None,
+) -> Reconciliation | FirstCounted:
+    """Save a count of a closed batch.
+
+    With one count asked for (or the second of two), the expected figures are taken now and
+    the reconciliation returned. With two asked for and none made yet, the count is kept as
+    the first and returned as :class:`FirstCounted`. ``counts_seen`` is how many counts
+    the counter's page knew of (0 or 1): a count saved by someone else since is refused as
+    :class:`StaleBatch` rather than taken for the other one."""
     if any(n < 0 or n > MAX_NOTES for n in counted.values()):
         raise Invalid("a count is a whole number of notes between 0 and 10,000")
     with db.write() as conn:
@@ -123,11 +163,38 @@ def record_count(
             raise Invalid(f"batch {batch_id} is still open: its cash box has not been collected")
         if _row(conn, kiosk_id, batch_id) is not None:
             raise AlreadyExists(f"batch {batch_id} of {kiosk_id} was counted already")
-        expected = expected_bills(conn, kiosk_id, batch_id)
         counted = {d: n for d, n in counted.items() if n}
         counted_cents = sum(d * n for d, n in counted.items())
+        first = _first(conn, kiosk_id, batch_id)
+        if counts_seen is not None and counts_seen != (0 if first is None else 1):
+            raise StaleBatch(
+                f"batch {batch_id} was counted once by {first.counted_by} since the page was "
+                "loaded; reload it to count it a second time"
+                if first is not None
+                else f"batch {batch_id} has no first count to follow; reload it"
+            )
+        if first is not None and first.counted_by == by:
+            raise Invalid("you made this batch's first count: its second count is another clerk's")
+        if first is None and options.second_count(conn):
+            conn.execute(
+                insert(FirstCount).values(
+                    kiosk_id=kiosk_id,
+                    batch_id=batch_id,
+                    counted_bills=_bills_json(counted),
+                    counted_cents=counted_cents,
+                    counted_by=by,
+                    counted_at=now,
+                )
+            )
+            pending = _first(conn, kiosk_id, batch_id)
+            assert pending is not None
+            if on_change is not None:
+                on_change(conn, pending)
+            return pending
+        expected = expected_bills(conn, kiosk_id, batch_id)
         expected_cents = sum(d * n for d, n in expected.items())
-        status = "counted" if counted == expected else "variance"
+        agreed = first is None or first.counted == counted
+        status = "counted" if counted == expected and agreed else "variance"
         conn.execute(
             insert(BatchCount).values(
                 kiosk_id=kiosk_id,
@@ -203,7 +270,7 @@ def _decide(
             )
         if current.status != from_status:
             raise Invalid(f"batch {batch_id} is {current.status}, not {from_status}")
-        if by == current.counted_by:
+        if by in current.counters:
             raise Invalid("the person who counted a batch can not also sign it off")
         conn.execute(
             update(BatchCount)
@@ -232,13 +299,21 @@ def reconciliation(db: Database, kiosk_id: str, batch_id: str) -> Reconciliation
         return _row(conn, kiosk_id, batch_id)
 
 
-def statuses(db: Database) -> dict[tuple[str, str], str]:
-    """(kiosk, batch) -> where its count stands, for every batch counted so far."""
+def first_count(db: Database, kiosk_id: str, batch_id: str) -> FirstCounted | None:
+    """The first of two counts, if one was made."""
     with db.read() as conn:
+        return _first(conn, kiosk_id, batch_id)
+
+
+def statuses(db: Database) -> dict[tuple[str, str], str]:
+    """(kiosk, batch) -> where its count stands, for every batch counted so far (``counted
+    once`` while a second count is awaited)."""
+    with db.read() as conn:
+        once = conn.execute(select(FirstCount.kiosk_id, FirstCount.batch_id)).all()
         rows = conn.execute(
             select(BatchCount.kiosk_id, BatchCount.batch_id, BatchCount.status)
         ).all()
-    return {(k, b): status for k, b, status in rows}
+    return {(k, b): "counted once" for k, b in once} | {(k, b): status for k, b, status in rows}
 
 
 @dataclass(frozen=True)
@@ -275,12 +350,17 @@ def over_short(db: Database, zone: ZoneInfo) -> list[OverShort]:
     ]
 
 
-def _row(conn: Connection, kiosk_id: str, batch_id: str) -> Reconciliation | None:
-    row = conn.execute(
-        select(BatchCount.__table__).where(
-            BatchCount.kiosk_id == kiosk_id, BatchCount.batch_id == batch_id
-        )
+def _of_batch(
+    conn: Connection, table: type[BatchCount] | type[FirstCount], kiosk_id: str, batch_id: str
+) -> Any:
+    """The batch's row of ``table`` (its count or its first count), or ``None``."""
+    return conn.execute(
+        select(table.__table__).where(table.kiosk_id == kiosk_id, table.batch_id == batch_id)
     ).one_or_none()
+
+
+def _row(conn: Connection, kiosk_id: str, batch_id: str) -> Reconciliation | None:
+    row = _of_batch(conn, BatchCount, kiosk_id, batch_id)
     if row is None:
         return None
     m: Any = row._mapping
@@ -299,6 +379,21 @@ def _row(conn: Connection, kiosk_id: str, batch_id: str) -> Reconciliation | Non
         decided_at=m["decided_at"],
         reason=m["reason"],
         version=m["version"],
+        first=_first(conn, kiosk_id, batch_id),
+    )
+
+
+def _first(conn: Connection, kiosk_id: str, batch_id: str) -> FirstCounted | None:
+    row = _of_batch(conn, FirstCount, kiosk_id, batch_id)
+    if row is None:
+        return None
+    return FirstCounted(
+        kiosk_id=row.kiosk_id,
+        batch_id=row.batch_id,
+        counted=_bills(row.counted_bills),
+        counted_cents=row.counted_cents,
+        counted_by=row.counted_by,
+        counted_at=row.counted_at,
     )
 
 

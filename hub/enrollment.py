@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -63,8 +64,17 @@ def check_kiosk_id(name: str) -> str:
     return name
 
 
+#: called in the transaction that issued a code (the console writes its audit entry there)
+OnIssue = Callable[[Connection, "IssuedCode"], None]
+
+
 def create_kiosk(
-    db: Database, name: str, location: str, now: datetime, ttl: timedelta
+    db: Database,
+    name: str,
+    location: str,
+    now: datetime,
+    ttl: timedelta,
+    on_change: OnIssue | None = None,
 ) -> IssuedCode:
     """Create a kiosk and its first enrollment code."""
     check_kiosk_id(name)
@@ -91,15 +101,28 @@ def create_kiosk(
                 settings_version=1,
             )
         )
-        return _issue(conn, name, now, ttl)
+        issued = _issue(conn, name, now, ttl)
+        if on_change is not None:
+            on_change(conn, issued)
+        return issued
 
 
-def issue_code(db: Database, kiosk_id: str, now: datetime, ttl: timedelta) -> IssuedCode:
-    """A new code for an existing kiosk; any code issued before it stops working."""
+def issue_code(
+    db: Database,
+    kiosk_id: str,
+    now: datetime,
+    ttl: timedelta,
+    on_change: OnIssue | None = None,
+) -> IssuedCode:
+    """A new code for an existing kiosk; any code issued before it stops working.
+    ``on_change`` runs in the same transaction (the console audits there)."""
     with db.write() as conn:
         if conn.execute(select(Kiosk.id).where(Kiosk.id == kiosk_id)).first() is None:
             raise NotFound(f"no kiosk named {kiosk_id!r}")
-        return _issue(conn, kiosk_id, now, ttl)
+        issued = _issue(conn, kiosk_id, now, ttl)
+        if on_change is not None:
+            on_change(conn, issued)
+        return issued
 
 
 def _issue(conn: Connection, kiosk_id: str, now: datetime, ttl: timedelta) -> IssuedCode:

@@ -10,12 +10,12 @@ seen.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from contract.wire import KioskSettings, WireTechnician
 from hub import technicians
@@ -71,8 +71,21 @@ def get_settings(db: Database, kiosk_id: str) -> KioskSettings:
     return _settings(kiosk_id, row, staff)
 
 
-def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> KioskSettings:
-    """Apply ``change`` and raise the version; an invalid result changes nothing."""
+#: called in the transaction that changed a kiosk's settings, with them before and after
+OnChange = Callable[[Connection, KioskSettings, KioskSettings], None]
+
+
+def update_settings(
+    db: Database,
+    kiosk_id: str,
+    change: SettingsChange,
+    on_change: OnChange | None = None,
+    expected_version: int | None = None,
+) -> KioskSettings:
+    """Apply ``change`` and raise the version; an invalid result changes nothing.
+
+    ``expected_version`` is the version a form was filled in from: if someone changed the
+    settings since, the change is refused rather than quietly undoing theirs."""
     if change.in_service and change.out_of_service_reason is not None:
         raise Invalid("a kiosk can not be put in and out of service at once")
     with db.write() as conn:
@@ -90,6 +103,13 @@ def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> Kios
         if row is None:
             raise NotFound(f"no kiosk named {kiosk_id!r}")
         current = _settings(kiosk_id, row, technicians.for_kiosks(conn))
+        if expected_version is not None and expected_version != current.version:
+            raise Invalid(
+                f"kiosk {kiosk_id}'s settings changed since the page was loaded (version "
+                f"{expected_version}, now {current.version}); reload it and make the change again",
+                code="stale",
+                status=409,
+            )
         messages: dict[str, dict[str, str]] = {
             str(lang): dict(texts) for lang, texts in current.messages.items()
         }
@@ -138,4 +158,6 @@ def update_settings(db: Database, kiosk_id: str, change: SettingsChange) -> Kios
                 location=location,
             )
         )
+        if on_change is not None:
+            on_change(conn, current, new)
     return new

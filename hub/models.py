@@ -301,6 +301,33 @@ class BatchCount(Base):
     version: Mapped[int] = mapped_column(default=1)
 
 
+class FirstCount(Base):
+    """A batch's first count, when the hub asks for two (:mod:`hub.options`): kept until and
+    after another clerk's second count, which then goes into :class:`BatchCount`, so the two
+    can be set side by side and a difference between them flagged."""
+
+    __tablename__ = "batch_first_counts"
+
+    kiosk_id: Mapped[str] = mapped_column(String(63), ForeignKey("kiosks.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    counted_bills: Mapped[str] = mapped_column(Text)  # {denomination_cents: count}, canonical
+    counted_cents: Mapped[int]
+    counted_by: Mapped[str] = mapped_column(String(128))
+    counted_at: Mapped[datetime]
+
+
+class HubOption(Base):
+    """An option staff set from the console (JSON ``value``), the same for every hub
+    process, with who changed it last and when (the audit log has each change)."""
+
+    __tablename__ = "hub_options"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(128))
+
+
 class DeviceStatus(Base):
     """The last fault and the last notice each device of a kiosk reported, and its last
     recovery: the fault is open while ``recovered_seq`` is missing or older than it."""

@@ -7,6 +7,10 @@ it then approves a variance with a reason, or marks a matching count reconciled,
 version the page showed: a batch changed meanwhile is refused with what it is now
 (:class:`hub.counts.StaleBatch`), a count sent twice is refused (``AlreadyExists``).
 Every change is audited in its own transaction; every refusal changes nothing.
+
+With the second count on (:mod:`hub.options`), the first count shows only who made it; the
+page then offers another clerk the same blind form (``counts_seen`` 1), and once that is
+saved shows both counts beside what the kiosk expects, flagged where they differ.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy import Connection
 from hub import counts, finance, kiosk_config
 from hub.api.deps import Hub
 from hub.console import batches, render
-from hub.console.guard import Form, allowed, permitted
+from hub.console.guard import Form, allowed, permitted, refused
 from hub.errors import HubError, Invalid, NotFound
 from hub.staff import audit
 from hub.staff.roles import SEES_EXPECTED_CASH, may_do
@@ -33,11 +37,12 @@ NOTES = "notes-"  # a count field is named after the note's value in cents: note
 
 @dataclass(frozen=True)
 class Lines:
-    """One row of the count's table."""
+    """One row of the count's table (``first``: the first of two counts, if made)."""
 
     denomination: int
     expected: int
     counted: int
+    first: int | None = None
 
     @property
     def difference(self) -> int:
@@ -57,21 +62,33 @@ def _context(hub: Hub, person: SignedIn, kiosk_id: str, batch_id: str) -> dict[s
         (s for s in finance.card_settlements(hub.db, kiosk_id) if s.batch_id == batch_id), None
     )
     count = counts.reconciliation(hub.db, kiosk_id, batch_id)
+    first = count.first if count is not None else counts.first_count(hub.db, kiosk_id, batch_id)
     denominations = kiosk_config.get_settings(hub.db, kiosk_id).limits.accepted_bills_cents
     lines = []
     if count is not None:
         values = sorted(set(denominations) | set(count.expected) | set(count.counted))
-        lines = [Lines(d, count.expected.get(d, 0), count.counted.get(d, 0)) for d in values]
+        once = count.first.counted if count.first is not None else None
+        lines = [
+            Lines(
+                d,
+                count.expected.get(d, 0),
+                count.counted.get(d, 0),
+                None if once is None else once.get(d, 0),
+            )
+            for d in values
+        ]
     return {
         "current": "batches",
         "row": row,
         "settlement": settlement,
         "count": count,
+        "first": first,
         "lines": lines,
         "denominations": denominations,
         # the kiosk's cash figures: for those who do not count, or once the count is saved
         "sees_cash": person.role in SEES_EXPECTED_CASH or count is not None,
-        "may_count": may_do(person.role, "count"),
+        "may_count": may_do(person.role, "count")
+        and (first is None or first.counted_by != person.name),
         "may_decide": may_do(person.role, "approve") and count is not None,
         "typed": {},
         "message": "",
@@ -106,15 +123,7 @@ def _refused(
 ) -> HTMLResponse:
     """The batch page again, as it is now, with why nothing was changed (and audited)."""
     kiosk_id, batch_id = where
-    with hub.db.write() as conn:
-        audit.record(
-            conn,
-            hub.clock(),
-            person.name,
-            f"{action}.refused",
-            f"{kiosk_id}/{batch_id}",
-            detail=exc.message,
-        )
+    refused(hub, person, action, f"{kiosk_id}/{batch_id}", exc)
     try:
         context = _context(hub, person, kiosk_id, batch_id)
     except NotFound:
@@ -130,7 +139,14 @@ def _version(form: dict[str, str]) -> int:
     return int(text)
 
 
-def _state(r: counts.Reconciliation) -> dict[str, Any]:
+def _state(r: counts.Reconciliation | counts.FirstCounted) -> dict[str, Any]:
+    if isinstance(r, counts.FirstCounted):
+        return {
+            "status": r.status,
+            "counted": {str(d): n for d, n in r.counted.items()},
+            "counted_cents": r.counted_cents,
+            "counted_by": r.counted_by,
+        }
     return {
         "status": r.status,
         "counted": {str(d): n for d, n in r.counted.items()},
@@ -143,9 +159,12 @@ def _state(r: counts.Reconciliation) -> dict[str, Any]:
 
 
 def _audit(
-    person: SignedIn, hub: Hub, action: str, before: counts.Reconciliation | None
+    person: SignedIn,
+    hub: Hub,
+    action: str,
+    before: counts.Reconciliation | counts.FirstCounted | None,
 ) -> counts.OnChange:
-    def write(conn: Connection, now: counts.Reconciliation) -> None:
+    def write(conn: Connection, now: counts.Reconciliation | counts.FirstCounted) -> None:
         audit.record(
             conn,
             hub.clock(),
@@ -176,6 +195,9 @@ def count(
     try:
         if _version(form) != 0:
             raise counts.StaleBatch(f"batch {batch_id} was counted already; reload it")
+        seen = form.get("counts_seen", "0").strip()
+        if seen not in ("0", "1"):
+            raise Invalid("the form did not say which count this is; reload the page")
         denominations = kiosk_config.get_settings(hub.db, kiosk_id).limits.accepted_bills_cents
         notes = counts.parse_counts(typed, denominations)
         counts.record_count(
@@ -185,7 +207,10 @@ def count(
             notes,
             person.name,
             hub.clock(),
-            on_change=_audit(person, hub, "count.recorded", None),
+            on_change=_audit(
+                person, hub, "count.recorded", counts.first_count(hub.db, kiosk_id, batch_id)
+            ),
+            counts_seen=int(seen),
         )
     except HubError as exc:
         return _refused(request, hub, person, (kiosk_id, batch_id), "count", exc, typed)

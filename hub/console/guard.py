@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 from fastapi import Depends, Request
 
 from hub.api.deps import Hub
+from hub.errors import HubError
 from hub.staff import audit, sessions
 from hub.staff.roles import Action, Page, may_do, may_see
 from hub.staff.sessions import SignedIn
@@ -82,6 +83,11 @@ ACTION_NAMES: dict[Action, str] = {
     "retry": "retry a posting",
     "resolve": "resolve a payment in suspense",
     "export": "download exports",
+    "users": "change staff accounts",
+    "settings": "change the console's settings",
+    "service": "take a kiosk out of service or back",
+    "enroll": "issue enrollment codes",
+    "configure": "change a kiosk's settings",
 }
 
 
@@ -105,6 +111,17 @@ def permitted(action: Action) -> Callable[[Person, Hub], SignedIn]:
         return person
 
     return check
+
+
+def refused(hub: Hub, person: SignedIn, action: str, target: str, exc: HubError) -> str:
+    """Audit an action refused for what it asked (bad input, a stale page, a rule), in a
+    transaction of its own since the refused change wrote nothing; returns what to tell the
+    person."""
+    with hub.db.write() as conn:
+        audit.record(
+            conn, hub.clock(), person.name, f"{action}.refused", target, detail=exc.message
+        )
+    return f"Nothing was changed: {exc.message}"
 
 
 async def form_fields(request: Request) -> dict[str, str]:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, select
 from hub import counts, finance, suspense
 from hub.api.deps import Hub
 from hub.console import render
-from hub.console.guard import Form, allowed, permitted
+from hub.console.guard import Form, allowed, permitted, refused
 from hub.errors import HubError, Invalid, NotFound
 from hub.models import Payment, Posting
 from hub.staff import audit
@@ -122,11 +122,9 @@ def retry(
         if before["status"] != "failed":
             raise Invalid(f"payment {payment_id} is {before['status']}, not failed")
     except HubError as exc:
-        with hub.db.write() as conn:
-            audit.record(
-                conn, hub.clock(), person.name, "retry.refused", payment_id, detail=exc.message
-            )
-        return _payments_page(request, hub, person, back, f"Nothing was changed: {exc.message}")
+        return _payments_page(
+            request, hub, person, back, refused(hub, person, "retry", payment_id, exc)
+        )
     outcome, error = hub.poster.post_one(payment_id)
     with hub.db.write() as conn:
         after = _posting(conn, payment_id)
@@ -200,13 +198,8 @@ def resolve(
 
         suspense.resolve(hub.db, payment_id, account, person.name, hub.clock(), record)
     except HubError as exc:
-        with hub.db.write() as conn:
-            audit.record(
-                conn, hub.clock(), person.name, "resolve.refused", payment_id, detail=exc.message
-            )
-        return _suspense_page(
-            request, hub, person, f"Nothing was changed: {exc.message}", exc.status
-        )
+        told = refused(hub, person, "resolve", payment_id, exc)
+        return _suspense_page(request, hub, person, told, exc.status)
     outcome, error = hub.poster.post_one(payment_id)
     if outcome == "posted":
         message = f"Payment {payment_id} assigned to account {account} and posted."

@@ -8,11 +8,16 @@
 | ``GET /console/batches`` | clerk, supervisor, auditor | batches, open or collected |
 | ``GET /console/batches/{kiosk}/{batch}`` | the same | collection, settlement, count |
 | ``GET /console/payments``, ``/suspense``, ``/over-short`` | the same | (:mod:`.money`) |
+| ``GET /console/audit`` | supervisor, admin, auditor | the audit log |
+| ``GET /console/users`` | admin, auditor | staff accounts (:mod:`.admin`) |
+| ``GET /console/settings`` | supervisor, admin, auditor | the second count (:mod:`.admin`) |
 
 Actions (``hub.staff.roles.ACTIONS``): a batch's ``…/count`` (clerk), ``…/approve`` and
 ``…/reconcile`` (supervisor) in :mod:`.counting`; ``/console/payments/{id}/retry`` (clerk,
-supervisor) and ``/console/suspense/{id}`` (clerk) in :mod:`.money`.
-| ``GET /console/audit`` | supervisor, admin, auditor | the audit log |
+supervisor) and ``/console/suspense/{id}`` (clerk) in :mod:`.money`; users and settings
+(admin) in :mod:`.admin`; a kiosk's service state and enrollment code (technician, admin)
+from the fleet page, in :mod:`.service`; a kiosk's settings (technician, admin) on its
+own page, ``/console/fleet/{kiosk}``, in :mod:`.kiosk_settings`.
 
 The sign-in form has a CSRF token too, bound to a short-lived cookie of its own (there is no
 session yet), so another site can not sign a browser in as someone else.
@@ -28,9 +33,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub import counts, queries
+from hub import counts
 from hub.api.deps import Hub
-from hub.console import batches, counting, downloads, money, render
+from hub.console import (
+    admin,
+    batches,
+    counting,
+    downloads,
+    kiosk_settings,
+    money,
+    render,
+    service,
+)
 from hub.console.guard import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -153,13 +167,6 @@ def sign_out(request: Request, hub: Hub, _form: Form) -> Response:
 # ------------------------------------------------------------------------------ pages
 
 
-@router.get("/fleet")
-def fleet(
-    request: Request, hub: Hub, person: Annotated[SignedIn, Depends(allowed("fleet"))]
-) -> HTMLResponse:
-    return _page(request, "fleet.html", person, current="fleet", kiosks=queries.kiosks(hub.db))
-
-
 @router.get("/batches")
 def batch_list(
     request: Request, hub: Hub, person: Annotated[SignedIn, Depends(allowed("batches"))]
@@ -194,6 +201,9 @@ def install(app: FastAPI) -> None:
     app.include_router(counting.router)
     app.include_router(money.router)
     app.include_router(downloads.router)
+    app.include_router(admin.router)
+    app.include_router(service.router)
+    app.include_router(kiosk_settings.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.exception_handler(NotSignedIn)

@@ -127,10 +127,21 @@ def _count_facts(line: BatchLine, zone: ZoneInfo) -> list[tuple[str, str]]:
     n = line.count
     if n is None:
         return [("Count", "not counted yet")]
-    facts = [
-        ("Variance", _variance(n.variance_cents)),
-        ("Counted by", f"{n.counted_by}, {local_time(n.counted_at, zone)}"),
-    ]
+    facts = [("Variance", _variance(n.variance_cents))]
+    if n.first is not None:  # counted twice: both counters, and whether they agreed
+        first = n.first
+        facts.append(
+            (
+                "First count by",
+                f"{first.counted_by}, {local_time(first.counted_at, zone)}: "
+                f"{money(first.counted_cents)}",
+            )
+        )
+        facts.append(("Second count by", f"{n.counted_by}, {local_time(n.counted_at, zone)}"))
+        if n.counts_differ:
+            facts.append(("Counts", "THE TWO COUNTS DIFFER"))
+    else:
+        facts.append(("Counted by", f"{n.counted_by}, {local_time(n.counted_at, zone)}"))
     if n.decided_by is not None:
         facts.append(("Decided by", f"{n.decided_by}, {local_time(n.decided_at, zone)}"))
     if n.reason:

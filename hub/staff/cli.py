@@ -56,12 +56,7 @@ def cmd_add(args: argparse.Namespace, hub: HubContext) -> int:
 def cmd_list(args: argparse.Namespace, hub: HubContext) -> int:
     now = hub.clock()
     for account in users.listing(hub.db):
-        if account.disabled:
-            state = "disabled"
-        elif account.locked_until is not None and account.locked_until > now:
-            state = f"locked until {account.locked_until:%Y-%m-%d %H:%M} UTC"
-        else:
-            state = "active"
+        state = account.state(now)
         changed = account.updated_at.strftime("%Y-%m-%d %H:%M UTC")
         print(f"{account.name:<32} {account.role:<11} {state:<10} changed {changed}")
     return OK

@@ -1,11 +1,12 @@
 """Who may see what: every page and action of the console names the roles allowed on it,
 here, in one table a person can read and a test can walk.
 
-- technician: the fleet (kiosks, alerts, service state).
+- technician: the fleet (kiosks, alerts, service state); takes a kiosk out of service and
+  back, and issues enrollment codes.
 - clerk: counts cash, works suspense and exports; sees batches, but never the cash the
   kiosk expects before counting it (the count is blind).
 - supervisor: approves variances, marks batches reconciled; sees every figure.
-- admin: users and kiosks; approves no money, so sees no batch.
+- admin: users, kiosks and the console's options; approves no money, so sees no batch.
 - auditor: reads everything, changes nothing.
 """
 
@@ -19,8 +20,22 @@ Role = Literal["technician", "clerk", "supervisor", "admin", "auditor"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 assert ROLES == STAFF_ROLES, "hub.models.STAFF_ROLES and Role must list the same roles"
 
-Page = Literal["fleet", "batches", "payments", "suspense", "over-short", "audit"]
-Action = Literal["count", "approve", "reconcile", "retry", "resolve", "export"]
+Page = Literal[
+    "fleet", "batches", "payments", "suspense", "over-short", "audit", "users", "settings"
+]
+Action = Literal[
+    "count",
+    "approve",
+    "reconcile",
+    "retry",
+    "resolve",
+    "export",
+    "users",
+    "settings",
+    "service",
+    "enroll",
+    "configure",
+]
 
 _MONEY: Final[frozenset[Role]] = frozenset({"clerk", "supervisor", "auditor"})
 
@@ -32,6 +47,8 @@ PAGES: Final[dict[Page, frozenset[Role]]] = {
     "suspense": _MONEY,
     "over-short": _MONEY,
     "audit": frozenset({"supervisor", "admin", "auditor"}),
+    "users": frozenset({"admin", "auditor"}),
+    "settings": frozenset({"supervisor", "admin", "auditor"}),
 }
 
 #: how each page is named in the menu
@@ -42,6 +59,8 @@ LABELS: Final[dict[Page, str]] = {
     "suspense": "Suspense",
     "over-short": "Over/short",
     "audit": "Audit",
+    "users": "Users",
+    "settings": "Settings",
 }
 
 #: the roles allowed to do each thing that changes money's records. A clerk counts and
@@ -54,6 +73,14 @@ ACTIONS: Final[dict[Action, frozenset[Role]]] = {
     "retry": frozenset({"clerk", "supervisor"}),
     "resolve": frozenset({"clerk"}),
     "export": frozenset({"clerk", "supervisor", "auditor"}),
+    # staff accounts and the console's options: the admin's, who handles no money
+    "users": frozenset({"admin"}),
+    "settings": frozenset({"admin"}),
+    # a kiosk out of service and back, a new enrollment code: on site or for a new unit
+    "service": frozenset({"technician", "admin"}),
+    "enroll": frozenset({"technician", "admin"}),
+    # a kiosk's location, limits, card fee, accepted notes and messages
+    "configure": frozenset({"technician", "admin"}),
 }
 
 #: the roles shown the cash a kiosk says it took before anyone counted it

@@ -35,6 +35,14 @@ class StaffAccount:
     created_at: datetime
     updated_at: datetime
 
+    def state(self, now: datetime) -> str:
+        """``active``, ``disabled`` or ``locked until …`` (UTC), as the CLI and console say."""
+        if self.disabled:
+            return "disabled"
+        if self.locked_until is not None and self.locked_until > now:
+            return f"locked until {self.locked_until:%Y-%m-%d %H:%M} UTC"
+        return "active"
+
 
 @dataclass(frozen=True)
 class Enrolled:

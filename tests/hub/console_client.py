@@ -58,6 +58,18 @@ def sign_in(
     return response
 
 
+def sign_in_as(hub: HubHarness, role: str, name: str = "") -> str:
+    """A new account of ``role`` (named ``role-1`` unless named), signed in on ``hub.client``
+    in place of whoever was; the clock moves on a TOTP step first, as each code is good
+    once. Returns the account's TOTP secret."""
+    name = name or f"{role}-1"
+    secret = add_user(hub, name, role)
+    hub.client.cookies.clear()
+    hub.clock.advance(seconds=31)
+    assert sign_in(hub, name, secret).status_code == 303
+    return secret
+
+
 def failed_attempts(hub: HubHarness, name: str) -> int:
     with hub.ctx.db.read() as conn:
         return int(

@@ -4,14 +4,15 @@ and a retry, suspense resolved, the over/short ledger; each refusal changes noth
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hub import counts, finance
+from hub import counts, finance, kiosk_config, options
 from hub.models import AuditEntry
-from tests.hub.console_client import add_user, form_token, sign_in
+from tests.hub.console_client import form_token, sign_in_as
 from tests.hub.console_day import FAILED, MEANT, SUSPENDED, reconciliation_day
 from tests.hub.harness import HubHarness
 
@@ -24,11 +25,7 @@ def day(hub: HubHarness, tmp_path: Path) -> str:
 
 
 def _as(hub: HubHarness, role: str) -> None:
-    name = f"{role}-1"
-    secret = add_user(hub, name, role)
-    hub.client.cookies.clear()
-    hub.clock.advance(seconds=31)  # a fresh TOTP step for every sign-in
-    assert sign_in(hub, name, secret).status_code == 303
+    sign_in_as(hub, role)
 
 
 def _audit(hub: HubHarness, action: str) -> list[tuple[str, str | None, str | None]]:
@@ -130,3 +127,52 @@ def test_a_failed_posting_is_retried_and_suspense_resolved(hub: HubHarness, day:
     [line] = [p for p in finance.search_payments(hub.ctx.db) if p.payment_id == SUSPENDED]
     assert (line.posting_status, line.assigned_account) == ("posted", MEANT)
     assert len(_audit(hub, "suspense.resolved")) == 1
+
+
+def test_with_the_second_count_on_a_second_clerk_counts_before_the_figures_show(
+    hub: HubHarness, day: str
+) -> None:
+    options.set_second_count(hub.ctx.db, True, "admin-1", hub.clock())
+    url = f"/console/batches/k1/{day}"
+    _as(hub, "clerk")
+    blind = hub.client.get(url)
+    fields = {"csrf_token": form_token(blind), "version": "0", "counts_seen": "0"}
+    saved = hub.client.post(url + "/count", data=fields | COUNTED, follow_redirects=False)
+    assert saved.status_code == 303
+    mine = hub.client.get(url).text
+    assert "Counted once by clerk-1" in mine and "another clerk makes the second" in mine
+    assert "Expected" not in mine and "$75.00" not in mine and 'id="count-form"' not in mine
+    again = hub.client.post(url + "/count", data=fields | {"counts_seen": "1"} | COUNTED)
+    assert again.status_code == 422 and "its second count is another clerk" in again.text
+    assert counts.reconciliation(hub.ctx.db, "k1", day) is None
+
+    name = "clerk-2"
+    sign_in_as(hub, "clerk", name)
+    second = hub.client.get(url)
+    assert 'name="counts_seen" value="1"' in second.text and "Expected" not in second.text
+    fields["csrf_token"] = form_token(second)
+    stale = hub.client.post(url + "/count", data=fields | COUNTED)  # a page from before
+    assert stale.status_code == 409 and "counted once by clerk-1 since the page" in stale.text
+    matching = {"notes-500": "1", "notes-1000": "1", "notes-2000": "3"}
+    done = hub.client.post(url + "/count", data=fields | {"counts_seen": "1"} | matching)
+    assert done.status_code == 200 and "THE TWO COUNTS DIFFER" in done.text
+    assert "First count" in done.text and "Second count" in done.text and "$75.00" in done.text
+    after = counts.reconciliation(hub.ctx.db, "k1", day)
+    assert after is not None and (after.status, after.variance_cents) == ("variance", 0)
+    [(_, before, now)] = [a for a in _audit(hub, "count.recorded") if a[0] == name]
+    assert json.loads(before or "")["counted_by"] == "clerk-1"
+    assert json.loads(now or "")["status"] == "variance"
+
+
+def test_the_count_form_offers_only_the_notes_the_kiosk_takes(hub: HubHarness, day: str) -> None:
+    change = kiosk_config.SettingsChange(limits={"accepted_bills_cents": [500, 1000, 2000]})
+    kiosk_config.update_settings(hub.ctx.db, "k1", change)
+    url = f"/console/batches/k1/{day}"
+    _as(hub, "clerk")
+    page = hub.client.get(url)
+    offered = re.findall(r'name="notes-(\d+)"', page.text)
+    assert offered == ["500", "1000", "2000"]
+    fields = {"csrf_token": form_token(page), "version": "0"} | COUNTED
+    refused = hub.client.post(url + "/count", data=fields | {"notes-10000": "1"})
+    assert refused.status_code == 422 and "no such denomination: 10000" in refused.text
+    assert counts.reconciliation(hub.ctx.db, "k1", day) is None

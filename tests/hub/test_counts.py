@@ -6,10 +6,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from contract import payloads
-from hub import counts
+from hub import counts, options
 from hub.errors import AlreadyExists, Invalid, NotFound
+from hub.models import AuditEntry
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import cash_payment
 
@@ -137,3 +139,93 @@ def test_the_over_short_ledger_per_kiosk_and_day(
     [day] = counts.over_short(hub.ctx.db, ZoneInfo("America/Chicago"))
     assert (day.kiosk_id, day.batches, day.over_cents, day.short_cents) == ("k1", 1, 500, 0)
     assert day.net_cents == 500
+
+
+def _reconciled(saved: counts.Reconciliation | counts.FirstCounted) -> counts.Reconciliation:
+    assert isinstance(saved, counts.Reconciliation), saved
+    return saved
+
+
+def test_with_the_second_count_off_one_count_shows_the_reconciliation(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    batch = _collected(hub, creds, kiosk)
+    assert options.current(hub.ctx.db).second_count is False
+    saved = _reconciled(
+        counts.record_count(hub.ctx.db, "k1", batch, {500: 1, 2000: 3}, "clerk-ana", hub.clock())
+    )
+    assert (saved.status, saved.first, saved.counts_differ) == ("counted", None, False)
+    assert counts.first_count(hub.ctx.db, "k1", batch) is None
+
+
+def test_with_the_second_count_on_two_clerks_count_before_anything_is_shown(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    batch = _collected(hub, creds, kiosk)
+    options.set_second_count(hub.ctx.db, True, "admin-al", hub.clock())
+    with pytest.raises(counts.StaleBatch, match="no first count to follow"):
+        counts.record_count(
+            hub.ctx.db, "k1", batch, {2000: 3}, "clerk-ana", hub.clock(), counts_seen=1
+        )
+    first = counts.record_count(
+        hub.ctx.db, "k1", batch, {500: 1, 2000: 3}, "clerk-ana", hub.clock()
+    )
+    assert isinstance(first, counts.FirstCounted) and first.status == "counted once"
+    assert counts.reconciliation(hub.ctx.db, "k1", batch) is None  # nothing to compare yet
+    assert counts.statuses(hub.ctx.db) == {("k1", batch): "counted once"}
+    with pytest.raises(Invalid, match="its second count is another clerk's"):
+        counts.record_count(hub.ctx.db, "k1", batch, {500: 1, 2000: 3}, "clerk-ana", hub.clock())
+    with pytest.raises(counts.StaleBatch, match="counted once by clerk-ana since the page"):
+        counts.record_count(
+            hub.ctx.db, "k1", batch, {2000: 3}, "clerk-cy", hub.clock(), counts_seen=0
+        )
+    second = _reconciled(
+        counts.record_count(
+            hub.ctx.db, "k1", batch, {500: 1, 2000: 3}, "clerk-cy", hub.clock(), counts_seen=1
+        )
+    )
+    assert (second.status, second.counted_by, second.counts_differ) == (
+        "counted",
+        "clerk-cy",
+        False,
+    )
+    assert second.first is not None and second.first.counted_by == "clerk-ana"
+    for counter in ("clerk-ana", "clerk-cy"):  # neither counter signs it off
+        with pytest.raises(Invalid, match="can not also sign it off"):
+            counts.mark_reconciled(hub.ctx.db, "k1", batch, counter, 1, hub.clock())
+    done = counts.mark_reconciled(hub.ctx.db, "k1", batch, "sup-bo", 1, hub.clock())
+    assert done.status == "reconciled"
+
+
+def test_two_counts_that_differ_are_flagged_as_a_variance(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    batch = _collected(hub, creds, kiosk)
+    options.set_second_count(hub.ctx.db, True, "admin-al", hub.clock())
+    counts.record_count(hub.ctx.db, "k1", batch, {500: 1, 2000: 2}, "clerk-ana", hub.clock())
+    # the option turned off meanwhile: the batch counted once still gets its second count
+    options.set_second_count(hub.ctx.db, False, "admin-al", hub.clock())
+    second = _reconciled(
+        counts.record_count(hub.ctx.db, "k1", batch, {500: 1, 2000: 3}, "clerk-cy", hub.clock())
+    )
+    # the second count matches the kiosk, but the first did not: a supervisor looks at it
+    assert (second.status, second.variance_cents, second.counts_differ) == ("variance", 0, True)
+    with pytest.raises(Invalid, match="is variance, not counted"):
+        counts.mark_reconciled(hub.ctx.db, "k1", batch, "sup-bo", 1, hub.clock())
+
+
+def test_the_second_count_option_is_audited_and_a_no_change_refused(hub: HubHarness) -> None:
+    options.set_second_count(hub.ctx.db, True, "admin-al", hub.clock())
+    with pytest.raises(Invalid, match="already on"):
+        options.set_second_count(hub.ctx.db, True, "admin-al", hub.clock())
+    now = options.current(hub.ctx.db)
+    assert (now.second_count, now.changed_by) == (True, "admin-al")
+    with hub.ctx.db.read() as conn:
+        rows = conn.execute(
+            select(AuditEntry.actor, AuditEntry.target, AuditEntry.before, AuditEntry.after).where(
+                AuditEntry.action == "option.changed"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("admin-al", "second_count", '{"second_count": false}', '{"second_count": true}')
+    ]

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from contract import entries as E
 from contract import payloads
-from hub import accounts, counts, demo, exports
+from hub import accounts, counts, demo, exports, options
 from hub.cli import main as hub_cli
 from hub.errors import NotFound
 from tests.hub.harness import Creds, HubHarness, KioskSide
@@ -309,3 +309,19 @@ def test_the_command_writes_a_file_or_standard_output(
     assert refused.value.code == 2
     assert "'March 1st' is not a day: write YYYY-MM-DD" in capsysbinary.readouterr().err.decode()
     assert hub_cli([*db, "export", "batch-report", "k1", "B999"]) == 1
+
+
+def test_a_batch_counted_twice_reports_both_counts(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    batch_id = _collected_day(hub, creds, kiosk)
+    options.set_second_count(hub.ctx.db, True, "admin-al", hub.clock())
+    counts.record_count(hub.ctx.db, "k1", batch_id, {500: 1, 2000: 2}, "clerk-ana", hub.clock())
+    counts.record_count(hub.ctx.db, "k1", batch_id, {500: 1, 2000: 3}, "clerk-cy", hub.clock())
+    report = _pdf_text(exports.batch_report_pdf(hub.ctx.db, ZONE, "k1", batch_id))
+    for shown in (
+        "First count by clerk-ana, 2025-03-04 06:00 CST: $45.00",
+        "Second count by clerk-cy",
+        "THE TWO COUNTS DIFFER",
+    ):
+        assert shown in report, shown
