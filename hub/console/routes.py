@@ -28,7 +28,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub import counts, queries
+from hub import counts, finance, queries
 from hub.api.deps import Hub
 from hub.console import batches, counting, downloads, money, render
 from hub.console.guard import (
@@ -157,7 +157,14 @@ def sign_out(request: Request, hub: Hub, _form: Form) -> Response:
 def fleet(
     request: Request, hub: Hub, person: Annotated[SignedIn, Depends(allowed("fleet"))]
 ) -> HTMLResponse:
-    return _page(request, "fleet.html", person, current="fleet", kiosks=queries.kiosks(hub.db))
+    return _page(
+        request,
+        "fleet.html",
+        person,
+        current="fleet",
+        kiosks=queries.kiosks(hub.db),
+        collections=finance.last_collections(hub.db),
+    )
 
 
 @router.get("/batches")
