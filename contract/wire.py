@@ -229,6 +229,9 @@ class PushRequest(_Request):
     """A run of consecutive entries, starting at most one past the hub's acknowledged seq."""
 
     entries: Annotated[list[WireEntry], Field(min_length=1, max_length=MAX_PUSH_ENTRIES)]
+    head_seq: SeqOrZero | None = None
+    """The kiosk's last journal seq as it sends: the console shows how much is still to come
+    (a backlog a technician may need to look at), which the hub can not see otherwise."""
 
     @model_validator(mode="after")
     def _consecutive(self) -> PushRequest:
@@ -237,6 +240,10 @@ class PushRequest(_Request):
                 raise ValueError(
                     f"entries must have consecutive seqs: {after.seq} follows {before.seq}"
                 )
+        if self.head_seq is not None and self.head_seq < self.entries[-1].seq:
+            raise ValueError(
+                f"head_seq {self.head_seq} is before the last entry sent ({self.entries[-1].seq})"
+            )
         return self
 
 

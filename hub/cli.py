@@ -264,6 +264,8 @@ def cmd_kiosks(args: argparse.Namespace, hub: HubContext) -> int:
             flags.append("devices: " + ", ".join(faults))
         if kiosk.open_alerts:
             flags.append(f"{kiosk.open_alerts} open alert(s)")
+        if kiosk.entries_waiting:
+            flags.append(f"{kiosk.entries_waiting} entries waiting to send at its last push")
         print(
             f"{kiosk.kiosk_id:<24} seq {kiosk.acked_seq:<8} last contact {contact:<22}"
             f" {kiosk.location}" + (f"  [{'; '.join(flags)}]" if flags else "")

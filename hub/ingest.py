@@ -50,12 +50,18 @@ class IngestResult:
 
 
 def ingest(
-    db: Database, kiosk_id: str, entries: Sequence[WireEntry], now: datetime, zone: ZoneInfo
+    db: Database,
+    kiosk_id: str,
+    entries: Sequence[WireEntry],
+    now: datetime,
+    zone: ZoneInfo,
+    head_seq: int | None = None,
 ) -> IngestResult:
-    """Store what can be stored of ``entries`` and say where the kiosk's chain now ends."""
+    """Store what can be stored of ``entries`` and say where the kiosk's chain now ends
+    (``head_seq``: where the kiosk's own journal ends, as it reported)."""
     for attempt in range(_RETRIES):
         try:
-            return _ingest_once(db, kiosk_id, entries, now, zone)
+            return _ingest_once(db, kiosk_id, entries, now, zone, head_seq)
         except IntegrityError:
             # Another process stored some of these entries despite the lock (it can only
             # happen if the lock is bypassed); start again and compare with what is there.
@@ -75,7 +81,12 @@ def acknowledged(db: Database, kiosk_id: str) -> tuple[int, str]:
 
 
 def _ingest_once(
-    db: Database, kiosk_id: str, entries: Sequence[WireEntry], now: datetime, zone: ZoneInfo
+    db: Database,
+    kiosk_id: str,
+    entries: Sequence[WireEntry],
+    now: datetime,
+    zone: ZoneInfo,
+    head_seq: int | None,
 ) -> IngestResult:
     with db.write() as conn:
         kiosk = conn.execute(
@@ -106,6 +117,8 @@ def _ingest_once(
                     )
             acked, acked_hash = accepted[-1].seq, accepted[-1].hash
         values: dict[str, object] = {"last_push_at": now} | projector.report.values
+        if head_seq is not None:
+            values["reported_head_seq"] = head_seq
         if accepted:
             values |= {
                 "acked_seq": acked,

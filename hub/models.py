@@ -104,6 +104,8 @@ class Kiosk(Base):
     acked_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
     last_push_at: Mapped[datetime | None]
     last_contact_at: Mapped[datetime | None]
+    reported_head_seq: Mapped[int | None]
+    """The kiosk's last journal seq when it last pushed (entries waiting = this - acked_seq)."""
     last_entry_at: Mapped[str | None] = mapped_column(String(32))
     software_version: Mapped[str | None] = mapped_column(String(64))
     reported_out_of_service: Mapped[bool] = mapped_column(default=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 PostingStatus = Literal["pending", "posted", "failed", "suspense"]
 
@@ -114,6 +114,7 @@ class KioskView(_View):
     enrolled: bool
     enrolled_at: datetime | None
     acked_seq: int
+    reported_head_seq: int | None
     last_push_at: datetime | None
     last_contact_at: datetime | None
     last_entry_at: str | None
@@ -125,3 +126,11 @@ class KioskView(_View):
     settings_version: int
     open_alerts: int
     devices: list[DeviceView]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def entries_waiting(self) -> int | None:
+        """Entries the kiosk held beyond the hub's copy at its last push (None: never said)."""
+        if self.reported_head_seq is None:
+            return None
+        return max(0, self.reported_head_seq - self.acked_seq)

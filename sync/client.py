@@ -118,10 +118,15 @@ class HubClient:
         )
 
     def push(
-        self, entries: Sequence[WireEntry], timeout: Timeout | None = None
+        self,
+        entries: Sequence[WireEntry],
+        timeout: Timeout | None = None,
+        head_seq: int | None = None,
     ) -> PushResponse | Conflict:
-        """Send consecutive entries; the hub's acknowledgement, or its 409 conflict."""
-        body = PushRequest(entries=list(entries)).model_dump_json().encode("utf-8")
+        """Send consecutive entries (``head_seq``: the journal's last seq, for the console's
+        backlog); the hub's acknowledgement, or its 409 conflict."""
+        push = PushRequest(entries=list(entries), head_seq=head_seq)
+        body = push.model_dump_json(exclude_none=True).encode("utf-8")
         answer = self.request(
             "POST", f"{self._kiosk_path()}/journal", body=body, timeout=timeout, accept=(409,)
         )

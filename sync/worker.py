@@ -237,7 +237,8 @@ class SyncWorker:
             wire = [WireEntry.of(entry) for entry in batch]
         except ValidationError as exc:  # an entry the hub's schema refuses: no retry helps
             raise Halted(f"entry after seq {self._cursor} can not be sent: {exc}") from exc
-        answer = self.client.push(wire)
+        head = max(self.journal.last_seq(), batch[-1].seq)
+        answer = self.client.push(wire, head_seq=head)
         if isinstance(answer, Conflict):
             self._conflict(answer, batch[0].seq)
             return len(batch)

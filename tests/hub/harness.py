@@ -108,9 +108,14 @@ class HubHarness:
         return response
 
     def push(
-        self, creds: Creds, entries: Sequence[WireEntry], kiosk_id: str | None = None
+        self,
+        creds: Creds,
+        entries: Sequence[WireEntry],
+        kiosk_id: str | None = None,
+        head_seq: int | None = None,
     ) -> httpx.Response:
-        body = PushRequest(entries=list(entries)).model_dump_json().encode("utf-8")
+        push = PushRequest(entries=list(entries), head_seq=head_seq)
+        body = push.model_dump_json(exclude_none=True).encode("utf-8")
         return self.signed("POST", f"/v1/kiosks/{kiosk_id or creds.kiosk_id}/journal", creds, body)
 
     def push_raw(self, creds: Creds, document: Any) -> httpx.Response:

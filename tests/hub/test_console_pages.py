@@ -111,6 +111,34 @@ def test_batches_page_shows_open_and_collected_batches(
         assert ("the count is blind" in page) == (not sees_cash)
 
 
+def test_fleet_page_shows_what_waits_to_be_sent_and_the_last_collection(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    kiosk.write(cash_payment("s1", "100200302", [2000]))
+    entries = [WireEntry.of(entry) for entry in kiosk.journal.entries()]
+    assert hub.push(creds, entries[:2], head_seq=len(entries)).status_code == 200
+    secret = add_user(hub, "tech-1", "technician")
+    assert sign_in(hub, "tech-1", secret).status_code == 303
+    row = (
+        hub.client.get("/console/fleet")
+        .text.split('/console/fleet/k1">k1</a></th>')[1]
+        .split("</tr>")[0]
+    )
+    assert f'<span class="flag">{len(entries) - 2}</span>' in row
+    assert "none yet" in row
+
+    assert hub.push(creds, entries[2:], head_seq=len(entries)).status_code == 200
+    _collection(kiosk, hub.admin("/v1/batches")[0]["batch_id"], agreed=True)
+    _push_all(hub, creds, kiosk)
+    row = (
+        hub.client.get("/console/fleet")
+        .text.split('/console/fleet/k1">k1</a></th>')[1]
+        .split("</tr>")[0]
+    )
+    assert "by Dana Lopez, bag SEAL-0042" in row
+    assert '<span class="flag">' not in row and "not reported" not in row  # nothing waiting
+
+
 def test_demo_logins_sign_in_and_keep_their_secrets(hub: HubHarness) -> None:
     logins = seed_staff(hub.ctx.db, hub.clock())
     assert [(login.name, login.role) for login in logins] == [(f"{r}-demo", r) for r in ROLES]

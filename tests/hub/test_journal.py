@@ -258,3 +258,29 @@ def test_a_path_that_is_not_a_kiosk_id_is_422(
     response = hub.signed("POST", "/v1/kiosks/NOT%20A%20KIOSK/journal", creds, _push_body(kiosk))
     assert response.status_code in (401, 422)
     assert response.status_code != 500
+
+
+def test_the_backlog_a_kiosk_reports_is_what_the_hub_still_lacks(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    entries = kiosk.wire()
+    head = entries[-1].seq
+    assert hub.push(creds, entries[:3], head_seq=head).status_code == 200
+    (view,) = hub.admin("/v1/kiosks")
+    assert view["entries_waiting"] == head - 3
+    assert hub.push(creds, entries[3:], head_seq=head).status_code == 200
+    (view,) = hub.admin("/v1/kiosks")
+    assert view["entries_waiting"] == 0
+
+
+def test_a_head_before_the_entries_sent_is_refused(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    entries = kiosk.wire()
+    response = hub.push_raw(
+        creds,
+        {"entries": [e.model_dump(mode="json") for e in entries[:3]], "head_seq": 2},
+    )
+    assert response.status_code == 422, response.text
+    assert "head_seq 2 is before the last entry sent (3)" in response.text
+    assert hub.stored() == []

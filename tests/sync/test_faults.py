@@ -156,6 +156,16 @@ def test_a_hub_ahead_of_the_journal_stops_pushing(
     assert len(hub.replica(kiosk.name)) == kiosk.journal.last_seq()
 
 
+def test_each_push_says_where_the_kiosks_journal_ends(kiosk: Kiosk, hub: RunningHub) -> None:
+    from hub import queries
+
+    _pay(kiosk, 2)
+    assert kiosk.worker(kiosk.client(hub.url)).push_now().caught_up
+    (view,) = [k for k in queries.kiosks(hub.ctx.db) if k.kiosk_id == kiosk.name]
+    assert view.reported_head_seq == kiosk.journal.last_seq()
+    assert view.entries_waiting == 0
+
+
 def test_push_gap_resends_from_expected_seq(kiosk: Kiosk, hub: RunningHub) -> None:
     _pay(kiosk, 3)
     client = kiosk.client(hub.url)
