@@ -5,17 +5,15 @@ demo, which takes the lock before its hub and hands it to its kiosk, takes it on
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from composition.cli import main
-from tests.screens.test_demo_hub import start_window
+from tests.screens.test_demo_hub import kiosk_cli as kiosk
 from tests.store.test_lock import holding
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,12 +31,6 @@ print("running", flush=True)
 sys.stdin.read()
 kiosk.close()
 """
-
-
-def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "composition.cli", *args]
-    env = {**os.environ, "KIVY_NO_ARGS": "1"}
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
@@ -90,26 +82,3 @@ def test_a_kiosk_killed_outright_leaves_the_directory_usable(
     assert running.wait(timeout=10) == -signal.SIGKILL
     assert main(["recover", "--devices", "simulated", "--data-dir", str(tmp_path)]) == 0
     assert "kiosk " in capsys.readouterr().out
-
-
-@pytest.mark.timeout(300)
-def test_the_demo_with_its_hub_holds_the_directory_once(tmp_path: Path) -> None:
-    """The demo window locks before its hub enrolls into the directory, and its kiosk runs
-    on that lock (a second take in one process would refuse the demo itself)."""
-    proc, _url, _lines = start_window(tmp_path)
-    data = tmp_path / "data"
-    try:
-        second = kiosk("demo", "--no-screens", "--data-dir", str(data))
-        assert second.returncode == 2
-        assert f"pid {proc.pid} (" in second.stderr
-        close = kiosk("batch", "close", "--data-dir", str(data))
-        assert close.returncode == 2
-        assert "touchscreen's service mode" in close.stderr
-        proc.kill()
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    after = kiosk("recover", "--devices", "simulated", "--data-dir", str(data))
-    assert after.returncode == 0, after.stderr

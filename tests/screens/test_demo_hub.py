@@ -129,9 +129,19 @@ def test_the_demo_window_starts_with_its_hub_and_stops_on_sigterm(tmp_path: Path
 
 
 def test_a_demo_killed_outright_leaves_no_hub_behind(tmp_path: Path) -> None:
+    """Killed outright, its hub goes with it; while it ran it held the data directory once
+    (it locks before its hub enrolls into it, and its kiosk runs on that lock: a second take
+    in one process would refuse the demo itself), and the directory is usable after."""
     proc, url, _lines = start_window(tmp_path)
+    data = tmp_path / "data"
     try:
         assert answers(url)
+        second = kiosk_cli("demo", "--no-screens", "--data-dir", str(data))
+        assert second.returncode == 2
+        assert f"pid {proc.pid} (" in second.stderr
+        close = kiosk_cli("batch", "close", "--data-dir", str(data))
+        assert close.returncode == 2
+        assert "touchscreen's service mode" in close.stderr
         proc.kill()
         proc.wait(timeout=10)
     finally:
@@ -142,6 +152,14 @@ def test_a_demo_killed_outright_leaves_no_hub_behind(tmp_path: Path) -> None:
     while answers(url):
         assert time.monotonic() < deadline, "the demo hub outlived the demo"
         time.sleep(0.2)
+    after = kiosk_cli("recover", "--devices", "simulated", "--data-dir", str(data))
+    assert after.returncode == 0, after.stderr
+
+
+def kiosk_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "composition.cli", *args]
+    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_the_demo_hub_keeps_its_port_from_the_start(
