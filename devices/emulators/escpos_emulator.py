@@ -92,9 +92,13 @@ class EscposEmulator:
 
     name = "receipt_printer"
 
-    def __init__(self, link: Path | None = None, *, out_dir: Path | None = None) -> None:
+    def __init__(
+        self, link: Path | None = None, *, out_dir: Path | None = None, kept: int = KEPT_RECEIPTS
+    ) -> None:
         self.port = PtyPort(link)
         self.out_dir = out_dir
+        self.kept = kept
+        """How many receipts (and how many cut short) stay in memory: a demo runs for days."""
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._loop = EmulatorLoop(self.port, self._from_host, self.name)
@@ -120,8 +124,8 @@ class EscposEmulator:
         self._lines_left: int | None = None
         self._unplug_after: int | None = None
         # what came out
-        self.receipts: list[PrintedReceipt] = []  # the latest KEPT_RECEIPTS printed in full
-        self.cut_short: list[PrintedReceipt] = []  # the latest KEPT_RECEIPTS cut short
+        self.receipts: list[PrintedReceipt] = []  # the latest ``kept`` printed in full
+        self.cut_short: list[PrintedReceipt] = []  # the latest ``kept`` cut short
         self.printed = 0  # every receipt printed in full since start
         self.printed_short = 0
         self.bytes_received = 0
@@ -414,7 +418,7 @@ class EscposEmulator:
             receipt = PrintedReceipt(page, complete=True)
             self.printed += 1
             self.receipts.append(receipt)
-            del self.receipts[:-KEPT_RECEIPTS]  # a demo running for days prints thousands
+            del self.receipts[: -self.kept]
             if self.out_dir is not None:
                 receipt.save(self.out_dir / f"receipt-{self.printed:04d}.png", with_text=True)
         self._changed.notify_all()
@@ -422,7 +426,7 @@ class EscposEmulator:
     def _short(self, receipt: PrintedReceipt) -> None:
         self.printed_short += 1
         self.cut_short.append(receipt)
-        del self.cut_short[:-KEPT_RECEIPTS]
+        del self.cut_short[: -self.kept]
 
     def _status_request(self, n: int) -> None:
         self.status_requests += 1

@@ -254,9 +254,8 @@ def test_committed_samples_exist() -> None:
 def test_a_long_run_keeps_the_latest_receipts_in_memory_and_counts_them_all(
     tmp_path: Path,
 ) -> None:
-    from devices.emulators.escpos_emulator import KEPT_RECEIPTS
-
-    printer = EscposEmulator(out_dir=tmp_path)
+    KEPT_RECEIPTS = 3  # a small memory: the rule is the same at the default 50
+    printer = EscposEmulator(out_dir=tmp_path, kept=KEPT_RECEIPTS)
     page = receipt_bytes(SAMPLES["cash-en"])
     for _ in range(KEPT_RECEIPTS + 5):
         printer.feed(page)
