@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
+from typing import Protocol
 
+from devices.emulators.base import Emulator
 from devices.simulated import (
     SimulatedAcceptor,
     SimulatedDirectory,
@@ -21,7 +23,7 @@ from devices.simulated import (
     SimulatedScanner,
     SimulatedTerminal,
 )
-from kiosk.config import EMULATED, SIMULATED, KioskConfig
+from kiosk.config import EMULATED, SIMULATED, AcceptorProtocol, KioskConfig
 from kiosk.money import Money
 from kiosk.ports import BillAcceptor, CardTerminal, PortSet, ReceiptPrinter, Scanner
 from kiosk.printout import render_printable
@@ -72,27 +74,50 @@ class Hardware:
         self.closers.clear()
 
 
+class _AcceptorDriver(BillAcceptor, Protocol):
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def wait_ready(self, timeout: float) -> bool: ...
+
+
+def _acceptor_kind(
+    protocol: AcceptorProtocol,
+) -> tuple[Callable[[str], _AcceptorDriver], Callable[[Path], Emulator]]:
+    """The driver and the emulator that speak ``protocol``, imported only when used."""
+    if protocol == "id003":
+        from devices.emulators.id003_emulator import Id003Emulator
+        from devices.id003.driver import Id003Acceptor
+
+        return Id003Acceptor, Id003Emulator
+    from devices.ebds.driver import EbdsAcceptor
+    from devices.emulators.ebds_emulator import EbdsEmulator
+
+    return EbdsAcceptor, EbdsEmulator
+
+
 def _acceptor(
-    where: str, folder: Path, closers: list[Callable[[], None]], controls: dict[str, object]
+    where: str,
+    protocol: AcceptorProtocol,
+    folder: Path,
+    closers: list[Callable[[], None]],
+    controls: dict[str, object],
 ) -> tuple[BillAcceptor, Callable[[int], None]]:
     if where == SIMULATED:
         simulated = SimulatedAcceptor(folder / "bill_acceptor.json")
         simulated.open()
         return simulated, lambda dollars: simulated.insert(Money(dollars * 100))
-    from devices.ebds.driver import EbdsAcceptor
-    from devices.emulators.ebds_emulator import EbdsEmulator
-
+    make_driver, make_emulator = _acceptor_kind(protocol)
     insert: Callable[[int], None] = _no_control("the bill acceptor")
     port = where
     if where == EMULATED:
-        emulator = EbdsEmulator(folder / "run" / "bill-acceptor")
+        emulator = make_emulator(folder / "run" / "bill-acceptor")
         emulator.start()
         closers.append(emulator.stop)
         controls["bill-acceptor"] = emulator
         port = emulator.port.path
         handler = emulator.controls()["insert"].handler
         insert = lambda dollars: _say(handler([str(dollars)]))  # noqa: E731
-    driver = EbdsAcceptor(port)
+    driver = make_driver(port)
     driver.open()
     closers.append(driver.close)
     driver.wait_ready(READY_TIMEOUT)
@@ -207,7 +232,9 @@ def build_hardware(config: KioskConfig, folder: Path) -> Hardware:
     closers: list[Callable[[], None]] = []
     emulators: dict[str, object] = {}
     try:
-        acceptor, insert = _acceptor(devices.bill_acceptor, folder, closers, emulators)
+        acceptor, insert = _acceptor(
+            devices.bill_acceptor, devices.bill_acceptor_protocol, folder, closers, emulators
+        )
         printer, receipt_text = _printer(devices.receipt_printer, folder, closers, emulators)
         scanner, scan = _scanner(devices.barcode_scanner, folder, closers, emulators)
         terminal, present = _terminal(

@@ -16,7 +16,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -175,6 +175,8 @@ EMULATED: Final = "emulated"
 #: a device's file-backed stand-in (the crash tests)
 SIMULATED: Final = "simulated"
 
+AcceptorProtocol = Literal["ebds", "id003"]
+
 
 class Devices(_Section):
     """Where each device is.
@@ -183,9 +185,17 @@ class Devices(_Section):
     for the protocol emulator run in-process on a pseudo-terminal (the demo), or
     ``"simulated"`` for the file-backed stand-ins the crash test uses. A card terminal on the
     LAN is ``"tcp://HOST:PORT"`` (ZVT over TCP, port 20007 by default).
+
+    ``bill_acceptor_protocol`` is how the bill acceptor speaks: ``"ebds"`` (Pyramid, MEI) or
+    ``"id003"`` (JCM iVIZION, UBA). It is an option of the acceptor, not a device: it is not
+    among :data:`OPTIONS`' device names.
     """
 
+    OPTIONS: ClassVar[frozenset[str]] = frozenset({"bill_acceptor_protocol"})
+    """Keys of this section that are not devices."""
+
     bill_acceptor: str = Field(default=EMULATED, min_length=1)
+    bill_acceptor_protocol: AcceptorProtocol = "ebds"
     card_terminal: str = Field(default=EMULATED, min_length=1)
     receipt_printer: str = Field(default=EMULATED, min_length=1)
     barcode_scanner: str = Field(default=EMULATED, min_length=1)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from kiosk.config import Devices
 
-DEVICE_NAMES: tuple[str, ...] = tuple(Devices.model_fields)
+DEVICE_NAMES: tuple[str, ...] = tuple(
+    name for name in Devices.model_fields if name not in Devices.OPTIONS
+)
 """``bill_acceptor``, ``card_terminal``, ``receipt_printer``, ``barcode_scanner``."""
 
 ALIASES: dict[str, str] = {

@@ -11,13 +11,17 @@ Why probing is safe to run on a kiosk:
   the running kiosk holds is reported *busy* and not written to at all, so a probe can never
   interleave with a payment in progress.
 * Only status requests are sent. ESC/POS: ``DLE EOT n``, the printer's real-time status,
-  which it answers even mid-job and which changes nothing. EBDS: one omnibus poll with no
+  which it answers even mid-job and which changes nothing. ID-003: one status request
+  (``FC 05 11 27 56``), which reports the acceptor's state and changes nothing, not even a
+  power-up (only RESET ends that). EBDS: one omnibus poll with no
   denomination enabled and neither *stack* nor *return* set, which never moves a note (a
   note held in escrow stays there). A one-shot event the acceptor may report to that poll
   (a note stacked while the kiosk was down) is not lost money: the driver ignores events in
   its first reply anyway, and recovery settles by the cash box count.
-* The printer is asked first: ``DLE EOT 1`` means nothing to an EBDS device (no STX), while
-  an EBDS frame sent to a printer would be bytes it has to make sense of.
+* The printer is asked first: ``DLE EOT 1`` means nothing to an acceptor (no STX, no SYNC),
+  while an acceptor's frame sent to a printer would be bytes it has to make sense of. The
+  two acceptor protocols ignore each other's frames: an ID-003 request has no STX, an EBDS
+  poll no 0xFC.
 * Nothing waits on the device: each reply has a deadline, input is read in small slices and
   capped, so a silent port, a port flooding garbage or one answering at the wrong speed all
   end in bounded time; :func:`scan` also runs probes in parallel behind an overall deadline.
@@ -36,9 +40,10 @@ import re
 import termios
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol, TypeVar
 
 import serial
 import serial.tools.list_ports
@@ -54,8 +59,14 @@ from devices.escpos.status import (
     request,
     status_from_replies,
 )
+from devices.id003 import driver as id003_driver
+from devices.id003.framing import FrameAssembler as Id003Assembler
+from devices.id003.messages import STATUS_REQUEST, Status, StatusReply
 from devices.serial_link import PortSettings
 from kiosk.config import Devices
+
+F = TypeVar("F")
+T = TypeVar("T")
 
 PROBE_TIMEOUT = 0.3
 """Seconds to wait for each reply. Real devices answer in tens of milliseconds; a USB
@@ -100,6 +111,9 @@ class Kind(Enum):
     UNAVAILABLE = "unavailable"
 
 
+PROTOCOL_NAMES: dict[str, str] = {"ebds": "EBDS", "id003": "ID-003"}
+"""How a technician reads each ``bill_acceptor_protocol``."""
+
 DEVICE_NAMES: dict[Kind, str] = {
     Kind.BILL_ACCEPTOR: "bill_acceptor",
     Kind.RECEIPT_PRINTER: "receipt_printer",
@@ -118,6 +132,8 @@ class Detection:
     path: str
     kind: Kind
     detail: str = ""
+    protocol: str = ""
+    """For a bill acceptor: ``ebds`` or ``id003``, as ``bill_acceptor_protocol`` spells it."""
 
     @property
     def realpath(self) -> str:
@@ -126,15 +142,16 @@ class Detection:
     def describe(self) -> str:
         """The right-hand side of a ``kiosk devices scan`` line."""
         if self.kind is Kind.BILL_ACCEPTOR:
-            return f"bill_acceptor (EBDS{', ' + self.detail if self.detail else ''})"
+            name = PROTOCOL_NAMES.get(self.protocol, "EBDS")
+            return f"bill_acceptor ({name}{', ' + self.detail if self.detail else ''})"
         if self.kind is Kind.RECEIPT_PRINTER:
             return f"receipt_printer (ESC/POS, status: {self.detail})"
         if self.kind is Kind.SILENT:
             return SILENT_TEXT
         if self.kind is Kind.UNKNOWN:
             return (
-                "unknown: something answers, but not as an EBDS bill acceptor or an ESC/POS "
-                f"printer ({self.detail})"
+                "unknown: something answers, but not as an EBDS or ID-003 bill acceptor or an "
+                f"ESC/POS printer ({self.detail})"
             )
         return f"can not open: {self.detail}"
 
@@ -311,24 +328,69 @@ def _probe_ebds(port: serial.Serial, timeout: float, heard: bytearray) -> Omnibu
     nothing at all (a soft reset) stays silent; the other bit gets a fresh status.
     """
     for ack in (0, 1):
-        assembler = FrameAssembler()
-        _discard_input(port)
-        port.write(OmnibusCommand(enable_mask=0).encode(ack))
-        received = bytearray()
-        deadline = time.monotonic() + timeout
-        while len(received) < MAX_INPUT and time.monotonic() < deadline:
-            chunk = _read(port, MAX_INPUT - len(received))
-            received += chunk
-            for frame in assembler.feed(chunk):
-                status = _acceptor_status(frame)
-                if status is not None:
-                    return status
-        for frame in assembler.flush():  # the line went quiet: take what is whole
-            status = _acceptor_status(frame)
-            if status is not None:
-                return status
-        _keep(heard, received)
+        status = _ask(
+            port,
+            OmnibusCommand(enable_mask=0).encode(ack),
+            FrameAssembler(),
+            _acceptor_status,
+            timeout,
+            heard,
+        )
+        if status is not None:
+            return status
     return None
+
+
+def _probe_id003(port: serial.Serial, timeout: float, heard: bytearray) -> StatusReply | None:
+    """The answer to one ID-003 status request, or None."""
+    return _ask(port, STATUS_REQUEST, Id003Assembler(), StatusReply.decode, timeout, heard)
+
+
+class _Assembler(Protocol[F]):
+    def feed(self, data: bytes) -> list[F]: ...
+    def flush(self) -> list[F]: ...
+
+
+def _ask(
+    port: serial.Serial,
+    message: bytes,
+    assembler: _Assembler[F],
+    decode: Callable[[F], T | None],
+    timeout: float,
+    heard: bytearray,
+) -> T | None:
+    """Send ``message``; the first frame ``decode`` makes sense of within ``timeout``, or
+    None (what came instead is kept in ``heard`` for the technician)."""
+    _discard_input(port)
+    port.write(message)
+    received = bytearray()
+    deadline = time.monotonic() + timeout
+    while len(received) < MAX_INPUT and time.monotonic() < deadline:
+        chunk = _read(port, MAX_INPUT - len(received))
+        received += chunk
+        for frame in assembler.feed(chunk):
+            answer = decode(frame)
+            if answer is not None:
+                return answer
+    for frame in assembler.flush():  # the line went quiet: take what is whole
+        answer = decode(frame)
+        if answer is not None:
+            return answer
+    _keep(heard, received)
+    return None
+
+
+def describe_id003(status: StatusReply) -> str:
+    """The acceptor's state in a technician's words (``idling``, ``power up``...)."""
+    state = status.status
+    words = state.name.lower().replace("_", " ") if state is not None else "unknown"
+    if state is Status.STACKER_OPEN:
+        words = "cash box removed"
+    elif state is Status.STACKER_FULL:
+        words = "cash box full"
+    elif state in (Status.ESCROW, Status.HOLDING):
+        words = "a note is held in escrow"
+    return f"status: {words}"
 
 
 def _acceptor_status(frame: Frame) -> OmnibusStatus | None:
@@ -423,9 +485,16 @@ def probe(path: str, timeout: float = PROBE_TIMEOUT) -> Detection:
             if printer is not None:
                 return Detection(path, Kind.RECEIPT_PRINTER, describe_printer(printer))
             acceptor = None
-            if ebds_settings == PRINTER_SETTINGS:  # a pty: no 7E1 to switch to
+            if ebds_settings == PRINTER_SETTINGS:  # a pty: no 8E1 or 7E1 to switch to
+                jcm = _probe_id003(port, timeout, heard)
+                if jcm is not None:
+                    return Detection(path, Kind.BILL_ACCEPTOR, describe_id003(jcm), "id003")
                 acceptor = _probe_ebds(port, timeout, heard)
         if acceptor is None and ebds_settings != PRINTER_SETTINGS:
+            with contextlib.closing(_open(path, id003_driver.settings_for(path), timeout)) as port:
+                jcm = _probe_id003(port, timeout, heard)
+            if jcm is not None:
+                return Detection(path, Kind.BILL_ACCEPTOR, describe_id003(jcm), "id003")
             with contextlib.closing(_open(path, ebds_settings, timeout)) as port:
                 acceptor = _probe_ebds(port, timeout, heard)
     except Unavailable as exc:
@@ -433,15 +502,16 @@ def probe(path: str, timeout: float = PROBE_TIMEOUT) -> Detection:
     except (serial.SerialException, OSError, termios.error) as exc:
         return Detection(path, Kind.UNAVAILABLE, f"lost while probing ({open_error(exc)})")
     if acceptor is not None:
-        return Detection(path, Kind.BILL_ACCEPTOR, describe_acceptor(acceptor))
+        return Detection(path, Kind.BILL_ACCEPTOR, describe_acceptor(acceptor), "ebds")
     if heard:
         return Detection(path, Kind.UNKNOWN, _describe_unknown(bytes(heard)))
     return Detection(path, Kind.SILENT)
 
 
 def probe_bound(timeout: float) -> float:
-    """The longest a probe should take: four status requests, two polls, opening twice."""
-    return 6 * (timeout + SETTLE) + 2.0
+    """The longest a probe should take: four status requests, an ID-003 status request,
+    two EBDS polls, opening three times."""
+    return 7 * (timeout + SETTLE) + 3.0
 
 
 def scan(paths: Sequence[str], timeout: float = PROBE_TIMEOUT) -> list[Detection]:
@@ -529,6 +599,8 @@ def check_configured(devices: Devices, detections: Sequence[Detection]) -> list[
     by_real = {d.realpath: d for d in detections}
     checks: list[ConfiguredCheck] = []
     for key, value in devices:
+        if key in Devices.OPTIONS:
+            continue
         where = str(value)
         if where in NOT_PORTS:
             checks.append(ConfiguredCheck(key, where, None, NOT_PORTS[where]))
@@ -537,8 +609,22 @@ def check_configured(devices: Devices, detections: Sequence[Detection]) -> list[
             checks.append(ConfiguredCheck(key, where, None, NOT_SCANNED.get(key, NO_PROBE)))
             continue
         found = by_real.get(os.path.realpath(where))
-        checks.append(_judge(key, where, found, detections))
+        check = _judge(key, where, found, detections)
+        if check.ok and found is not None and found.protocol not in ("", wanted_protocol(devices)):
+            check = ConfiguredCheck(
+                key,
+                where,
+                False,
+                f"a {PROTOCOL_NAMES[found.protocol]} bill acceptor answers there, but the config "
+                f'says bill_acceptor_protocol = "{devices.bill_acceptor_protocol}": set it to '
+                f'"{found.protocol}"',
+            )
+        checks.append(check)
     return checks
+
+
+def wanted_protocol(devices: Devices) -> str:
+    return str(devices.bill_acceptor_protocol)
 
 
 def _judge(
@@ -562,7 +648,8 @@ def _judge(
             key, where, False, f"expected a barcode_scanner, found {found.describe()}"
         )
     if found.kind is wanted:
-        protocol = "EBDS" if wanted is Kind.BILL_ACCEPTOR else "ESC/POS"
+        protocol = PROTOCOL_NAMES.get(found.protocol, "EBDS")
+        protocol = protocol if wanted is Kind.BILL_ACCEPTOR else "ESC/POS"
         status = f" (status: {found.detail})" if wanted is Kind.RECEIPT_PRINTER else ""
         return ConfiguredCheck(key, where, True, f"{protocol} {DEVICE_NAMES[wanted]} found{status}")
     elsewhere = [d.path for d in detections if d.kind is wanted]

@@ -1,4 +1,4 @@
-"""``kiosk emulate DEVICE [--link PATH]``: a device on a pseudo-terminal.
+"""``kiosk emulate DEVICE [--link PATH] [--protocol P]``: a device on a pseudo-terminal.
 
 For a technician without the hardware, and for trying a driver by hand: the emulator puts
 its port behind ``PATH`` (a symlink, printed on start), which goes in the kiosk's
@@ -11,7 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from devices.emulators.console import EMULATORS, EmulatorUnavailable, default_link, run_console
+from devices.emulators.console import (
+    ACCEPTOR_PROTOCOLS,
+    EMULATORS,
+    EmulatorUnavailable,
+    default_link,
+    run_console,
+)
 from kiosk.device_names import UnknownDevice, choices_text, device_name
 
 
@@ -30,6 +36,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         default=None,
         help="path of the port symlink to create (default: in the user's runtime directory)",
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=tuple(ACCEPTOR_PROTOCOLS),
+        default="ebds",
+        help="the bill acceptor's protocol, as bill_acceptor_protocol in the config (default ebds)",
     )
     parser.set_defaults(handler=run_emulate)
 
@@ -50,8 +62,11 @@ def run_emulate(args: argparse.Namespace) -> int:
     if link.exists() and not link.is_symlink():
         # the emulator replaces the link: never a file someone pointed --link at by mistake
         return _fail(f"{link} exists and is not a symlink; choose another --link")
+    if args.protocol != "ebds" and name != "bill_acceptor":
+        return _fail("--protocol is the bill acceptor's: the other devices have one each")
+    factory = ACCEPTOR_PROTOCOLS[args.protocol] if name == "bill_acceptor" else EMULATORS[name]
     try:
-        emulator = EMULATORS[name](link)
+        emulator = factory(link)
     except EmulatorUnavailable as exc:
         return _fail(str(exc))
     try:

@@ -66,6 +66,13 @@ EMULATORS: dict[str, EmulatorFactory] = {
 }
 """By the device's name in the kiosk's ``[devices]`` section."""
 
+ACCEPTOR_PROTOCOLS: dict[str, EmulatorFactory] = {
+    "ebds": EMULATORS["bill_acceptor"],
+    "id003": lazy("devices.emulators.id003_emulator", "Id003Emulator", "bill_acceptor"),
+}
+"""The bill acceptor's emulator by ``bill_acceptor_protocol``: the protocol the acceptor
+speaks is a setting of the device, not another device."""
+
 
 def default_link(name: str) -> Path:
     """Where ``kiosk emulate NAME`` puts its port link when ``--link`` is not given.

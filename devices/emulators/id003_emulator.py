@@ -139,6 +139,7 @@ class Id003Emulator:
         self._cheat = False
         self._reject: int = RejectReason.DENOMINATION
         self._cheated_event = False
+        self._at_slot: tuple[int | None, bool, bool] | None = None
         # conditions
         self._jam: Status | None = None
         self._failure = False
@@ -389,6 +390,8 @@ class Id003Emulator:
             return StatusReply(Status.CHEATED)
         self._advance()
         if self._phase is Phase.IDLE:
+            self._draw_in()
+        if self._phase is Phase.IDLE:
             if self._full:
                 return StatusReply(Status.STACKER_FULL)
             inhibited = self._settings[Command.INHIBIT] != b"\x00"
@@ -448,7 +451,7 @@ class Id003Emulator:
 
     def _power_off_on(self, note: int | None, where: str) -> None:
         self._counts["power_cycles"] += 1
-        self._cheated_event = False
+        self._cheated_event, self._at_slot = False, None
         self._settings[Command.INHIBIT] = b"\x01"
         if note is not None and self._phase is Phase.IDLE:
             self._note, self._fake = note, False
@@ -484,14 +487,21 @@ class Id003Emulator:
         return "inserted a note on a string"
 
     def _feed(self, code: int | None, *, fake: bool, cheat: bool) -> None:
-        if self._phase is not Phase.IDLE:
+        if self._phase not in (Phase.IDLE, Phase.INITIALIZE):
             raise ValueError(f"busy ({self._phase.value}): the note is not drawn in")
-        if self._power_up is not None or self._settings[Command.INHIBIT] != b"\x00":
-            raise ValueError("inhibited: the note is not drawn in")
         if self._jam is not None or self._failure or not self._cassette or self._full:
             raise ValueError("out of service: the note is not drawn in")
+        if self._at_slot is not None:
+            raise ValueError("a note is already held at the slot")
+        self._at_slot = (code, fake, cheat)
+
+    def _draw_in(self) -> None:
+        """An inhibited (or still initialising) acceptor does not take a note: the resident
+        holds it at the slot until the host lifts the inhibit, then it is drawn in."""
+        if self._at_slot is None or self._settings[Command.INHIBIT] != b"\x00":
+            return
+        (self._note, self._fake, self._cheat), self._at_slot = self._at_slot, None
         self._phase, self._countdown = Phase.ACCEPTING, max(1, self.timing.accept_polls)
-        self._note, self._fake, self._cheat = code, fake, cheat
 
     def _jam_ctl(self, args: list[str]) -> str:
         if args not in ([], ["acceptor"], ["stacker"]):

@@ -24,8 +24,10 @@ from devices.emulators.console import (
     run_console,
 )
 from devices.emulators.scanner_emulator import ScannerEmulator
+from devices.id003.driver import Id003Acceptor
 from devices.scanner import SerialScanner
-from kiosk.ports import Scanned
+from kiosk.money import Money
+from kiosk.ports import BillEscrowed, BillStacked, Scanned
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 5.0
@@ -242,3 +244,45 @@ def test_kiosk_emulate_with_piped_input(tmp_path: Path) -> None:
         "barcode_scanner: stopped",
     ]
     assert done.stderr == ""
+
+
+def test_kiosk_emulate_an_id003_acceptor_for_a_real_driver(tmp_path: Path) -> None:
+    link = tmp_path / "jcm"
+    emulator = Process("emulate", "acceptor", "--protocol", "id003", "--link", str(link))
+    try:
+        # a loaded machine may take a while to start a Python process: only the start waits
+        match = re.fullmatch(r"bill_acceptor: port (.+)", emulator.lines.get(timeout=60))
+        assert match
+        assert emulator.line().startswith("commands: insert")
+        events: queue.Queue[object] = queue.Queue()
+        driver = Id003Acceptor(match[1])
+        driver.attach(events.put)
+        driver.open()
+        try:
+            assert driver.wait_ready(WAIT)
+            driver.enable([Money(1000)])
+            assert emulator.send("insert 10") == "inserted a 10.00 note"
+            while not isinstance(event := events.get(timeout=WAIT), BillEscrowed):
+                pass
+            driver.stack()
+            while not isinstance(event := events.get(timeout=WAIT), BillStacked):
+                pass
+            assert event == BillStacked(Money(1000))
+            counters = json.loads(emulator.send("counters"))
+            assert counters["cashbox"] == 1
+            assert counters["resets"] == 1  # its power-up was reset by the ID-003 driver
+            assert emulator.send("quit") == "bill_acceptor: stopped"
+        finally:
+            driver.close()
+        assert emulator.proc.wait(WAIT) == 0
+    finally:
+        if emulator.proc.poll() is None:
+            emulator.proc.kill()
+            emulator.proc.wait()
+
+
+def test_kiosk_emulate_protocol_is_the_acceptors_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["emulate", "scanner", "--protocol", "id003", "--link", str(tmp_path)]) == 2
+    assert "--protocol is the bill acceptor's" in capsys.readouterr().err

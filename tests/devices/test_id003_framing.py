@@ -53,7 +53,7 @@ def test_crc_is_kermit() -> None:
 
 
 def test_status_request_matches_the_published_capture() -> None:
-    assert STATUS_REQUEST == bytes.fromhex("fc051127 56".replace(" ", ""))
+    assert bytes.fromhex("fc 05 11 27 56") == STATUS_REQUEST
     assert build_frame(0x11) == bytes([0xFC, 0x05, 0x11, 0x27, 0x56])
 
 

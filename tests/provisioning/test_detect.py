@@ -21,6 +21,7 @@ from devices.ebds.driver import EbdsAcceptor
 from devices.ebds.messages import AuxCommand, aux_command
 from devices.emulators.ebds_emulator import EbdsEmulator, Phase
 from devices.emulators.escpos_emulator import EscposEmulator
+from devices.emulators.id003_emulator import Id003Emulator
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
 from devices.emulators.scanner_emulator import ScannerEmulator
 from kiosk.config import Devices
@@ -398,3 +399,41 @@ def test_scan_command_refuses_a_bad_config(
 def test_detection_of_a_plain_path_shows_no_realpath(tmp_path: Path) -> None:
     found = Detection(str(tmp_path / "x"), Kind.SILENT)
     assert found.line() == f"{tmp_path / 'x'} -> {SILENT_TEXT}"
+
+
+# ----------------------------------------------------------------------------- ID-003
+
+
+@pytest.fixture
+def jcm(tmp_path: Path) -> Iterator[Id003Emulator]:
+    emulator = Id003Emulator(tmp_path / "jcm")
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+def test_an_id003_acceptor_is_found_and_left_as_it_was(jcm: Id003Emulator, rig: Rig) -> None:
+    found, ebds = scan([jcm.port.path, rig.acceptor.port.path], FAST)
+    assert found.kind is Kind.BILL_ACCEPTOR and found.protocol == "id003"
+    # it has just powered up: a status request does not end that (only RESET does)
+    assert found.describe() == "bill_acceptor (ID-003, status: power up)"
+    assert ebds.protocol == "ebds"
+    assert [exchange.host for exchange in jcm.history()] == [bytes.fromhex("fc05112756")]
+    assert jcm.counters()["resets"] == 0
+
+
+def test_the_configured_protocol_is_checked(
+    jcm: Id003Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = _config(tmp_path, bill_acceptor=jcm.port.path)
+    code = cli.main(["devices", "scan", "--only", "--config", str(wrong), "--timeout", "0.2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "-> bill_acceptor (ID-003, status: power up)" in out
+    assert 'the config says bill_acceptor_protocol = "ebds": set it to "id003"' in out
+    right = _config(tmp_path, bill_acceptor=jcm.port.path, bill_acceptor_protocol="id003")
+    code = cli.main(["devices", "scan", "--only", "--config", str(right), "--timeout", "0.2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"devices.bill_acceptor = {jcm.port.path}: ID-003 bill_acceptor found" in out
+    assert "bill_acceptor_protocol" not in out
