@@ -55,6 +55,8 @@ def _emulated(text: str) -> str:
 
 def run_emulate(args: argparse.Namespace) -> int:
     name: str = args.device
+    if args.protocol != "ebds" and name != "bill_acceptor":
+        return _fail("--protocol is the bill acceptor's: the other devices have one each")
     try:
         link: Path = args.link if args.link is not None else default_link(name)
     except OSError as exc:
@@ -62,8 +64,6 @@ def run_emulate(args: argparse.Namespace) -> int:
     if link.exists() and not link.is_symlink():
         # the emulator replaces the link: never a file someone pointed --link at by mistake
         return _fail(f"{link} exists and is not a symlink; choose another --link")
-    if args.protocol != "ebds" and name != "bill_acceptor":
-        return _fail("--protocol is the bill acceptor's: the other devices have one each")
     factory = ACCEPTOR_PROTOCOLS[args.protocol] if name == "bill_acceptor" else EMULATORS[name]
     try:
         emulator = factory(link)

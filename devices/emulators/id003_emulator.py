@@ -25,7 +25,6 @@ cash box and those stacked per denomination, kept in memory.
 
 from __future__ import annotations
 
-import random
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from typing import Any
 
 from devices.emulators.base import Control
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
+from devices.emulators.wire import WireFaults, money_arg
 from devices.id003.framing import Frame, FrameAssembler, build_frame
 from devices.id003.messages import (
     ACK,
@@ -51,7 +51,7 @@ from devices.id003.messages import (
     escrow_code,
 )
 from devices.id003.tracker import NOTES
-from kiosk.money import Money, MoneyError
+from kiosk.money import Money
 
 VERSION = "i(USA)100-SS ID003-05V280-42 01AUG17 964D"
 """An iVIZION-class US acceptor's identification, in the format JCM firmware answers."""
@@ -129,7 +129,6 @@ class Id003Emulator:
         self._lock = threading.Lock()
         self._loop = EmulatorLoop(self.port, self._from_host, self.name)
         self._assembler = FrameAssembler()
-        self._random = random.Random(0x1D003)
         self._history: deque[Exchange] = deque(maxlen=200)
         # the note and where it is
         self._phase = Phase.IDLE
@@ -151,11 +150,6 @@ class Id003Emulator:
             code: bytes(SETTING_DATA_LENGTH[code]) for code in SETTINGS
         }
         self._settings[Command.INHIBIT] = b"\x01"
-        # link layer
-        self._drop = 0
-        self._drop_vend_valid = False
-        self._garble = 0
-        self._delay = 0.0
         # counters (the hardware's own truth)
         self._cashbox = 0
         self._stacked: dict[int, int] = {}
@@ -171,10 +165,17 @@ class Id003Emulator:
             "resets": 0,
             "invalid_commands": 0,
             "crc_errors_from_host": 0,
-            "replies_dropped": 0,
-            "replies_garbled": 0,
             "power_cycles": 0,
         }
+        self._wire = WireFaults(
+            self.port,
+            self._lock,
+            self._counts,
+            noise=NOISE,
+            seed=0x1D003,
+            marked="vend-valid",
+            is_marked=_is_vend_valid,
+        )
 
     # ------------------------------------------------------------------ Emulator surface
     def start(self) -> None:
@@ -209,16 +210,7 @@ class Id003Emulator:
                 "on; the option leaves a note (default 20) in the acceptor or the stacker",
                 self._power_cycle,
             ),
-            "unplug": Control("unplug: pull the cable (the port vanishes)", self._unplug),
-            "replug": Control("replug: put the cable back (same port path)", self._replug),
-            "slow": Control("slow MS: delay every reply by MS milliseconds (0: off)", self._slow),
-            "drop": Control(
-                "drop [N|vend-valid]: lose the next N replies, or the next VEND VALID, on the wire",
-                self._drop_ctl,
-            ),
-            "garbage": Control(
-                "garbage [N]: send the next N replies as noise and a bad CRC", self._garbage
-            ),
+            **self._wire.controls(),
         }
 
     def counters(self) -> dict[str, Any]:
@@ -286,36 +278,10 @@ class Id003Emulator:
 
     def _emit(self, host: bytes, reply: bytes | None) -> None:
         with self._lock:
-            wire, fate = self._transmission(reply)
+            wire, fate = self._wire.transmit(reply)
             self._history.append(Exchange(host, reply, fate))
-            delay = self._delay
-        if wire and delay:
-            # a slow device: each reply leaves late, but the device keeps listening
-            timer = threading.Timer(delay, self.port.write, args=(wire,))
-            timer.daemon = True
-            timer.start()
-        elif wire:
-            self.port.write(wire)
-
-    def _transmission(self, reply: bytes | None) -> tuple[bytes, str]:
-        if reply is None:
-            return b"", "none"
-        if self._drop_vend_valid and reply[2] == Status.VEND_VALID:
-            self._drop_vend_valid = False
-            self._counts["replies_dropped"] += 1
-            return b"", "dropped"
-        if self._drop:
-            self._drop -= 1
-            self._counts["replies_dropped"] += 1
-            return b"", "dropped"
-        if self._garble:
-            self._garble -= 1
-            self._counts["replies_garbled"] += 1
-            corrupted = bytearray(reply)
-            corrupted[-1] ^= 0x5A  # the CRC no longer matches
-            noise = bytes(self._random.choice(NOISE) for _ in range(5))
-            return noise + bytes(corrupted), "garbled"
-        return reply, "sent"
+            delay = self._wire.delay
+        self._wire.send(wire, delay)
 
     def _process(self, frame: Frame) -> bytes | None:
         code, data = frame.cmd, frame.data
@@ -470,7 +436,7 @@ class Id003Emulator:
     def _insert(self, args: list[str]) -> str:
         if len(args) != 1:
             raise ValueError("usage: insert DOLLARS, e.g. insert 20")
-        amount = _money(args[0])
+        amount = money_arg(args[0])
         code = escrow_code(amount.cents, self._cents)
         with self._lock:
             self._feed(code, fake=code is None, cheat=False)
@@ -570,7 +536,7 @@ class Id003Emulator:
                     "usage: power-cycle [in-acceptor [DOLLARS] | in-stacker [DOLLARS]]"
                 )
             where = args[0]
-            amount = _money(args[1]) if len(args) == 2 else Money(2000)
+            amount = money_arg(args[1]) if len(args) == 2 else Money(2000)
             note = escrow_code(amount.cents, self._cents)
             if note is None:
                 raise ValueError(f"{amount} is not a note this acceptor takes")
@@ -579,58 +545,6 @@ class Id003Emulator:
             reported = self._power_up.name.lower() if self._power_up is not None else "?"
         return f"power cycled ({reported})"
 
-    def _unplug(self, args: list[str]) -> str:
-        if not self.port.plugged:
-            return "already unplugged"
-        self.port.unplug()
-        return f"unplugged: {self.port.path} is gone"
 
-    def _replug(self, args: list[str]) -> str:
-        if self.port.plugged:
-            return "already plugged in"
-        self.port.replug()
-        return f"plugged in again at {self.port.path}"
-
-    def _slow(self, args: list[str]) -> str:
-        try:
-            millis = int(args[0]) if len(args) == 1 else -1
-        except ValueError:
-            millis = -1
-        if not 0 <= millis <= 10_000:
-            raise ValueError("usage: slow MS (0 to 10000)")
-        with self._lock:
-            self._delay = millis / 1000
-        return f"replies delayed by {millis} ms"
-
-    def _drop_ctl(self, args: list[str]) -> str:
-        if args == ["vend-valid"]:
-            with self._lock:
-                self._drop_vend_valid = True
-            return "the next VEND VALID will be lost"
-        count = _count(args, "drop [N|vend-valid]")
-        with self._lock:
-            self._drop += count
-        return f"the next {count} replies will be lost"
-
-    def _garbage(self, args: list[str]) -> str:
-        count = _count(args, "garbage [N]")
-        with self._lock:
-            self._garble += count
-        return f"the next {count} replies will be garbled"
-
-
-def _money(text: str) -> Money:
-    try:
-        return Money.parse(text)
-    except MoneyError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _count(args: list[str], usage: str) -> int:
-    try:
-        count = int(args[0]) if args else 1
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 1000 or len(args) > 1:
-        raise ValueError(f"usage: {usage} (N from 1 to 1000)")
-    return count
+def _is_vend_valid(reply: bytes) -> bool:
+    return len(reply) > 2 and reply[2] == Status.VEND_VALID

@@ -284,5 +284,6 @@ def test_kiosk_emulate_an_id003_acceptor_for_a_real_driver(tmp_path: Path) -> No
 def test_kiosk_emulate_protocol_is_the_acceptors_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["emulate", "scanner", "--protocol", "id003", "--link", str(tmp_path)]) == 2
+    link = tmp_path / "s"
+    assert cli.main(["emulate", "scanner", "--protocol", "id003", "--link", str(link)]) == 2
     assert "--protocol is the bill acceptor's" in capsys.readouterr().err
