@@ -32,7 +32,9 @@ from contract import entries as E
 from devices.ebds.driver import EbdsAcceptor
 from devices.emulators.ebds_emulator import EbdsEmulator, Phase
 from devices.emulators.escpos_emulator import EscposEmulator
+from devices.emulators.id003_emulator import Id003Emulator
 from devices.emulators.scanner_emulator import ScannerEmulator
+from devices.id003.driver import Id003Acceptor
 from kiosk import crashpoints
 from kiosk.bill_stub import make_stub_code
 from kiosk.clock import SystemClock
@@ -102,9 +104,28 @@ class Running:
     # ------------------------------------------------------------------ the devices
     @property
     def acceptor(self) -> EbdsEmulator:
+        """The EBDS emulator (``id003_acceptor`` for the other protocol)."""
         emulator = self.kiosk.hardware.controls.emulators["bill-acceptor"]
         assert isinstance(emulator, EbdsEmulator)
         return emulator
+
+    @property
+    def id003_acceptor(self) -> Id003Emulator:
+        emulator = self.kiosk.hardware.controls.emulators["bill-acceptor"]
+        assert isinstance(emulator, Id003Emulator)
+        return emulator
+
+    @property
+    def any_acceptor(self) -> EbdsEmulator | Id003Emulator:
+        """The acceptor's emulator, whichever protocol it speaks."""
+        emulator = self.kiosk.hardware.controls.emulators["bill-acceptor"]
+        assert isinstance(emulator, EbdsEmulator | Id003Emulator)
+        return emulator
+
+    @property
+    def acceptor_counters(self) -> dict[str, Any]:
+        """The hardware's truth, whichever protocol the acceptor speaks."""
+        return self.any_acceptor.counters()
 
     @property
     def printer(self) -> EscposEmulator:
@@ -119,9 +140,9 @@ class Running:
         return emulator
 
     @property
-    def acceptor_driver(self) -> EbdsAcceptor:
+    def acceptor_driver(self) -> EbdsAcceptor | Id003Acceptor:
         driver = self.kiosk.hardware.ports.acceptor
-        assert isinstance(driver, EbdsAcceptor)
+        assert isinstance(driver, EbdsAcceptor | Id003Acceptor)
         return driver
 
     def health(self, device: str) -> Health:
@@ -138,7 +159,7 @@ class Running:
 
     def insert(self, dollars: int) -> None:
         """Push a note in once the acceptor can draw one (not still busy with the last)."""
-        eventually(lambda: self.acceptor.phase is Phase.IDLE, message="acceptor idle")
+        eventually(lambda: self.acceptor_counters["phase"] == "idle", message="acceptor idle")
         self.kiosk.hardware.controls.insert_bill(dollars)
 
     # ------------------------------------------------------------------ the journal
@@ -162,7 +183,7 @@ class Running:
         restart is made by hand, the way build_kiosk does it, over the *same* emulators: the
         engine and the bill acceptor's driver are gone (the caller already closed the
         driver at the moment of the "crash", so the host stopped polling there), the journal
-        is closed and opened again from its file, a new EBDS driver opens the acceptor's
+        is closed and opened again from its file, a new driver of the same kind opens the acceptor's
         port, ``kiosk.started`` is journaled, recovery runs, and a fresh engine takes over.
         The printer and scanner drivers are kept: nothing in these scenarios depends on them.
         """
@@ -172,7 +193,7 @@ class Running:
         old.journal.close()
         config = old.config
         journal = Journal.open(data_dir(config) / JOURNAL_FILE)
-        acceptor = EbdsAcceptor(self.acceptor.port.path)
+        acceptor = type(self.acceptor_driver)(self.any_acceptor.port.path)
         acceptor.open()
         closers = [*old.hardware.closers, acceptor.close]
         old.hardware.closers.clear()
@@ -228,7 +249,7 @@ def finish(run: Running) -> None:
 
 def assert_cash_balanced(run: Running) -> None:
     """The journal against the hardware's truth: rule 5 for cash, and the chain verifies."""
-    hardware = run.acceptor.counters()
+    hardware = run.acceptor_counters
     stacked = run.entries(E.BILL_STACKED)
     credited = Counter(Money(int(b["denomination_cents"])).plain() for b in stacked)
     assert dict(credited) == hardware["stacked"], (credited, hardware)
