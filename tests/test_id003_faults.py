@@ -29,6 +29,7 @@ from tests.test_devices_faults import (
     Running,
     assert_cash_balanced,
     eventually,
+    finish,
     pay_twenty_and_finish,
     to_cash,
 )
@@ -71,16 +72,22 @@ def test_cash_payment_end_to_end(running: Running) -> None:
 
 def test_cash_box_removed_mid_session(running: Running) -> None:
     to_cash(running)
-    running.id003_acceptor.control("cassette-remove")
-    running.health_becomes("acceptor", Health.FAULT)
-    running.journaled(E.DEVICE_FAULT, device="bill_acceptor", reason="cassette_removed")
-    running.until(lambda s: not s.cash_available)
+    running.insert(20)
+    running.at(State.CASH, inserted=Money(2000))
+    running.id003_acceptor.control("cassette-remove")  # STACKER OPEN
+    done = running.until(lambda s: s.state is State.RECEIPT and s.receipt == "printed")
+    assert done.amount == Money(2000)  # the payment is what went in
+    assert running.acceptor_driver.health().reason == "cassette_removed"
+    assert "cassette_removed" in running.faults("bill_acceptor")
+    finish(running)
+    assert not running.latest.cash_available  # nobody is offered cash into a missing box
 
     running.id003_acceptor.control("cassette-replace")
     running.health_becomes("acceptor", Health.OK)
     running.journaled(E.DEVICE_NOTICE, device="bill_acceptor", kind="cassette_replaced")
     running.journaled(E.DEVICE_RECOVERED, device="bill_acceptor")
     running.until(lambda s: s.cash_available)
+    to_cash(running)
     assert pay_twenty_and_finish(running).receipt == "printed"
     assert_cash_balanced(running)
 
@@ -91,15 +98,22 @@ def test_jam_while_stacking_settles_when_the_path_clears(running: Running) -> No
     to_cash(running)
     running.insert(20)
     eventually(lambda: emulator.phase is Phase.STACKING, message="stacking")
-    emulator.control("jam")
-    running.journaled(E.DEVICE_FAULT, device="bill_acceptor", reason="jam")
+    emulator.control("jam")  # JAM IN STACKER
+    stopped = running.at(State.METHOD, message="cash_unavailable")
+    assert not stopped.cash_available
+    assert running.entries(E.BILL_STACKED) == []  # no count, no VEND VALID: still open
+    assert "jam_in_stacker" in running.notices("bill_acceptor")
+
     assert emulator.control("clear", "cashbox") == "cleared: the note went into the cash box"
     # the acceptor holds no note once its path is clear: the stack it was told to do happened
-    running.journaled(E.BILL_STACKED, denomination_cents=2000)
+    running.journaled(E.DEVICE_NOTICE, device="bill_acceptor", kind="jam_cleared")
+    [stacked] = running.journaled(E.BILL_STACKED, denomination_cents=2000)
+    assert stacked["recovered"] is True
     running.journaled(E.DEVICE_RECOVERED, device="bill_acceptor")
+    running.kiosk.engine.submit(ui.Cancel())
+    running.until(lambda s: s.state in (State.IDLE, State.RECEIPT))
     assert emulator.cashbox == 1
-    running.kiosk.engine.submit(ui.FinishCash())
-    running.until(lambda s: s.state is State.RECEIPT)
+    assert running.credited_cents() == 2000
     assert_cash_balanced(running)
 
 
@@ -144,4 +158,38 @@ def test_power_up_with_bill_in_stacker_after_a_crash(
     running.at(State.IDLE)
     to_cash(running)  # the restarted kiosk takes the next payment
     assert pay_twenty_and_finish(running).receipt == "printed"
+    assert_cash_balanced(running)
+
+
+def test_power_up_with_bill_in_acceptor_after_a_crash(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The power fails after the stack intent, before the stack command left: the acceptor
+    powers up with the note in it and its reset gives the note back. Nothing is credited."""
+    emulator = running.id003_acceptor
+    driver = running.acceptor_driver
+    crashed = threading.Event()
+    real_hit = crashpoints.hit
+
+    def crash_here(name: str) -> None:
+        if name == "cash.after_stack_intent" and not crashed.is_set():
+            driver.close()  # the kiosk is gone before it sends the stack
+            crashed.set()
+        real_hit(name)
+
+    monkeypatch.setattr(crashpoints, "hit", crash_here)
+    to_cash(running)
+    running.insert(20)
+    eventually(crashed.is_set, message="the crash point")
+    eventually(lambda: emulator.phase is Phase.ESCROW, message="note in escrow")
+    monkeypatch.setattr(crashpoints, "hit", real_hit)
+    assert "in_acceptor" in emulator.control("power-cycle")
+
+    running.restart()
+    assert "power_up_with_bill_in_escrow" in running.notices("bill_acceptor")
+    [not_stacked] = running.entries(E.BILL_NOT_STACKED)
+    assert not_stacked["denomination_cents"] == 2000
+    assert running.entries(E.BILL_STACKED) == []
+    assert running.entries(E.PAYMENT_COMPLETED) == []
+    assert emulator.cashbox == 0 and emulator.counters()["returned"] == 1
     assert_cash_balanced(running)
