@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +48,7 @@ from devices.id003.messages import (
 )
 from devices.id003.tracker import DEVICE, NOTES, Pending, StatusTracker
 from devices.outlet import EventOutlet
+from devices.replies import Replies
 from devices.serial_link import LinkDown, PortSettings, SerialLink
 from devices.worker import Worker
 from kiosk.money import Money
@@ -141,9 +141,8 @@ class Id003Acceptor:
             "acks_sent": 0,
             "settings_sent": 0,
         }
-        self._asm_lock = threading.Lock()
         self._assembler = FrameAssembler()
-        self._replies: queue.Queue[Frame] = queue.Queue()
+        self._replies = Replies(self._assembler)
         self._worker: Worker | None = None
         self._ready = threading.Event()
         self._opened_at = 0.0
@@ -256,7 +255,7 @@ class Id003Acceptor:
                 unattributed=c.unattributed,
                 **self._io,
             )
-        with self._asm_lock:
+        with self._replies.lock:
             stats = self._assembler.stats
             counts.update(
                 frames=stats.frames,
@@ -274,19 +273,13 @@ class Id003Acceptor:
 
     # ------------------------------------------------------------------ LinkProtocol
     def connection_made(self, link: SerialLink) -> None:
-        link.reset_input()
-        with self._asm_lock:
-            self._assembler.reset()
+        self._replies.connected(link)
 
     def data_received(self, data: bytes) -> None:
-        with self._asm_lock:
-            frames = self._assembler.feed(data)
-        for frame in frames:
-            self._replies.put(frame)
+        self._replies.received(data)
 
     def connection_lost(self, error: Exception | None) -> None:
-        with self._asm_lock:
-            self._assembler.reset()
+        self._replies.lost()
         self._lost()
         self._wake()
 
@@ -422,7 +415,7 @@ class Id003Acceptor:
         for attempt in range(max(1, self.timing.attempts)):
             if attempt:
                 self._bump("retries")
-            self._clear_input()
+            self._replies.clear()  # anything unread is stale: ID-003 is half duplex
             try:
                 self.link.write(message)
             except LinkDown:
@@ -433,34 +426,16 @@ class Id003Acceptor:
         return None
 
     def _await(self, accept: Callable[[Frame], bool]) -> Frame | None:
-        deadline = time.monotonic() + self.timing.reply_timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                with self._asm_lock:
-                    late = self._assembler.flush()  # the line is quiet: take what is whole
-                for frame in late:
-                    if accept(frame):
-                        return frame
-                self._bump("timeouts")
-                return None
-            try:
-                frame = self._replies.get(timeout=remaining)
-            except queue.Empty:
-                continue
+        def judge(frame: Frame) -> Frame | None:
             if accept(frame):
                 return frame
             self._bump("unexpected_replies")
+            return None
 
-    def _clear_input(self) -> None:
-        """Anything unread when the host speaks again is stale: ID-003 is half duplex."""
-        with self._asm_lock:
-            self._assembler.flush()
-        while True:
-            try:
-                self._replies.get_nowait()
-            except queue.Empty:
-                return
+        reply = self._replies.wait(self.timing.reply_timeout, judge)
+        if reply is None:
+            self._bump("timeouts")
+        return reply
 
     def _bump(self, name: str) -> None:
         with self._lock:
