@@ -130,6 +130,7 @@ class Id003Acceptor:
         self._inhibit = True
         self._mask = disable_mask(())
         self._applied: dict[Command, bytes] = {}  # settings the acceptor has echoed
+        self._deferred: set[Command] = set()  # refused: not asked again before the next poll
         self._version: str | None = None
         self._outlet = EventOutlet(DEVICE)
         self._io: dict[str, int] = {
@@ -314,7 +315,14 @@ class Id003Acceptor:
         with self._lock:
             reset, ack = self._tracker.reset_needed, self._tracker.ack_owed
             wanted = self._wanted_settings()
-            change = next(((c, d) for c, d in wanted.items() if self._applied.get(c) != d), None)
+            change = next(
+                (
+                    (c, d)
+                    for c, d in wanted.items()
+                    if self._applied.get(c) != d and c not in self._deferred
+                ),
+                None,
+            )
             operation = self._tracker.operation()
         if reset:
             self._send_reset()
@@ -366,7 +374,8 @@ class Id003Acceptor:
             if echo_of(reply, message):
                 self._applied[code] = data
             else:
-                # refused now (the acceptor is busy): asked again on the next round
+                # refused now (the acceptor is busy): asked again after the next poll
+                self._deferred.add(code)
                 log.info("bill acceptor: setting %s refused; will retry", code.name)
 
     def _send_operation(self, what: Pending) -> None:
@@ -387,6 +396,7 @@ class Id003Acceptor:
             return
         with self._lock:
             events = self._tracker.on_status(status)
+            self._deferred.clear()
         first = not self._ready.is_set()
         self._ready.set()
         self._send(events)

@@ -131,6 +131,7 @@ class StatusTracker:
         self.counters = Counters()
         self.pending: Pending | None = None
         self.sent: Pending | None = None  # the operation the acceptor has acknowledged
+        self._refused = False  # the acceptor refused it: not asked again before a new status
         self.bill: Money | None = None  # in escrow or on its way to the box / the customer
         self.last: StatusReply | None = None
         self.reset_needed = False
@@ -176,7 +177,7 @@ class StatusTracker:
 
     def operation(self) -> Pending | None:
         """The stack or return to send now: asked for, not yet acknowledged, note in escrow."""
-        if self.pending is None or self.sent is not None:
+        if self.pending is None or self.sent is not None or self._refused:
             return None
         if self.last is None or self.last.code not in IN_ESCROW:
             return None
@@ -191,6 +192,7 @@ class StatusTracker:
         else:
             log.warning("bill acceptor: %s refused (invalid command)", what)
             self.counters.invalid_commands += 1
+            self._refused = True
 
     def reset_sent(self) -> None:
         self.reset_needed = False
@@ -216,6 +218,7 @@ class StatusTracker:
         self._connected = self._ever_connected = True
         self._lost_reported = False
         previous, self.last = self.last, status
+        self._refused = False
         code = status.code
         changed = previous is None or previous.code != code
         if code in POWER_UPS:

@@ -475,3 +475,17 @@ def test_silence_is_one_fault() -> None:
     assert tracker.on_lost() == [AcceptorFault("disconnected")]
     assert tracker.on_lost() == []
     assert feed(tracker, (0x11, None)) == [DeviceNotice("bill_acceptor", "reconnected")]
+
+
+def test_a_refused_stack_is_asked_again_only_after_a_new_status() -> None:
+    tracker = StatusTracker()
+    feed(tracker, (0x11, None), (0x13, 0x65))
+    tracker.request("stack")
+    assert tracker.operation() == "stack"
+    tracker.operation_answered("stack", accepted=False)  # INVALID COMMAND
+    assert tracker.operation() is None  # not hammered at the acceptor
+    feed(tracker, (0x13, 0x65))
+    assert tracker.operation() == "stack"
+    tracker.operation_answered("stack", accepted=True)
+    assert tracker.operation() is None
+    assert tracker.counters.invalid_commands == 1
