@@ -6,17 +6,16 @@ data byte, and ``CTRL`` carries the ACK/NAK toggle (bit 0), the device type (bit
 000 for a bill acceptor) and the message type (bits 4-6). The line is 7 data bits, so
 every byte of a good frame is below 0x80.
 
-A serial line in a street kiosk picks up noise, loses bytes and is unplugged mid-frame.
-:class:`FrameAssembler` therefore never trusts a length until the ETX and checksum agree:
-when a candidate frame fails, it gives up only the STX it started at and looks for the
-next one, so a good frame hiding behind a bad one is still found. It never raises, keeps
-at most one maximum-length frame of input, and counts what it threw away.
+:class:`FrameAssembler` never trusts a length until the ETX and checksum agree; how it
+resynchronises on a noisy line is :mod:`devices.frames`, shared with ID-003.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+
+from devices.frames import Fault, StreamAssembler
 
 STX = 0x02
 ETX = 0x03
@@ -96,90 +95,22 @@ def parse_frame(raw: bytes) -> Frame | None:
     return Frame(raw[2], bytes(raw[3:-2]))
 
 
-@dataclass(slots=True)
-class AssemblerStats:
-    """What a technician looks at to tell a bad cable from a bad device."""
+class FrameAssembler(StreamAssembler[Frame]):
+    """EBDS frames out of a noisy stream (:class:`~devices.frames.StreamAssembler`): a
+    candidate is good when its ETX is where LEN says and its checksum matches."""
 
-    frames: int = 0
-    checksum_errors: int = 0
-    length_errors: int = 0
-    garbage_bytes: int = 0
-    """Bytes skipped while looking for an STX (including those inside rejected frames)."""
-
-
-class FrameAssembler:
-    """Bytes in, checked :class:`Frame` objects out; no I/O, no clock, never raises.
-
-    ``feed`` returns every frame the new bytes complete. A candidate whose LEN is out of
-    range, whose ETX is not where LEN says, or whose checksum is wrong loses its STX only,
-    and the search goes on from the byte after it. A candidate that is still incomplete
-    waits for more bytes; ``flush`` is for when the line has gone quiet (a reply time-out,
-    or just before the host sends again): it gives up on the incomplete candidate and
-    returns any good frames that were hiding inside it.
-    """
+    start = STX
+    min_frame = MIN_FRAME
 
     def __init__(self, max_frame: int = MAX_FRAME) -> None:
-        self.max_frame = max(MIN_FRAME, min(max_frame, 0xFF))
-        self.stats = AssemblerStats()
-        self._buffer = bytearray()
+        super().__init__(max_frame)
 
-    @property
-    def pending(self) -> int:
-        """Bytes held for an unfinished frame (never more than ``max_frame``)."""
-        return len(self._buffer)
+    def check(self, candidate: bytes | bytearray) -> Fault | None:
+        if candidate[-2] != ETX:
+            return "length"
+        if checksum(candidate[1:-2]) != candidate[-1]:
+            return "checksum"
+        return None
 
-    def feed(self, data: bytes) -> list[Frame]:
-        frames: list[Frame] = []
-        for start in range(0, len(data), self.max_frame):
-            self._buffer += data[start : start + self.max_frame]
-            self._extract(frames)
-        return frames
-
-    def flush(self) -> list[Frame]:
-        """The line is idle: stop waiting for the rest of a frame; return what was inside."""
-        frames: list[Frame] = []
-        while self._buffer:
-            self._extract(frames)
-            if not self._buffer:
-                break
-            # what is left is an incomplete candidate starting with STX: it will not complete
-            self.stats.length_errors += 1
-            del self._buffer[0]
-        return frames
-
-    def reset(self) -> None:
-        """Forget everything held (the port went away); held bytes count as garbage."""
-        self.stats.garbage_bytes += len(self._buffer)
-        self._buffer.clear()
-
-    def _extract(self, frames: list[Frame]) -> None:
-        buffer = self._buffer
-        while buffer:
-            start = buffer.find(STX)
-            if start < 0:
-                self.stats.garbage_bytes += len(buffer)
-                buffer.clear()
-                return
-            if start:
-                self.stats.garbage_bytes += start
-                del buffer[:start]
-            if len(buffer) < 2:
-                return
-            length = buffer[1]
-            if length < MIN_FRAME or length > self.max_frame:
-                self.stats.length_errors += 1
-                del buffer[0]
-                continue
-            if len(buffer) < length:
-                return
-            if buffer[length - 2] != ETX:
-                self.stats.length_errors += 1
-                del buffer[0]
-                continue
-            if checksum(buffer[1 : length - 2]) != buffer[length - 1]:
-                self.stats.checksum_errors += 1
-                del buffer[0]
-                continue
-            frames.append(Frame(buffer[2], bytes(buffer[3 : length - 2])))
-            self.stats.frames += 1
-            del buffer[:length]
+    def frame(self, candidate: bytes | bytearray) -> Frame:
+        return Frame(candidate[2], bytes(candidate[3:-2]))

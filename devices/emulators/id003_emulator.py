@@ -228,7 +228,7 @@ class Id003Emulator:
                 "cassette_attached": self._cassette,
                 "stacker_full": self._full,
                 "inhibited": self._settings[Command.INHIBIT] != b"\x00",
-                "bad_frames_from_host": self._assembler.stats.crc_errors
+                "bad_frames_from_host": self._assembler.stats.checksum_errors
                 + self._assembler.stats.length_errors,
                 "plugged": self.port.plugged,
             }
@@ -260,9 +260,9 @@ class Id003Emulator:
     # ------------------------------------------------------------------ the wire
     def _from_host(self, data: bytes) -> None:
         with self._lock:
-            crc_errors = self._assembler.stats.crc_errors
+            crc_errors = self._assembler.stats.checksum_errors
             frames = self._assembler.feed(data)
-            damaged = self._assembler.stats.crc_errors > crc_errors
+            damaged = self._assembler.stats.checksum_errors > crc_errors
         for frame in frames:
             self._answer(frame)
         if damaged and not frames:

@@ -260,7 +260,7 @@ class Id003Acceptor:
             stats = self._assembler.stats
             counts.update(
                 frames=stats.frames,
-                bad_checksums=stats.crc_errors,
+                bad_checksums=stats.checksum_errors,
                 length_errors=stats.length_errors,
                 garbage_bytes=stats.garbage_bytes,
             )

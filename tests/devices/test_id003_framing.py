@@ -212,7 +212,7 @@ def test_a_good_frame_behind_a_bad_one_is_found() -> None:
     bad[-1] ^= 0xFF
     asm = FrameAssembler()
     assert asm.feed(b"\x00" + bytes(bad) + build_frame(0x16)) == [Frame(0x16)]
-    assert asm.stats.crc_errors == 1
+    assert asm.stats.checksum_errors == 1
     assert asm.stats.garbage_bytes >= 1
     # a stray SYNC reads the next SYNC as a length of 252: it waits for the line to go
     # quiet, then the good frame inside is still found
