@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from devices.acceptor_state import DEVICE as DEVICE  # the driver names its thread and outlet by it
+from devices.acceptor_state import AcceptorState, describe, notice
 from devices.ebds.messages import USD_NOTES, OmnibusStatus
 from kiosk.money import Money
 from kiosk.ports import (
@@ -38,28 +40,15 @@ from kiosk.ports import (
     BillReturned,
     BillStacked,
     DeviceHealth,
-    DeviceNotice,
-    Health,
 )
 
 log = logging.getLogger(__name__)
 
-DEVICE = "bill_acceptor"
 
 NOTES: dict[int, Money] = {index: Money(cents) for index, cents in USD_NOTES.items()}
 """The standard US note table (:data:`~devices.ebds.messages.USD_NOTES`) in the kiosk's money."""
 
 Pending = Literal["stack", "return"]
-
-FAULTS: tuple[str, ...] = ("jam", "failure", "cassette_removed", "stacker_full")
-"""Fault reasons in the order health reports them when several hold at once."""
-
-CLEARED: dict[str, str] = {
-    "jam": "jam_cleared",
-    "failure": "failure_cleared",
-    "cassette_removed": "cassette_replaced",
-    "stacker_full": "stacker_full_cleared",
-}
 
 
 @dataclass
@@ -76,14 +65,6 @@ class Counters:
     """Bills the device reported stacked, or gone, that the driver was not tracking."""
 
 
-def _notice(kind: str, detail: str = "") -> DeviceNotice:
-    return DeviceNotice(DEVICE, kind, detail)
-
-
-def _describe(bill: Money | None) -> str:
-    return bill.plain() if bill is not None else "unknown"
-
-
 class StatusTracker:
     """Feed it every reply (:meth:`on_status`) and every silence (:meth:`on_lost`).
 
@@ -98,10 +79,7 @@ class StatusTracker:
         self.bill: Money | None = None  # in escrow or on its way to the box / the customer
         self.last: OmnibusStatus | None = None
         self._announced = False  # BillEscrowed (or the power-up return) done for this escrow
-        self._faults: set[str] = set()
-        self._connected = False
-        self._ever_connected = False
-        self._lost_reported = False
+        self._state = AcceptorState()
 
     # ------------------------------------------------------------------ queries
     def _note(self, status: OmnibusStatus) -> Money | None:
@@ -110,13 +88,7 @@ class StatusTracker:
         return Money(cents) if cents is not None else None
 
     def health(self) -> DeviceHealth:
-        if not self._connected:
-            reason = "disconnected" if self._ever_connected or self._lost_reported else "starting"
-            return DeviceHealth(Health.FAULT, reason)
-        for reason in FAULTS:
-            if reason in self._faults:
-                return DeviceHealth(Health.FAULT, reason)
-        return DeviceHealth()
+        return self._state.health()
 
     def escrowed(self) -> Money | None:
         if self.last is None or not self.last.escrowed:
@@ -125,7 +97,7 @@ class StatusTracker:
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        return self._state.connected
 
     # ------------------------------------------------------------------ host commands
     def request(self, what: Pending) -> bool:
@@ -142,20 +114,13 @@ class StatusTracker:
     # ------------------------------------------------------------------ what the device said
     def on_lost(self) -> list[object]:
         """No valid reply after the retries, or the port vanished."""
-        self._connected = False
-        if self._lost_reported:
-            return []
-        self._lost_reported = True
-        self.counters.disconnects += 1
-        return [AcceptorFault("disconnected")]
+        events = self._state.lost()
+        if events:
+            self.counters.disconnects += 1
+        return events
 
     def on_status(self, status: OmnibusStatus) -> list[object]:
-        events: list[object] = []
-        first = not self._ever_connected
-        if self._lost_reported:
-            events.append(_notice("reconnected" if self._ever_connected else "connected"))
-        self._connected = self._ever_connected = True
-        self._lost_reported = False
+        events, first = self._state.answered()
         previous, self.last = self.last, status
 
         def rising(name: str) -> bool:
@@ -185,7 +150,7 @@ class StatusTracker:
         in_flight = self.pending
         if status.escrowed:
             bill = self._note(status) or self.bill
-            events.append(_notice("power_up_with_bill_in_escrow", _describe(bill)))
+            events.append(notice("power_up_with_bill_in_escrow", describe(bill)))
             if in_flight == "stack":
                 events.append(AcceptorFault("power_up"))
             self.bill, self._announced, self.pending = bill, True, "return"
@@ -201,9 +166,9 @@ class StatusTracker:
             or status.stacked
             or status.returned
         ):
-            events.append(_notice("power_up_with_bill_in_path", _describe(self.bill)))
+            events.append(notice("power_up_with_bill_in_path", describe(self.bill)))
         else:
-            events.append(_notice("power_up"))
+            events.append(notice("power_up"))
 
     def _events(
         self, status: OmnibusStatus, rising: Callable[[str], bool], events: list[object]
@@ -215,7 +180,7 @@ class StatusTracker:
         if rising("cheated"):
             self.counters.cheats += 1
             self.counters.rejects += 1
-            events.append(_notice("cheat_attempt"))
+            events.append(notice("cheat_attempt"))
             events.append(BillRejected("cheated"))
         elif rising("rejected"):
             self.counters.rejects += 1
@@ -228,7 +193,7 @@ class StatusTracker:
         if bill is None:
             self.counters.unattributed += 1
             log.warning("bill acceptor: stacked %s that was never in escrow", reported)
-            events.append(_notice("stacked_without_escrow", _describe(reported)))
+            events.append(notice("stacked_without_escrow", describe(reported)))
             return
         if reported is not None and reported != bill:
             log.warning("bill acceptor: escrowed %s but stacked %s", bill, reported)
@@ -256,7 +221,7 @@ class StatusTracker:
         bill = self._note(status)
         if bill is None:
             # a document the device can not value (never happens with standard notes)
-            events.append(_notice("unknown_note_in_escrow", f"note value {status.note_value}"))
+            events.append(notice("unknown_note_in_escrow", f"note value {status.note_value}"))
             self.pending = "return"
             return
         self.bill = bill
@@ -271,7 +236,7 @@ class StatusTracker:
         if status.stacked or status.returned:
             return
         self.counters.unattributed += 1
-        events.append(_notice("bill_left_path_unreported", _describe(self.bill)))
+        events.append(notice("bill_left_path_unreported", describe(self.bill)))
         self.bill, self._announced = None, False
 
     def _conditions(self, status: OmnibusStatus, events: list[object]) -> None:
@@ -281,12 +246,7 @@ class StatusTracker:
             "cassette_removed": not status.cassette_attached,
             "stacker_full": status.stacker_full,
         }
-        for reason in FAULTS:
-            if now[reason] and reason not in self._faults:
-                self._faults.add(reason)
-                if reason == "jam":
-                    self.counters.jams += 1
-                events.append(AcceptorFault(reason))
-            elif not now[reason] and reason in self._faults:
-                self._faults.discard(reason)
-                events.append(_notice(CLEARED[reason]))
+        changes, began = self._state.conditions(now)
+        if "jam" in began:
+            self.counters.jams += 1
+        events += changes

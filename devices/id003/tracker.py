@@ -31,6 +31,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
+from devices.acceptor_state import DEVICE as DEVICE  # the driver names its thread and outlet by it
+from devices.acceptor_state import AcceptorState, describe, notice
 from devices.id003.messages import (
     ERRORS,
     POWER_UPS,
@@ -48,13 +50,9 @@ from kiosk.ports import (
     BillReturned,
     BillStacked,
     DeviceHealth,
-    DeviceNotice,
-    Health,
 )
 
 log = logging.getLogger(__name__)
-
-DEVICE = "bill_acceptor"
 
 NOTES: dict[int, Money] = {code: Money(cents) for code, cents in USD_NOTES.items()}
 """The US escrow codes (:data:`~devices.id003.messages.USD_NOTES`) in the kiosk's money."""
@@ -69,13 +67,6 @@ FAULTS: dict[int, str] = {
     Status.STACKER_FULL: "stacker_full",
 }
 """Error statuses that stop the acceptor, by the fault reason the kiosk knows them by."""
-
-CLEARED: dict[str, str] = {
-    "jam": "jam_cleared",
-    "failure": "failure_cleared",
-    "cassette_removed": "cassette_replaced",
-    "stacker_full": "stacker_full_cleared",
-}
 
 MOVING = frozenset(
     {
@@ -110,14 +101,6 @@ class Counters:
     """Notes the acceptor stacked, or lost, that the driver was not tracking."""
 
 
-def _notice(kind: str, detail: str = "") -> DeviceNotice:
-    return DeviceNotice(DEVICE, kind, detail)
-
-
-def _describe(bill: Money | None) -> str:
-    return bill.plain() if bill is not None else "unknown"
-
-
 class StatusTracker:
     """Feed it every status (:meth:`on_status`) and every silence (:meth:`on_lost`).
 
@@ -139,20 +122,11 @@ class StatusTracker:
         self._credited = False  # this VEND VALID streak was credited (or noticed) already
         self._going_back = False  # the tracked note is being returned or rejected
         self._after_reset: tuple[str, Money | None] | None = None
-        self._faults: set[str] = set()
-        self._connected = False
-        self._ever_connected = False
-        self._lost_reported = False
+        self._state = AcceptorState()
 
     # ------------------------------------------------------------------ queries
     def health(self) -> DeviceHealth:
-        if not self._connected:
-            reason = "disconnected" if self._ever_connected or self._lost_reported else "starting"
-            return DeviceHealth(Health.FAULT, reason)
-        for reason in ("jam", "failure", "cassette_removed", "stacker_full"):
-            if reason in self._faults:
-                return DeviceHealth(Health.FAULT, reason)
-        return DeviceHealth()
+        return self._state.health()
 
     def escrowed(self) -> Money | None:
         if self.last is None or self.last.code not in IN_ESCROW:
@@ -165,7 +139,7 @@ class StatusTracker:
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        return self._state.connected
 
     # ------------------------------------------------------------------ host commands
     def request(self, what: Pending) -> bool:
@@ -203,20 +177,13 @@ class StatusTracker:
     # ------------------------------------------------------------------ what the device said
     def on_lost(self) -> list[object]:
         """No valid reply after the retries, or the port vanished."""
-        self._connected = False
-        if self._lost_reported:
-            return []
-        self._lost_reported = True
-        self.counters.disconnects += 1
-        return [AcceptorFault("disconnected")]
+        events = self._state.lost()
+        if events:
+            self.counters.disconnects += 1
+        return events
 
     def on_status(self, status: StatusReply) -> list[object]:
-        events: list[object] = []
-        first = not self._ever_connected
-        if self._lost_reported:
-            events.append(_notice("reconnected" if self._ever_connected else "connected"))
-        self._connected = self._ever_connected = True
-        self._lost_reported = False
+        events, first = self._state.answered()
         previous, self.last = self.last, status
         self._refused = False
         code = status.code
@@ -258,19 +225,19 @@ class StatusTracker:
         self.pending = self.sent = None
         self._going_back = False
         if status.code == Status.POWER_UP_BILL_IN_ACCEPTOR:
-            events.append(_notice("power_up_with_bill_in_escrow", _describe(bill)))
+            events.append(notice("power_up_with_bill_in_escrow", describe(bill)))
             if in_flight == "stack":
                 events.append(AcceptorFault("power_up"))
             self._after_reset = ("returned", bill)
         elif status.code == Status.POWER_UP_BILL_IN_STACKER:
-            events.append(_notice("power_up_with_bill_in_stacker", _describe(bill)))
+            events.append(notice("power_up_with_bill_in_stacker", describe(bill)))
             # only our stack command takes a note past escrow: a tracked note is ours
             self._after_reset = ("stacked", bill if in_flight == "stack" else None)
         else:
-            events.append(_notice("power_up"))
+            events.append(notice("power_up"))
             if bill is not None:
                 self.counters.unattributed += 1
-                events.append(_notice("bill_left_path_unreported", _describe(bill)))
+                events.append(notice("bill_left_path_unreported", describe(bill)))
             self._after_reset = None
         self.bill = None
 
@@ -278,26 +245,26 @@ class StatusTracker:
         code = status.code
         reason = FAULTS.get(code)
         if reason is not None:
-            if reason not in self._faults:
-                self._faults = {reason}
-                if reason == "jam":
-                    self.counters.jams += 1
-                    where = "acceptor" if code == Status.ACCEPTOR_JAM else "stacker"
-                    events.append(_notice("jam_in_" + where, _describe(self.bill)))
-                if reason == "failure":
-                    events.append(_notice("failure_code", failure_name(status.data)))
-                events.append(AcceptorFault(reason))
+            # one error status at a time: the one reported is the one that holds
+            changes, began = self._state.conditions({reason: True})
+            if "jam" in began:
+                self.counters.jams += 1
+                where = "acceptor" if code == Status.ACCEPTOR_JAM else "stacker"
+                events.append(notice("jam_in_" + where, describe(self.bill)))
+            if "failure" in began:
+                events.append(notice("failure_code", failure_name(status.data)))
+            events += changes
             return
         if not changed or first:
             return
         if code == Status.CHEATED:
             self.counters.cheats += 1
             self.counters.rejects += 1
-            events.append(_notice("cheat_attempt"))
+            events.append(notice("cheat_attempt"))
             events.append(BillRejected("cheated"))
         elif code == Status.PAUSE:
             self.counters.pauses += 1
-            events.append(_notice("pause", "a second note was inserted"))
+            events.append(notice("pause", "a second note was inserted"))
         elif code == Status.INVALID_COMMAND:
             self.counters.invalid_commands += 1
             log.warning("bill acceptor: the device reported an invalid command")
@@ -306,9 +273,7 @@ class StatusTracker:
             log.warning("bill acceptor: the device received a damaged message")
 
     def _clear_faults(self, events: list[object]) -> None:
-        for reason in sorted(self._faults):
-            events.append(_notice(CLEARED[reason]))
-        self._faults.clear()
+        events += self._state.conditions({})[0]
 
     def _escrow(self, status: StatusReply, events: list[object]) -> None:
         if self.bill is not None:
@@ -318,7 +283,7 @@ class StatusTracker:
         if bill is None:
             # a document the table can not value: back it goes, without a credit
             described = f"escrow code 0x{code:02X}" if code is not None else "no escrow code"
-            events.append(_notice("unknown_note_in_escrow", described))
+            events.append(notice("unknown_note_in_escrow", described))
             self.pending, self.sent = "return", None
             return
         self.bill, self._going_back = bill, False
@@ -330,7 +295,7 @@ class StatusTracker:
         if bill is None:
             self.counters.unattributed += 1
             log.warning("bill acceptor: vend valid for a note that was never in escrow here")
-            events.append(_notice("stacked_without_escrow", "unknown"))
+            events.append(notice("stacked_without_escrow", "unknown"))
             return
         self.counters.stacked[bill] = self.counters.stacked.get(bill, 0) + 1
         events.append(BillStacked(bill))
@@ -344,12 +309,12 @@ class StatusTracker:
                 events.append(BillStacked(bill))
             elif fate == "stacked":
                 self.counters.unattributed += 1
-                events.append(_notice("stacked_without_escrow", "power up with bill in stacker"))
+                events.append(notice("stacked_without_escrow", "power up with bill in stacker"))
             elif bill is not None:
                 self.counters.returned += 1
                 events.append(BillReturned(bill))
             else:
-                events.append(_notice("bill_returned_at_power_up", "unknown"))
+                events.append(notice("bill_returned_at_power_up", "unknown"))
         bill, going_back = self.bill, self._going_back
         self.bill, self.pending, self.sent, self._going_back = None, None, None, False
         if bill is None or first:
@@ -359,4 +324,4 @@ class StatusTracker:
             events.append(BillReturned(bill))
             return
         self.counters.unattributed += 1
-        events.append(_notice("bill_left_path_unreported", _describe(bill)))
+        events.append(notice("bill_left_path_unreported", describe(bill)))
