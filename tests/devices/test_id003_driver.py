@@ -8,15 +8,16 @@ specification's, and that the emulator's own counters (the hardware's truth) agr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import serial
 
-from devices.emulators.id003_emulator import EmulatorTiming, Id003Emulator, Phase
+from devices.emulators.id003_emulator import VERSION, EmulatorTiming, Id003Emulator, Phase
 from devices.id003.driver import CountUnsupported, Id003Acceptor, Timing
-from devices.id003.framing import FrameAssembler, build_frame
+from devices.id003.framing import Frame, FrameAssembler, build_frame
 from devices.id003.messages import ACK_FRAME, Status, StatusReply
 from devices.id003.tracker import StatusTracker
 from kiosk.money import Money
@@ -489,3 +490,40 @@ def test_a_refused_stack_is_asked_again_only_after_a_new_status() -> None:
     tracker.operation_answered("stack", accepted=True)
     assert tracker.operation() is None
     assert tracker.counters.invalid_commands == 1
+
+
+def test_the_emulator_answers_operations_as_the_specification_says(
+    emulator: Id003Emulator,
+) -> None:
+    """HOLD keeps a note in escrow, operations out of place are INVALID COMMAND, settings are
+    echoed and read back (6-3, 6-4, 6-5, 6-6, 6-7); all over the raw line."""
+
+    def ask(port: serial.Serial, code: int, data: bytes = b"") -> StatusReply | bytes:
+        port.write(build_frame(code, data))
+        frames: list[object] = []
+        asm = FrameAssembler()
+        deadline = time.monotonic() + WAIT
+        while not frames and time.monotonic() < deadline:
+            frames += asm.feed(port.read(1))
+        assert frames, f"no answer to {code:02X}"
+        frame = frames[0]
+        assert isinstance(frame, Frame)
+        return StatusReply.decode(frame) or frame.encode()
+
+    with serial.Serial(emulator.port.path, 9600, timeout=0.05) as port:
+        assert ask(port, 0x11) == StatusReply(Status.POWER_UP)
+        assert ask(port, 0x41) == StatusReply(Status.INVALID_COMMAND)  # stack: nothing there
+        assert ask(port, 0x40) == build_frame(0x50)  # RESET: ACK
+        assert ask(port, 0xC3, b"\x00") == build_frame(0xC3, b"\x00")  # inhibit off: echo
+        assert ask(port, 0x83) == build_frame(0x83, b"\x00")  # and read back
+        replies = [ask(port, 0x11) for _ in range(3)]  # INITIALIZE twice, then enabled
+        assert replies[-1] == StatusReply(Status.IDLING), replies
+        emulator.control("insert", "50")
+        assert ask(port, 0x11) == StatusReply(Status.ACCEPTING)
+        assert ask(port, 0x11) == StatusReply(Status.ESCROW, 0x66)
+        assert ask(port, 0x44) == build_frame(0x50)  # HOLD
+        assert ask(port, 0x11) == StatusReply(Status.HOLDING)
+        assert ask(port, 0x43) == build_frame(0x50)  # RETURN from holding
+        assert ask(port, 0x11) == StatusReply(Status.RETURNING)
+        assert ask(port, 0x88) == build_frame(0x88, VERSION.encode())
+    assert emulator.cashbox == 0
