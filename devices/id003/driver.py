@@ -397,11 +397,10 @@ class Id003Acceptor:
         with self._lock:
             events = self._tracker.on_status(status)
             self._deferred.clear()
-        first = not self._ready.is_set()
+        if not self._ready.is_set() and self._version is None:
+            self._ask_version()  # what it is, known before anyone is told it is ready
         self._ready.set()
         self._send(events)
-        if first and self._version is None:
-            self._ask_version()
 
     def _ask_version(self) -> None:
         """What the acceptor is (model, firmware), learnt once when it first answers."""
