@@ -42,11 +42,12 @@ from typing import Literal
 
 from devices.ebds.driver import AcceptorUnavailable, EbdsAcceptor
 from devices.escpos.layout import Chunk
+from devices.id003.driver import Id003Acceptor
 from devices.scanner import SerialScanner
 from devices.zvt.driver import TerminalStatus, ZvtTerminal
 from kiosk.bill_stub import NotRecognised, StubParser
 from kiosk.completion import test_page
-from kiosk.config import EMULATED, SIMULATED, KioskConfig
+from kiosk.config import EMULATED, SIMULATED, AcceptorProtocol, KioskConfig
 from kiosk.money import Money
 from kiosk.ports import (
     AcceptorFault,
@@ -140,7 +141,20 @@ def _cannot_open(device: str, port: str) -> DeviceTestResult | None:
 # ----------------------------------------------------------------------------- bill acceptor
 
 
-def _cashbox(driver: EbdsAcceptor) -> int | str | None:
+Acceptor = EbdsAcceptor | Id003Acceptor
+
+PROTOCOL_NAMES: dict[AcceptorProtocol, str] = {"ebds": "EBDS", "id003": "ID-003"}
+
+
+def _identity(driver: Acceptor) -> str:
+    """What the acceptor says it is: EBDS model and revision, ID-003 firmware string."""
+    if isinstance(driver, Id003Acceptor):
+        return driver.device_info()["version"] or "version not reported"
+    info = driver.device_info()
+    return ", ".join(describe_model(info["model"], info["revision"])) or "model not reported"
+
+
+def _cashbox(driver: Acceptor) -> int | str | None:
     """The count; None for an acceptor that keeps none; why not, when it could not say."""
     try:
         return driver.cashbox_count()
@@ -155,50 +169,52 @@ def check_bill_acceptor(
     say: Say = _quiet,
     act: Act | None = None,
     ready_wait: float = READY_WAIT,
+    protocol: AcceptorProtocol = "ebds",
 ) -> DeviceTestResult:
     """Read one bill in escrow and give it back; compare the cash box count before and after.
 
     ``act`` is called once the technician has been asked for a bill (the emulated run
-    inserts one there).
+    inserts one there). ``protocol`` is the acceptor's (``bill_acceptor_protocol``).
     """
     device = "bill_acceptor"
     unavailable = _cannot_open(device, port)
     if unavailable is not None:
         return unavailable
     events: queue.Queue[object] = queue.Queue()
-    driver = EbdsAcceptor(port)
+    driver: Acceptor = Id003Acceptor(port) if protocol == "id003" else EbdsAcceptor(port)
     driver.attach(events.put)
     driver.open()
     try:
-        return _bill_session(driver, events, port, wait, say, act, ready_wait)
+        return _bill_session(driver, events, port, wait, say, act, ready_wait, protocol)
     finally:
         _give_back(driver, say)
         driver.close()
 
 
 def _bill_session(
-    driver: EbdsAcceptor,
+    driver: Acceptor,
     events: queue.Queue[object],
     port: str,
     wait: float,
     say: Say,
     act: Act | None,
     ready_wait: float,
+    protocol: AcceptorProtocol,
 ) -> DeviceTestResult:
     device = "bill_acceptor"
 
     def result(verdict: Verdict, summary: str, facts: list[str]) -> DeviceTestResult:
         return DeviceTestResult(device, port, verdict, summary, tuple(facts))
 
+    name = PROTOCOL_NAMES[protocol]
     if not driver.wait_ready(ready_wait):
         return result(
             Verdict.FAIL,
-            f"no EBDS answer within {ready_wait:g} s: is it powered, set to EBDS, and on this "
-            "port (`kiosk devices scan`)?",
+            f"no {name} answer within {ready_wait:g} s: is it powered, set to {name}, and on "
+            "this port (`kiosk devices scan`)?",
             [],
         )
-    info = driver.device_info()
-    facts = [", ".join(describe_model(info["model"], info["revision"])) or "model not reported"]
+    facts = [_identity(driver)]
     before = _cashbox(driver)
     health = driver.health()
     if health.state is Health.FAULT:
@@ -272,7 +288,7 @@ class _BillOutcome:
 
 
 def _await_bill(
-    driver: EbdsAcceptor, events: queue.Queue[object], wait: float, say: Say
+    driver: Acceptor, events: queue.Queue[object], wait: float, say: Say
 ) -> _BillOutcome:
     """Follow the acceptor's events until one bill was read and returned, a fault, or time."""
     outcome = _BillOutcome()
@@ -308,7 +324,7 @@ def _await_bill(
             say(f"(the acceptor says: {event.kind}{' ' + event.detail if event.detail else ''})")
 
 
-def _give_back(driver: EbdsAcceptor, say: Say) -> None:
+def _give_back(driver: Acceptor, say: Say) -> None:
     """Before closing: accept nothing more, and return a bill still held in escrow."""
     driver.disable()
     if driver.escrowed() is None:
@@ -622,7 +638,8 @@ def run_device_test(
     if where == EMULATED:
         return _run_emulated(name, config, wait, say)
     if name == "bill_acceptor":
-        return check_bill_acceptor(where, wait=wait, say=say)
+        protocol = config.devices.bill_acceptor_protocol
+        return check_bill_acceptor(where, wait=wait, say=say, protocol=protocol)
     if name == "receipt_printer":
         return check_receipt_printer(where, config, wait=wait, say=say, settle_time=_settle(where))
     if name == "card_terminal":
@@ -639,8 +656,10 @@ def _run_emulated(name: DeviceName, config: KioskConfig, wait: float, say: Say) 
     """Start the emulator in this process and play the technician's part against it."""
     if name == "bill_acceptor":
         from devices.emulators.ebds_emulator import EbdsEmulator
+        from devices.emulators.id003_emulator import Id003Emulator
 
-        acceptor = EbdsEmulator()
+        protocol = config.devices.bill_acceptor_protocol
+        acceptor = Id003Emulator() if protocol == "id003" else EbdsEmulator()
         acceptor.start()
         try:
             say(f"(emulated bill acceptor on {acceptor.port.path})")
@@ -649,7 +668,9 @@ def _run_emulated(name: DeviceName, config: KioskConfig, wait: float, say: Say) 
                 say(f"(emulator: {acceptor.control('insert', EMULATED_BILL)})")
 
             before = acceptor.cashbox
-            result = check_bill_acceptor(acceptor.port.path, wait=wait, say=say, act=insert)
+            result = check_bill_acceptor(
+                acceptor.port.path, wait=wait, say=say, act=insert, protocol=protocol
+            )
             return _with_fact(
                 result, f"emulator's cash box: {before} bills before, {acceptor.cashbox} after"
             )

@@ -193,3 +193,24 @@ def test_power_up_with_bill_in_acceptor_after_a_crash(
     assert running.entries(E.PAYMENT_COMPLETED) == []
     assert emulator.cashbox == 0 and emulator.counters()["returned"] == 1
     assert_cash_balanced(running)
+
+
+def test_power_cut_mid_stack_while_the_kiosk_runs_credits_the_note_once(
+    running: Running,
+) -> None:
+    """Only the acceptor loses power, mid-stack: it comes back with the note in its stacker,
+    the driver resets it, the reset stacks the note, and the payment goes on."""
+    emulator = running.id003_acceptor
+    emulator.timing.stack_polls = 50
+    to_cash(running)
+    running.insert(20)
+    eventually(lambda: emulator.phase is Phase.STACKING, message="stacking")
+    assert "in_stacker" in emulator.control("power-cycle")
+    running.at(State.CASH, inserted=Money(2000))
+    running.journaled(E.DEVICE_NOTICE, device="bill_acceptor", kind="power_up_with_bill_in_stacker")
+    emulator.timing.stack_polls = 2
+    running.kiosk.engine.submit(ui.FinishCash())
+    done = running.until(lambda s: s.state is State.RECEIPT and s.receipt == "printed")
+    assert done.amount == Money(2000)
+    assert emulator.cashbox == 1 and emulator.counters()["resets"] == 2
+    assert_cash_balanced(running)

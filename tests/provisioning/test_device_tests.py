@@ -296,3 +296,16 @@ def test_the_command_refuses_a_bad_timeout(capsys: pytest.CaptureFixture[str]) -
         cli.main(["devices", "test", "bill_acceptor", "--timeout", "soon"])
     assert exited.value.code == 2
     assert "not a number of seconds" in capsys.readouterr().err
+
+
+def test_an_emulated_id003_acceptor_is_tested_by_its_own_driver(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[devices]\nbill_acceptor_protocol = "id003"\n', encoding="utf-8")
+    code = cli.main(["devices", "test", "bill_acceptor", "--config", str(config), "--timeout", "5"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "i(USA)100-SS ID003-05V280-42" in out  # the firmware's identification
+    assert "PASS: read a $20.00 bill and gave it back" in out
+    assert "emulator's cash box: 0 bills before, 0 after" in out
