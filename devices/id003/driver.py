@@ -16,8 +16,9 @@ it gets our ACK. After ``attempts`` tries without an answer the driver reports
 :class:`AcceptorFault` ``disconnected`` once and keeps polling until the device answers.
 
 ID-003 has no query for the number of notes in the cash box: :meth:`Id003Acceptor.cashbox_count`
-says so. Recovery settles a stack that a restart interrupted from the acceptor's own
-power-up statuses and the journal's stack intent instead (see the tracker).
+answers None, as the port allows for an acceptor that keeps no count. The engine and
+recovery settle a stack that a fault or a restart interrupted from the acceptor's own
+statuses and the journal's stack intent instead (see the tracker).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from devices.replies import Replies
 from devices.serial_link import LinkDown, PortSettings, SerialLink
 from devices.worker import Worker
 from kiosk.money import Money
-from kiosk.ports import DeviceError, DeviceHealth, Emit
+from kiosk.ports import DeviceHealth, Emit
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,6 @@ def settings_for(port: str) -> PortSettings:
     if os.path.realpath(port).startswith("/dev/pts/"):
         return PTY_SETTINGS
     return ID003_SETTINGS
-
-
-class AcceptorUnavailable(DeviceError, ConnectionError):
-    """The acceptor could not answer a query now (closed, disconnected or silent)."""
-
-
-class CountUnsupported(AcceptorUnavailable):
-    """ID-003 has no cash box count: the question has no answer on this protocol."""
 
 
 @dataclass(frozen=True)
@@ -231,9 +224,9 @@ class Id003Acceptor:
         with self._lock:
             return self._tracker.health()
 
-    def cashbox_count(self) -> int:
-        """Never answers: ID-003 has no cash box count (raises :class:`CountUnsupported`)."""
-        raise CountUnsupported("an ID-003 acceptor does not report a cash box count")
+    def cashbox_count(self) -> int | None:
+        """None, always: ID-003 has no command that reports the cash box count."""
+        return None
 
     # ------------------------------------------------------------------ for technicians
     def counters(self) -> dict[str, int]:

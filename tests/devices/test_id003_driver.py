@@ -16,7 +16,7 @@ import pytest
 import serial
 
 from devices.emulators.id003_emulator import VERSION, EmulatorTiming, Id003Emulator, Phase
-from devices.id003.driver import CountUnsupported, Id003Acceptor, Timing
+from devices.id003.driver import Id003Acceptor, Timing
 from devices.id003.framing import Frame, FrameAssembler, build_frame
 from devices.id003.messages import ACK_FRAME, Status, StatusReply
 from devices.id003.tracker import StatusTracker
@@ -107,9 +107,8 @@ def test_power_up_is_reset_then_set_up_then_enabled(
         driver.close()
 
 
-def test_cashbox_count_is_honestly_unsupported(acceptor: Id003Acceptor) -> None:
-    with pytest.raises(CountUnsupported, match="does not report a cash box count"):
-        acceptor.cashbox_count()
+def test_cashbox_count_is_honestly_none(acceptor: Id003Acceptor) -> None:
+    assert acceptor.cashbox_count() is None  # ID-003 has no such query: nothing made up
 
 
 # --- the resident's path --------------------------------------------------------------------
