@@ -31,7 +31,7 @@ from kiosk.collection import (
 )
 from kiosk.completion import approval_payload, completion_payload, receipt_content
 from kiosk.config import KioskConfig
-from kiosk.engine.cash import settled_stack
+from kiosk.engine.cash import POWER_UP_IN_ESCROW, settled_stack
 from kiosk.engine.session import Session, replay_sessions
 from kiosk.money import Money
 from kiosk.ports import (
@@ -98,6 +98,9 @@ class _DeviceAnswers:
 
     def saw(self, kind: type[BillStacked] | type[BillReturned], cents: int) -> bool:
         return any(isinstance(e, kind) and e.denomination.cents == cents for e in self.moved)
+
+    def noticed(self, kind: str) -> bool:
+        return any(isinstance(e, DeviceNotice) and e.kind == kind for e in self.notices)
 
     def wait_for(self, accept: Callable[[object], bool], timeout: float) -> object | None:
         try:
@@ -208,7 +211,11 @@ class Recovery:
             # No count: the intent says the acceptor was told to stack this note. It did
             # unless it still holds the note (in escrow, after a power-up too) or gave it back.
             cents = int(p["denomination_cents"])
-            held = self.ports.acceptor.escrowed() is not None
+            # held at power-up: an EBDS acceptor keeps it in escrow, an ID-003 one gives it
+            # back when it is reset, without saying which note it was
+            held = self.ports.acceptor.escrowed() is not None or self.answers.noticed(
+                POWER_UP_IN_ESCROW
+            )
             into_box = not held and not self.answers.saw(BillReturned, cents)
             reason = "still in escrow after the restart" if held else "returned by the acceptor"
         self._record(
