@@ -31,7 +31,6 @@ notes stacked per denomination, kept in memory.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import deque
@@ -61,7 +60,8 @@ from devices.ebds.messages import (
 from devices.ebds.tracker import NOTES
 from devices.emulators.base import Control
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
-from kiosk.money import Money, MoneyError
+from devices.emulators.wire import WireFaults, money_arg
+from kiosk.money import Money
 
 MODEL = 0x58
 """'X': an AE2800-class US acceptor with the seven standard US notes and a cash box total."""
@@ -127,7 +127,6 @@ class EbdsEmulator:
         self._lock = threading.Lock()
         self._loop = EmulatorLoop(self.port, self._from_host, self.name)
         self._assembler = FrameAssembler()
-        self._random = random.Random(0x0EBD5)
         self._history: deque[Exchange] = deque(maxlen=200)
         # the note and where it is
         self._phase = Phase.IDLE
@@ -153,10 +152,6 @@ class EbdsEmulator:
         self._escrow_mode = True
         self._last_ack: int | None = None
         self._last_reply: bytes | None = None
-        self._drop = 0
-        self._drop_stacked = False
-        self._garble = 0
-        self._delay = 0.0
         # counters (the hardware's own truth)
         self._cashbox = 0
         self._stacked: dict[int, int] = {}
@@ -169,11 +164,19 @@ class EbdsEmulator:
             "polls": 0,
             "messages": 0,
             "repeats": 0,
-            "replies_dropped": 0,
-            "replies_garbled": 0,
             "power_cycles": 0,
             "missed_polls": 0,
         }
+        self._wire = WireFaults(
+            self.port,
+            self._lock,
+            self._counts,
+            noise=NOISE,
+            seed=0x0EBD5,
+            marked="stacked",
+            described="a stacked note",
+            is_marked=_reports_stacked,
+        )
 
     # ------------------------------------------------------------------ Emulator surface
     def start(self) -> None:
@@ -205,17 +208,7 @@ class EbdsEmulator:
                 "a note (default 20) in escrow",
                 self._power_cycle,
             ),
-            "unplug": Control("unplug: pull the cable (the port vanishes)", self._unplug),
-            "replug": Control("replug: put the cable back (same port path)", self._replug),
-            "slow": Control("slow MS: delay every reply by MS milliseconds (0: off)", self._slow),
-            "drop": Control(
-                "drop [N|stacked]: lose the next N replies, or the next one reporting a "
-                "stacked note, on the wire",
-                self._drop_ctl,
-            ),
-            "garbage": Control(
-                "garbage [N]: send the next N replies as noise and a bad checksum", self._garbage
-            ),
+            **self._wire.controls(),
         }
 
     def counters(self) -> dict[str, Any]:
@@ -284,36 +277,10 @@ class EbdsEmulator:
                 if self._counts["power_cycles"] == cycles:
                     self._last_ack, self._last_reply = frame.ack, reply
                 # else a soft reset: the device remembers no message, the next one is new
-            wire, fate = self._transmission(reply)
+            wire, fate = self._wire.transmit(reply)
             self._history.append(Exchange(frame.encode(), reply, repeated, fate))
-            delay = self._delay
-        if wire and delay:
-            # a slow device: each reply leaves late, but the device keeps listening
-            timer = threading.Timer(delay, self.port.write, args=(wire,))
-            timer.daemon = True
-            timer.start()
-        elif wire:
-            self.port.write(wire)
-
-    def _transmission(self, reply: bytes | None) -> tuple[bytes, str]:
-        if reply is None:
-            return b"", "none"
-        if self._drop_stacked and _reports_stacked(reply):
-            self._drop_stacked = False
-            self._counts["replies_dropped"] += 1
-            return b"", "dropped"
-        if self._drop:
-            self._drop -= 1
-            self._counts["replies_dropped"] += 1
-            return b"", "dropped"
-        if self._garble:
-            self._garble -= 1
-            self._counts["replies_garbled"] += 1
-            corrupted = bytearray(reply)
-            corrupted[-1] ^= 0x5A  # the checksum no longer matches
-            noise = bytes(self._random.choice(NOISE) for _ in range(5))
-            return noise + bytes(corrupted), "garbled"
-        return reply, "sent"
+            delay = self._wire.delay
+        self._wire.send(wire, delay)
 
     def _process(self, frame: Frame) -> bytes | None:
         if frame.message_type == MessageType.OMNIBUS_COMMAND:
@@ -445,10 +412,7 @@ class EbdsEmulator:
     def _insert(self, args: list[str]) -> str:
         if len(args) != 1:
             raise ValueError("usage: insert DOLLARS, e.g. insert 20")
-        try:
-            amount = Money.parse(args[0])
-        except MoneyError as exc:
-            raise ValueError(str(exc)) from exc
+        amount = money_arg(args[0])
         index = note_index(amount.cents, self._cents)
         with self._lock:
             self._feed(index, fake=index is None, cheat=False)
@@ -533,10 +497,7 @@ class EbdsEmulator:
         if args:
             if args[0] != "with-escrow" or len(args) > 2:
                 raise ValueError("usage: power-cycle [with-escrow [DOLLARS]]")
-            try:
-                amount = Money.parse(args[1]) if len(args) == 2 else Money(2000)
-            except MoneyError as exc:
-                raise ValueError(str(exc)) from exc
+            amount = money_arg(args[1]) if len(args) == 2 else Money(2000)
             note = note_index(amount.cents, self._cents)
             if note is None:
                 raise ValueError(f"{amount} is not a note this acceptor takes")
@@ -545,57 +506,8 @@ class EbdsEmulator:
             phase = self._phase.value
         return f"power cycled ({phase})"
 
-    def _unplug(self, args: list[str]) -> str:
-        if not self.port.plugged:
-            return "already unplugged"
-        self.port.unplug()
-        return f"unplugged: {self.port.path} is gone"
-
-    def _replug(self, args: list[str]) -> str:
-        if self.port.plugged:
-            return "already plugged in"
-        self.port.replug()
-        return f"plugged in again at {self.port.path}"
-
-    def _slow(self, args: list[str]) -> str:
-        try:
-            millis = int(args[0]) if len(args) == 1 else -1
-        except ValueError:
-            millis = -1
-        if not 0 <= millis <= 10_000:
-            raise ValueError("usage: slow MS (0 to 10000)")
-        with self._lock:
-            self._delay = millis / 1000
-        return f"replies delayed by {millis} ms"
-
-    def _drop_ctl(self, args: list[str]) -> str:
-        if args == ["stacked"]:
-            with self._lock:
-                self._drop_stacked = True
-            return "the next reply reporting a stacked note will be lost"
-        count = _count(args, "drop [N|stacked]")
-        with self._lock:
-            self._drop += count
-        return f"the next {count} replies will be lost"
-
-    def _garbage(self, args: list[str]) -> str:
-        count = _count(args, "garbage [N]")
-        with self._lock:
-            self._garble += count
-        return f"the next {count} replies will be garbled"
-
 
 def _reports_stacked(reply: bytes) -> bool:
     frame = parse_frame(reply)
     status = OmnibusStatus.decode(frame) if frame is not None else None
     return status is not None and status.stacked
-
-
-def _count(args: list[str], usage: str) -> int:
-    try:
-        count = int(args[0]) if args else 1
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 1000 or len(args) > 1:
-        raise ValueError(f"usage: {usage} (N from 1 to 1000)")
-    return count

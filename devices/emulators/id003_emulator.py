@@ -174,6 +174,7 @@ class Id003Emulator:
             noise=NOISE,
             seed=0x1D003,
             marked="vend-valid",
+            described="VEND VALID",
             is_marked=_is_vend_valid,
         )
 

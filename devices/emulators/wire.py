@@ -20,9 +20,10 @@ from kiosk.money import Money, MoneyError
 class WireFaults:
     """What happens to replies on their way to the host, and the controls that decide it.
 
-    ``marked`` names the reply a ``drop NAME`` loses (``stacked``, ``vend-valid``) and
-    ``is_marked`` recognises it on the wire. Not thread-safe on its own: the emulator calls
-    :meth:`transmit` under its lock; the controls take ``lock``.
+    ``marked`` names the reply a ``drop NAME`` loses (``stacked``, ``vend-valid``),
+    ``described`` says it in words and ``is_marked`` recognises it on the wire. Not
+    thread-safe on its own: the emulator calls :meth:`transmit` under its lock; the
+    controls take ``lock``.
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class WireFaults:
         noise: bytes,
         seed: int,
         marked: str,
+        described: str,
         is_marked: Callable[[bytes], bool],
     ) -> None:
         self.port = port
@@ -44,6 +46,7 @@ class WireFaults:
         self._noise = noise
         self._random = random.Random(seed)
         self._marked = marked
+        self._described = described
         self._is_marked = is_marked
         self._drop = 0
         self._drop_marked = False
@@ -57,7 +60,7 @@ class WireFaults:
             "slow": Control("slow MS: delay every reply by MS milliseconds (0: off)", self._slow),
             "drop": Control(
                 f"drop [N|{self._marked}]: lose the next N replies, or the next one "
-                f"reporting {self._marked.replace('-', ' ')}, on the wire",
+                f"reporting {self._described}, on the wire",
                 self._drop_ctl,
             ),
             "garbage": Control(
@@ -123,7 +126,7 @@ class WireFaults:
         if args == [self._marked]:
             with self._lock:
                 self._drop_marked = True
-            return f"the next reply reporting {self._marked.replace('-', ' ')} will be lost"
+            return f"the next reply reporting {self._described} will be lost"
         count = count_arg(args, f"drop [N|{self._marked}]")
         with self._lock:
             self._drop += count
