@@ -67,7 +67,7 @@ class Replies(Generic[F]):
             except queue.Empty:
                 return
 
-    def wait(self, timeout: float, judge: Callable[[F], V | None]) -> V | None:
+    def wait(self, timeout: float, judge: Callable[[F], V]) -> V | None:
         """The first verdict ``judge`` gives a frame within ``timeout`` seconds, or None.
 
         ``judge`` returns None for a frame that does not answer, and the wait goes on; at

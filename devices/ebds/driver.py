@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
 from collections import deque
@@ -55,6 +54,7 @@ from devices.ebds.messages import (
 from devices.ebds.tracker import DEVICE, NOTES, Pending, StatusTracker
 from devices.health import CLOSED
 from devices.outlet import EventOutlet
+from devices.replies import Replies
 from devices.serial_link import LinkDown, PortSettings, SerialLink
 from devices.worker import Worker
 from kiosk.money import Money
@@ -163,9 +163,8 @@ class EbdsAcceptor:
             "cashbox_queries": 0,
         }
         self._cashbox_last = -1
-        self._asm_lock = threading.Lock()
         self._assembler = FrameAssembler()
-        self._replies: queue.Queue[Frame] = queue.Queue()
+        self._replies = Replies(self._assembler)
         self._ack = 0  # poll thread only
         self._worker: Worker | None = None
         self._ready = threading.Event()
@@ -304,7 +303,7 @@ class EbdsAcceptor:
                 cashbox_last=self._cashbox_last,
                 **self._io,
             )
-        with self._asm_lock:
+        with self._replies.lock:
             stats = self._assembler.stats
             counts.update(
                 frames=stats.frames,
@@ -324,22 +323,16 @@ class EbdsAcceptor:
 
     # ------------------------------------------------------------------ LinkProtocol
     def connection_made(self, link: SerialLink) -> None:
-        link.reset_input()
-        with self._asm_lock:
-            self._assembler.reset()
+        self._replies.connected(link)
         with self._lock:
             self.capability = Capability.UNKNOWN  # it may be another acceptor now
         self._probe_due = True
 
     def data_received(self, data: bytes) -> None:
-        with self._asm_lock:
-            frames = self._assembler.feed(data)
-        for frame in frames:
-            self._replies.put(frame)
+        self._replies.received(data)
 
     def connection_lost(self, error: Exception | None) -> None:
-        with self._asm_lock:
-            self._assembler.reset()
+        self._replies.lost()
         with self._lock:
             events = self._tracker.on_lost()
         self._send(events)
@@ -460,7 +453,7 @@ class EbdsAcceptor:
             if attempt:
                 self._bump("retries")
             attempt += 1
-            self._clear_input()
+            self._replies.clear()  # anything unread is stale: EBDS is half duplex
             quiet = self._quiet_at - time.monotonic()
             if quiet > 0:
                 time.sleep(quiet)  # the device's line turns round: at most min_gap
@@ -482,25 +475,14 @@ class EbdsAcceptor:
         return None
 
     def _await(self, ack: int, accept: Callable[[Frame], bool]) -> Frame | str:
-        deadline = time.monotonic() + self.timing.reply_timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                with self._asm_lock:
-                    late = self._assembler.flush()  # the line is quiet: take what is whole
-                for frame in late:
-                    verdict = self._judge(frame, ack, accept)
-                    if verdict is not None:
-                        return verdict
-                self._bump("timeouts")
-                return "timeout"
-            try:
-                frame = self._replies.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            verdict = self._judge(frame, ack, accept)
-            if verdict is not None:
-                return verdict
+        def judge(frame: Frame) -> Frame | str | None:
+            return self._judge(frame, ack, accept)
+
+        verdict: Frame | str | None = self._replies.wait(self.timing.reply_timeout, judge)
+        if verdict is None:
+            self._bump("timeouts")
+            return "timeout"
+        return verdict
 
     def _judge(self, frame: Frame, ack: int, accept: Callable[[Frame], bool]) -> Frame | str | None:
         if frame.ack != ack:
@@ -510,16 +492,6 @@ class EbdsAcceptor:
             return frame
         self._bump("unexpected_replies")
         return "other"
-
-    def _clear_input(self) -> None:
-        """Anything unread when the host speaks again is stale: EBDS is half duplex."""
-        with self._asm_lock:
-            self._assembler.flush()
-        while True:
-            try:
-                self._replies.get_nowait()
-            except queue.Empty:
-                return
 
     def _bump(self, name: str) -> None:
         with self._lock:
