@@ -52,13 +52,11 @@ from devices.ebds.messages import (
     enable_mask,
 )
 from devices.ebds.tracker import DEVICE, NOTES, Pending, StatusTracker
-from devices.health import CLOSED
-from devices.outlet import EventOutlet
-from devices.replies import Replies
-from devices.serial_link import LinkDown, PortSettings, SerialLink
+from devices.polled import PolledDriver
+from devices.serial_link import LinkDown, PortSettings
 from devices.worker import Worker
 from kiosk.money import Money
-from kiosk.ports import DeviceError, DeviceHealth, Emit
+from kiosk.ports import DeviceError, DeviceHealth
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +120,7 @@ class _Query:
         self.cancelled = False
 
 
-class EbdsAcceptor:
+class EbdsAcceptor(PolledDriver):
     """An EBDS bill acceptor on ``port`` (a stable path such as ``/dev/kiosk-bill-acceptor``).
 
     ``open()`` starts the serial link and the poll thread; ``close()`` stops them.
@@ -139,21 +137,19 @@ class EbdsAcceptor:
         settings: PortSettings | None = None,
         reconnect_interval: float = 0.25,
     ) -> None:
-        self.table = dict(table or NOTES)
-        self.timing = timing or Timing()
-        self.link = SerialLink(
+        super().__init__(
+            DEVICE,
             port,
-            self,
             settings or settings_for(port),
-            name=DEVICE,
+            FrameAssembler(),
             reconnect_interval=reconnect_interval,
         )
-        self._lock = threading.Lock()  # tracker, mask, queries, counters, emit
-        self._tracker = StatusTracker(self.table)
+        self.table = dict(table or NOTES)
+        self.timing = timing or Timing()
+        self._tracker = StatusTracker(self.table)  # with mask, queries, counters: _lock
         self._mask = 0
-        self._outlet = EventOutlet(DEVICE)
         self._queries: deque[_Query] = deque()
-        self._io: dict[str, int] = {
+        self._io = {
             "polls": 0,
             "retries": 0,
             "timeouts": 0,
@@ -163,48 +159,13 @@ class EbdsAcceptor:
             "cashbox_queries": 0,
         }
         self._cashbox_last = -1
-        self._assembler = FrameAssembler()
-        self._replies = Replies(self._assembler)
         self._ack = 0  # poll thread only
-        self._worker: Worker | None = None
-        self._ready = threading.Event()
-        self._opened_at = 0.0
-        self._next_poll = 0.0  # poll thread only
         self._quiet_at = 0.0  # poll thread only: when the host may speak again
         self._urgent = False  # a stack or return waits to go out (under _lock)
         self.capability = Capability.UNKNOWN
         self._probe_due = True  # set at each (re)connection; the poll thread probes
 
-    # ------------------------------------------------------------------ life cycle
-    def open(self) -> None:
-        if self._worker is not None:
-            return
-        self._opened_at = self._next_poll = time.monotonic()
-        self.link.start()
-        worker = Worker(f"{DEVICE}-poll", lambda: self._step(worker), finish=self._fail_queries)
-        self._worker = worker
-        worker.start()
-
-    def close(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        worker.stop(2.0)
-        self.link.stop()
-        self._ready.clear()
-
-    @property
-    def _open(self) -> bool:
-        return self._worker is not None
-
-    def wait_ready(self, timeout: float) -> bool:
-        """True once the device has answered a poll (since ``open``)."""
-        return self._ready.wait(timeout)
-
     # ------------------------------------------------------------------ the port
-    def attach(self, emit: Emit) -> None:
-        self._outlet.attach(emit)
-
     def enable(self, denominations: list[Money]) -> None:
         with self._lock:
             cents = {index: note.cents for index, note in self.table.items()}
@@ -253,11 +214,8 @@ class EbdsAcceptor:
                 return False
             time.sleep(0.02)
 
-    def health(self) -> DeviceHealth:
-        if not self._open:
-            return CLOSED
-        with self._lock:
-            return self._tracker.health()
+    def _device_health(self) -> DeviceHealth:
+        return self._tracker.health()
 
     def cashbox_count(self) -> int | None:
         """Bills in the cash box as the device counts them, None for a device that keeps
@@ -303,15 +261,7 @@ class EbdsAcceptor:
                 cashbox_last=self._cashbox_last,
                 **self._io,
             )
-        with self._replies.lock:
-            stats = self._assembler.stats
-            counts.update(
-                frames=stats.frames,
-                bad_checksums=stats.checksum_errors,
-                length_errors=stats.length_errors,
-                garbage_bytes=stats.garbage_bytes,
-            )
-        counts["reconnects"] = self.link.reconnects
+        counts.update(self._link_counters())
         return counts
 
     def device_info(self) -> dict[str, int]:
@@ -321,23 +271,11 @@ class EbdsAcceptor:
             last = self._tracker.last
         return {"model": last.model if last else 0, "revision": last.revision if last else 0}
 
-    # ------------------------------------------------------------------ LinkProtocol
-    def connection_made(self, link: SerialLink) -> None:
-        self._replies.connected(link)
+    # ------------------------------------------------------------------ the link
+    def _reconnected(self) -> None:
         with self._lock:
             self.capability = Capability.UNKNOWN  # it may be another acceptor now
         self._probe_due = True
-
-    def data_received(self, data: bytes) -> None:
-        self._replies.received(data)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        self._replies.lost()
-        with self._lock:
-            events = self._tracker.on_lost()
-        self._send(events)
-        if self._worker is not None:
-            self._worker.wake()
 
     # ------------------------------------------------------------------ the poll thread
     def _step(self, worker: Worker) -> None:
@@ -353,7 +291,7 @@ class EbdsAcceptor:
             return
         worker.sleep(due - time.monotonic())
 
-    def _fail_queries(self) -> None:
+    def _finish(self) -> None:
         """The poll thread is ending: nobody waits for an answer that will not come."""
         with self._lock:
             queries, self._queries = list(self._queries), deque()
@@ -428,10 +366,8 @@ class EbdsAcceptor:
             query.result = total
             query.done.set()
 
-    def _lost(self) -> None:
-        with self._lock:
-            events = self._tracker.on_lost()
-        self._send(events)
+    def _on_lost(self) -> list[object]:
+        return self._tracker.on_lost()
 
     def _transact(
         self, build: Callable[[int], bytes], accept: Callable[[Frame], bool], patience: float = 0.0
@@ -492,13 +428,3 @@ class EbdsAcceptor:
             return frame
         self._bump("unexpected_replies")
         return "other"
-
-    def _bump(self, name: str) -> None:
-        with self._lock:
-            self._io[name] += 1
-
-    def _send(self, events: list[object]) -> None:
-        """What the last reply (or silence) meant, then the health it left: the outlet says
-        the acceptor recovered when a fault is over (every poll comes through here)."""
-        self._outlet.send(*events)
-        self._outlet.health_now(self.health())

@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import serial
 
-from devices.health import CLOSED
 from devices.id003.framing import Frame, FrameAssembler
 from devices.id003.messages import (
     ACK_FRAME,
@@ -48,12 +46,11 @@ from devices.id003.messages import (
     setting,
 )
 from devices.id003.tracker import DEVICE, NOTES, Pending, StatusTracker
-from devices.outlet import EventOutlet
-from devices.replies import Replies
-from devices.serial_link import LinkDown, PortSettings, SerialLink
+from devices.polled import PolledDriver
+from devices.serial_link import LinkDown, PortSettings
 from devices.worker import Worker
 from kiosk.money import Money
-from kiosk.ports import DeviceHealth, Emit
+from kiosk.ports import DeviceHealth
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +90,7 @@ FIXED_SETTINGS: dict[Command, bytes] = {
 }
 
 
-class Id003Acceptor:
+class Id003Acceptor(PolledDriver):
     """An ID-003 bill acceptor on ``port`` (a stable path such as ``/dev/kiosk-bill-acceptor``).
 
     ``open()`` starts the serial link and the poll thread; ``close()`` stops them.
@@ -109,24 +106,22 @@ class Id003Acceptor:
         settings: PortSettings | None = None,
         reconnect_interval: float = 0.25,
     ) -> None:
-        self.table = dict(table or NOTES)
-        self.timing = timing or Timing()
-        self.link = SerialLink(
+        super().__init__(
+            DEVICE,
             port,
-            self,
             settings or settings_for(port),
-            name=DEVICE,
+            FrameAssembler(),
             reconnect_interval=reconnect_interval,
         )
-        self._lock = threading.Lock()  # tracker, settings, counters
-        self._tracker = StatusTracker(self.table)
+        self.table = dict(table or NOTES)
+        self.timing = timing or Timing()
+        self._tracker = StatusTracker(self.table)  # with settings and counters, under _lock
         self._inhibit = True
         self._mask = disable_mask(())
         self._applied: dict[Command, bytes] = {}  # settings the acceptor has echoed
         self._deferred: set[Command] = set()  # refused: not asked again before the next poll
         self._version: str | None = None
-        self._outlet = EventOutlet(DEVICE)
-        self._io: dict[str, int] = {
+        self._io = {
             "polls": 0,
             "retries": 0,
             "timeouts": 0,
@@ -135,43 +130,8 @@ class Id003Acceptor:
             "acks_sent": 0,
             "settings_sent": 0,
         }
-        self._assembler = FrameAssembler()
-        self._replies = Replies(self._assembler)
-        self._worker: Worker | None = None
-        self._ready = threading.Event()
-        self._opened_at = 0.0
-        self._next_poll = 0.0  # poll thread only
-
-    # ------------------------------------------------------------------ life cycle
-    def open(self) -> None:
-        if self._worker is not None:
-            return
-        self._opened_at = self._next_poll = time.monotonic()
-        self.link.start()
-        worker = Worker(f"{DEVICE}-poll", lambda: self._step(worker))
-        self._worker = worker
-        worker.start()
-
-    def close(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        worker.stop(2.0)
-        self.link.stop()
-        self._ready.clear()
-
-    @property
-    def _open(self) -> bool:
-        return self._worker is not None
-
-    def wait_ready(self, timeout: float) -> bool:
-        """True once the device has answered a status request (since ``open``)."""
-        return self._ready.wait(timeout)
 
     # ------------------------------------------------------------------ the port
-    def attach(self, emit: Emit) -> None:
-        self._outlet.attach(emit)
-
     def enable(self, denominations: list[Money]) -> None:
         with self._lock:
             cents = {code: note.cents for code, note in self.table.items()}
@@ -218,11 +178,8 @@ class Id003Acceptor:
                 return False
             time.sleep(0.02)
 
-    def health(self) -> DeviceHealth:
-        if not self._open:
-            return CLOSED
-        with self._lock:
-            return self._tracker.health()
+    def _device_health(self) -> DeviceHealth:
+        return self._tracker.health()
 
     def cashbox_count(self) -> int | None:
         """None, always: ID-003 has no command that reports the cash box count."""
@@ -249,15 +206,7 @@ class Id003Acceptor:
                 unattributed=c.unattributed,
                 **self._io,
             )
-        with self._replies.lock:
-            stats = self._assembler.stats
-            counts.update(
-                frames=stats.frames,
-                bad_checksums=stats.checksum_errors,
-                length_errors=stats.length_errors,
-                garbage_bytes=stats.garbage_bytes,
-            )
-        counts["reconnects"] = self.link.reconnects
+        counts.update(self._link_counters())
         return counts
 
     def device_info(self) -> dict[str, str]:
@@ -265,24 +214,7 @@ class Id003Acceptor:
         with self._lock:
             return {"version": self._version or ""}
 
-    # ------------------------------------------------------------------ LinkProtocol
-    def connection_made(self, link: SerialLink) -> None:
-        self._replies.connected(link)
-
-    def data_received(self, data: bytes) -> None:
-        self._replies.received(data)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        self._replies.lost()
-        self._lost()
-        self._wake()
-
     # ------------------------------------------------------------------ the poll thread
-    def _wake(self) -> None:
-        worker = self._worker
-        if worker is not None:
-            worker.wake()
-
     def _step(self, worker: Worker) -> None:
         """Send what is owed (reset, ACK, settings, stack or return), poll when it is time,
         else sleep until then or until the engine asks for something."""
@@ -406,11 +338,9 @@ class Id003Acceptor:
         if version:
             log.info("bill acceptor: %s", version)
 
-    def _lost(self) -> None:
-        with self._lock:
-            events = self._tracker.on_lost()
-            self._applied.clear()  # a device that comes back may have been reset
-        self._send(events)
+    def _on_lost(self) -> list[object]:
+        self._applied.clear()  # a device that comes back may have been reset
+        return self._tracker.on_lost()
 
     def _transact(self, message: bytes, accept: Callable[[Frame], bool]) -> Frame | None:
         """Send ``message`` until a reply ``accept`` takes arrives; None if none came."""
@@ -438,16 +368,6 @@ class Id003Acceptor:
         if reply is None:
             self._bump("timeouts")
         return reply
-
-    def _bump(self, name: str) -> None:
-        with self._lock:
-            self._io[name] += 1
-
-    def _send(self, events: list[object]) -> None:
-        """What the last status (or silence) meant, then the health it left: the outlet says
-        the acceptor recovered when a fault is over (every poll comes through here)."""
-        self._outlet.send(*events)
-        self._outlet.health_now(self.health())
 
 
 def _refused(frame: Frame) -> bool:
