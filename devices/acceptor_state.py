@@ -9,7 +9,9 @@ notice when it clears; a health that says the worst of them. Those rules live he
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from kiosk.money import Money
 from kiosk.ports import AcceptorFault, DeviceHealth, DeviceNotice, Health
@@ -25,6 +27,18 @@ CLEARED: dict[str, str] = {
     "cassette_removed": "cassette_replaced",
     "stacker_full": "stacker_full_cleared",
 }
+
+
+def counter_dict(counters: Any) -> dict[str, int]:
+    """A tracker's counters dataclass for technicians: notes stacked per denomination
+    (``stacked_20.00``) and in all (``stacked``), then every other count by its name."""
+    stacked: dict[Money, int] = counters.stacked
+    counts = {f"stacked_{bill.plain()}": count for bill, count in sorted(stacked.items())}
+    counts["stacked"] = sum(stacked.values())
+    for item in dataclasses.fields(counters):
+        if item.name != "stacked":
+            counts[item.name] = int(getattr(counters, item.name))
+    return counts
 
 
 def notice(kind: str, detail: str = "") -> DeviceNotice:

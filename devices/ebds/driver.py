@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import serial
 
+from devices.acceptor_state import counter_dict
 from devices.ebds.framing import Frame, FrameAssembler, MessageType
 from devices.ebds.messages import (
     AuxCommand,
@@ -244,23 +245,8 @@ class EbdsAcceptor(PolledDriver):
     # ------------------------------------------------------------------ for technicians
     def counters(self) -> dict[str, int]:
         with self._lock:
-            c = self._tracker.counters
-            counts: dict[str, int] = {
-                f"stacked_{bill.plain()}": count for bill, count in sorted(c.stacked.items())
-            }
-            counts.update(
-                stacked=sum(c.stacked.values()),
-                returned=c.returned,
-                rejects=c.rejects,
-                cheats=c.cheats,
-                jams=c.jams,
-                power_ups=c.power_ups,
-                invalid_commands=c.invalid_commands,
-                disconnects=c.disconnects,
-                unattributed=c.unattributed,
-                cashbox_last=self._cashbox_last,
-                **self._io,
-            )
+            counts = counter_dict(self._tracker.counters)
+            counts.update(cashbox_last=self._cashbox_last, **self._io)
         counts.update(self._link_counters())
         return counts
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import serial
 
+from devices.acceptor_state import counter_dict
 from devices.id003.framing import Frame, FrameAssembler
 from devices.id003.messages import (
     ACK_FRAME,
@@ -188,24 +189,8 @@ class Id003Acceptor(PolledDriver):
     # ------------------------------------------------------------------ for technicians
     def counters(self) -> dict[str, int]:
         with self._lock:
-            c = self._tracker.counters
-            counts: dict[str, int] = {
-                f"stacked_{bill.plain()}": count for bill, count in sorted(c.stacked.items())
-            }
-            counts.update(
-                stacked=sum(c.stacked.values()),
-                returned=c.returned,
-                rejects=c.rejects,
-                cheats=c.cheats,
-                jams=c.jams,
-                power_ups=c.power_ups,
-                invalid_commands=c.invalid_commands,
-                communication_errors=c.communication_errors,
-                pauses=c.pauses,
-                disconnects=c.disconnects,
-                unattributed=c.unattributed,
-                **self._io,
-            )
+            counts = counter_dict(self._tracker.counters)
+            counts.update(self._io)
         counts.update(self._link_counters())
         return counts
 
