@@ -30,6 +30,7 @@ from hub import (
     enrollment,
     exports_cli,
     kiosk_config,
+    posting_cli,
     queries,
     suspense_cli,
     technicians_cli,
@@ -325,8 +326,14 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--time-zone", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     posting = argparse.ArgumentParser(add_help=False)
-    posting.add_argument("--posting", choices=("ledger", "csv", "http"), help="posting adapter")
+    posting.add_argument(
+        "--posting", choices=("ledger", "csv", "file", "http"), help="posting adapter"
+    )
     posting.add_argument("--csv-dir", type=Path, help="directory of the CSV payment files")
+    posting.add_argument("--file-dir", type=Path, help="directory of the import files (file)")
+    posting.add_argument(
+        "--layout", help="import file layout: csv, lockbox, or a .toml/.json file (lockbox)"
+    )
     posting.add_argument("--http-url", help="CIS endpoint the http adapter posts to")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -409,6 +416,7 @@ def _parser() -> argparse.ArgumentParser:
     alerts.set_defaults(handler=cmd_alerts)
     technicians_cli.register(sub, common)
     suspense_cli.register(sub, common, posting)
+    posting_cli.register(sub, common)
     staff_cli.register(sub, common)
     exports_cli.register(sub, common)
     return parser
@@ -422,6 +430,8 @@ def _settings(args: argparse.Namespace) -> HubSettings:
         admin_token=(None if token_file is None else read_secret_file(token_file, "admin token")),
         adapter=getattr(args, "posting", None),
         csv_dir=getattr(args, "csv_dir", None),
+        file_dir=getattr(args, "file_dir", None),
+        layout=getattr(args, "layout", None),
         http_url=getattr(args, "http_url", None),
         interval_s=getattr(args, "post_interval", None),
     )

@@ -387,6 +387,50 @@ class Posting(Base):
     resolved_at: Mapped[datetime | None]
 
 
+class Transmission(Base):
+    """One payment import file, as the hub wrote it (or is about to).
+
+    The id is the file's transmission id. ``layout`` is the layout it was written with, in
+    full (``layout_hash`` its sha256), so the file can be written again byte for byte after
+    the city's layout has changed; ``sha256`` is the hash of the bytes written.
+    ``written_at`` is empty until the file is in place: a run finds such a file and writes
+    it (same id, same payments) before it starts a new one.
+    """
+
+    __tablename__ = "transmissions"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    layout_name: Mapped[str] = mapped_column(String(64))
+    layout_version: Mapped[str] = mapped_column(String(32))
+    layout_hash: Mapped[str] = mapped_column(String(64))
+    layout: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    written_at: Mapped[datetime | None]
+    record_count: Mapped[int | None]
+    detail_count: Mapped[int]
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class TransmissionPayment(Base):
+    """Which payment went into which file: the payment id is the key, so a payment is in
+    one file at most. ``account_number`` is the account written (a clerk's assignment from
+    suspense, if any)."""
+
+    __tablename__ = "transmission_payments"
+    __table_args__ = (Index("ix_transmission_payments_transmission_id", "transmission_id"),)
+
+    payment_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("payments.payment_id"), primary_key=True
+    )
+    transmission_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("transmissions.id"))
+    position: Mapped[int]
+    account_number: Mapped[str] = mapped_column(String(64))
+
+
 class AccountRow(Base):
     """A utility account. ``version`` is the catalog version of its last change;
     ``removed_version`` is set when an import dropped it (kept so deltas can say so)."""

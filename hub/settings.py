@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Adapter = Literal["ledger", "csv", "http"]
+Adapter = Literal["ledger", "csv", "file", "http"]
 ENV_PREFIX = "KIOSK_HUB_"
 
 
@@ -39,6 +39,10 @@ class PostingSettings(BaseModel):
 
     adapter: Adapter = "ledger"
     csv_dir: Path | None = None
+    #: the ``file`` adapter: where its files go, and their layout (a built-in name or a
+    #: .toml/.json file, see docs/posting.md)
+    file_dir: Path | None = None
+    layout: str = "lockbox"
     http_url: str | None = None
     http_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
     http_tries: Annotated[int, Field(ge=1, le=20)] = 3
@@ -51,6 +55,17 @@ class PostingSettings(BaseModel):
     def _adapter_has_its_target(self) -> PostingSettings:
         if self.adapter == "csv" and self.csv_dir is None:
             raise ValueError("the csv adapter needs a directory (--csv-dir or KIOSK_HUB_CSV_DIR)")
+        if self.adapter == "file" and self.file_dir is None:
+            raise ValueError(
+                "the file adapter needs a directory (--file-dir or KIOSK_HUB_FILE_DIR)"
+            )
+        if self.adapter == "file":
+            from hub.posting.layout import LayoutError, load
+
+            try:
+                load(self.layout)
+            except LayoutError as exc:
+                raise ValueError(str(exc)) from exc
         if self.adapter == "http" and not self.http_url:
             raise ValueError("the http adapter needs a URL (--http-url or KIOSK_HUB_HTTP_URL)")
         if self.http_url and not self.http_url.startswith(("http://", "https://")):
@@ -116,6 +131,8 @@ class HubSettings(BaseModel):
         for key, field in (
             ("POSTING", "adapter"),
             ("CSV_DIR", "csv_dir"),
+            ("FILE_DIR", "file_dir"),
+            ("LAYOUT", "layout"),
             ("HTTP_URL", "http_url"),
             ("POST_INTERVAL_S", "interval_s"),
         ):

@@ -55,12 +55,14 @@ class PostingAdapter(Protocol):
     whose target is the hub's own database does its work in ``apply``, which makes it
     exactly once; one that delivers elsewhere must make ``deliver`` idempotent for a
     reference and a payment id, because a process can die between delivering and marking.
+    What ``deliver`` returns, if anything, is the billing system's own reference for the
+    payment, kept as the posting's reference in place of the adapter's.
     """
 
     name: str
 
     def reference_for(self, payment: PaymentToPost, now: datetime) -> str | None: ...
 
-    def deliver(self, payment: PaymentToPost, reference: str | None) -> None: ...
+    def deliver(self, payment: PaymentToPost, reference: str | None) -> str | None: ...
 
     def apply(self, conn: Connection, payment: PaymentToPost, now: datetime) -> None: ...

@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import fcntl
 import io
-import os
-import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +26,7 @@ from sqlalchemy import Connection
 
 from hub import csv_cells
 from hub.posting.base import PaymentToPost, PostingError
+from hub.posting.files import replace_atomically
 
 COLUMNS = (
     "payment_id",
@@ -115,18 +114,5 @@ class CsvAdapter:
         if not existing:
             writer.writerow(csv_cells.row(COLUMNS))
         writer.writerow(_row(payment))
-        handle, temp = tempfile.mkstemp(prefix=".payments-", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as tmp:
-                tmp.write(existing + out.getvalue())
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        content = (existing + out.getvalue()).encode("utf-8")
+        replace_atomically(path, content, prefix=".payments-")

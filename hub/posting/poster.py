@@ -28,6 +28,7 @@ from hub.clock import Clock
 from hub.db import Database
 from hub.models import Payment, Posting
 from hub.posting.base import PaymentToPost, PostingAdapter, PostingError, UnknownAccount
+from hub.posting.files import FileAdapter
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,11 @@ class Poster:
         self, payment_ids: Iterable[str] | None = None, *, include_waiting: bool = False
     ) -> PostReport:
         """Post the given payments, or every due one."""
+        if isinstance(self.adapter, FileAdapter):
+            posted, failed, skipped = self.adapter.transmit(
+                self.db, self.clock, payment_ids, include_waiting=include_waiting
+            )
+            return PostReport(posted, failed, skipped)
         report = PostReport()
         ids = self.due(include_waiting=include_waiting) if payment_ids is None else payment_ids
         for payment_id in ids:
@@ -100,12 +106,19 @@ class Poster:
         return report
 
     def post_one(self, payment_id: str) -> tuple[Outcome, str]:
+        if isinstance(self.adapter, FileAdapter):
+            report = self.run([payment_id])
+            if payment_id in report.posted:
+                return "posted", ""
+            if payment_id in report.failed:
+                return "failed", report.failed[payment_id]
+            return "skipped", ""
         claimed = self._claim(payment_id)
         if claimed is None:
             return "skipped", ""
         token, payment, reference = claimed
         try:
-            self.adapter.deliver(payment, reference)
+            theirs = self.adapter.deliver(payment, reference)
             now = self.clock()
             with self.db.write() as conn:
                 marked = conn.execute(
@@ -122,6 +135,7 @@ class Poster:
                         last_error=None,
                         claim_token=None,
                         claimed_until=None,
+                        reference=reference if theirs is None else theirs[:255],
                     )
                 ).rowcount
                 if marked != 1:
