@@ -335,6 +335,9 @@ def _parser() -> argparse.ArgumentParser:
         "--layout", help="import file layout: csv, lockbox, or a .toml/.json file (lockbox)"
     )
     posting.add_argument("--http-url", help="CIS endpoint the http adapter posts to")
+    posting.add_argument(
+        "--http-lookup-url", help="CIS look-up asked after a time-out: a URL with {payment_id}"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common, posting], help="run the hub's HTTP API")
@@ -433,6 +436,7 @@ def _settings(args: argparse.Namespace) -> HubSettings:
         file_dir=getattr(args, "file_dir", None),
         layout=getattr(args, "layout", None),
         http_url=getattr(args, "http_url", None),
+        http_lookup_url=getattr(args, "http_lookup_url", None),
         interval_s=getattr(args, "post_interval", None),
     )
 

@@ -47,6 +47,10 @@ class PostingSettings(BaseModel):
     http_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
     http_tries: Annotated[int, Field(ge=1, le=20)] = 3
     http_backoff_s: Annotated[float, Field(ge=0, le=60)] = 0.5
+    #: the billing system's look-up of a payment (``{payment_id}`` in it), asked after a
+    #: time-out before sending again; and where its answers carry its own reference
+    http_lookup_url: str | None = None
+    http_reference_field: Annotated[str, Field(min_length=1, max_length=64)] = "reference"
     on_ingest: bool = True
     interval_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
     lease_s: Annotated[float, Field(gt=0, le=86_400)] = 300.0
@@ -70,6 +74,12 @@ class PostingSettings(BaseModel):
             raise ValueError("the http adapter needs a URL (--http-url or KIOSK_HUB_HTTP_URL)")
         if self.http_url and not self.http_url.startswith(("http://", "https://")):
             raise ValueError(f"http_url must start with http:// or https://, got {self.http_url!r}")
+        lookup = self.http_lookup_url
+        if lookup and not (lookup.startswith(("http://", "https://")) and "{payment_id}" in lookup):
+            raise ValueError(
+                "http_lookup_url must be an http:// or https:// URL with {payment_id} in it, "
+                f"got {lookup!r}"
+            )
         return self
 
 
@@ -134,6 +144,7 @@ class HubSettings(BaseModel):
             ("FILE_DIR", "file_dir"),
             ("LAYOUT", "layout"),
             ("HTTP_URL", "http_url"),
+            ("HTTP_LOOKUP_URL", "http_lookup_url"),
             ("POST_INTERVAL_S", "interval_s"),
         ):
             if env.get(ENV_PREFIX + key):

@@ -50,5 +50,7 @@ def make_adapter(settings: PostingSettings, zone: ZoneInfo) -> PostingAdapter:
             timeout_s=settings.http_timeout_s,
             tries=settings.http_tries,
             backoff_s=settings.http_backoff_s,
+            lookup_url=settings.http_lookup_url,
+            reference_field=settings.http_reference_field,
         )
     return LedgerAdapter()
