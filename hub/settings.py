@@ -55,6 +55,16 @@ class PostingSettings(BaseModel):
     interval_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
     lease_s: Annotated[float, Field(gt=0, le=86_400)] = 300.0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _files_on_their_schedule(cls, data: object) -> object:
+        """The ``file`` adapter makes a file per run: not one per push (dozens of tiny files
+        a minute from a fleet), but one per ``interval_s`` and per ``kiosk-hub post``,
+        unless ``on_ingest`` is asked for."""
+        if isinstance(data, dict) and data.get("adapter") == "file" and "on_ingest" not in data:
+            return data | {"on_ingest": False}
+        return data
+
     @model_validator(mode="after")
     def _adapter_has_its_target(self) -> PostingSettings:
         if self.adapter == "csv" and self.csv_dir is None:

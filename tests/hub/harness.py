@@ -8,6 +8,7 @@ entries are written to as the engine would, and a signing client that pushes the
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from contract.wire import PushRequest, WireEntry
 from hub.api import create_app
 from hub.context import HubContext
 from hub.enrollment import create_kiosk
+from hub.posting import PostReport
 from hub.settings import HubSettings, PostingSettings
 from kiosk.store.db import open_database, upgrade_to_head
 from kiosk.store.journal import Journal, JournalEntry
@@ -159,3 +161,24 @@ class KioskSide:
 
     def close(self) -> None:
         self.journal.close()
+
+
+def post_from_two_processes(hub: HubHarness) -> list[PostReport]:
+    """Two more hub processes' worth of posting (two engines on the hub's database) run a
+    posting pass at the same moment; their reports."""
+    others = [HubContext.open(hub.settings, hub.clock, migrate=False) for _ in range(2)]
+    barrier = threading.Barrier(len(others))
+    reports: list[PostReport] = []
+
+    def work(ctx: HubContext) -> None:
+        barrier.wait()
+        reports.append(ctx.poster.run())
+
+    threads = [threading.Thread(target=work, args=(ctx,)) for ctx in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for ctx in others:
+        ctx.close()
+    return reports

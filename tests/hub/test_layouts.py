@@ -17,7 +17,7 @@ from hub.models import Transmission, TransmissionPayment
 from hub.posting import layout as layouts
 from hub.posting.csv_file import COLUMNS
 from hub.posting.files import FileAdapter
-from tests.hub.harness import HubHarness, KioskSide
+from tests.hub.harness import HubHarness, KioskSide, post_from_two_processes
 from tests.store.builders import card_payment, cash_payment
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -43,9 +43,8 @@ def kiosk(tmp_path: Path) -> Iterator[KioskSide]:
 
 
 def _file_hub(db_url: str, tmp_path: Path, layout: str = "lockbox") -> HubHarness:
-    return HubHarness(
-        db_url, tmp_path, adapter="file", file_dir=tmp_path / "cis", layout=layout, on_ingest=False
-    )
+    """A hub posting files; by default not after each push (a file per run, not per push)."""
+    return HubHarness(db_url, tmp_path, adapter="file", file_dir=tmp_path / "cis", layout=layout)
 
 
 def _files(hub: HubHarness) -> list[Path]:
@@ -155,6 +154,7 @@ def test_the_lockbox_file_is_the_one_written_by_hand_from_the_positions(
     try:
         creds = hub.enroll()
         hub.push(creds, kiosk.wire())
+        assert _files(hub) == [], "no file per push: files are made by the posting runs"
         report = hub.ctx.poster.run()
         assert sorted(report.posted) == ["P-s1", "P-s2"]
         [written] = _files(hub)
@@ -294,4 +294,51 @@ def test_more_payments_than_a_file_takes_go_into_the_next_file(
             b"10020041900012950\r\n",
         ]
     finally:
+        hub.close()
+
+
+def test_a_file_written_before_a_crash_is_finished_not_written_twice(
+    db_url: str, tmp_path: Path, kiosk: KioskSide
+) -> None:
+    """The process died after recording the transmission (and perhaps writing the file)
+    but before marking the postings: the next run finishes that file, same bytes."""
+    hub = _file_hub(db_url, tmp_path)
+    try:
+        hub.push(hub.enroll(), kiosk.wire())
+        adapter = hub.ctx.poster.adapter
+        assert isinstance(adapter, FileAdapter)
+        begun = adapter._begin(hub.ctx.db, hub.clock, None, False, {})
+        assert begun == (1, 2)
+        expected = (FIXTURES / "lockbox-000001-20250304.txt").read_bytes()
+        (tmp_path / "cis").mkdir()
+        (tmp_path / "cis" / "lockbox-000001-20250304.txt").write_bytes(expected)
+        assert {p["status"] for p in hub.admin("/v1/postings")} == {"pending"}
+        hub.clock.advance(minutes=10)
+        assert sorted(hub.ctx.poster.run().posted) == ["P-s1", "P-s2"]
+        assert [p.read_bytes() for p in _files(hub)] == [expected]
+        assert {p["status"] for p in hub.admin("/v1/postings")} == {"posted"}
+    finally:
+        hub.close()
+
+
+def test_two_hub_processes_posting_at_once_put_each_payment_in_one_file(
+    db_url: str, tmp_path: Path
+) -> None:
+    hub = _file_hub(db_url, tmp_path, layout="csv")
+    side = KioskSide(tmp_path / "backlog.sqlite")
+    try:
+        for n in range(20):
+            side.write(cash_payment(f"s{n}", "100200302", [100]))
+        hub.push(hub.enroll(), side.wire())
+        post_from_two_processes(hub)
+        hub.ctx.poster.run()  # whatever a lost race left
+        ids = [
+            row["payment_id"]
+            for path in _files(hub)
+            for row in csv.DictReader(path.open(encoding="utf-8", newline=""))
+        ]
+        assert sorted(ids) == sorted(f"P-s{n}" for n in range(20))
+        assert {p["status"] for p in hub.admin("/v1/postings")} == {"posted"}
+    finally:
+        side.close()
         hub.close()

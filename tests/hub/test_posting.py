@@ -15,10 +15,9 @@ import pytest
 
 from hub import accounts, demo
 from hub.cli import main
-from hub.context import HubContext
 from hub.posting import LedgerAdapter, PaymentToPost, Poster, PostingError
 from hub.posting.csv_file import COLUMNS
-from tests.hub.harness import HubHarness, KioskSide
+from tests.hub.harness import HubHarness, KioskSide, post_from_two_processes
 from tests.store.builders import card_payment, cash_payment
 
 
@@ -122,21 +121,7 @@ def test_two_posters_at_once_post_each_payment_once(quiet_hub: HubHarness, tmp_p
     for n in range(25):
         side.write(cash_payment(f"s{n}", "100200302", [100]))
     assert hub.push(creds, side.wire()).status_code == 200
-    others = [HubContext.open(hub.settings, hub.clock, migrate=False) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    reports = []
-
-    def work(ctx: HubContext) -> None:
-        barrier.wait()
-        reports.append(ctx.poster.run())
-
-    threads = [threading.Thread(target=work, args=(ctx,)) for ctx in others]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for ctx in others:
-        ctx.close()
+    reports = post_from_two_processes(hub)
     posted = [pid for report in reports for pid in report.posted]
     assert sorted(posted) == sorted(f"P-s{n}" for n in range(25))
     assert _balances(hub)["100200302"] == 4317 - 25 * 100
