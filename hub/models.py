@@ -406,6 +406,8 @@ class Transmission(Base):
     layout_version: Mapped[str] = mapped_column(String(32))
     layout_hash: Mapped[str] = mapped_column(String(64))
     layout: Mapped[str] = mapped_column(Text)
+    #: the hub's time zone when it was made: its dates are written in it, now and again
+    time_zone: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
     written_at: Mapped[datetime | None]

@@ -33,7 +33,7 @@ def cmd_files(args: argparse.Namespace, hub: HubContext) -> int:
 
 
 def cmd_rewrite(args: argparse.Namespace, hub: HubContext) -> int:
-    name, content = rewrite(hub.db, args.transmission_id, hub.zone)
+    name, content = rewrite(hub.db, args.transmission_id)
     target: Path = args.out if args.out is not None else Path(name)
     if target.is_dir():
         target = target / name

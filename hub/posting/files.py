@@ -178,6 +178,7 @@ class FileAdapter:
                     layout_version=self.layout.version,
                     layout_hash=self.layout.digest,
                     layout=self.layout.canonical(),
+                    time_zone=self.zone.key,
                     created_at=now,
                     detail_count=len(items),
                     total_cents=total,
@@ -225,7 +226,7 @@ class FileAdapter:
             ).one()
             ids = _payment_ids(conn, tid)
         try:
-            rendered = render_transmission(db, tid, self.zone)
+            rendered = render_transmission(db, tid)
         except LayoutOverflow as exc:
             error = f"{transmission.file_name} not written: {exc}"
             self._forget(db, clock, tid, ids, error)
@@ -308,8 +309,9 @@ def _payment_ids(conn: Connection, tid: int) -> list[str]:
     ]
 
 
-def render_transmission(db: Database, tid: int, zone: ZoneInfo) -> Rendered:
-    """A recorded transmission's file, from the layout and payments recorded with it."""
+def render_transmission(db: Database, tid: int) -> Rendered:
+    """A recorded transmission's file, from the layout, time zone and payments recorded
+    with it."""
     with db.read() as conn:
         transmission = conn.execute(
             select(Transmission.__table__).where(Transmission.id == tid)
@@ -323,6 +325,7 @@ def render_transmission(db: Database, tid: int, zone: ZoneInfo) -> Rendered:
             .order_by(TransmissionPayment.position)
         ).all()
     layout = parse(transmission.layout, f"transmission {tid}'s layout", "json")
+    zone = ZoneInfo(transmission.time_zone)
     items = [
         Item(
             payment_id=row.payment_id,
@@ -353,7 +356,7 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone)
 
 
-def rewrite(db: Database, tid: int, zone: ZoneInfo) -> tuple[str, bytes]:
+def rewrite(db: Database, tid: int) -> tuple[str, bytes]:
     """A past file again, byte for byte: (its name, its bytes). Refused if the bytes would
     differ from those written (the hub's records were changed)."""
     with db.read() as conn:
@@ -364,7 +367,7 @@ def rewrite(db: Database, tid: int, zone: ZoneInfo) -> tuple[str, bytes]:
         raise NotFound(f"no transmission {tid}")
     if transmission.written_at is None or transmission.file_name is None:
         raise NotFound(f"transmission {tid} has not been written yet")
-    rendered = render_transmission(db, tid, zone)
+    rendered = render_transmission(db, tid)
     digest = hashlib.sha256(rendered.content).hexdigest()
     if digest != transmission.sha256:
         raise HubError(

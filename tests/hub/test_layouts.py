@@ -9,11 +9,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, update
 
 from hub import accounts, demo, suspense
 from hub.cli import main
-from hub.models import Transmission, TransmissionPayment
+from hub.db import database_url
+from hub.models import Payment, Transmission, TransmissionPayment
 from hub.posting import layout as layouts
 from hub.posting.csv_file import COLUMNS
 from hub.posting.files import FileAdapter
@@ -148,7 +149,7 @@ def test_delimited_text_is_quoted_and_neutralised_numbers_are_not() -> None:
 
 
 def test_the_lockbox_file_is_the_one_written_by_hand_from_the_positions(
-    db_url: str, tmp_path: Path, kiosk: KioskSide
+    db_url: str, tmp_path: Path, kiosk: KioskSide, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub = _file_hub(db_url, tmp_path)
     try:
@@ -177,9 +178,21 @@ def test_the_lockbox_file_is_the_one_written_by_hand_from_the_positions(
     # written again from the records, byte for byte, even with another layout configured
     again = tmp_path / "again"
     again.mkdir()
-    args = ["--db", db_url, "posting", "rewrite", "1", "--out", str(again)]
+    # (in the time zone the file was made in, whatever the hub's is now)
+    args = ["--db", db_url, "--time-zone", "UTC", "posting", "rewrite", "1", "--out", str(again)]
     assert main(args) == 0
     assert (again / expected.name).read_bytes() == expected.read_bytes()
+    assert main(["--db", db_url, "posting", "files"]) == 0
+    listed = capsys.readouterr().out
+    assert f"1  {expected.name}  lockbox v1" in listed and "2 payment(s), 15450 cents" in listed
+    # records changed behind the hub's back: refused, not a different file under that name
+    engine = create_engine(database_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(update(Payment).where(Payment.payment_id == "P-s1").values(amount_cents=1))
+    engine.dispose()
+    assert main([*args[:-1], str(tmp_path / "other.txt")]) == 1
+    assert "would not come out as written" in capsys.readouterr().err
+    assert not (tmp_path / "other.txt").exists()
 
 
 def test_postings_wait_while_the_billing_system_is_down_and_keep_their_date(

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("layout_version", sa.String(length=32), nullable=False),
         sa.Column("layout_hash", sa.String(length=64), nullable=False),
         sa.Column("layout", sa.Text(), nullable=False),
+        sa.Column("time_zone", sa.String(length=64), nullable=False),
         sa.Column("file_name", sa.String(length=255), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("written_at", sa.DateTime(), nullable=True),
