@@ -163,6 +163,10 @@ class Layout(BaseModel):
                 path = f"{where}.fields.{index}"
                 if self.format == "fixed" and spec.width is None:
                     raise ValueError(f"{path}.width: a fixed-width field needs a width")
+                if spec.value is not None and len(spec.value) > (spec.width or len(spec.value)):
+                    raise ValueError(
+                        f"{path}.value: {spec.value!r} is longer than its width {spec.width}"
+                    )
                 if spec.start is not None and spec.start != position:
                     raise ValueError(
                         f"{path}.start: the field starts at column {position} after the "
