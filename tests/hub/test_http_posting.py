@@ -32,6 +32,7 @@ class SlowCis:
 
     def __init__(self, book_before_stall: bool = True) -> None:
         self.book_before_stall = book_before_stall
+        self.lookup_broken = False
         self.booked: dict[str, str] = {}  # idempotency key -> reference
         self.posts: list[str] = []
         self.lookups: list[str] = []
@@ -61,6 +62,9 @@ class SlowCis:
                     self._answer(200, {})
                     return
                 payment_id = self.path.rsplit("/", 1)[-1]
+                if cis.lookup_broken:
+                    self._answer(503, {"error": "look-up unavailable"})
+                    return
                 with cis.lock:
                     cis.lookups.append(payment_id)
                     reference = cis.booked.get(payment_id)
@@ -163,3 +167,20 @@ def test_a_look_up_url_needs_the_payment_id(tmp_path: Path) -> None:
         PostingSettings(
             adapter="http", http_url="http://cis/p", http_lookup_url="http://cis/lookup"
         )
+
+
+def test_a_payment_is_not_sent_blind_when_the_look_up_fails(
+    db_url: str, tmp_path: Path, kiosk: KioskSide
+) -> None:
+    cis = SlowCis(book_before_stall=False)
+    cis.lookup_broken = True
+    hub = _hub(db_url, tmp_path, cis, lookup=True)
+    try:
+        hub.push(hub.enroll(), kiosk.wire())
+        [posting] = hub.admin("/v1/postings")
+        assert posting["status"] == "failed"
+        assert "gave HTTP 503; not sent again blind" in posting["last_error"]
+        assert cis.posts == ["P-s1"] and cis.booked == {}
+    finally:
+        hub.close()
+        cis.close()
