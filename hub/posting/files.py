@@ -83,7 +83,10 @@ class FileAdapter:
             ).scalars()
             begun = [int(tid) for tid in unwritten]
         for tid in begun:
+            before = len(posted)
             self._write(db, clock, tid, posted, failed)
+            if len(posted) == before:  # still down: no new file to wait beside it
+                return posted, failed, [p for p in payment_ids or () if p not in failed]
         wanted = None if payment_ids is None else list(payment_ids)
         while True:  # more than a file's worth: one file after another
             try:

@@ -214,19 +214,26 @@ def test_postings_wait_while_the_billing_system_is_down_and_keep_their_date(
         assert set(report.failed) == {"P-s1", "P-s2"}
         assert "could not write" in report.failed["P-s1"]
         assert {p["status"] for p in hub.admin("/v1/postings")} == {"failed"}
+        side = KioskSide(tmp_path / "k2.sqlite")
+        side.write(cash_payment("t1", "100200526", [1000]))
+        hub.push(hub.enroll("k2"), side.wire())
+        side.close()
+        hub.clock.advance(minutes=5)
+        assert set(hub.ctx.poster.run().failed) == {"P-s1", "P-s2"}, "no second file waits"
         hub.clock.advance(days=3)
         (tmp_path / "cis").unlink()
         report = hub.ctx.poster.run()
-        assert sorted(report.posted) == ["P-s1", "P-s2"]
-        [written] = _files(hub)
+        assert sorted(report.posted) == ["P-s1", "P-s2", "P-t1"]
+        written, later = _files(hub)
         assert written.name == "payments-000001-20250304.csv"  # the file begun on day one
+        assert later.name == "payments-000002-20250307.csv"
         rows = list(csv.DictReader(written.open(encoding="utf-8", newline="")))
         assert [(r["payment_id"], r["effective_date"]) for r in rows] == [
             ("P-s1", "2025-03-01"),
             ("P-s2", "2025-03-01"),
         ]
         with hub.ctx.db.read() as conn:
-            assert conn.execute(select(func.count()).select_from(Transmission)).scalar() == 1
+            assert conn.execute(select(func.count()).select_from(Transmission)).scalar() == 2
         assert not [p for p in _files(hub) if p.name.startswith(".")]
     finally:
         hub.close()
