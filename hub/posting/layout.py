@@ -191,11 +191,15 @@ class Layout(BaseModel):
                     f"record_length {self.record_length}"
                 )
         try:
-            self.file_name.format(layout="x", transmission_id=1, created_at=datetime(2000, 1, 1))
+            sample = self.file_name.format(
+                layout=self.name, transmission_id=1, created_at=datetime(2000, 1, 1)
+            )
         except (KeyError, ValueError, IndexError) as exc:
             raise ValueError(
                 f"file_name: {exc!r} (fields: layout, transmission_id, created_at)"
             ) from exc
+        if "/" in sample or "\\" in sample or sample.startswith("."):
+            raise ValueError(f"file_name: {sample!r} is not a plain file name")
         return self
 
     def records(self) -> list[tuple[str, Record]]:

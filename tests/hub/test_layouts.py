@@ -100,6 +100,10 @@ def _item(**changes: object) -> layouts.Item:
             "header.0.fields.0.source: amount is only in detail records",
         ),
         (
+            'name = "../x"\nformat = "delimited"\n[detail]\nfields = [{ value = "1" }]',
+            "file_name: '../x-000001-20000101.txt' is not a plain file name",
+        ),
+        (
             'name = "x"\nformat = "fixed"\n[detail]\nfields = [{ value = "01", width = 1 }]',
             "detail.fields.0.value: '01' is longer than its width 1",
         ),
