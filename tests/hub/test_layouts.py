@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -370,3 +371,67 @@ def test_two_hub_processes_posting_at_once_put_each_payment_in_one_file(
     finally:
         side.close()
         hub.close()
+
+
+def test_a_delimited_layout_with_header_batches_and_trailer_from_json(tmp_path: Path) -> None:
+    path = tmp_path / "pipes.json"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "pipes",
+                "format": "delimited",
+                "delimiter": "|",
+                "line_ending": "lf",
+                "batch_by": "kiosk",
+                "header": [
+                    {"fields": [{"value": "H"}, {"source": "transmission_id"}]},
+                ],
+                "batch_header": {"fields": [{"value": "B"}, {"source": "batch_kiosk"}]},
+                "detail": {
+                    "fields": [
+                        {"value": "D"},
+                        {"source": "sequence"},
+                        {"source": "account"},
+                        {"source": "amount", "amount": "decimal"},
+                        {"source": "paid_at", "date_format": "%Y%m%d%H%M"},
+                    ]
+                },
+                "batch_trailer": {
+                    "fields": [
+                        {"value": "BT"},
+                        {"source": "batch_count"},
+                        {"source": "batch_total"},
+                    ]
+                },
+                "trailer": [
+                    {
+                        "fields": [
+                            {"value": "T"},
+                            {"source": "record_count"},
+                            {"source": "batch_total_count"},
+                            {"source": "total", "amount": "decimal"},
+                        ]
+                    }
+                ],
+            }
+        )
+    )
+    pipes = layouts.load(path)
+    items = [
+        _item(payment_id="a", kiosk="k2", amount_cents=100),
+        _item(payment_id="b", kiosk="k1", amount_cents=250, account="100200419"),
+        _item(payment_id="c", kiosk="k2", amount_cents=5),
+    ]
+    out = layouts.render(pipes, 42, datetime(2025, 3, 4, tzinfo=UTC), items)
+    assert out.content.decode().splitlines() == [
+        "H|42",
+        "B|k1",
+        "D|1|100200419|2.50|202503010930",
+        "BT|1|250",
+        "B|k2",
+        "D|2|100200302|1.00|202503010930",
+        "D|3|100200302|0.05|202503010930",
+        "BT|2|105",
+        "T|9|2|3.55",
+    ]
+    assert (out.record_count, out.detail_count, out.total_cents) == (9, 3, 355)
