@@ -27,8 +27,10 @@ from contract.payloads import PayloadError, parse
 from contract.pins import ARGON2_HASH
 
 __all__ = [
+    "ACCOUNT_NUMBER_PATTERN",
     "AT_FORMAT",
     "GENESIS",
+    "MAX_GALLONS",
     "MAX_PUSH_ENTRIES",
     "MAX_TECHNICIANS",
     "Account",
@@ -62,6 +64,8 @@ MAX_PUSH_ENTRIES: Final = 500
 AT_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 #: a payload nested deeper than this is refused before anything recurses over it
 MAX_PAYLOAD_DEPTH: Final = 32
+#: most gallons one month of an account's usage may show
+MAX_GALLONS: Final = 100_000_000
 #: most technicians one kiosk's settings may carry (the kiosk config's own bound)
 MAX_TECHNICIANS: Final = 200
 
@@ -72,7 +76,9 @@ SeqOrZero = Annotated[int, Field(strict=True, ge=0, le=2**62)]
 Version = Annotated[int, Field(strict=True, ge=0, le=2**62)]
 Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 KioskId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-AccountNumber = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+#: what an account number is, wherever it travels (lookups, the catalog, payments)
+ACCOUNT_NUMBER_PATTERN: Final = r"^[A-Za-z0-9-]{1,64}$"
+AccountNumber = Annotated[str, Field(pattern=ACCOUNT_NUMBER_PATTERN)]
 Language = Literal["en", "es"]
 AccountStatus = Literal["active", "inactive", "closed"]
 ConflictKind = Literal["gap", "hash_mismatch", "chain_break", "bad_hash"]
@@ -280,7 +286,7 @@ class Conflict(_Response):
 
 class UsageMonth(_Response):
     month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-    gallons: Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+    gallons: Annotated[int, Field(strict=True, ge=0, le=MAX_GALLONS)]
 
 
 class Account(_Response):
