@@ -4,6 +4,8 @@ that still can not be shown costs that one account, never every kiosk's lookups.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hub import accounts, demo
@@ -116,3 +118,31 @@ def test_a_payment_to_something_that_is_not_an_account_number_is_refused(
     assert response.status_code == 422, response.text
     assert "not an account number" in response.json()["message"]
     assert hub.stored() == []
+
+
+def test_a_payment_id_another_kiosk_already_used_is_kept_flagged_and_held(
+    hub: HubHarness, creds: Creds, tmp_path: Path
+) -> None:
+    _seed(hub)
+    other = hub.enroll("k2")
+    first, second = KioskSide(tmp_path / "a.sqlite"), KioskSide(tmp_path / "b.sqlite")
+    try:
+        for side, who in ((first, creds), (second, other)):
+            _pay(side, "s1", "100200302", 2500)  # both journal payment P-s1
+            assert hub.push(who, side.wire()).status_code == 200
+            assert hub.push(who, side.wire()).status_code == 200  # pushed again: kept once
+    finally:
+        first.close()
+        second.close()
+    payments = {p["payment_id"]: p for p in hub.admin("/v1/payments")}
+    assert len(payments) == 2 and payments["P-s1"]["kiosk_id"] == "k1"
+    (dup,) = [p for p in payments.values() if p["kiosk_id"] == "k2"]
+    assert dup["payment_id"].startswith("dup-") and dup["amount_cents"] == 2500
+    batches = {b["kiosk_id"]: b for b in hub.admin("/v1/batches")}
+    assert batches["k2"]["payment_count"] == 1 and batches["k2"]["payment_cents"] == 2500
+    postings = {p["payment_id"]: p["status"] for p in hub.admin("/v1/postings")}
+    assert postings == {"P-s1": "posted", dup["payment_id"]: "suspense"}
+    (alert,) = [a for a in hub.admin("/v1/alerts") if a["kind"] == "duplicate_payment"]
+    assert alert["kiosk_id"] == "k2" and "P-s1" in alert["reason"] and "k1" in alert["reason"]
+    assert alert["count"] == 1
+    assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317 - 2500
