@@ -2,8 +2,8 @@
 headers alone, then read the body whole, within a size, a time and a count of bodies being
 read at once.
 
-A client that can not sign must not make the hub hold anything. So a request to a signed
-path (``/v1/kiosks/…``, ``/v1/accounts/…``) has its signature headers checked first
+A client that can not sign must not make the hub hold anything. So a POST with a body to
+a signed path (``/v1/kiosks/…``, ``/v1/accounts/…``) has its signature headers checked first
 (present, well formed, timestamp within the skew window, a kiosk the hub has enrolled): a
 refusal is a 401 sent before a byte of the body is read, on a connection then closed. Only
 the signature itself needs the body; it is checked by the route as before.
@@ -65,7 +65,11 @@ class RequestGuard:
             for name, value in scope.get("headers", [])
         }
         try:
-            if str(scope.get("path", "")).startswith(SIGNED_PREFIXES):
+            if (
+                scope.get("method") == "POST"  # other methods: routing answers 405 as before
+                and _has_body(headers)
+                and str(scope.get("path", "")).startswith(SIGNED_PREFIXES)
+            ):
                 await self._check_signer(headers)
             body = await self._read_body(headers, receive)
         except _Refusal as refusal:
@@ -93,7 +97,7 @@ class RequestGuard:
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             raise _Refusal(413, "too_large", f"the request body is over {limit} bytes")
-        if length in ("", "0") and "chunked" not in headers.get("transfer-encoding", ""):
+        if not _has_body(headers):
             return b""
         if self.reading >= self.hub.settings.max_bodies:
             raise _Refusal(503, "busy", "the hub is reading too many requests; try again", 1)
@@ -127,6 +131,11 @@ class RequestGuard:
             "request_timeout",
             f"the request body did not arrive whole within {timeout:g} s ({waited:.0f} s)",
         )
+
+
+def _has_body(headers: dict[str, str]) -> bool:
+    length = headers.get("content-length", "")
+    return length not in ("", "0") or "chunked" in headers.get("transfer-encoding", "")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
