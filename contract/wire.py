@@ -16,6 +16,7 @@ Rules the models enforce:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal, Protocol
@@ -30,6 +31,7 @@ __all__ = [
     "ACCOUNT_NUMBER_PATTERN",
     "AT_FORMAT",
     "GENESIS",
+    "LONE_SURROGATE",
     "MAX_GALLONS",
     "MAX_PUSH_ENTRIES",
     "MAX_TECHNICIANS",
@@ -157,6 +159,11 @@ class _HasEntryFields(Protocol):
     def hash(self) -> str: ...
 
 
+#: why a lone surrogate is refused, for the messages that name one
+LONE_SURROGATE: Final = "which UTF-8 can not carry (an unpaired \\ud800-\\udfff escape)"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_plain(payload: Mapping[str, Any]) -> None:
     """Refuse what the kiosk's journal refuses (floats, non-text keys) and absurd nesting.
 
@@ -171,10 +178,14 @@ def _check_plain(payload: Mapping[str, Any]) -> None:
             raise ValueError(f"{path} is a float ({value!r}); amounts are integer cents")
         if isinstance(value, str) and "\x00" in value:
             raise ValueError(f"{path} contains a NUL character")
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise ValueError(f"{path} holds a lone surrogate, {LONE_SURROGATE}")
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise ValueError(f"{path} has a key that is not text")
+                if _SURROGATE.search(key):
+                    raise ValueError(f"{path} has a key with a lone surrogate, {LONE_SURROGATE}")
                 stack.append((item, f"{path}[{key!r}]", depth + 1))
         elif isinstance(value, list):
             stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))

@@ -146,3 +146,19 @@ def test_a_payment_id_another_kiosk_already_used_is_kept_flagged_and_held(
     assert alert["kiosk_id"] == "k2" and "P-s1" in alert["reason"] and "k1" in alert["reason"]
     assert alert["count"] == 1
     assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317 - 2500
+
+
+def test_a_lone_surrogate_is_422(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:
+    _pay(kiosk, "s1", "100200302", 2500)
+    document = {"entries": [e.model_dump() for e in kiosk.wire()]}
+    document["entries"][0]["payload"]["language"] = "\ud800"
+    response = hub.push_raw(creds, document)
+    assert response.status_code == 422, response.text
+    assert "surrogate" in response.json()["message"]
+    document["entries"][0]["payload"] = {"\udfff": 1}
+    assert hub.push_raw(creds, document).status_code == 422
+    body = b'{"code": "\\ud800", "hardware": {"hostname": "x"}}'
+    json_type = {"content-type": "application/json"}
+    enroll = hub.client.post("/v1/enroll", content=body, headers=json_type)
+    assert enroll.status_code == 422 and "surrogate" in enroll.json()["message"]
+    assert hub.stored() == []
