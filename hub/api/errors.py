@@ -85,6 +85,13 @@ def install(app: FastAPI) -> None:
                 status_code=422,
                 content=_body("invalid_request", "the body is not UTF-8 JSON", [detail]),
             )
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # FastAPI reports JSON too deeply nested for its parser as a bare 400
+            message = "the body's JSON is nested too deeply to read"
+            detail = ErrorDetail(loc=["body"], message=message, type="json_invalid")
+            return JSONResponse(
+                status_code=422, content=_body("invalid_request", message, [detail])
+            )
         code = _CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(

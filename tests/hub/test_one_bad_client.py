@@ -4,10 +4,12 @@ that still can not be shown costs that one account, never every kiosk's lookups.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from contract import signing
 from hub import accounts, demo
 from hub.accounts import AccountImportError
 from hub.kiosk_config import SettingsChange, update_settings
@@ -162,3 +164,28 @@ def test_a_lone_surrogate_is_422(hub: HubHarness, creds: Creds, kiosk: KioskSide
     enroll = hub.client.post("/v1/enroll", content=body, headers=json_type)
     assert enroll.status_code == 422 and "surrogate" in enroll.json()["message"]
     assert hub.stored() == []
+
+
+def _chunks(data: bytes, size: int = 65536) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+@pytest.mark.parametrize("path", ["/v1/enroll", "/v1/kiosks/k1/journal"])
+def test_a_chunked_body_over_the_limit_is_413(hub: HubHarness, creds: Creds, path: str) -> None:
+    data = b'{"code": "' + b"x" * (4 * 1024 * 1024 + 10) + b'"}'
+    headers = signing.sign("POST", path, data, "k1", creds.secret, now=hub.clock().timestamp())
+    response = hub.client.post(path, content=_chunks(data), headers=headers)
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "too_large"
+
+
+@pytest.mark.parametrize("path", ["/v1/enroll", "/v1/kiosks/k1/journal"])
+def test_json_nested_too_deep_is_422(hub: HubHarness, creds: Creds, path: str) -> None:
+    data = b"[" * 500_000 + b"]" * 500_000
+    headers = signing.sign("POST", path, data, "k1", creds.secret, now=hub.clock().timestamp())
+    headers["Content-Type"] = "application/json"
+    response = hub.client.post(path, content=data, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["details"][0]["type"] == "json_invalid"
+    assert "deep" in response.json()["message"]
