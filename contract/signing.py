@@ -113,6 +113,44 @@ def sign(
     }
 
 
+def check_headers(
+    headers: Mapping[str, str],
+    *,
+    now: float | None = None,
+    max_skew: int = DEFAULT_MAX_SKEW_S,
+) -> dict[str, str]:
+    """The signed headers of a request, if each is present, well formed and the timestamp
+    within ``max_skew`` of ``now``; :class:`SignatureError` otherwise.
+
+    Needs no body and no secret, so a server runs it before reading a body at all: a client
+    that can not sign never gets to make the server hold what it sends.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    values: dict[str, str] = {}
+    for name in SIGNED_HEADERS:
+        value = lowered.get(name.lower())
+        if not value:
+            raise SignatureError(f"missing header {name}")
+        values[name] = value
+    timestamp = values[HEADER_TIMESTAMP]
+    nonce = values[HEADER_NONCE]
+    if not _TIMESTAMP.match(timestamp):
+        raise SignatureError(f"{HEADER_TIMESTAMP} must be unix seconds")
+    current = time.time() if now is None else now
+    skew = int(timestamp) - current
+    if abs(skew) > max_skew:
+        raise SignatureError(
+            f"clock skew of {abs(int(skew))} s is more than {max_skew} s: check the kiosk's clock"
+        )
+    if not _NONCE.match(nonce):
+        raise SignatureError(f"{HEADER_NONCE} must be 16-64 URL-safe characters")
+    if not _SIGNATURE.match(values[HEADER_SIGNATURE]):
+        raise SignatureError(f"{HEADER_SIGNATURE} must be 64 lowercase hex digits")
+    if not _KIOSK_ID.match(values[HEADER_KIOSK_ID]):
+        raise SignatureError("unknown kiosk")
+    return values
+
+
 def verify(
     method: str,
     path: str,
@@ -130,29 +168,11 @@ def verify(
     so nobody without the secret can use up a kiosk's nonces. Raises
     :class:`SignatureError` with a short reason.
     """
-    lowered = {name.lower(): value for name, value in headers.items()}
-    values: dict[str, str] = {}
-    for name in SIGNED_HEADERS:
-        value = lowered.get(name.lower())
-        if not value:
-            raise SignatureError(f"missing header {name}")
-        values[name] = value
+    values = check_headers(headers, now=now, max_skew=max_skew)
     kiosk_id = values[HEADER_KIOSK_ID]
     timestamp = values[HEADER_TIMESTAMP]
     nonce = values[HEADER_NONCE]
-    if not _TIMESTAMP.match(timestamp):
-        raise SignatureError(f"{HEADER_TIMESTAMP} must be unix seconds")
-    current = time.time() if now is None else now
-    skew = int(timestamp) - current
-    if abs(skew) > max_skew:
-        raise SignatureError(
-            f"clock skew of {abs(int(skew))} s is more than {max_skew} s: check the kiosk's clock"
-        )
-    if not _NONCE.match(nonce):
-        raise SignatureError(f"{HEADER_NONCE} must be 16-64 URL-safe characters")
-    if not _SIGNATURE.match(values[HEADER_SIGNATURE]):
-        raise SignatureError(f"{HEADER_SIGNATURE} must be 64 lowercase hex digits")
-    secret = secret_for(kiosk_id) if _KIOSK_ID.match(kiosk_id) else None
+    secret = secret_for(kiosk_id)
     if secret is None:
         raise SignatureError("unknown kiosk")
     try:

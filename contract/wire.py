@@ -16,6 +16,7 @@ Rules the models enforce:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal, Protocol
@@ -27,8 +28,11 @@ from contract.payloads import PayloadError, parse
 from contract.pins import ARGON2_HASH
 
 __all__ = [
+    "ACCOUNT_NUMBER_PATTERN",
     "AT_FORMAT",
     "GENESIS",
+    "LONE_SURROGATE",
+    "MAX_GALLONS",
     "MAX_PUSH_ENTRIES",
     "MAX_TECHNICIANS",
     "Account",
@@ -62,6 +66,8 @@ MAX_PUSH_ENTRIES: Final = 500
 AT_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 #: a payload nested deeper than this is refused before anything recurses over it
 MAX_PAYLOAD_DEPTH: Final = 32
+#: most gallons one month of an account's usage may show
+MAX_GALLONS: Final = 100_000_000
 #: most technicians one kiosk's settings may carry (the kiosk config's own bound)
 MAX_TECHNICIANS: Final = 200
 
@@ -72,7 +78,9 @@ SeqOrZero = Annotated[int, Field(strict=True, ge=0, le=2**62)]
 Version = Annotated[int, Field(strict=True, ge=0, le=2**62)]
 Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 KioskId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-AccountNumber = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+#: what an account number is, wherever it travels (lookups, the catalog, payments)
+ACCOUNT_NUMBER_PATTERN: Final = r"^[A-Za-z0-9-]{1,64}$"
+AccountNumber = Annotated[str, Field(pattern=ACCOUNT_NUMBER_PATTERN)]
 Language = Literal["en", "es"]
 AccountStatus = Literal["active", "inactive", "closed"]
 ConflictKind = Literal["gap", "hash_mismatch", "chain_break", "bad_hash"]
@@ -151,6 +159,11 @@ class _HasEntryFields(Protocol):
     def hash(self) -> str: ...
 
 
+#: why a lone surrogate is refused, for the messages that name one
+LONE_SURROGATE: Final = "which UTF-8 can not carry (an unpaired \\ud800-\\udfff escape)"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_plain(payload: Mapping[str, Any]) -> None:
     """Refuse what the kiosk's journal refuses (floats, non-text keys) and absurd nesting.
 
@@ -165,10 +178,14 @@ def _check_plain(payload: Mapping[str, Any]) -> None:
             raise ValueError(f"{path} is a float ({value!r}); amounts are integer cents")
         if isinstance(value, str) and "\x00" in value:
             raise ValueError(f"{path} contains a NUL character")
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise ValueError(f"{path} holds a lone surrogate, {LONE_SURROGATE}")
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise ValueError(f"{path} has a key that is not text")
+                if _SURROGATE.search(key):
+                    raise ValueError(f"{path} has a key with a lone surrogate, {LONE_SURROGATE}")
                 stack.append((item, f"{path}[{key!r}]", depth + 1))
         elif isinstance(value, list):
             stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
@@ -280,7 +297,7 @@ class Conflict(_Response):
 
 class UsageMonth(_Response):
     month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-    gallons: Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+    gallons: Annotated[int, Field(strict=True, ge=0, le=MAX_GALLONS)]
 
 
 class Account(_Response):

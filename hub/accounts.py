@@ -10,6 +10,12 @@ service_address, balance_cents, due_date, status`` then usage, either as ``usage
 ``usage_12`` (gallons, oldest first) or one ``usage`` column ``"a;b;c"``; optionally
 ``usage_through`` (``YYYY-MM``, the month of the newest figure). An import is all or
 nothing: every bad row is reported with its line number and nothing is imported.
+
+Every value is checked against the bounds of the wire model kiosks read
+(:class:`contract.wire.Account`) as it arrives, so an account that imported is an account
+every kiosk can be sent. Should a stored row still not fit (a balance changed in the
+database by hand), that one account is left out of snapshots and deltas and its lookup is
+a 503 naming it, with the details in the log: the other accounts are served as usual.
 """
 
 from __future__ import annotations
@@ -17,16 +23,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select, update
 
-from contract.wire import Account, AccountDelta, AccountSnapshot, UsageMonth
+from contract.payloads import MAX_CENTS
+from contract.wire import MAX_GALLONS, Account, AccountDelta, AccountSnapshot, UsageMonth
 from hub.db import Database
+from hub.errors import HubError
 from hub.models import AccountCatalog, AccountRow
 
 REQUIRED = ("account_number", "name", "service_address", "balance_cents", "due_date", "status")
@@ -37,6 +47,7 @@ ACCOUNT_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _INTEGER = re.compile(r"^-?\d{1,12}$")
 _MAX_PROBLEMS = 50
+log = logging.getLogger(__name__)
 
 
 class AccountImportError(Exception):
@@ -184,6 +195,8 @@ def _parse_row(row: Mapping[str, str], today: date) -> tuple[dict[str, Any] | No
         problems.append(
             f"balance_cents {balance!r} is not a whole number of cents (write 4317 for $43.17)"
         )
+    elif abs(int(balance)) > MAX_CENTS:
+        problems.append(f"balance_cents {balance} is out of bounds: at most {MAX_CENTS} either way")
     due: date | None = None
     if get["due_date"]:
         try:
@@ -204,6 +217,8 @@ def _parse_row(row: Mapping[str, str], today: date) -> tuple[dict[str, Any] | No
     for text in usage_texts:
         if not text.isdigit() or len(text) > 9:
             problems.append(f"usage {text!r} is not a whole number of gallons")
+        elif int(text) > MAX_GALLONS:
+            problems.append(f"usage {text!r} is more than {MAX_GALLONS} gallons in a month")
         else:
             gallons.append(int(text))
     if len(usage_texts) > 12:
@@ -327,6 +342,17 @@ def _account(row: Any) -> Account:
     )
 
 
+def _readable(rows: Iterable[Any]) -> list[Account]:
+    """The rows as accounts, leaving out (and logging) any that no kiosk could be sent."""
+    out: list[Account] = []
+    for row in rows:
+        try:
+            out.append(_account(row))
+        except (ValidationError, ValueError) as exc:
+            log.error("account %s is left out: it does not fit the wire model: %s", row.number, exc)
+    return out
+
+
 def lookup(db: Database, number: str) -> Account | None:
     with db.read() as conn:
         row = conn.execute(
@@ -334,7 +360,16 @@ def lookup(db: Database, number: str) -> Account | None:
                 AccountRow.number == number, AccountRow.removed_version.is_(None)
             )
         ).first()
-    return None if row is None else _account(row)
+    if row is None:
+        return None
+    found = _readable([row])
+    if not found:
+        raise HubError(
+            f"account {number} can not be shown just now; the hub's log says why",
+            code="account_unavailable",
+            status=503,
+        )
+    return found[0]
 
 
 def snapshot(db: Database) -> AccountSnapshot:
@@ -345,7 +380,7 @@ def snapshot(db: Database) -> AccountSnapshot:
             .where(AccountRow.removed_version.is_(None))
             .order_by(AccountRow.number)
         )
-        return AccountSnapshot(version=version, accounts=[_account(row) for row in rows])
+        return AccountSnapshot(version=version, accounts=_readable(rows))
 
 
 def delta(db: Database, since: int) -> AccountDelta:
@@ -357,7 +392,7 @@ def delta(db: Database, since: int) -> AccountDelta:
             .where(AccountRow.version > since, AccountRow.removed_version.is_(None))
             .order_by(AccountRow.number)
         )
-        accounts = [_account(row) for row in rows]
+        accounts = _readable(rows)
         removed = [
             str(number)
             for number in conn.execute(

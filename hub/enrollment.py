@@ -6,6 +6,9 @@ Codes are 10 characters of an alphabet with nothing to misread (no 0/O, 1/I/L, U
 ``XXXXX-XXXXX``: about 49 bits, enough for a code that lives 24 hours and works once. Only
 the code's sha256 is stored, so a copy of the database holds no usable code.
 
+Every code that does not work gets the same 401, and failures are limited per client address
+and per kiosk, counted in the database (see :func:`enroll`).
+
 An exchange is one atomic ``UPDATE … WHERE used_at IS NULL``, so two kiosks racing with the
 same code cannot both win. Exchanging a new code for a kiosk that is already enrolled
 rotates its secret: the old one stops working at once.
@@ -19,15 +22,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
 
 from sqlalchemy import Connection, insert, select, update
 
 from contract.signing import new_secret
 from contract.wire import EnrollRequest, EnrollResponse, canonical_json
 from hub.db import Database
-from hub.errors import AlreadyExists, Gone, Invalid, NotFound, Unauthorized
-from hub.models import EnrollmentCode, Kiosk
+from hub.errors import AlreadyExists, HubError, Invalid, NotFound, Unauthorized
+from hub.models import Base, EnrollmentCode, Kiosk
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
@@ -145,61 +147,95 @@ def _issue(conn: Connection, kiosk_id: str, now: datetime, ttl: timedelta) -> Is
     return IssuedCode(kiosk_id, code, expires_at)
 
 
-def enroll(db: Database, request: EnrollRequest, now: datetime) -> EnrollResponse:
-    """Trade a code for the kiosk's id and a fresh secret, once."""
+#: failed attempts allowed per client address, and per kiosk, in one window
+MAX_FAILURES = 10
+#: the window those failures are counted in
+FAILURE_WINDOW = timedelta(minutes=15)
+_ATTEMPTS = Base.metadata.tables["enrollment_attempts"]
+_REFUSED = (
+    "this enrollment code does not work: check it for typos. A code works once, for 24 "
+    "hours, and a newer code replaces it; ask for a new one (`kiosk-hub set-kiosk NAME "
+    "--new-code`)"
+)
+
+
+def enroll(db: Database, request: EnrollRequest, now: datetime, client: str = "") -> EnrollResponse:
+    """Trade a code for the kiosk's id and a fresh secret, once.
+
+    Every code that does not work gets the same answer (401 ``invalid_code``): whether a
+    code never existed, was used, replaced or expired would tell a guesser which codes and
+    kiosks exist. Failures are counted per client address and per kiosk the code belonged
+    to; past :data:`MAX_FAILURES` in :data:`FAILURE_WINDOW`, that address or kiosk is
+    answered 429 until the window ends, good code or not.
+    """
     digest = code_hash(request.code)
     secret = new_secret()
+    keys = [f"addr:{client[:100]}"]
     with db.write() as conn:
-        won = conn.execute(
-            update(EnrollmentCode)
-            .where(
-                EnrollmentCode.code_hash == digest,
-                EnrollmentCode.used_at.is_(None),
-                EnrollmentCode.revoked_at.is_(None),
-                EnrollmentCode.expires_at > now,
-            )
-            .values(used_at=now)
-        ).rowcount
-        row = conn.execute(
-            select(
-                EnrollmentCode.kiosk_id,
-                EnrollmentCode.used_at,
-                EnrollmentCode.revoked_at,
-                EnrollmentCode.expires_at,
-            ).where(EnrollmentCode.code_hash == digest)
-        ).first()
-        if not won or row is None:
-            _refuse(row)
-        conn.execute(
-            update(Kiosk)
-            .where(Kiosk.id == row.kiosk_id)
-            .values(
-                secret=secret,
-                enrolled_at=now,
-                hardware=canonical_json(request.hardware.model_dump()),
-            )
+        limited = _limited(conn, keys[0], now)
+        if not limited:
+            owner = conn.execute(
+                select(EnrollmentCode.kiosk_id).where(EnrollmentCode.code_hash == digest)
+            ).scalar()
+            if owner is not None:
+                keys.append(f"kiosk:{owner}")
+                limited = _limited(conn, keys[1], now)
+        if not limited:
+            won = conn.execute(
+                update(EnrollmentCode)
+                .where(
+                    EnrollmentCode.code_hash == digest,
+                    EnrollmentCode.used_at.is_(None),
+                    EnrollmentCode.revoked_at.is_(None),
+                    EnrollmentCode.expires_at > now,
+                )
+                .values(used_at=now)
+            ).rowcount
+            if won and owner is not None:
+                conn.execute(
+                    update(Kiosk)
+                    .where(Kiosk.id == owner)
+                    .values(
+                        secret=secret,
+                        enrolled_at=now,
+                        hardware=canonical_json(request.hardware.model_dump()),
+                    )
+                )
+                location = conn.execute(
+                    select(Kiosk.location).where(Kiosk.id == owner)
+                ).scalar_one()
+                return EnrollResponse(
+                    kiosk_id=owner, location=location, secret=secret, hub_time=now
+                )
+            for key in keys:
+                _count_failure(db, conn, key, now)
+    if limited:
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        raise HubError(
+            f"too many enrollment attempts that did not work: try again in {minutes} minutes",
+            code="too_many_attempts",
+            status=429,
         )
-        location = conn.execute(select(Kiosk.location).where(Kiosk.id == row.kiosk_id)).scalar_one()
-    return EnrollResponse(kiosk_id=row.kiosk_id, location=location, secret=secret, hub_time=now)
+    raise Unauthorized(_REFUSED, code="invalid_code")
 
 
-def _refuse(row: object | None) -> NoReturn:
-    """Say why a code did not work: unknown (401), or used, replaced or expired (410)."""
-    if row is None:
-        raise Unauthorized(
-            "this enrollment code is not valid: check it for typos, or ask for a new one",
-            code="invalid_code",
+def _limited(conn: Connection, key: str, now: datetime) -> bool:
+    failures = conn.execute(
+        select(_ATTEMPTS.c.failures).where(
+            _ATTEMPTS.c.key == key, _ATTEMPTS.c.window_start > now - FAILURE_WINDOW
         )
-    if getattr(row, "used_at", None) is not None:
-        raise Gone(
-            "this enrollment code was already used; ask for a new one "
-            "(`kiosk-hub set-kiosk NAME --new-code`)",
-            code="code_used",
-        )
-    if getattr(row, "revoked_at", None) is not None:
-        raise Gone("this enrollment code was replaced by a newer one", code="code_replaced")
-    raise Gone(
-        "this enrollment code has expired; ask for a new one "
-        "(`kiosk-hub set-kiosk NAME --new-code`)",
-        code="code_expired",
+    ).scalar()
+    return failures is not None and int(failures) >= MAX_FAILURES
+
+
+def _count_failure(db: Database, conn: Connection, key: str, now: datetime) -> None:
+    """One more failure for ``key``; a window that has ended starts again at this one."""
+    conn.execute(db.insert_ignore(_ATTEMPTS, {"key": key, "window_start": now, "failures": 0}))
+    conn.execute(
+        update(_ATTEMPTS)
+        .where(_ATTEMPTS.c.key == key, _ATTEMPTS.c.window_start <= now - FAILURE_WINDOW)
+        .values(window_start=now, failures=0)
+    )
+    conn.execute(
+        update(_ATTEMPTS).where(_ATTEMPTS.c.key == key).values(failures=_ATTEMPTS.c.failures + 1)
     )

@@ -22,6 +22,7 @@ says where the hub stands, and an alert is recorded in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,14 +31,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from contract.wire import Conflict, WireEntry
+from contract import entries as E
+from contract import payloads
+from contract.wire import ACCOUNT_NUMBER_PATTERN, Conflict, WireEntry, WireLimits
 from hub import alerts
 from hub.db import Database
-from hub.errors import NotFound
+from hub.errors import Invalid, NotFound
 from hub.models import JournalEntry, Kiosk
 from hub.projections import ProjectionError, Projector
 
 _RETRIES = 3
+_ACCOUNT_NUMBER = re.compile(ACCOUNT_NUMBER_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,37 @@ def ingest(
             if attempt == _RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def check_payments(entries: Sequence[WireEntry], limits: WireLimits) -> None:
+    """Refuse (422) a push holding a payment no honest kiosk under these limits could take.
+
+    The kiosk's engine never lets a resident pay more than ``max_payment_cents`` (plus an
+    overpayment of at most ``max_overpayment_cents`` in cash); a payment beyond that is a
+    broken or hostile kiosk, and posting it would move an account's balance by any amount
+    the sender likes. So is an account number that is not one (the pattern lookups and the
+    catalog use): it would reach the billing system's files as it came. Either is refused
+    before anything of the push is stored, naming the entry.
+    """
+    ceiling = limits.max_payment_cents + limits.max_overpayment_cents
+    for entry in entries:
+        if entry.type != E.PAYMENT_COMPLETED:
+            continue
+        payment = payloads.read(payloads.PaymentCompleted, entry.payload)
+        if not _ACCOUNT_NUMBER.fullmatch(payment.account_number):
+            raise Invalid(
+                f"entry seq {entry.seq}: payment {payment.payment_id} names account "
+                f"{payment.account_number!r}, which is not an account number "
+                "(1-64 letters, digits or dashes)"
+            )
+        if payment.amount_cents > ceiling:
+            raise Invalid(
+                f"entry seq {entry.seq}: payment {payment.payment_id} of "
+                f"{payment.amount_cents} cents is over this kiosk's limit of {ceiling} cents "
+                "(max_payment_cents + max_overpayment_cents; raise them with "
+                "`kiosk-hub set-kiosk` if the kiosk really takes such payments)",
+                code="over_limit",
+            )
 
 
 def acknowledged(db: Database, kiosk_id: str) -> tuple[int, str]:

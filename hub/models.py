@@ -129,6 +129,18 @@ class EnrollmentCode(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class EnrollmentAttempt(Base):
+    """Failed enrollment attempts in the current window, per client address (``addr:…``)
+    and per kiosk whose code was tried (``kiosk:…``): in the database, so every hub process
+    behind a balancer counts the same attempts."""
+
+    __tablename__ = "enrollment_attempts"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(default=0)
+
+
 class JournalEntry(Base):
     """One replicated entry, verbatim: ``at`` and ``payload`` are the texts that were hashed.
 

@@ -17,6 +17,7 @@ the entry and raises an alert instead, so finance sees it and nothing half-appli
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -202,21 +203,54 @@ class _PaymentCompleted(_Handler):
             "journal_seq": seq,
             "received_at": p.now,
         }
+        status, reason = "pending", None
         if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
-            return  # the same payment journaled twice: counted once, the first wins
+            holder = p.conn.execute(
+                select(_PAYMENTS.c.kiosk_id).where(_PAYMENTS.c.payment_id == row["payment_id"])
+            ).scalar()
+            if holder == p.kiosk_id:
+                return  # the same payment journaled twice: counted once, the first wins
+            row, reason = _another_kiosks_id(p, seq, row, str(holder))
+            if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
+                return  # this duplicate was kept already
+            status = "suspense"
         p.conn.execute(
             insert(Posting).values(
                 payment_id=row["payment_id"],
                 kiosk_id=p.kiosk_id,
-                status="pending",
+                status=status,
+                last_error=reason,
                 attempts=0,
                 created_at=p.now,
                 updated_at=p.now,
                 next_attempt_at=p.now,
             )
         )
-        p.new_payments.append(row["payment_id"])
+        if status == "pending":
+            p.new_payments.append(row["payment_id"])
         p.add_to_batch(batch_id, payment_count=1, payment_cents=row["amount_cents"])
+
+
+def _another_kiosks_id(
+    p: Projector, seq: int, row: dict[str, Any], holder: str
+) -> tuple[dict[str, Any], str]:
+    """A payment whose id another kiosk's payment already has: kept under an id of its own.
+
+    Two sound kiosks never draw the same uuid, so this is a cloned or broken kiosk, or one
+    replaying another's payment. The payment is kept (the money may be in this kiosk's cash
+    box) and counts in its batch, under ``dup-`` and a digest of kiosk and payment id, so it
+    can never be posted under the other payment's id (the billing system's idempotency key).
+    Its posting waits in suspense until a clerk checks it and resolves it; an alert tells
+    finance both kiosks and the id.
+    """
+    original = str(row["payment_id"])
+    digest = hashlib.sha256(f"{p.kiosk_id}\n{original}".encode()).hexdigest()[:32]
+    reason = (
+        f"payment id {original} (entry {seq}) is already kiosk {holder}'s payment: kept as "
+        f"dup-{digest}, held in suspense until a clerk checks it and resolves it"
+    )
+    alerts.record(p.conn, p.kiosk_id, "duplicate_payment", reason, p.now, seq=seq)
+    return row | {"payment_id": f"dup-{digest}"}, reason
 
 
 class _BillStacked(_Handler):

@@ -104,6 +104,10 @@ class HubSettings(BaseModel):
     enrollment_ttl_h: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     admin_token: str | None = None
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
+    #: a request body must arrive whole within this many seconds (408 otherwise)
+    body_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    #: bodies one process reads at once; one more is 503 with Retry-After
+    max_bodies: Annotated[int, Field(ge=1, le=10_000)] = 64
     #: TLS is terminated in front of the hub: the console's cookie is marked Secure even
     #: though the request reaches the hub over plain http from the proxy
     behind_tls: bool = False
@@ -145,6 +149,8 @@ class HubSettings(BaseModel):
             ("MAX_SKEW_S", "max_skew_s"),
             ("ADMIN_TOKEN", "admin_token"),
             ("BEHIND_TLS", "behind_tls"),
+            ("BODY_TIMEOUT_S", "body_timeout_s"),
+            ("MAX_BODIES", "max_bodies"),
         ):
             if env.get(ENV_PREFIX + key):
                 top[field] = env[ENV_PREFIX + key]

@@ -29,8 +29,11 @@ SKEW_WARNING_S = 60.0
 SERIAL_FILE = Path("/sys/class/dmi/id/product_serial")
 
 _REFUSALS = {
-    "invalid_code": "the hub does not know this code: check it for typos (codes look like "
-    "K7M2Q-9XRTH; case, spaces and dashes do not matter), or ask for a new one",
+    "invalid_code": "this code does not work: check it for typos (codes look like "
+    "K7M2Q-9XRTH; case, spaces and dashes do not matter); a code works once, for 24 hours, "
+    "and a newer one replaces it: ask for a new one (`kiosk-hub set-kiosk NAME --new-code`)",
+    "too_many_attempts": "too many codes that did not work were tried: wait 15 minutes, "
+    "then try again",
     "code_used": "this code was already used: ask for a new one "
     "(`kiosk-hub set-kiosk NAME --new-code`)",
     "code_expired": "this code has expired (codes last 24 hours): ask for a new one "

@@ -192,7 +192,7 @@ class HubClient:
             raise self._unavailable(reason) from exc
         except requests.RequestException as exc:
             raise self._unavailable(f"can not reach {self.base_url} ({_cause(exc)})") from exc
-        if answer.status_code >= 500:
+        if answer.status_code >= 500 or answer.status_code == 408:  # 408: a body cut off
             raise self._unavailable(f"the hub answered {answer.status_code}: {_brief(answer)}")
         self.connectivity.succeeded()
         if answer.status_code < 300 or answer.status_code in accept:

@@ -15,11 +15,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contract.wire import ErrorBody
 from hub import __version__, console
 from hub.api import errors, routes_admin, routes_kiosk
+from hub.api.guard import RequestGuard
 from hub.clock import Clock, utc_now
 from hub.context import HubContext
 from hub.settings import HubSettings
@@ -31,66 +30,6 @@ The hub of the utility payment kiosks: kiosks enroll, replicate their hash-chain
 and pull account data and their settings; staff read alerts, postings, payments, batches
 and kiosk health. Amounts are integer cents. See docs/hub.md.
 """
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413 before anything parses them."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _send_too_large(send)
-                return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _send_too_large(send)
-
-
-async def _send_too_large(send: Send) -> None:
-    body = ErrorBody(error="too_large", message="the request body is too large")
-    data = body.model_dump_json().encode("utf-8")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(data)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
 
 
 async def _post_periodically(hub: HubContext, interval: float) -> None:
@@ -136,5 +75,5 @@ def create_app(settings: HubSettings, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(routes_kiosk.router)
     app.include_router(routes_admin.router)
     console.install(app)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, hub=hub)
     return app

@@ -9,13 +9,15 @@ reason; a journal conflict is 409 with :class:`contract.wire.Conflict`; anything
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contract.wire import ErrorBody, ErrorDetail
+from contract.wire import LONE_SURROGATE, ErrorBody, ErrorDetail
 from hub.errors import HubError, JournalConflict
 
 log = logging.getLogger("hub.api")
@@ -35,6 +37,18 @@ def _body(error: str, message: str, details: list[ErrorDetail] | None = None) ->
     return ErrorBody(error=error, message=message, details=details or []).model_dump(mode="json")
 
 
+def _text(value: object) -> str:
+    """``value`` as text JSON can carry: a lone surrogate (from a ``\\ud800`` escape in the
+    request) would make the answer itself fail to encode, turning a 422 into a 500."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "string_unicode":
+        return f"a lone surrogate, {LONE_SURROGATE}"
+    return _text(error.get("msg", ""))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(JournalConflict)
     async def _conflict(_request: Request, exc: JournalConflict) -> JSONResponse:
@@ -48,8 +62,10 @@ def install(app: FastAPI) -> None:
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
             ErrorDetail(
-                loc=[part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
-                message=str(error.get("msg", "")),
+                loc=[
+                    part if isinstance(part, int) else _text(part) for part in error.get("loc", ())
+                ],
+                message=_message(error),
                 type=str(error.get("type", "")),
             )
             for error in exc.errors()
@@ -68,6 +84,13 @@ def install(app: FastAPI) -> None:
             return JSONResponse(
                 status_code=422,
                 content=_body("invalid_request", "the body is not UTF-8 JSON", [detail]),
+            )
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # FastAPI reports JSON too deeply nested for its parser as a bare 400
+            message = "the body's JSON is nested too deeply to read"
+            detail = ErrorDetail(loc=["body"], message=message, type="json_invalid")
+            return JSONResponse(
+                status_code=422, content=_body("invalid_request", message, [detail])
             )
         code = _CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from contract.wire import (
@@ -65,14 +65,18 @@ def health(hub: Hub) -> JSONResponse:
     response_model=EnrollResponse,
     tags=["kiosk"],
     responses={
-        401: {"model": ErrorBody, "description": "no such code"},
-        410: {"model": ErrorBody, "description": "the code was used, replaced or has expired"},
+        401: {
+            "model": ErrorBody,
+            "description": "the code does not work (unknown, used, replaced or expired alike)",
+        },
+        429: {"model": ErrorBody, "description": "too many failed attempts from here or for it"},
         422: {"model": ErrorBody, "description": "the request does not match the schema"},
     },
 )
-def enroll(request: EnrollRequest, hub: Hub) -> EnrollResponse:
+def enroll(request: EnrollRequest, hub: Hub, http: Request) -> EnrollResponse:
     """Trade a one-time enrollment code for the kiosk's id and signing secret."""
-    return enrollment.enroll(hub.db, request, hub.clock())
+    client = http.client.host if http.client is not None else ""
+    return enrollment.enroll(hub.db, request, hub.clock(), client)
 
 
 @router.post(
@@ -101,6 +105,7 @@ def push_journal(
     Idempotent: entries the hub already holds are compared, not stored again.
     """
     require_own(kiosk_id, signed)
+    ingest.check_payments(push.entries, kiosk_config.get_settings(hub.db, kiosk_id).limits)
     result = ingest.ingest(hub.db, kiosk_id, push.entries, hub.clock(), hub.zone, push.head_seq)
     if result.new_payments and hub.settings.posting.on_ingest:
         background.add_task(hub.poster.run, result.new_payments)
