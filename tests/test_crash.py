@@ -33,11 +33,13 @@ pytestmark = pytest.mark.timeout(240)
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (script, crash point, crash point during the first recovery or None)
-SLOW = pytest.mark.slow  # the same steps again at another bill or entry: `make test-slow`
+# the same steps again at another bill or entry, or steps the card crash tests take quickly
+# through the ZVT emulator (tests/test_crash_card.py): `make test-slow`
+SLOW = pytest.mark.slow
 
+# (script, crash point, crash point during the first recovery or None)
 CASES = [
-    pytest.param("cash", "journal.before_commit:7", None),
+    pytest.param("cash", "journal.before_commit:7", None, marks=SLOW),
     pytest.param("cash", "cash.after_stack_intent:1", None),
     pytest.param("cash", "cash.after_stack_intent:3", None, marks=SLOW),
     pytest.param("cash", "device.acceptor.after_stack_persisted:1", None),
@@ -46,7 +48,7 @@ CASES = [
     pytest.param("cash", "journal.after_commit:8", None, marks=SLOW),
     pytest.param("cash", "cash.after_stacked_journaled:1", None),
     pytest.param("cash", "cash.after_stacked_journaled:3", None, marks=SLOW),
-    pytest.param("cash", "payment.after_completed_journaled:1", None),
+    pytest.param("cash", "payment.after_completed_journaled:1", None, marks=SLOW),
     pytest.param("cash", "receipt.after_print_intent:1", None, marks=SLOW),
     pytest.param("cash", "receipt.after_print_sent:1", None),
     pytest.param("cash", "journal.before_commit:15", None, marks=SLOW),
@@ -56,10 +58,10 @@ CASES = [
     pytest.param(
         "cash", "cash.after_stacked_journaled:2", "recovery.after_print_intent:1", marks=SLOW
     ),
-    pytest.param("card", "card.after_sale_intent:1", None),
+    pytest.param("card", "card.after_sale_intent:1", None, marks=SLOW),
     pytest.param("card", "device.terminal.after_approval_persisted:1", None),
     pytest.param("card", "card.after_sale_sent:1", None, marks=SLOW),
-    pytest.param("card", "card.after_approved_journaled:1", None),
+    pytest.param("card", "card.after_approved_journaled:1", None, marks=SLOW),
     pytest.param("card", "payment.after_completed_journaled:1", None, marks=SLOW),
     pytest.param("card", "receipt.after_print_intent:1", None, marks=SLOW),
     pytest.param("card", "receipt.after_print_sent:1", None, marks=SLOW),

@@ -301,7 +301,10 @@ class EscposPrinter:
             self._set_health(DISCONNECTED)
             return DISCONNECTED
         status = self._read_status(self._line_time(sent))
-        for _ in range(self.confirm_tries):
+        # a printer already found silent is not asked patiently again and again: each
+        # patient round costs seconds, and a receipt waits behind them
+        known_silent = self._health.now().reason == "no_response"
+        for _ in range(0 if known_silent else self.confirm_tries):
             if status is None or status.complete:
                 break
             self._count("status_confirmations")

@@ -196,7 +196,9 @@ def test_paper_running_out_mid_page_fails(printer: EscposEmulator) -> None:
 def test_a_silent_printer_fails(printer: EscposEmulator) -> None:
     printer.silent = True
     # the driver asks a missing status again, patiently, before it calls the printer silent
-    result = check_receipt_printer(printer.port.path, CONFIG, wait=3 * WAIT, settle_time=0.0)
+    result = check_receipt_printer(
+        printer.port.path, CONFIG, wait=3 * WAIT, settle_time=0.0, ready_wait=0.5
+    )
     assert result.verdict is Verdict.FAIL
     assert result.summary.startswith("not printed: no_response (no status answer")
 
