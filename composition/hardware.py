@@ -9,6 +9,7 @@ something — push a bill in, present a card, scan a stub — and read what was 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -23,7 +24,13 @@ from devices.simulated import (
     SimulatedScanner,
     SimulatedTerminal,
 )
-from kiosk.config import EMULATED, SIMULATED, AcceptorProtocol, KioskConfig
+from kiosk.config import (
+    EMULATED,
+    SIMULATED,
+    AcceptorProtocol,
+    EmulatedAcceptorModel,
+    KioskConfig,
+)
 from kiosk.money import Money
 from kiosk.ports import BillAcceptor, CardTerminal, PortSet, ReceiptPrinter, Scanner
 from kiosk.printout import render_printable
@@ -81,9 +88,10 @@ class _AcceptorDriver(BillAcceptor, Protocol):
 
 
 def _acceptor_kind(
-    protocol: AcceptorProtocol,
+    protocol: AcceptorProtocol, model: EmulatedAcceptorModel = "mei"
 ) -> tuple[Callable[[str], _AcceptorDriver], Callable[[Path], Emulator]]:
-    """The driver and the emulator that speak ``protocol``, imported only when used."""
+    """The driver and the emulator that speak ``protocol`` (an EBDS emulator playing
+    ``model``), imported only when used."""
     if protocol == "id003":
         from devices.emulators.id003_emulator import Id003Emulator
         from devices.id003.driver import Id003Acceptor
@@ -92,12 +100,13 @@ def _acceptor_kind(
     from devices.ebds.driver import EbdsAcceptor
     from devices.emulators.ebds_emulator import EbdsEmulator
 
-    return EbdsAcceptor, EbdsEmulator
+    return EbdsAcceptor, functools.partial(EbdsEmulator, flavour=model)
 
 
 def _acceptor(
     where: str,
     protocol: AcceptorProtocol,
+    model: EmulatedAcceptorModel,
     folder: Path,
     closers: list[Callable[[], None]],
     controls: dict[str, object],
@@ -106,7 +115,7 @@ def _acceptor(
         simulated = SimulatedAcceptor(folder / "bill_acceptor.json")
         simulated.open()
         return simulated, lambda dollars: simulated.insert(Money(dollars * 100))
-    make_driver, make_emulator = _acceptor_kind(protocol)
+    make_driver, make_emulator = _acceptor_kind(protocol, model)
     insert: Callable[[int], None] = _no_control("the bill acceptor")
     port = where
     if where == EMULATED:
@@ -233,7 +242,12 @@ def build_hardware(config: KioskConfig, folder: Path) -> Hardware:
     emulators: dict[str, object] = {}
     try:
         acceptor, insert = _acceptor(
-            devices.bill_acceptor, devices.bill_acceptor_protocol, folder, closers, emulators
+            devices.bill_acceptor,
+            devices.bill_acceptor_protocol,
+            devices.emulated_acceptor_model,
+            folder,
+            closers,
+            emulators,
         )
         printer, receipt_text = _printer(devices.receipt_printer, folder, closers, emulators)
         scanner, scan = _scanner(devices.barcode_scanner, folder, closers, emulators)

@@ -176,6 +176,8 @@ EMULATED: Final = "emulated"
 SIMULATED: Final = "simulated"
 
 AcceptorProtocol = Literal["ebds", "id003"]
+#: which EBDS acceptor the emulator plays: an MEI (answers the cash box query) or a Pyramid Apex
+EmulatedAcceptorModel = Literal["mei", "apex"]
 
 
 class Devices(_Section):
@@ -188,14 +190,20 @@ class Devices(_Section):
 
     ``bill_acceptor_protocol`` is how the bill acceptor speaks: ``"ebds"`` (Pyramid, MEI) or
     ``"id003"`` (JCM iVIZION, UBA). It is an option of the acceptor, not a device: it is not
-    among :data:`OPTIONS`' device names.
+    among :data:`OPTIONS`' device names. ``emulated_acceptor_model`` picks which EBDS acceptor
+    an ``"emulated"`` bill acceptor plays: ``"mei"`` (keeps a cash box count) or ``"apex"``
+    (Pyramid: no count, the kiosk settles by the acceptor's own reports); a real acceptor is
+    recognised when it opens.
     """
 
-    OPTIONS: ClassVar[frozenset[str]] = frozenset({"bill_acceptor_protocol"})
+    OPTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"bill_acceptor_protocol", "emulated_acceptor_model"}
+    )
     """Keys of this section that are not devices."""
 
     bill_acceptor: str = Field(default=EMULATED, min_length=1)
     bill_acceptor_protocol: AcceptorProtocol = "ebds"
+    emulated_acceptor_model: EmulatedAcceptorModel = "mei"
     card_terminal: str = Field(default=EMULATED, min_length=1)
     receipt_printer: str = Field(default=EMULATED, min_length=1)
     barcode_scanner: str = Field(default=EMULATED, min_length=1)

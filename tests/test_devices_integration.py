@@ -7,7 +7,6 @@ emulators' own counters (the hardware's truth).
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
@@ -21,7 +20,7 @@ from contract import entries as E
 from devices.ebds.driver import Capability, EbdsAcceptor
 from devices.emulators import ebds_emulator
 from kiosk.bill_stub import make_stub_code
-from kiosk.config import KioskConfig, Limits, Locale, Storage
+from kiosk.config import Devices, KioskConfig, Limits, Locale, Storage
 from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
@@ -64,9 +63,11 @@ class Running:
         return sum(int(str(b["denomination_cents"])) for b in self.entries(E.BILL_STACKED))
 
 
-def _running(data_dir: Path) -> Iterator[Running]:
+def _running(data_dir: Path, devices: Devices | None = None) -> Iterator[Running]:
     config = KioskConfig(
-        storage=Storage(data_dir=data_dir), limits=Limits(max_overpayment_cents=500)
+        storage=Storage(data_dir=data_dir),
+        limits=Limits(max_overpayment_cents=500),
+        devices=devices or Devices(),
     )
     kiosk = build_kiosk(config)
     run = Running(kiosk)
@@ -80,11 +81,9 @@ def running(tmp_path: Path) -> Iterator[Running]:
 
 
 @pytest.fixture
-def on_an_apex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+def on_an_apex(tmp_path: Path) -> Iterator[Running]:
     """The same kiosk with a Pyramid Apex: type 6 is telemetry there, and it keeps no count."""
-    apex = functools.partial(ebds_emulator.EbdsEmulator, flavour="apex")
-    monkeypatch.setattr(ebds_emulator, "EbdsEmulator", apex)
-    yield from _running(tmp_path)
+    yield from _running(tmp_path, Devices(emulated_acceptor_model="apex"))
 
 
 def _to_cash(run: Running) -> None:

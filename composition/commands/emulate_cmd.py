@@ -43,6 +43,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="ebds",
         help="the bill acceptor's protocol, as bill_acceptor_protocol in the config (default ebds)",
     )
+    parser.add_argument(
+        "--model",
+        choices=("mei", "apex"),
+        default="mei",
+        help="which EBDS acceptor to play, as emulated_acceptor_model in the config: an MEI "
+        "(answers the cash box query) or a Pyramid Apex (does not); default mei",
+    )
     parser.set_defaults(handler=run_emulate)
 
 
@@ -64,9 +71,12 @@ def run_emulate(args: argparse.Namespace) -> int:
     if link.exists() and not link.is_symlink():
         # the emulator replaces the link: never a file someone pointed --link at by mistake
         return _fail(f"{link} exists and is not a symlink; choose another --link")
+    if args.model != "mei" and (name != "bill_acceptor" or args.protocol != "ebds"):
+        return _fail("--model is the EBDS bill acceptor's")
     factory = ACCEPTOR_PROTOCOLS[args.protocol] if name == "bill_acceptor" else EMULATORS[name]
+    options = {"flavour": args.model} if args.model != "mei" else {}
     try:
-        emulator = factory(link)
+        emulator = factory(link, **options)
     except EmulatorUnavailable as exc:
         return _fail(str(exc))
     try:

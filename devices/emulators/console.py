@@ -18,13 +18,17 @@ import json
 import os
 import shlex
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from devices.emulators.base import Control, Emulator
 
-EmulatorFactory = Callable[[Path], Emulator]
+
+class EmulatorFactory(Protocol):
+    """Builds an emulator on ``link``; ``options`` name a model to play where there are several."""
+
+    def __call__(self, link: Path, **options: Any) -> Emulator: ...
+
 
 BUILT_IN = ("help", "counters", "quit")
 
@@ -34,9 +38,10 @@ class EmulatorUnavailable(RuntimeError):
 
 
 def lazy(module: str, class_name: str, name: str) -> EmulatorFactory:
-    """A factory that imports ``module`` when called and builds ``class_name(link)``."""
+    """A factory that imports ``module`` when called and builds ``class_name(link,
+    **options)`` (options: a model to play, such as an EBDS acceptor's ``flavour``)."""
 
-    def build(link: Path) -> Emulator:
+    def build(link: Path, **options: Any) -> Emulator:
         try:
             loaded = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -48,7 +53,7 @@ def lazy(module: str, class_name: str, name: str) -> EmulatorFactory:
         cls = getattr(loaded, class_name, None)
         if cls is None:
             raise EmulatorUnavailable(f"the {name} emulator is not available yet ({class_name})")
-        emulator: Emulator = cls(link)
+        emulator: Emulator = cls(link, **options)
         return emulator
 
     return build

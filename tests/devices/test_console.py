@@ -10,11 +10,13 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from composition import cli
+from devices.ebds.driver import Capability, EbdsAcceptor
 from devices.emulators.base import Control, Emulator
 from devices.emulators.console import (
     EMULATORS,
@@ -287,3 +289,39 @@ def test_kiosk_emulate_protocol_is_the_acceptors_only(
     link = tmp_path / "s"
     assert cli.main(["emulate", "scanner", "--protocol", "id003", "--link", str(link)]) == 2
     assert "--protocol is the bill acceptor's" in capsys.readouterr().err
+
+
+def test_kiosk_emulate_model_is_the_ebds_acceptors_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = tmp_path / "s"
+    assert cli.main(["emulate", "scanner", "--model", "apex", "--link", str(link)]) == 2
+    assert "--model is the EBDS bill acceptor's" in capsys.readouterr().err
+    argv = ["emulate", "acceptor", "--protocol", "id003", "--model", "apex", "--link", str(link)]
+    assert cli.main(argv) == 2
+
+
+def test_kiosk_emulate_an_apex_that_a_real_driver_recognises(tmp_path: Path) -> None:
+    link = tmp_path / "apex"
+    emulator = Process("emulate", "acceptor", "--model", "apex", "--link", str(link))
+    try:
+        match = re.fullmatch(r"bill_acceptor: port (.+)", emulator.line(STARTUP))
+        assert match
+        assert emulator.line().startswith("commands: insert")
+        driver = EbdsAcceptor(match[1])
+        driver.open()
+        try:
+            assert driver.wait_ready(WAIT)
+            deadline = time.monotonic() + WAIT  # learnt from its answer to the first query
+            while driver.capability == Capability.UNKNOWN and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert driver.capability == Capability.TELEMETRY
+            assert driver.cashbox_count() is None  # an Apex answers no cash box query
+        finally:
+            driver.close()
+        assert emulator.send("quit") == "bill_acceptor: stopped"
+        assert emulator.proc.wait(WAIT) == 0
+    finally:
+        if emulator.proc.poll() is None:
+            emulator.proc.kill()
+            emulator.proc.wait()
