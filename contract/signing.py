@@ -161,12 +161,18 @@ def verify(
     nonces: NonceStore,
     now: float | None = None,
     max_skew: int = DEFAULT_MAX_SKEW_S,
+    clock_margin: int = 1,
 ) -> str:
     """Check a signed request and return the kiosk id that signed it.
 
     Checks run cheapest first, and the nonce is recorded only once the signature is good,
     so nobody without the secret can use up a kiosk's nonces. Raises
     :class:`SignatureError` with a short reason.
+
+    The nonce is remembered until the request's own timestamp plus ``max_skew`` plus
+    ``clock_margin``: servers that share one nonce store but not one clock each drop
+    expired nonces by their own clock, so one running ``clock_margin`` seconds ahead of
+    another must not forget a nonce the other would still accept the timestamp of.
     """
     values = check_headers(headers, now=now, max_skew=max_skew)
     kiosk_id = values[HEADER_KIOSK_ID]
@@ -181,7 +187,7 @@ def verify(
         raise SignatureError("this kiosk's secret is unusable: enroll it again") from exc
     if not hmac.compare_digest(expected, values[HEADER_SIGNATURE]):
         raise SignatureError("bad signature")
-    if nonces.seen(kiosk_id, nonce, int(timestamp) + max_skew + 1):
+    if nonces.seen(kiosk_id, nonce, int(timestamp) + max_skew + clock_margin):
         raise SignatureError("replayed request (nonce already used)")
     return kiosk_id
 

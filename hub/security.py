@@ -51,12 +51,18 @@ def authenticate(
     db: Database,
     clock: Clock,
     max_skew: int,
+    clock_margin: int,
     method: str,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
 ) -> str:
-    """The id of the enrolled kiosk that signed this request, or :class:`Unauthorized`."""
+    """The id of the enrolled kiosk that signed this request, or :class:`Unauthorized`.
+
+    ``clock_margin`` is how far apart the clocks of the hub processes sharing the database
+    may be: every process drops the nonces it finds expired by its own clock, so each is
+    kept that much longer than the timestamp check alone would need.
+    """
 
     def secret_for(kiosk_id: str) -> str | None:
         with db.read() as conn:
@@ -73,6 +79,7 @@ def authenticate(
             nonces=DbNonceStore(db, clock),
             now=clock().timestamp(),
             max_skew=max_skew,
+            clock_margin=clock_margin,
         )
     except SignatureError as exc:
         raise Unauthorized(exc.reason) from exc

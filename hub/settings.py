@@ -101,6 +101,10 @@ class HubSettings(BaseModel):
     database: str = Field(default_factory=default_database)
     time_zone: str = "America/Chicago"
     max_skew_s: Annotated[int, Field(ge=1, le=3600)] = 300
+    #: how far apart the clocks of the hub processes on one database may be: a signed
+    #: request's nonce is kept this much past the end of its timestamp's window, because
+    #: each process forgets nonces by its own clock
+    clock_margin_s: Annotated[int, Field(ge=1, le=3600)] = 30
     enrollment_ttl_h: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     admin_token: str | None = None
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
@@ -147,6 +151,7 @@ class HubSettings(BaseModel):
             ("DB", "database"),
             ("TIME_ZONE", "time_zone"),
             ("MAX_SKEW_S", "max_skew_s"),
+            ("CLOCK_MARGIN_S", "clock_margin_s"),
             ("ADMIN_TOKEN", "admin_token"),
             ("BEHIND_TLS", "behind_tls"),
             ("BODY_TIMEOUT_S", "body_timeout_s"),

@@ -65,6 +65,7 @@ async def _authenticate(request: Request) -> str:
         hub.db,
         hub.clock,
         hub.settings.max_skew_s,
+        hub.settings.clock_margin_s,
         request.method,
         request_target(request),
         body,
