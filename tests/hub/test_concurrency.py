@@ -7,7 +7,6 @@ no gap, the acknowledged seq right, every payment posted once.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,55 +20,21 @@ from sqlalchemy import func, select
 from contract import signing
 from contract.wire import EnrollRequest, KioskHardware, PushRequest, WireEntry
 from hub import accounts, demo, enrollment
-from hub.cli import spawn_serve
 from hub.clock import utc_now
 from hub.context import HubContext
 from hub.models import JournalEntry, Kiosk, Posting
 from hub.settings import HubSettings, PostingSettings
 from tests.hub.harness import KioskSide
 from tests.store.builders import cash_payment
+from tests.sync.hubproc import hub_processes
 
-ROOT = Path(__file__).resolve().parents[2]
 PAYMENTS = 30
-
-
-def _start(db_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with log.open("wb") as out:
-        return spawn_serve(
-            db_url, ["--post-interval", "0", "--log-level", "warning"], log=out, cwd=ROOT
-        )
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hub process exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"hub process did not answer in time: {log.read_text()}")
 
 
 @pytest.fixture
 def hubs(db_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    started = [_start(db_url, tmp_path / f"hub{n}.log") for n in range(2)]
-    try:
-        for n, (process, url) in enumerate(started):
-            _wait_until_up(process, url, tmp_path / f"hub{n}.log")
-        yield [url for _, url in started]
-    finally:
-        for process, _ in started:
-            process.terminate()
-        for process, _ in started:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with hub_processes(db_url, tmp_path, 2, ["--post-interval", "0"]) as started:
+        yield [hub.url for hub in started]
 
 
 def test_two_hub_processes_store_every_entry_once(

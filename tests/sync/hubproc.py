@@ -7,8 +7,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,6 +41,90 @@ def refused_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class HubProcess:
+    """``kiosk-hub serve`` running in a child process, answering at ``url``."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+
+def spawn_hub_process(
+    db: str, log_path: Path, options: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> HubProcess:
+    """Start serving on a port of 127.0.0.1 bound before the child starts (so its URL is
+    known at once and nobody can take the port meanwhile); not yet answering."""
+    with log_path.open("wb") as log:
+        process, url = spawn_serve(
+            db, ["--log-level", "warning", *options], log=log, cwd=ROOT, env=env
+        )
+    return HubProcess(process, url, log_path)
+
+
+def wait_until_up(hub: HubProcess, timeout_s: float = 30) -> None:
+    """Until ``/v1/health`` answers 200; an early exit or no answer in time is an error
+    with the child's output in it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if hub.process.poll() is not None:
+            raise RuntimeError(f"hub exited: {hub.log_path.read_text()}")
+        try:
+            if httpx.get(f"{hub.url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"hub did not answer in time: {hub.log_path.read_text()}")
+
+
+def start_hub_process(
+    db: str, log_path: Path, options: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> HubProcess:
+    hub = spawn_hub_process(db, log_path, options, env)
+    try:
+        wait_until_up(hub)
+    except BaseException:
+        stop_hub_processes([hub.process])
+        raise
+    return hub
+
+
+def stop_hub_processes(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Terminate them all at once, then wait for each (killed if it will not stop)."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def hub_processes(
+    db: str,
+    folder: Path,
+    count: int,
+    options: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[list[HubProcess]]:
+    """``count`` hub processes on one database, started together (their start-ups overlap,
+    as when a fleet's hubs are rolled) and all answering before the block runs; stopped
+    after it, whatever happens."""
+    started: list[HubProcess] = []
+    try:
+        for n in range(count):
+            started.append(spawn_hub_process(db, folder / f"hub{n}.log", options, env))
+        for hub in started:
+            wait_until_up(hub)
+        yield started
+    finally:
+        stop_hub_processes([hub.process for hub in started])
+
+
 class RunningHub:
     def __init__(self, folder: Path) -> None:
         self.db_path = folder / "hub.sqlite"
@@ -65,34 +150,17 @@ class RunningHub:
 
     def start(self, *options: str, env: dict[str, str] | None = None) -> None:
         """Serve, with more ``serve`` options and environment variables if given."""
-        with self.log_path.open("wb") as log:
-            self.process, self.url = spawn_serve(
-                str(self.db_path),
-                ["--post-interval", "1", "--log-level", "warning", *options],
-                log=log,
-                cwd=ROOT,
-                env=env,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"hub exited: {self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"hub did not answer in time: {self.log_path.read_text()}")
+        served = start_hub_process(
+            str(self.db_path),
+            self.log_path,
+            ["--post-interval", "1", *options],
+            env=env,
+        )
+        self.process, self.url = served.process, served.url
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_hub_processes([self.process])
         self.ctx.close()
 
     # ------------------------------------------------------------------ admin side
