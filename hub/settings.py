@@ -167,6 +167,7 @@ class HubSettings(BaseModel):
             ("HTTP_URL", "http_url"),
             ("HTTP_LOOKUP_URL", "http_lookup_url"),
             ("POST_INTERVAL_S", "interval_s"),
+            ("POST_ON_INGEST", "on_ingest"),
         ):
             if env.get(ENV_PREFIX + key):
                 posting[field] = env[ENV_PREFIX + key]
