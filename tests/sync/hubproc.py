@@ -41,6 +41,18 @@ def refused_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
+def seed_accounts(ctx: HubContext) -> None:
+    """The demo's accounts and :data:`EXTRA_ACCOUNTS`, each of the latter owing 1,000.00."""
+    now = utc_now()
+    accounts.import_accounts(ctx.db, demo.demo_csv(), now, now.date(), partial=True)
+    lines = ["account_number,name,service_address,balance_cents,due_date,status"]
+    lines += [
+        f"{n},Resident {n},{i} Test St,100000,2026-12-01,active"
+        for i, n in enumerate(EXTRA_ACCOUNTS)
+    ]
+    accounts.import_accounts(ctx.db, "\n".join(lines) + "\n", now, now.date(), partial=True)
+
+
 @dataclass(frozen=True)
 class HubProcess:
     """``kiosk-hub serve`` running in a child process, answering at ``url``."""
@@ -132,16 +144,7 @@ class RunningHub:
         self.url = ""  # known once started
         settings = HubSettings(database=str(self.db_path), posting=PostingSettings(interval_s=0))
         self.ctx = HubContext.open(settings)
-        now = utc_now()
-        accounts.import_accounts(self.ctx.db, demo.demo_csv(), now, now.date(), partial=True)
-        lines = ["account_number,name,service_address,balance_cents,due_date,status"]
-        lines += [
-            f"{n},Resident {n},{i} Test St,100000,2026-12-01,active"
-            for i, n in enumerate(EXTRA_ACCOUNTS)
-        ]
-        accounts.import_accounts(
-            self.ctx.db, "\n".join(lines) + "\n", now, now.date(), partial=True
-        )
+        seed_accounts(self.ctx)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
