@@ -55,7 +55,8 @@ class SignatureError(Exception):
 
 
 class NonceStore(Protocol):
-    """Remembers nonces until they can no longer pass the timestamp check."""
+    """Remembers nonces until they can no longer pass the timestamp check on any server
+    that shares the store (``expires_at``, see :func:`verify`)."""
 
     def seen(self, kiosk_id: str, nonce: str, expires_at: float) -> bool:
         """Record ``nonce``; True when it was already recorded (a replay)."""
