@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -397,6 +398,9 @@ class Posting(Base):
     assigned_account: Mapped[str | None] = mapped_column(String(64))
     resolved_by: Mapped[str | None] = mapped_column(String(128))
     resolved_at: Mapped[datetime | None]
+    # held by the hub for a clerk (a duplicate payment id, a payment over its kiosk's
+    # limits): in suspense, and no poster takes it until a clerk resolves it
+    held: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Transmission(Base):

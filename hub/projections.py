@@ -219,6 +219,7 @@ class _PaymentCompleted(_Handler):
                 payment_id=row["payment_id"],
                 kiosk_id=p.kiosk_id,
                 status=status,
+                held=status == "suspense",  # only a clerk's resolve releases it
                 last_error=reason,
                 attempts=0,
                 created_at=p.now,

@@ -99,6 +99,7 @@ def resolve(
             .where(Posting.payment_id == payment_id, Posting.status == "suspense")
             .values(
                 status="pending",
+                held=False,
                 assigned_account=account_number,
                 resolved_by=by[:128],
                 resolved_at=now,

@@ -126,6 +126,7 @@ class FileAdapter:
             .where(
                 TransmissionPayment.payment_id.is_(None),
                 Posting.status.in_(statuses),
+                Posting.held.is_(False),  # only a clerk's resolve releases it
                 or_(Posting.claimed_until.is_(None), Posting.claimed_until < now),
             )
             .order_by(Payment.effective_date, Payment.paid_at, Payment.payment_id)

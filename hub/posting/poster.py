@@ -5,7 +5,8 @@ that the database does not know:
 
 1. *claim*: one ``UPDATE … WHERE status <> 'posted' AND (unclaimed OR claim expired)``
    stamps a claim token and a lease, counts the attempt and fixes the adapter's reference.
-   Two processes (or the background loop and ``kiosk-hub post``) can not both win.
+   Two processes (or the background loop and ``kiosk-hub post``) can not both win. A
+   posting the hub holds for a clerk (``held``) is never claimed, whoever asks for it.
 2. *deliver* through the adapter, outside any transaction (an HTTP call may be slow).
 3. *finish*: in one transaction, mark it ``posted`` only if the claim is still ours, and
    run the adapter's ``apply`` (the ledger's balance change) in that same transaction. On a
@@ -73,7 +74,9 @@ class Poster:
         # a payment in suspense waits for a clerk; a staff member's explicit run (the
         # ``post`` command, after an import of accounts, say) tries it again too
         statuses = (*RETRIED, "suspense") if include_waiting else RETRIED
-        query = select(Posting.payment_id).where(Posting.status.in_(statuses))
+        query = select(Posting.payment_id).where(
+            Posting.status.in_(statuses), Posting.held.is_(False)
+        )
         if not include_waiting:
             query = query.where(Posting.next_attempt_at <= self.clock())
         with self.db.read() as conn:
@@ -163,6 +166,7 @@ class Poster:
                 .where(
                     Posting.payment_id == payment_id,
                     Posting.status != "posted",
+                    Posting.held.is_(False),  # only a clerk's resolve releases it
                     or_(Posting.claimed_until.is_(None), Posting.claimed_until < now),
                 )
                 .values(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contract import signing
-from hub import accounts, demo
+from hub import accounts, demo, suspense
 from hub.accounts import AccountImportError
 from hub.kiosk_config import SettingsChange, update_settings
 from tests.hub.harness import Creds, HubHarness, KioskSide
@@ -147,7 +147,14 @@ def test_a_payment_id_another_kiosk_already_used_is_kept_flagged_and_held(
     (alert,) = [a for a in hub.admin("/v1/alerts") if a["kind"] == "duplicate_payment"]
     assert alert["kiosk_id"] == "k2" and "P-s1" in alert["reason"] and "k1" in alert["reason"]
     assert alert["count"] == 1
+    hub.ctx.poster.run(include_waiting=True)  # `kiosk-hub post`: not the held duplicate
+    postings = {p["payment_id"]: p["status"] for p in hub.admin("/v1/postings")}
+    assert postings[dup["payment_id"]] == "suspense"
     assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317 - 2500
+    suspense.resolve(hub.ctx.db, dup["payment_id"], "100200302", "clerk-ana", hub.clock())
+    assert hub.ctx.poster.post_one(dup["payment_id"]) == ("posted", "")
+    assert hub.ctx.poster.run(include_waiting=True).posted == []
+    assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317 - 5000
 
 
 def test_a_lone_surrogate_is_422(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:
