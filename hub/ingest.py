@@ -33,8 +33,8 @@ from sqlalchemy.exc import IntegrityError
 
 from contract import entries as E
 from contract import payloads
-from contract.wire import ACCOUNT_NUMBER_PATTERN, Conflict, WireEntry, WireLimits
-from hub import alerts
+from contract.wire import ACCOUNT_NUMBER_PATTERN, Conflict, WireEntry
+from hub import alerts, kiosk_config
 from hub.db import Database
 from hub.errors import Invalid, NotFound
 from hub.models import JournalEntry, Kiosk
@@ -74,17 +74,16 @@ def ingest(
     raise AssertionError("unreachable")
 
 
-def check_payments(entries: Sequence[WireEntry], limits: WireLimits) -> None:
-    """Refuse (422) a push holding a payment no honest kiosk under these limits could take.
+def check_payments(entries: Sequence[WireEntry]) -> None:
+    """Refuse (422) a push holding a payment to something that is not an account number.
 
-    The kiosk's engine never lets a resident pay more than ``max_payment_cents`` (plus an
-    overpayment of at most ``max_overpayment_cents`` in cash); a payment beyond that is a
-    broken or hostile kiosk, and posting it would move an account's balance by any amount
-    the sender likes. So is an account number that is not one (the pattern lookups and the
-    catalog use): it would reach the billing system's files as it came. Either is refused
-    before anything of the push is stored, naming the entry.
+    Such a number (outside the pattern lookups and the catalog use) would reach the billing
+    system's files as it came; no kiosk's engine makes one, so the push is refused before
+    anything of it is stored, naming the entry. A payment over the kiosk's limits is *not*
+    refused here: the limits may have been lowered after the kiosk took it, and refusing
+    an entry of a chain would stop everything after it for good, so the projections hold
+    its posting for a clerk instead.
     """
-    ceiling = limits.max_payment_cents + limits.max_overpayment_cents
     for entry in entries:
         if entry.type != E.PAYMENT_COMPLETED:
             continue
@@ -94,14 +93,6 @@ def check_payments(entries: Sequence[WireEntry], limits: WireLimits) -> None:
                 f"entry seq {entry.seq}: payment {payment.payment_id} names account "
                 f"{payment.account_number!r}, which is not an account number "
                 "(1-64 letters, digits or dashes)"
-            )
-        if payment.amount_cents > ceiling:
-            raise Invalid(
-                f"entry seq {entry.seq}: payment {payment.payment_id} of "
-                f"{payment.amount_cents} cents is over this kiosk's limit of {ceiling} cents "
-                "(max_payment_cents + max_overpayment_cents; raise them with "
-                "`kiosk-hub set-kiosk` if the kiosk really takes such payments)",
-                code="over_limit",
             )
 
 
@@ -125,7 +116,7 @@ def _ingest_once(
 ) -> IngestResult:
     with db.write() as conn:
         kiosk = conn.execute(
-            select(Kiosk.acked_seq, Kiosk.acked_hash)
+            select(Kiosk.acked_seq, Kiosk.acked_hash, Kiosk.settings)
             .where(Kiosk.id == kiosk_id)
             .with_for_update(key_share=True)
         ).first()
@@ -133,7 +124,10 @@ def _ingest_once(
             raise NotFound(f"no kiosk {kiosk_id!r}")
         acked, acked_hash = int(kiosk.acked_seq), str(kiosk.acked_hash)
         accepted, conflict = _check(conn, kiosk_id, entries, acked, acked_hash)
-        projector = Projector(db, conn, kiosk_id, zone, now)
+        # the limits as they are when the payments arrive, read under the kiosk's lock
+        limits = kiosk_config.stored_limits(kiosk.settings)
+        ceiling = limits.max_payment_cents + limits.max_overpayment_cents
+        projector = Projector(db, conn, kiosk_id, zone, now, payment_ceiling=ceiling)
         if accepted:
             _store(conn, kiosk_id, accepted, now)
             for entry in accepted:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
-from contract.wire import KioskSettings, WireTechnician
+from contract.wire import KioskSettings, WireLimits, WireTechnician
 from hub import technicians
 from hub.db import Database
 from hub.errors import Invalid, NotFound
@@ -53,6 +53,12 @@ def _settings(kiosk_id: str, row: Any, staff: list[WireTechnician]) -> KioskSett
             "technicians": staff,
         }
     )
+
+
+def stored_limits(settings: str | None) -> WireLimits:
+    """The limits in a kiosk row's stored settings, the defaults for any never set: what the
+    kiosk is told by its next pull, and what ingest holds its payments to meanwhile."""
+    return WireLimits.model_validate(json.loads(settings or "{}").get("limits", {}))
 
 
 def get_settings(db: Database, kiosk_id: str) -> KioskSettings:

@@ -94,6 +94,9 @@ class Projector:
     kiosk_id: str
     zone: ZoneInfo
     now: datetime
+    #: the most a payment of this kiosk may credit (max payment + max overpayment), as the
+    #: hub's settings for it stand; a payment over it is kept and counted, its posting held
+    payment_ceiling: int | None = None
     report: KioskReport = field(default_factory=KioskReport)
     new_payments: list[str] = field(default_factory=list)
     _open_batch: str | None = None
@@ -214,6 +217,9 @@ class _PaymentCompleted(_Handler):
             if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
                 return  # this duplicate was kept already
             status = "suspense"
+        over = _over_limit(p, seq, batch_id, row)
+        if over is not None:
+            status, reason = "suspense", over if reason is None else f"{reason}; {over}"
         p.conn.execute(
             insert(Posting).values(
                 payment_id=row["payment_id"],
@@ -252,6 +258,37 @@ def _another_kiosks_id(
     )
     alerts.record(p.conn, p.kiosk_id, "duplicate_payment", reason, p.now, seq=seq)
     return row | {"payment_id": f"dup-{digest}"}, reason
+
+
+def _over_limit(p: Projector, seq: int, batch_id: str, row: dict[str, Any]) -> str | None:
+    """Why a payment over its kiosk's limits is held, or None when it is within them.
+
+    The kiosk pulls its settings now and then, so a payment taken honestly under the limits
+    it had can arrive after staff lowered them; a broken or hostile kiosk may send one too.
+    Refusing the entry would stop the kiosk's chain there for good, and the cash is in its
+    box either way: the payment is kept and counts in its batch, and its posting waits in
+    suspense until a clerk has checked it and resolves it (to its account or another). An
+    alert tells finance the entry, the amount and the limit.
+    """
+    amount, ceiling = int(row["amount_cents"]), p.payment_ceiling
+    if ceiling is None or amount <= ceiling:
+        return None
+    limit = f"the kiosk's limit of {_dollars(ceiling)} at the time it arrived"
+    alerts.record(
+        p.conn,
+        p.kiosk_id,
+        "over_limit",
+        f"entry {seq}: payment {row['payment_id']} of {_dollars(amount)} is over {limit} "
+        f"(max_payment_cents + max_overpayment_cents); kept in batch {batch_id}, its posting "
+        "held in suspense until a clerk checks it and resolves it",
+        p.now,
+        seq=seq,
+    )
+    return f"over {limit} ({_dollars(amount)}, entry {seq}): held until a clerk checks it"
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 class _BillStacked(_Handler):

@@ -1,10 +1,16 @@
-"""Suspense: payments the billing system would not take for their account, until a clerk
-says which account they were meant for.
+"""Suspense: payments that wait for a clerk to say which account they were meant for.
 
 A resident can pay an account the kiosk found only in an old cache, or typed by hand while
 offline: money that must be posted somewhere, never failed forever or lost. The poster puts
 such a posting in ``suspense`` (:class:`hub.posting.base.UnknownAccount`); a clerk assigns the
 right account, which makes it pending again with who and when kept beside it, and it posts.
+
+The hub also *holds* a posting there itself (``held``), when the payment needs a person's
+check before it moves a balance: its id is already another kiosk's payment's, or it is over
+its kiosk's limits as they stood when it arrived (:mod:`hub.projections`). The payment is
+kept and counts in its batch; no poster takes a held posting, however it is asked, until a
+clerk resolves it here (to the account it was paid to, or another). The reason is kept as
+the posting's ``last_error`` and shown beside it.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ class Suspended:
     account_number: str  # as the resident paid it
     amount_cents: int
     paid_at: str
-    reason: str  # what the billing system said
+    reason: str  # what the billing system said, or why the hub holds it
 
 
 def listing(db: Database) -> list[Suspended]:

@@ -39,7 +39,9 @@ def register(
     common: argparse.ArgumentParser,
     posting: argparse.ArgumentParser,
 ) -> None:
-    group = sub.add_parser("suspense", help="payments whose account the billing system refused")
+    group = sub.add_parser(
+        "suspense", help="payments waiting for a clerk: an unknown account, or held by the hub"
+    )
     actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", parents=[common], help="payments in suspense").set_defaults(
         handler=cmd_list

@@ -105,7 +105,7 @@ def push_journal(
     Idempotent: entries the hub already holds are compared, not stored again.
     """
     require_own(kiosk_id, signed)
-    ingest.check_payments(push.entries, kiosk_config.get_settings(hub.db, kiosk_id).limits)
+    ingest.check_payments(push.entries)
     result = ingest.ingest(hub.db, kiosk_id, push.entries, hub.clock(), hub.zone, push.head_seq)
     if result.new_payments and hub.settings.posting.on_ingest:
         background.add_task(hub.poster.run, result.new_payments)

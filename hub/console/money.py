@@ -2,8 +2,9 @@
 
 - ``/console/payments``: search by account, confirmation, kiosk, day and posting status;
   a failed posting can be posted again now (clerk, supervisor).
-- ``/console/suspense``: payments the billing system refused for their account; a clerk
-  assigns the right account, which posts it at once.
+- ``/console/suspense``: payments the billing system refused for their account, and those
+  the hub holds for a check (a duplicate payment id, over the kiosk's limit); a clerk
+  assigns the right account, which releases and posts it at once.
 - ``/console/over-short``: what the counts found over or short, per kiosk and day.
 
 Each action is audited with the posting's state before and after; a refusal re-shows the
@@ -42,6 +43,7 @@ def _posting(conn: Connection, payment_id: str) -> dict[str, Any]:
             Posting.attempts,
             Posting.last_error,
             Posting.assigned_account,
+            Posting.held,
             Payment.confirmation,
         )
         .join(Payment, Payment.payment_id == Posting.payment_id)

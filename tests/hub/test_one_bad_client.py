@@ -1,6 +1,7 @@
 """One kiosk or client sending what no honest kiosk would must not hurt the others: values
-beyond a kiosk's limits or the models' bounds are refused where they arrive, and a value
-that still can not be shown costs that one account, never every kiosk's lookups."""
+beyond the models' bounds are refused where they arrive, a payment over its kiosk's limits
+is kept but held for a clerk (the kiosk's chain goes on past it), and a value that still
+can not be shown costs that one account, never every kiosk's lookups."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from contract import signing
+from contract.entries import PAYMENT_COMPLETED
 from hub import accounts, demo, suspense
 from hub.accounts import AccountImportError
 from hub.kiosk_config import SettingsChange, update_settings
@@ -23,9 +25,11 @@ def _seed(hub: HubHarness) -> None:
     accounts.import_accounts(hub.ctx.db, demo.demo_csv(), hub.clock(), hub.clock().date())
 
 
-def _pay(kiosk: KioskSide, sid: str, account: str, cents: int) -> None:
+def _pay(kiosk: KioskSide, sid: str, account: str, cents: int) -> int:
+    """Journal a cash payment; the seq of its ``payment.completed``."""
     kiosk.write(session(sid, account, cents, "cash", 0))
-    kiosk.write(completed(sid, f"P-{sid}", account, "cash", cents, cash_cents=cents))
+    done = kiosk.write(completed(sid, f"P-{sid}", account, "cash", cents, cash_cents=cents))
+    return next(entry.seq for entry in done if entry.type == PAYMENT_COMPLETED)
 
 
 def _lookups_work(hub: HubHarness, creds: Creds, number: str) -> None:
@@ -34,25 +38,89 @@ def _lookups_work(hub: HubHarness, creds: Creds, number: str) -> None:
     assert hub.signed("GET", "/v1/accounts/delta?since=0", creds).status_code == 200
 
 
-def test_a_payment_over_the_kiosks_limit_is_refused(
+def _postings(hub: HubHarness) -> dict[str, str]:
+    return {p["payment_id"]: p["status"] for p in hub.admin("/v1/postings")}
+
+
+def test_a_payment_over_limits_lowered_since_is_stored_counted_and_held(
     hub: HubHarness, creds: Creds, kiosk: KioskSide
 ) -> None:
     _seed(hub)
-    _pay(kiosk, "s1", "100200302", 1_500_000)  # $15,000 against the default max of $2,000
+    paid = _pay(kiosk, "s1", "100200302", 150_000)  # $1,500: within the kiosk's limits then
+    _pay(kiosk, "s2", "100200419", 2500)
+    after = kiosk.wire()[-1].seq
+    lowered = {"max_payment_cents": 100_000, "min_payment_cents": 100}  # before it pushed
+    update_settings(hub.ctx.db, "k1", SettingsChange(limits=lowered))
     response = hub.push(creds, kiosk.wire())
-    assert response.status_code == 422, response.text
-    assert "max_payment_cents" in response.json()["message"]
-    assert hub.stored() == []
+    assert response.status_code == 200, response.text
+    assert response.json()["acked_seq"] == after
+    assert [seq for seq, _ in hub.stored()] == list(range(1, after + 1)), "the chain is whole"
+
+    payments = {p["payment_id"]: p for p in hub.admin("/v1/payments")}
+    assert payments["P-s1"]["amount_cents"] == 150_000
+    (batch,) = hub.admin("/v1/batches")
+    assert (batch["payment_count"], batch["payment_cents"]) == (2, 152_500)
+    assert _postings(hub) == {"P-s1": "suspense", "P-s2": "posted"}
+    (held,) = suspense.listing(hub.ctx.db)
+    assert held.payment_id == "P-s1"
+    assert "over the kiosk's limit of $1,100.00 at the time it arrived" in held.reason
+    (alert,) = [a for a in hub.admin("/v1/alerts") if a["kind"] == "over_limit"]
+    assert alert["seq"] == paid and alert["kiosk_id"] == "k1"
+    assert f"entry {paid}" in alert["reason"] and "$1,500.00" in alert["reason"]
+    assert "$1,100.00" in alert["reason"]
+
+    hub.ctx.poster.run(include_waiting=True)  # `kiosk-hub post` does not release it
+    assert _postings(hub)["P-s1"] == "suspense"
+    assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317, "not posted"
+    assert accounts.lookup(hub.ctx.db, "100200419").balance_cents == 12950 - 2500
     _lookups_work(hub, creds, "100200302")
+
+    _pay(kiosk, "s3", "100200526", 1000)
+    later = kiosk.wire()[-1].seq
+    assert hub.push(creds, kiosk.wire(after=after)).json()["acked_seq"] == later
+    assert _postings(hub)["P-s3"] == "posted"
+
+
+def test_payments_held_at_the_models_bound_cost_no_account_view(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    _seed(hub)
+    _pay(kiosk, "s1", "100200302", 100_000_000)  # the most a payload may hold
+    _pay(kiosk, "s2", "100200302", 100_000_000)
+    assert hub.push(creds, kiosk.wire()).status_code == 200
+    assert _postings(hub) == {"P-s1": "suspense", "P-s2": "suspense"}
+    _lookups_work(hub, creds, "100200302")
+    for payment_id in ("P-s1", "P-s2"):
+        suspense.resolve(hub.ctx.db, payment_id, "100200302", "clerk-ana", hub.clock())
+    assert hub.ctx.poster.post_one("P-s1") == ("posted", "")
+    outcome, error = hub.ctx.poster.post_one("P-s2")
+    assert outcome == "failed" and "bounds" in error
+    _lookups_work(hub, creds, "100200302")
+    assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317 - 100_000_000
+
+
+def test_a_payment_beyond_the_models_bound_is_refused(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide
+) -> None:
+    paid = _pay(kiosk, "s1", "100200302", 2500)
+    document = {"entries": [e.model_dump() for e in kiosk.wire()]}
+    document["entries"][paid - 1]["payload"]["amount_cents"] = 100_000_001
+    response = hub.push_raw(creds, document)
+    assert response.status_code == 422, response.text
+    assert hub.stored() == []
+    assert [a for a in hub.admin("/v1/alerts") if a["kind"] == "over_limit"] == []
 
 
 def test_a_payment_within_raised_limits_is_accepted(
     hub: HubHarness, creds: Creds, kiosk: KioskSide
 ) -> None:
+    _seed(hub)
     limits = {"max_payment_cents": 2_000_000, "max_cash_cents": 2_000_000}
     update_settings(hub.ctx.db, "k1", SettingsChange(limits=limits))
     _pay(kiosk, "s1", "100200302", 1_500_000)
     assert hub.push(creds, kiosk.wire()).status_code == 200
+    assert _postings(hub) == {"P-s1": "posted"}
+    assert suspense.listing(hub.ctx.db) == []
 
 
 def test_a_posting_that_would_take_a_balance_out_of_bounds_fails_and_lookups_go_on(
