@@ -190,20 +190,27 @@ def test_a_payment_to_something_that_is_not_an_account_number_is_refused(
     assert hub.stored() == []
 
 
-def test_a_payment_id_another_kiosk_already_used_is_kept_flagged_and_held(
-    hub: HubHarness, creds: Creds, tmp_path: Path
+def _same_payment_id_from_two_kiosks(
+    hub: HubHarness, creds: Creds, tmp_path: Path, second_cents: int
 ) -> None:
+    """k1 and then k2 each journal a payment P-s1 ($25.00 at k1), each pushed twice."""
     _seed(hub)
     other = hub.enroll("k2")
     first, second = KioskSide(tmp_path / "a.sqlite"), KioskSide(tmp_path / "b.sqlite")
     try:
-        for side, who in ((first, creds), (second, other)):
-            _pay(side, "s1", "100200302", 2500)  # both journal payment P-s1
+        for side, who, cents in ((first, creds, 2500), (second, other, second_cents)):
+            _pay(side, "s1", "100200302", cents)
             assert hub.push(who, side.wire()).status_code == 200
             assert hub.push(who, side.wire()).status_code == 200  # pushed again: kept once
     finally:
         first.close()
         second.close()
+
+
+def test_a_payment_id_another_kiosk_already_used_is_kept_flagged_and_held(
+    hub: HubHarness, creds: Creds, tmp_path: Path
+) -> None:
+    _same_payment_id_from_two_kiosks(hub, creds, tmp_path, 2500)
     payments = {p["payment_id"]: p for p in hub.admin("/v1/payments")}
     assert len(payments) == 2 and payments["P-s1"]["kiosk_id"] == "k1"
     (dup,) = [p for p in payments.values() if p["kiosk_id"] == "k2"]
@@ -223,6 +230,18 @@ def test_a_payment_id_another_kiosk_already_used_is_kept_flagged_and_held(
     assert hub.ctx.poster.post_one(dup["payment_id"]) == ("posted", "")
     assert hub.ctx.poster.run(include_waiting=True).posted == []
     assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317 - 5000
+
+
+def test_a_duplicate_payment_id_over_the_limit_says_both(
+    hub: HubHarness, creds: Creds, tmp_path: Path
+) -> None:
+    _same_payment_id_from_two_kiosks(hub, creds, tmp_path, 300_000)  # over k2's $2,100
+    (held,) = suspense.listing(hub.ctx.db)
+    assert held.kiosk_id == "k2" and held.payment_id.startswith("dup-")
+    assert "already kiosk k1's payment" in held.reason
+    assert "over the kiosk's limit of $2,100.00" in held.reason
+    kinds = sorted(a["kind"] for a in hub.admin("/v1/alerts") if a["kiosk_id"] == "k2")
+    assert kinds == ["duplicate_payment", "over_limit"]
 
 
 def test_a_lone_surrogate_is_422(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:
