@@ -18,29 +18,18 @@ payment. Never both, never neither.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import signal
-import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from contract import entries as E
-from kiosk.store.journal import Journal
+from tests.crash_harness import DeviceConsole, Kiosk, journal_of, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
-RUN_TIMEOUT = 40.0
-"""One kiosk process (a sale, or a recovery); normally 2-7 s."""
-CONSOLE_TIMEOUT = 10.0
 SLOW_KILL_AFTER = 0.8
 """After the terminal has the sale: past card (0.2 s) and PIN (0.1 s), inside the emulator's
 2 s "slow" authorisation, when the terminal is waiting for its host."""
@@ -64,80 +53,19 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-class Terminal:
+class Terminal(DeviceConsole):
     """``kiosk emulate card_terminal`` in its own process, driven through its console."""
 
     def __init__(self, link: Path, log: Path) -> None:
-        self.link = link
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "composition.cli",
-                "emulate",
-                "card_terminal",
-                "--link",
-                str(link),
-            ],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            bufsize=1,
-        )
-        self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        try:
-            self._expect(lambda line: line.startswith("card_terminal: port"), 20.0)
-        except BaseException:
-            self.close()
-            raise
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._lines.put(line.rstrip("\n"))
-
-    def _expect(self, wanted: Callable[[str], bool], timeout: float = CONSOLE_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                break
-            if wanted(line):
-                return line
-        raise AssertionError(f"the terminal's console did not answer within {timeout} s")
-
-    def command(self, text: str, wanted: Callable[[str], bool]) -> str:
-        assert self.proc.stdin is not None and self.proc.poll() is None, "the terminal died"
-        self.proc.stdin.write(text + "\n")
-        self.proc.stdin.flush()
-        return self._expect(wanted)
+        super().__init__("card_terminal", link, log)
 
     def card(self, card: str) -> None:
         self.command(f"card {card}", lambda line: line.startswith("card: "))
 
-    def counters(self) -> dict[str, Any]:
-        answer = self.command("counters", lambda line: line.startswith("{"))
-        counters: dict[str, Any] = json.loads(answer)
-        return counters
 
-    def close(self) -> None:
-        try:
-            if self.proc.poll() is None and self.proc.stdin is not None:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.flush()
-                self.proc.wait(5.0)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(5.0)
-            self._log.close()
+def card_kiosk(tmp_path: Path, link: Path) -> Kiosk:
+    """A kiosk whose card terminal is on ``link``, selling by the card script."""
+    return Kiosk.on(tmp_path, {"card_terminal": str(link)}, CHILD, "card")
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +74,7 @@ def shared_terminal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Termin
     folder = tmp_path_factory.mktemp("terminal")
     term = Terminal(folder / "term", folder / "terminal.log")
     try:
-        Kiosk.on(folder, term.link).sale()  # a terminal in the field has taken sales before
+        card_kiosk(folder, term.link).pay()  # a terminal in the field has taken sales before
         yield term
     finally:
         term.close()
@@ -156,83 +84,6 @@ def shared_terminal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Termin
 def terminal(shared_terminal: Terminal) -> Terminal:
     shared_terminal.card("auto")  # by the cents: 44.25 (43.17 + 1.08 fee) approves
     return shared_terminal
-
-
-@dataclass
-class Kiosk:
-    """``kiosk`` processes on one data directory, with the terminal on its link."""
-
-    config: Path
-    data: Path
-
-    @classmethod
-    def on(cls, tmp_path: Path, link: Path) -> Kiosk:
-        config = tmp_path / "kiosk.toml"
-        config.write_text(
-            "[devices]\n"
-            f'card_terminal = "{link}"\n'
-            'bill_acceptor = "simulated"\n'
-            'receipt_printer = "simulated"\n'
-            'barcode_scanner = "simulated"\n'
-        )
-        return cls(config, tmp_path / "data")
-
-    def start(self, command: str, crash_at: str | None = None) -> subprocess.Popen[str]:
-        env = {k: v for k, v in os.environ.items() if k != "KIOSK_CRASH_AT"}
-        if crash_at:
-            env["KIOSK_CRASH_AT"] = crash_at
-        where = ["--config", str(self.config), "--data-dir", str(self.data)]
-        if command == "demo":
-            argv = [sys.executable, "-c", CHILD, "demo", "--no-screens", "--script", "card", *where]
-        else:
-            argv = [sys.executable, "-m", "composition.cli", command, *where]
-        return subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-
-    def run(self, command: str, crash_at: str | None = None) -> tuple[int, str]:
-        proc = self.start(command, crash_at)
-        try:
-            out, _ = proc.communicate(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-            message = f"kiosk {command} did not finish in {RUN_TIMEOUT} s:\n{out}"
-            raise AssertionError(message) from None
-        return proc.returncode, out
-
-    def sale(self) -> str:
-        code, out = self.run("demo")
-        assert code == 0, f"the card sale failed:\n{out}"
-        return out
-
-    def recover(self) -> str:
-        code, out = self.run("recover")
-        assert code == 0, f"recovery failed:\n{out}"
-        return out
-
-    def journaled(self, type_: str) -> int:
-        """How many ``type_`` entries the journal holds; read-only, the kiosk may be running."""
-        path = self.data / "journal.sqlite"
-        if not path.exists():
-            return 0
-        try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
-            try:
-                row = db.execute("SELECT count(*) FROM journal WHERE type = ?", (type_,)).fetchone()
-            finally:
-                db.close()
-        except sqlite3.Error:
-            return 0  # not created yet, or being migrated
-        return int(row[0])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        time.sleep(0.02)
 
 
 def kill_while_authorising(kiosk: Kiosk, terminal: Terminal) -> str:
@@ -256,13 +107,6 @@ def kill_while_authorising(kiosk: Kiosk, terminal: Terminal) -> str:
     assert "paid" not in out, f"the sale finished before the kill:\n{out}"
     terminal.card("auto")
     return out
-
-
-def journal_of(data: Path) -> tuple[list[Any], list[Any]]:
-    with Journal.open(data / "journal.sqlite") as journal:
-        report = journal.verify()
-        assert report.ok, report.problem
-        return list(journal.entries()), list(journal.open_intents())
 
 
 def sale_book(data: Path) -> dict[str, Any]:
@@ -352,7 +196,7 @@ SLOW_POINTS = {
     [pytest.param(p, marks=pytest.mark.slow) if p in SLOW_POINTS else p for p in POINTS],
 )
 def test_sigkill_during_a_card_sale(tmp_path: Path, terminal: Terminal, crash_at: str) -> None:
-    kiosk = Kiosk.on(tmp_path, terminal.link)
+    kiosk = card_kiosk(tmp_path, terminal.link)
     before = terminal.counters()
     code, out = kiosk.run("demo", crash_at)
     assert code == -signal.SIGKILL, f"crash point {crash_at} not reached:\n{out}"
@@ -365,7 +209,7 @@ def test_sigkill_during_a_card_sale(tmp_path: Path, terminal: Terminal, crash_at
     paid = check_card_rule_five(kiosk.data, before, terminal.counters())
     if POINTS[crash_at] is not None:
         assert paid == int(bool(POINTS[crash_at]))
-    kiosk.sale()
+    kiosk.pay()
     assert check_card_rule_five(kiosk.data, before, terminal.counters()) == paid + 1
 
 
@@ -389,7 +233,7 @@ def terminal_gave_up(terminal: Terminal, before: dict[str, Any]) -> None:
 def test_sigkill_while_the_terminal_authorises(
     tmp_path: Path, terminal: Terminal, recover_when: str
 ) -> None:
-    kiosk = Kiosk.on(tmp_path, terminal.link)
+    kiosk = card_kiosk(tmp_path, terminal.link)
     before = terminal.counters()
     kill_while_authorising(kiosk, terminal)
     if recover_when == "after_the_terminal_gave_up":
@@ -406,7 +250,7 @@ def test_sigkill_while_the_terminal_authorises(
     assert approval["recovered"] is True
     how = sale_book(kiosk.data)["sales"][approval["reference"]]["reason"]
     assert how == "recovered" if recover_when != "at_once" else how in ("late", "recovered")
-    kiosk.sale()
+    kiosk.pay()
     assert check_card_rule_five(kiosk.data, before, terminal.counters()) == 2
 
 
@@ -420,7 +264,7 @@ def test_in_doubt_on_a_fresh_terminal(tmp_path: Path) -> None:
     """
     term = Terminal(tmp_path / "term", tmp_path / "terminal.log")
     try:
-        kiosk = Kiosk.on(tmp_path, term.link)
+        kiosk = card_kiosk(tmp_path, term.link)
         before = term.counters()
         assert before["approvals"] == 0
         kill_while_authorising(kiosk, term)
@@ -437,7 +281,7 @@ def test_in_doubt_on_a_fresh_terminal(tmp_path: Path) -> None:
             None,
             True,
         )
-        kiosk.sale()
+        kiosk.pay()
         assert check_card_rule_five(kiosk.data, before, term.counters()) == 2
     finally:
         term.close()
