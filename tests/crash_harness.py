@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -185,6 +186,20 @@ class Kiosk:
             message = f"kiosk {command} did not finish in {RUN_TIMEOUT} s:\n{out}"
             raise AssertionError(message) from None
         return proc.returncode, out
+
+    def kill_demo(self, when: Callable[[], None]) -> str:
+        """Start a payment, SIGKILL it from outside once ``when`` returns; its output."""
+        proc = self.start("demo")
+        try:
+            when()
+            proc.send_signal(signal.SIGKILL)
+            out, _ = proc.communicate(timeout=10.0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == -signal.SIGKILL, out
+        return out
 
     def pay(self) -> str:
         """One whole payment by the script, which must succeed."""

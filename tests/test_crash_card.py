@@ -90,20 +90,15 @@ def kill_while_authorising(kiosk: Kiosk, terminal: Terminal) -> str:
     """A sale the terminal takes slowly; SIGKILL the kiosk while it waits for the host."""
     terminal.card("slow")
     asked = terminal.counters()["authorisations"]
-    proc = kiosk.start("demo")
-    try:
+
+    def when() -> None:
         wait_until(lambda: kiosk.journaled(E.CARD_SALE_REQUESTED) >= 1, 20.0, "the sale intent")
         wait_until(
             lambda: terminal.counters()["authorisations"] > asked, 10.0, "the sale at the terminal"
         )
         time.sleep(SLOW_KILL_AFTER)
-        proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate(timeout=10.0)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == -signal.SIGKILL, out
+
+    out = kiosk.kill_demo(when)
     assert "paid" not in out, f"the sale finished before the kill:\n{out}"
     terminal.card("auto")
     return out
