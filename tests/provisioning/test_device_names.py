@@ -37,7 +37,8 @@ def test_aliases_become_the_config_key(typed: str, name: str) -> None:
 def test_the_names_are_the_config_keys() -> None:
     assert DEVICE_NAMES == ("bill_acceptor", "card_terminal", "receipt_printer", "barcode_scanner")
     assert set(DEVICE_NAMES) == set(Devices.model_fields) - Devices.OPTIONS
-    assert {"bill_acceptor_protocol"} == Devices.OPTIONS  # how a device speaks is no device
+    # how a device speaks, and which model an emulator plays, are no devices
+    assert {"bill_acceptor_protocol", "emulated_acceptor_model"} == Devices.OPTIONS
 
 
 def test_an_unknown_name_lists_the_right_ones() -> None:

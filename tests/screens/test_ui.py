@@ -98,7 +98,7 @@ def test_cash_and_card_in_english_and_spanish_by_touch(tmp_path: Path) -> None:
     for prefix in ("cash-", "card-", "spanish-", "spanish_card-"):
         drawn = {p.stem.split("-", 2)[-1] for p in shots if p.name.startswith(prefix)}
         assert drawn, prefix
-        assert drawn <= screens | {"idle"}
+        assert drawn <= screens | {"idle", "still_there"}  # a loaded machine may ask
     assert screens <= {p.stem.split("-", 2)[-1] for p in shots if "spanish" in p.name}
     for path in shots:
         looks_like_a_screen(path)
