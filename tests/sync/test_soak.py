@@ -1,4 +1,4 @@
-"""Payments replicated through random faults and healing, end to end (80 in `make test`,
+"""Payments replicated through random faults and healing, end to end (50 in `make test`,
 2,000 in the slow suite).
 
 A writer thread journals payments in bursts (the real Journal API, the entries the engine
@@ -69,10 +69,10 @@ def _wait_while_moving(
     return False
 
 
-def test_eighty_payments_under_random_faults(
+def test_fifty_payments_under_random_faults(
     kiosk: Kiosk, proxy: FaultProxy, hub: RunningHub
 ) -> None:
-    soak(kiosk, proxy, hub, 80)
+    soak(kiosk, proxy, hub, 50)
 
 
 @pytest.mark.slow
