@@ -222,6 +222,9 @@ class EbdsEmulator:
                 },
                 **self._counts,
                 "phase": self._phase.value,
+                "enabled": sorted(  # the notes the host's last command allows
+                    self.table[i].plain() for i in self.table if self._mask & (1 << (i - 1))
+                ),
                 "jammed": self._jammed,
                 "cassette_attached": self._cassette,
                 "stacker_full": self._full,

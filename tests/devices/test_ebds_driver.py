@@ -62,6 +62,8 @@ def make_driver(emulator: EbdsEmulator, events: Events) -> EbdsAcceptor:
 def acceptor(emulator: EbdsEmulator, events: Events) -> Iterator[EbdsAcceptor]:
     driver = make_driver(emulator, events)
     driver.enable(USD)
+    # a note inserted before the enable reaches the device is refused, as on a real one
+    until(lambda: bool(emulator.counters()["enabled"]))
     yield driver
     driver.close()
 
