@@ -156,6 +156,9 @@ def test_a_port_lost_under_writes_only_ever_raises_link_down(echo: PtyPort) -> N
     try:
         assert link.wait_connected(2.0)
         writer.start()
+        deadline = time.monotonic() + 5.0  # a busy machine may start the writer late
+        while written[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
         for _ in range(30):
             echo.unplug()
             recorder.changed.clear()
