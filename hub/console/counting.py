@@ -15,6 +15,7 @@ saved shows both counts beside what the kiosk expects, flagged where they differ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -226,21 +227,14 @@ def approve(
     kiosk_id: str,
     batch_id: str,
 ) -> Response:
-    try:
-        before = counts.reconciliation(hub.db, kiosk_id, batch_id)
+    reason = form.get("reason", "")
+
+    def apply(version: int, on_change: counts.OnChange) -> None:
         counts.approve_variance(
-            hub.db,
-            kiosk_id,
-            batch_id,
-            person.name,
-            form.get("reason", ""),
-            _version(form),
-            hub.clock(),
-            on_change=_audit(person, hub, "count.approved", before),
+            hub.db, kiosk_id, batch_id, person.name, reason, version, hub.clock(), on_change
         )
-    except HubError as exc:
-        return _refused(request, hub, person, (kiosk_id, batch_id), "approve", exc)
-    return _back(kiosk_id, batch_id)
+
+    return _sign_off(request, hub, person, form, (kiosk_id, batch_id), "approve", apply)
 
 
 @router.post("/{kiosk_id}/{batch_id}/reconcile")
@@ -252,17 +246,32 @@ def reconcile(
     kiosk_id: str,
     batch_id: str,
 ) -> Response:
+    def apply(version: int, on_change: counts.OnChange) -> None:
+        counts.mark_reconciled(
+            hub.db, kiosk_id, batch_id, person.name, version, hub.clock(), on_change
+        )
+
+    return _sign_off(request, hub, person, form, (kiosk_id, batch_id), "reconcile", apply)
+
+
+_SIGN_OFF_EVENTS = {"approve": "count.approved", "reconcile": "count.reconciled"}
+
+
+def _sign_off(
+    request: Request,
+    hub: Hub,
+    person: SignedIn,
+    form: dict[str, str],
+    batch: tuple[str, str],
+    action: str,
+    apply: Callable[[int, counts.OnChange], None],
+) -> Response:
+    """A supervisor's decision on a counted batch: applied against the version the page
+    showed, audited with the batch as it stood before, or refused with what changed."""
+    kiosk_id, batch_id = batch
     try:
         before = counts.reconciliation(hub.db, kiosk_id, batch_id)
-        counts.mark_reconciled(
-            hub.db,
-            kiosk_id,
-            batch_id,
-            person.name,
-            _version(form),
-            hub.clock(),
-            on_change=_audit(person, hub, "count.reconciled", before),
-        )
+        apply(_version(form), _audit(person, hub, _SIGN_OFF_EVENTS[action], before))
     except HubError as exc:
-        return _refused(request, hub, person, (kiosk_id, batch_id), "reconcile", exc)
+        return _refused(request, hub, person, batch, action, exc)
     return _back(kiosk_id, batch_id)
