@@ -5,12 +5,17 @@ PostgreSQL is the server on 127.0.0.1:5432, database ``test`` (override with
 when the test ends (and any leftovers of this run at the end of the session), so parallel
 runs and the other services using that database are not disturbed. The PostgreSQL variants
 are skipped only when the server can not be reached, with the reason.
+
+Modules whose tests do not depend on the engine (pages, forms, downloads, command lines: the
+queries under them are tested on both by the modules that store and count) are marked
+``postgresql_in_slow_suite``: their PostgreSQL variants run in `make test-slow`.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -25,6 +30,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     import fastapi.testclient  # noqa: F401
 
+from hub.db import Database
 from tests.hub.harness import Creds, HubHarness, KioskSide
 
 PG_URLS = (
@@ -37,6 +43,19 @@ PG_URLS = (
 )
 RUN = uuid.uuid4().hex[:8]
 _numbers = itertools.count(1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The PostgreSQL variant of a test in a ``postgresql_in_slow_suite`` module is slow."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if (
+            callspec is not None
+            and callspec.params.get("db_url") == "postgresql"
+            and item.get_closest_marker("postgresql_in_slow_suite")
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -95,9 +114,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         drop_pg_schema(server, schema)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite hub database upgraded to the head once per test process: a hub test on SQLite
+    starts from a copy of it rather than running every migration again (the migrations
+    themselves run from an empty database in test_migrations.py and for every PostgreSQL
+    schema)."""
+    path = tmp_path_factory.mktemp("hub-template") / "hub.sqlite"
+    database = Database(str(path))
+    try:
+        database.upgrade_to_head()
+    finally:
+        database.dispose()
+    assert not path.with_name("hub.sqlite-wal").exists(), "the template is not one file"
+    return path
+
+
 @pytest.fixture
-def hub(db_url: str, tmp_path: Path) -> Iterator[HubHarness]:
+def hub(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[HubHarness]:
     """A hub on the test's database, posting to its own ledger, with a movable clock."""
+    if not db_url.startswith("postgresql") and not Path(db_url).exists():
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_hub"), db_url)
     harness = HubHarness(db_url, tmp_path)
     try:
         yield harness
