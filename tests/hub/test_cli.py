@@ -9,6 +9,8 @@ import pytest
 from hub.cli import main
 from tests.hub.harness import HubHarness
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 
 def test_create_kiosk_prints_a_code_that_enrolls(
     hub: HubHarness, capsys: pytest.CaptureFixture[str]

@@ -8,6 +8,7 @@ import json
 import re
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from hub import alerts, kiosk_config, options
@@ -16,6 +17,8 @@ from hub.staff import users
 from hub.staff.roles import ACTIONS, ROLES
 from tests.hub.console_client import PASSWORD, audit_trail, form_token, sign_in, sign_in_as
 from tests.hub.harness import HubHarness
+
+pytestmark = pytest.mark.postgresql_in_slow_suite
 
 NEW_PASSWORD = "a brand new passphrase 7"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from hub.api import create_app
@@ -19,6 +20,8 @@ from tests.hub.console_client import (
     sign_in,
 )
 from tests.hub.harness import HubHarness
+
+pytestmark = pytest.mark.postgresql_in_slow_suite
 
 
 def test_sign_in_with_password_and_totp_opens_the_console(hub: HubHarness) -> None:

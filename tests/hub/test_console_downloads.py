@@ -16,6 +16,8 @@ from tests.hub.console_client import add_user, sign_in
 from tests.hub.console_day import reconciliation_day
 from tests.hub.harness import HubHarness
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 
 @pytest.fixture
 def day(hub: HubHarness, tmp_path: Path) -> str:

@@ -16,6 +16,8 @@ from tests.hub.console_client import form_token, sign_in_as
 from tests.hub.console_day import FAILED, MEANT, SUSPENDED, reconciliation_day
 from tests.hub.harness import HubHarness
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 COUNTED = {"notes-500": "1", "notes-1000": "1", "notes-2000": "2"}  # one $20 short
 
 

@@ -3,6 +3,8 @@ kiosks' replicated collection entries."""
 
 from __future__ import annotations
 
+import pytest
+
 from contract import entries as e
 from contract.wire import WireEntry
 from hub.demo import seed_staff
@@ -10,6 +12,8 @@ from hub.staff.roles import LABELS, PAGES, ROLES
 from tests.hub.console_client import add_user, audit_trail, sign_in
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, batch_closed, card_payment, cash_payment, write
+
+pytestmark = pytest.mark.postgresql_in_slow_suite
 
 
 def test_each_role_opens_its_pages_and_is_refused_the_others(hub: HubHarness) -> None:

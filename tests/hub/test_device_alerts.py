@@ -12,6 +12,8 @@ from hub.cli import main
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 
 def fault(device: str, reason: str) -> Step:
     return Step(e.DEVICE_FAULT, {"device": device, "reason": reason})

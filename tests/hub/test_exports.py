@@ -20,6 +20,8 @@ from hub.errors import NotFound
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, card_payment, cash_payment
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 ZONE = ZoneInfo("America/Chicago")
 PAID = date(2025, 3, 1)  # the builders' payments: 2025-03-01T14:05Z, 08:05 in Chicago
 COUNTED = date(2025, 3, 4)  # the hub's clock: 2025-03-04T12:00Z

@@ -10,6 +10,8 @@ from hub import accounts, demo, finance
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import card_payment, cash_payment
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 
 def _collect(kiosk: KioskSide, terminal_cents: int, terminal_count: int) -> str:
     """A collection as the kiosk journals it, the terminal saying ``terminal_cents``."""

@@ -20,6 +20,8 @@ import pytest
 from tests.hub.harness import HubHarness, KioskSide
 from tests.store.builders import cash_payment
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 SLOW_S = 0.6  # the billing system's first answer comes after the hub's time-out
 TIMEOUT_S = 0.2
 

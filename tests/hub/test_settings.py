@@ -7,6 +7,8 @@ import pytest
 from hub.cli import main
 from tests.hub.harness import Creds, HubHarness
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 
 def _settings(hub: HubHarness, creds: Creds) -> dict[str, object]:
     response = hub.signed("GET", "/v1/kiosks/k1/settings", creds)

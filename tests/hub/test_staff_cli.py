@@ -17,6 +17,8 @@ from hub.staff.signin import LOCK_FOR
 from tests.hub.console_client import PASSWORD, audit_trail, failed_attempts, sign_in
 from tests.hub.harness import HubHarness
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 ME = f"cli:{getpass.getuser()}"
 
 

@@ -12,6 +12,8 @@ from contract.wire import KioskSettings
 from hub.cli import main
 from tests.hub.harness import Creds, HubHarness
 
+pytestmark = pytest.mark.postgresql_in_slow_suite
+
 
 @pytest.fixture
 def creds(hub: HubHarness) -> Creds:
