@@ -18,9 +18,11 @@ from composition.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def sale(data: Path, *devices: str) -> None:
-    """A $44.25 card payment (43.17 and the fee) by a `kiosk demo` process that then ends."""
-    argv = [sys.executable, "-m", "composition.cli", "demo", "--no-screens", "--script", "card"]
+def sale(data: Path, *devices: str, payments: int = 1) -> None:
+    """``payments`` card payments of $44.25 (43.17 and the fee) by a `kiosk demo` process
+    that then ends."""
+    scripts = ["--script", "card"] * payments
+    argv = [sys.executable, "-m", "composition.cli", "demo", "--no-screens", *scripts]
     env = {**os.environ, "KIVY_NO_ARGS": "1"}
     done = subprocess.run(
         [*argv, *devices, "--data-dir", str(data)],
@@ -31,7 +33,7 @@ def sale(data: Path, *devices: str) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "paid 43.17 by card" in done.stdout
+    assert done.stdout.count("paid 43.17 by card") == payments, done.stdout
 
 
 @pytest.mark.parametrize(
@@ -45,8 +47,7 @@ def sale(data: Path, *devices: str) -> None:
 def test_the_end_of_day_counts_sales_made_by_an_earlier_process(
     tmp_path: Path, devices: tuple[str, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sale(tmp_path, *devices)
-    sale(tmp_path, *devices)
+    sale(tmp_path, *devices, payments=2)
     assert main(["batch", "close", "--by", "pat", "--data-dir", str(tmp_path), *devices]) == 0
     out = capsys.readouterr().out
     assert "card approvals: 2, total 88.50" in out

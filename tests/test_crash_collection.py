@@ -18,13 +18,13 @@ pytestmark = pytest.mark.timeout(300)
 # (crash point during the collection, crash point during the first recovery or None)
 SLOW = pytest.mark.slow
 CASES = [
-    pytest.param("collection.after_started:1", None),
+    pytest.param("collection.after_started:1", None, marks=SLOW),
     pytest.param("collection.after_batch_closed:1", None, marks=SLOW),
     pytest.param("collection.after_end_of_day_requested:1", None, marks=SLOW),
     pytest.param("device.terminal.after_end_of_day_persisted:1", None),
     pytest.param("collection.after_end_of_day_journaled:1", None, marks=SLOW),
     pytest.param("collection.after_completed:1", None, marks=SLOW),
-    pytest.param("collection.after_slip_intent:1", None),
+    pytest.param("collection.after_slip_intent:1", None, marks=SLOW),
     # a recovery killed in turn: tests/test_crash.py's quick set has one for a payment
     pytest.param(
         "collection.after_started:1", "recovery.after_collection_batch_closed:1", marks=SLOW

@@ -1,5 +1,5 @@
-"""Payments replicated through random faults and healing, end to end (50 in `make test`,
-2,000 in the slow suite).
+"""Payments replicated through random faults and healing, end to end (50 and 2,000, both
+in the slow suite; each fault on its own is tested quickly in tests/sync/test_faults.py).
 
 A writer thread journals payments in bursts (the real Journal API, the entries the engine
 writes) while the worker pushes through the fault proxy, whose mode keeps changing: random
@@ -69,6 +69,7 @@ def _wait_while_moving(
     return False
 
 
+@pytest.mark.slow
 def test_fifty_payments_under_random_faults(
     kiosk: Kiosk, proxy: FaultProxy, hub: RunningHub
 ) -> None:
