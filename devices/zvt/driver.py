@@ -555,9 +555,7 @@ class ZvtTerminal:
         """What the terminal says between our commands (already acknowledged)."""
         if isinstance(message, A.StatusInfo):
             self._late_infos.append(message.info)
-        elif isinstance(message, A.PrintLine):
-            self._late_lines.append(message.text)
-        elif isinstance(message, A.PrintTextBlock):
+        elif isinstance(message, A.PrintLine | A.PrintTextBlock):
             self._late_lines.extend(message.lines)
         elif isinstance(message, A.Completion | A.TerminalAbort):
             self._late_answer(message)

@@ -237,9 +237,7 @@ class Session:
             talk.infos.append(message.info)
             if sale is not None:
                 sale.on_info(message.info)  # on disk before the terminal hears our 80 00
-        elif isinstance(message, A.PrintLine):
-            talk.lines.append(message.text)
-        elif isinstance(message, A.PrintTextBlock):
+        elif isinstance(message, A.PrintLine | A.PrintTextBlock):
             talk.lines.extend(message.lines)
         elif isinstance(message, A.Completion):
             talk.completion = message
