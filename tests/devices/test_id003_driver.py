@@ -546,12 +546,13 @@ def test_stack_2_stacks_as_stack_1_does(emulator: Id003Emulator) -> None:
     with serial.Serial(emulator.port.path, 9600, timeout=0.05) as port:
         enabled_on_the_raw_line(port)
         assert ask(port, 0x42) == StatusReply(Status.INVALID_COMMAND)  # nothing in escrow
+        emulator.control("stack-polls", "4")  # the stack takes four polls
         emulator.control("insert", "20")
         until(lambda: ask(port, 0x11) == StatusReply(Status.ESCROW, 0x65))
         assert ask(port, 0x42) == ACK_FRAME
-        seen = [ask(port, 0x11) for _ in range(4)]
-        assert seen[0] == StatusReply(Status.STACKING)
-        assert seen[-1] == StatusReply(Status.VEND_VALID)  # until acknowledged
+        seen = [ask(port, 0x11) for _ in range(5)]
+        assert seen[:3] == [StatusReply(Status.STACKING)] * 3
+        assert seen[3:] == [StatusReply(Status.VEND_VALID)] * 2  # until acknowledged
         port.write(ACK_FRAME)  # not answered (6-2-1(5))
         assert ask(port, 0x11) == StatusReply(Status.STACKED)
         assert ask(port, 0x11) == StatusReply(Status.IDLING)
