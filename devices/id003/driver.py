@@ -87,6 +87,10 @@ class Timing:
     about 10 s in escrow with no command, and HOLD keeps it there (HOLDING). The engine
     normally decides in milliseconds; this covers a slow moment (a busy disk under the
     journal). None: never."""
+    hold_for: float = 60.0
+    """No HOLD is sent once a note has waited this long undecided: an engine that has not
+    decided in a minute is stuck, and the acceptor's own time-out then gives the resident
+    the note back rather than keeping it for good."""
 
 
 FIXED_SETTINGS: dict[Command, bytes] = {
@@ -128,7 +132,8 @@ class Id003Acceptor(PolledDriver):
         self._applied: dict[Command, bytes] = {}  # settings the acceptor has echoed
         self._deferred: set[Command] = set()  # refused: not asked again before the next poll
         self._version: str | None = None
-        self._undecided_since: float | None = None  # a note in escrow, no stack or return yet
+        self._undecided: tuple[float, float] | None = None
+        """A note in escrow, no stack or return yet: since when, and the last HOLD (or since)."""
         self._io = {
             "polls": 0,
             "retries": 0,
@@ -258,15 +263,17 @@ class Id003Acceptor(PolledDriver):
         return True
 
     def _hold_due(self) -> bool:
-        """Time to send HOLD: a note has waited ``hold_after`` in escrow, undecided."""
+        """Time to send HOLD: a note has waited ``hold_after`` in escrow undecided, since it
+        came or since the last HOLD, and not yet ``hold_for`` in all."""
         after = self.timing.hold_after
         if after is None or not self._tracker.undecided():
-            self._undecided_since = None
+            self._undecided = None
             return False
         now = time.monotonic()
-        if self._undecided_since is None:
-            self._undecided_since = now
-        return now - self._undecided_since >= after
+        if self._undecided is None:
+            self._undecided = (now, now)
+        since, last = self._undecided
+        return now - last >= after and now - since < self.timing.hold_for
 
     def _wanted_settings(self) -> dict[Command, bytes]:
         """The settings the acceptor should hold, inhibit last (it lets notes in)."""
@@ -320,7 +327,8 @@ class Id003Acceptor(PolledDriver):
             self._lost()
             return
         with self._lock:
-            self._undecided_since = time.monotonic()
+            if self._undecided is not None:
+                self._undecided = (self._undecided[0], time.monotonic())
         if not is_ack(reply):
             log.info("bill acceptor: hold refused (the note is no longer in escrow)")
 

@@ -572,9 +572,11 @@ def slow_to_give_back(tmp_path: Path) -> Id003Emulator:
     return emu
 
 
-def holding_driver(emu: Id003Emulator, events: Events, hold_after: float | None) -> Id003Acceptor:
-    """A driver that sends HOLD after ``hold_after`` (None: never), enabled."""
-    timing = replace(TIMING, hold_after=hold_after)
+def holding_driver(
+    emu: Id003Emulator, events: Events, hold_after: float | None, hold_for: float = 60.0
+) -> Id003Acceptor:
+    """A driver that sends HOLD after ``hold_after`` (None: never) for ``hold_for``, enabled."""
+    timing = replace(TIMING, hold_after=hold_after, hold_for=hold_for)
     driver = Id003Acceptor(emu.port.path, timing=timing, reconnect_interval=0.05)
     driver.attach(events)
     driver.open()
@@ -614,18 +616,24 @@ def test_a_note_the_engine_has_not_decided_on_is_held_in_escrow(
         emu.stop()
 
 
+@pytest.mark.parametrize(
+    ("hold_after", "holds"),
+    [(None, range(0, 1)), (0.2, range(1, 3))],
+    ids=["no-hold", "holds-for-0.5s"],
+)
 def test_without_hold_the_acceptor_gives_an_undecided_note_back(
-    tmp_path: Path, events: Events
+    tmp_path: Path, events: Events, hold_after: float | None, holds: range
 ) -> None:
     """What HOLD prevents: the escrow time-out (REJECTING 79, then IDLING) returns the note,
-    reported rejected and returned, never credited."""
+    reported rejected and returned, never credited. So it does once the driver stops holding
+    (``hold_for``): an engine that never decides does not keep the note for good."""
     emu = slow_to_give_back(tmp_path)
-    driver = holding_driver(emu, events, None)
+    driver = holding_driver(emu, events, hold_after, hold_for=0.5)
     try:
         bill = escrow(emu, events, "5")
         events.wait_for(BillReturned(bill))
         assert events.of(BillRejected) == [BillRejected("inhibit")]
-        assert HOLD not in sent_by_host(emu)
+        assert emu.counters()["holds"] in holds  # at 0.2 s and 0.4 s, none after 0.5 s
         assert emu.counters()["escrow_timeouts"] == 1 and emu.cashbox == 0
     finally:
         driver.close()
