@@ -160,14 +160,27 @@ class Timeouts(_Section):
     sale. It must be longer than the terminal protocol's own T4 (ZVT: 180 s, plus 5 s for
     the terminal's answer to the abort) so that the driver, which sends the terminal its
     abort at T4, speaks first and the engine's limit only catches a driver that does not.
+    ``card_sale_total`` caps the whole sale from its start, however often the terminal
+    speaks (each word restarts ``card_sale``); likewise longer than the driver's own cap
+    (ZVT: ``sale_limit`` 420 s, plus 5 s), and never shorter than ``card_sale``.
     """
 
     idle_screen: Seconds = 60
     cash_inactivity: Seconds = 90
     card_sale: Seconds = 200
+    card_sale_total: Seconds = 450
     still_there: Seconds = 20
     receipt_screen: Seconds = 20
     account_lookup: Seconds = 3
+
+    @model_validator(mode="after")
+    def _card_sale_total_covers_a_wait(self) -> Timeouts:
+        if self.card_sale_total < self.card_sale:
+            raise ValueError(
+                f"card_sale_total ({self.card_sale_total:g}) is shorter than "
+                f"card_sale ({self.card_sale:g})"
+            )
+        return self
 
 
 #: a device run as its protocol emulator on a pseudo-terminal, in-process (the demo)

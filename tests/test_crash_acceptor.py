@@ -247,14 +247,18 @@ STACKING_CASES = [pytest.param(name, marks=pytest.mark.slow) for name in ACCEPTO
 def test_sigkill_while_the_acceptor_stacks(tmp_path: Path, acceptor: Acceptor) -> None:
     """The stack on the wire and the note on its way into the box when the kiosk dies.
 
-    The acceptor's replies are slowed (inside the drivers' reply time-out) so the note stays
-    in the stacker for a few polls; the kiosk is killed from outside while it is there. The
-    acceptor then holds it mid-stack until a new driver polls: recovery must wait for it to
-    finish and credit it once, with a count or without.
+    The acceptor's replies are slowed (inside the drivers' reply time-out) and a note takes
+    20 polls to stack, so it stays in the stacker for seconds; the kiosk is killed from
+    outside while it is there. (With the default two polls the note left the stacker about
+    0.3 s after the stack: the test's own look at the acceptor and the kill had to fit in
+    that, which a busy machine does not promise.) The acceptor then holds it mid-stack until
+    a new driver polls: recovery must wait for it to finish and credit it once, with a
+    count or without.
     """
     kiosk = acceptor.kiosk(tmp_path)
     before, inserted_before = acceptor.counters(), inserted(acceptor)
     acceptor.command("slow 150", lambda line: line.startswith("replies delayed"))
+    acceptor.command("stack-polls 20", lambda line: line.startswith("a note takes"))
     try:
         kiosk.kill_demo(
             lambda: wait_until(
@@ -263,6 +267,7 @@ def test_sigkill_while_the_acceptor_stacks(tmp_path: Path, acceptor: Acceptor) -
         )
     finally:
         acceptor.command("slow 0", lambda line: line.startswith("replies delayed"))
+        acceptor.command("stack-polls 2", lambda line: line.startswith("a note takes"))
     assert acceptor.counters()["phase"] == "stacking", "the note left the stacker before the kill"
     assert kiosk.journaled(E.BILL_STACKED) == 0
     kiosk.recover()

@@ -34,7 +34,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ from devices.ebds.messages import (
 from devices.ebds.tracker import NOTES
 from devices.emulators.base import Control
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
-from devices.emulators.wire import WireFaults, money_arg
+from devices.emulators.wire import WireFaults, count_arg, money_arg
 from kiosk.money import Money
 
 MODEL = 0x58
@@ -203,6 +203,11 @@ class EbdsEmulator:
             ),
             "cassette-full": Control("cassette-full: the stacker is full", self._fill),
             "fail": Control("fail: a hardware failure (clear to recover)", self._fail),
+            "stack-polls": Control(
+                "stack-polls N: from the next stack on, a note takes N polls to reach the "
+                "box (default 2)",
+                self._stack_polls,
+            ),
             "power-cycle": Control(
                 "power-cycle [with-escrow [DOLLARS]]: power off and on; with-escrow leaves "
                 "a note (default 20) in escrow",
@@ -489,6 +494,12 @@ class EbdsEmulator:
         with self._lock:
             self._full = True
         return "stacker full"
+
+    def _stack_polls(self, args: list[str]) -> str:
+        polls = count_arg(args, "stack-polls N")
+        with self._lock:
+            self.timing = replace(self.timing, stack_polls=polls)
+        return f"a note takes {polls} polls to stack"
 
     def _fail(self, args: list[str]) -> str:
         with self._lock:

@@ -26,15 +26,16 @@ cash box and those stacked per denomination, kept in memory.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from devices.emulators.base import Control
 from devices.emulators.pty_port import EmulatorLoop, PtyPort
-from devices.emulators.wire import WireFaults, money_arg
+from devices.emulators.wire import WireFaults, count_arg, money_arg
 from devices.id003.framing import Frame, FrameAssembler, build_frame
 from devices.id003.messages import (
     ACK,
@@ -96,6 +97,11 @@ class EmulatorTiming:
     return_polls: int = 2
     reject_polls: int = 1
     initialize_polls: int = 2
+    escrow_timeout: float | None = None
+    """Seconds a note may wait in escrow with no command before the acceptor gives it back by
+    itself (REJECTING ``79``, then IDLING), as a real one does after about 10 s; each HOLD
+    starts the wait again. None: it waits for ever, so a crash test can keep a note in
+    escrow while the kiosk is down."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class Id003Emulator:
         self._cheat = False
         self._reject: int = RejectReason.DENOMINATION
         self._cheated_event = False
+        self._escrow_since = 0.0  # monotonic: since the note reached escrow, or the last HOLD
         self._at_slot: tuple[int | None, bool, bool] | None = None
         # conditions
         self._jam: Status | None = None
@@ -166,6 +173,8 @@ class Id003Emulator:
             "invalid_commands": 0,
             "crc_errors_from_host": 0,
             "power_cycles": 0,
+            "holds": 0,
+            "escrow_timeouts": 0,
         }
         self._wire = WireFaults(
             self.port,
@@ -206,6 +215,11 @@ class Id003Emulator:
             ),
             "cassette-full": Control("cassette-full: the stacker is full", self._fill),
             "fail": Control("fail: a hardware failure (clear to recover)", self._fail),
+            "stack-polls": Control(
+                "stack-polls N: from the next stack on, a note takes N polls to reach the "
+                "box (default 2)",
+                self._stack_polls,
+            ),
             "power-cycle": Control(
                 "power-cycle [in-acceptor [DOLLARS] | in-stacker [DOLLARS]]: power off and "
                 "on; the option leaves a note (default 20) in the acceptor or the stacker",
@@ -325,6 +339,8 @@ class Id003Emulator:
             self._phase, self._countdown = Phase.RETURNING, max(1, self.timing.return_polls)
         elif code == Command.HOLD and self._phase in IN_ESCROW:
             self._phase = Phase.HOLDING
+            self._escrow_since = time.monotonic()
+            self._counts["holds"] += 1
         elif code != Command.WAIT:
             return self._invalid()
         return build_frame(ACK)
@@ -374,7 +390,10 @@ class Id003Emulator:
 
     def _advance(self) -> None:
         """One status request's worth of movement."""
-        if self._phase in (Phase.IDLE, Phase.ESCROW, Phase.HOLDING, Phase.VEND_VALID):
+        if self._phase in IN_ESCROW:
+            self._escrow_waited()
+            return
+        if self._phase in (Phase.IDLE, Phase.VEND_VALID):
             return
         if self._phase is Phase.STACKED:
             return
@@ -392,6 +411,16 @@ class Id003Emulator:
         else:  # rejecting, initialize
             self._idle()
 
+    def _escrow_waited(self) -> None:
+        """A note left in escrow past ``escrow_timeout`` with no command goes back by itself."""
+        limit = self.timing.escrow_timeout
+        if limit is None or time.monotonic() - self._escrow_since < limit:
+            return
+        self._counts["escrow_timeouts"] += 1
+        self._counts["rejected"] += 1
+        self._reject = RejectReason.INHIBIT
+        self._phase, self._countdown = Phase.REJECTING, max(1, self.timing.reject_polls)
+
     def _validated(self) -> None:
         if self._cheat:
             self._counts["cheated"] += 1
@@ -405,7 +434,7 @@ class Id003Emulator:
             self._reject = RejectReason.DENOMINATION if self._fake else RejectReason.INHIBIT
             self._phase, self._countdown = Phase.REJECTING, max(1, self.timing.reject_polls)
             return
-        self._phase = Phase.ESCROW
+        self._phase, self._escrow_since = Phase.ESCROW, time.monotonic()
 
     def _into_cashbox(self) -> None:
         if self._note is not None:
@@ -522,6 +551,12 @@ class Id003Emulator:
         with self._lock:
             self._full = True
         return "stacker full"
+
+    def _stack_polls(self, args: list[str]) -> str:
+        polls = count_arg(args, "stack-polls N")
+        with self._lock:
+            self.timing = replace(self.timing, stack_polls=polls)
+        return f"a note takes {polls} polls to stack"
 
     def _fail(self, args: list[str]) -> str:
         with self._lock:

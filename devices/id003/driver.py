@@ -81,6 +81,16 @@ class Timing:
     reply_timeout: float = 0.2
     attempts: int = 5
     """Sends of one message before the device counts as gone (1 s of silence)."""
+    hold_after: float | None = 4.0
+    """A note in escrow this long with no decision from the engine is sent HOLD, and again
+    every ``hold_after`` while it waits: a JCM acceptor gives a note back by itself after
+    about 10 s in escrow with no command, and HOLD keeps it there (HOLDING). The engine
+    normally decides in milliseconds; this covers a slow moment (a busy disk under the
+    journal). None: never."""
+    hold_for: float = 60.0
+    """No HOLD is sent once a note has waited this long undecided: an engine that has not
+    decided in a minute is stuck, and the acceptor's own time-out then gives the resident
+    the note back rather than keeping it for good."""
 
 
 FIXED_SETTINGS: dict[Command, bytes] = {
@@ -122,12 +132,15 @@ class Id003Acceptor(PolledDriver):
         self._applied: dict[Command, bytes] = {}  # settings the acceptor has echoed
         self._deferred: set[Command] = set()  # refused: not asked again before the next poll
         self._version: str | None = None
+        self._undecided: tuple[float, float] | None = None
+        """A note in escrow, no stack or return yet: since when, and the last HOLD (or since)."""
         self._io = {
             "polls": 0,
             "retries": 0,
             "timeouts": 0,
             "unexpected_replies": 0,
             "resets_sent": 0,
+            "holds_sent": 0,
             "acks_sent": 0,
             "settings_sent": 0,
         }
@@ -234,6 +247,7 @@ class Id003Acceptor(PolledDriver):
                 None,
             )
             operation = self._tracker.operation()
+            hold = self._hold_due()
         if reset:
             self._send_reset()
         elif ack:
@@ -242,9 +256,24 @@ class Id003Acceptor(PolledDriver):
             self._send_setting(*change)
         elif operation is not None:
             self._send_operation(operation)
+        elif hold:
+            self._send_hold()
         else:
             return False
         return True
+
+    def _hold_due(self) -> bool:
+        """Time to send HOLD: a note has waited ``hold_after`` in escrow undecided, since it
+        came or since the last HOLD, and not yet ``hold_for`` in all."""
+        after = self.timing.hold_after
+        if after is None or not self._tracker.undecided():
+            self._undecided = None
+            return False
+        now = time.monotonic()
+        if self._undecided is None:
+            self._undecided = (now, now)
+        since, last = self._undecided
+        return now - last >= after and now - since < self.timing.hold_for
 
     def _wanted_settings(self) -> dict[Command, bytes]:
         """The settings the acceptor should hold, inhibit last (it lets notes in)."""
@@ -287,6 +316,21 @@ class Id003Acceptor(PolledDriver):
                 # refused now (the acceptor is busy): asked again after the next poll
                 self._deferred.add(code)
                 log.info("bill acceptor: setting %s refused; will retry", code.name)
+
+    def _send_hold(self) -> None:
+        """HOLD (6-3): keep the note in escrow (HOLDING) while the engine decides. ACK, or
+        INVALID COMMAND if the note has left escrow meanwhile; either way the next status
+        says where it is, and the wait for the next HOLD starts again."""
+        self._bump("holds_sent")
+        reply = self._transact(command(Command.HOLD), _operation_answer)
+        if reply is None:
+            self._lost()
+            return
+        with self._lock:
+            if self._undecided is not None:
+                self._undecided = (self._undecided[0], time.monotonic())
+        if not is_ack(reply):
+            log.info("bill acceptor: hold refused (the note is no longer in escrow)")
 
     def _send_operation(self, what: Pending) -> None:
         code = Command.STACK_1 if what == "stack" else Command.RETURN

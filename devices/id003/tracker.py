@@ -133,6 +133,10 @@ class StatusTracker:
             return None
         return self.bill
 
+    def undecided(self) -> bool:
+        """A note waits in escrow and the engine has said neither stack nor return."""
+        return self.escrowed() is not None and self.pending is None
+
     def moving(self) -> bool:
         """A note may be moving (or the acceptor is starting): not a time to count."""
         return self.last is None or self.last.code in MOVING or self.reset_needed

@@ -71,10 +71,18 @@ DEFAULT_CONFIG = (
 """0xBE: receipts come to the kiosk as print lines, with intermediate status, and the
 terminal's own keys can start neither a payment nor an administration function."""
 
-PRINT_LAST_LINE = 0xFF
-"""A print line's attribute ``FF``: the last line of the receipt (PA00P015, Print Line
-06 D1). The attribute is a bit field for the other lines (centred, double width and
-height); ``80`` alone is reserved there, so only ``FF`` ends a receipt."""
+PRINT_LAST_LINE = 0x81
+"""The attribute the emulator gives a receipt's last print line (06 D1). The attribute byte
+(PA00P015, Print Line 06 D1, "attribute definition"): ``1xxx xxxx`` other than ``80``
+marks the last line, ``80`` alone is reserved (RFU), ``FF`` is not text but line feeds,
+their count in the next byte; ``01xx nnnn`` centred, ``0x1x nnnn`` double width,
+``0xx1 nnnn`` double height, ``0000 nnnn`` normal. Terminals in the field end a receipt
+with ``81`` (``06 D1 01 81``, and ``09 01 81`` closing a text block's lines)."""
+PRINT_ATTRIBUTE_RESERVED = 0x80
+PRINT_LINE_FEED = 0xFF
+"""``FF n``: the printer feeds ``n`` empty lines; no text follows."""
+TEXT_BLOCK_ATTRIBUTE = 0x09
+"""TLV tag of a text block's attribute (``81``: the block's last line has been sent)."""
 
 REPEAT_RECEIPT_SEND_STATUS = 0x01
 """Repeat Receipt's service byte (BMP 03), bit 0: send the Status-Information (04 0F) too.
@@ -207,9 +215,15 @@ def print_line(text: str, last: bool = False) -> Apdu:
     return Apdu(0x06, 0xD1, bytes([attribute]) + bmp.text(text))
 
 
+def line_feeds(count: int) -> Apdu:
+    """06 D1 with attribute FF: ``count`` empty lines."""
+    return Apdu(0x06, 0xD1, bytes([PRINT_LINE_FEED, count & 0xFF]))
+
+
 def print_text_block(lines: list[str]) -> Apdu:
     text_lines = b"".join(encode_tlv(0x07, bmp.text(line)) for line in lines)
-    return Apdu(0x06, 0xD3, bmp.tlv_container(encode_tlv(0x25, text_lines)))
+    end = encode_tlv(TEXT_BLOCK_ATTRIBUTE, bytes([PRINT_LAST_LINE]))
+    return Apdu(0x06, 0xD3, bmp.tlv_container(encode_tlv(0x25, text_lines + end)))
 
 
 def completion(terminal_id: str = "", status_byte: int | None = None) -> Apdu:
@@ -303,10 +317,23 @@ class StatusInfo:
 class PrintLine:
     attribute: int
     text: str
+    feeds: int = 0
+    """With attribute ``FF``: how many empty lines the printer feeds (the text is empty)."""
 
     @property
     def last(self) -> bool:
-        return self.attribute == PRINT_LAST_LINE
+        """Bit 7 set marks the last line, except ``80`` (reserved) and ``FF`` (line feed)."""
+        return bool(self.attribute & 0x80) and self.attribute not in (
+            PRINT_ATTRIBUTE_RESERVED,
+            PRINT_LINE_FEED,
+        )
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """What the receipt gets from it: the text, or ``feeds`` empty lines."""
+        if self.attribute == PRINT_LINE_FEED:
+            return ("",) * self.feeds
+        return (self.text,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +416,8 @@ def from_terminal(apdu: Apdu) -> FromTerminal:
     if control == PRINT_LINE:
         if not data:
             return Malformed(control, "no attribute byte")
+        if data[0] == PRINT_LINE_FEED:
+            return PrintLine(PRINT_LINE_FEED, "", data[1] if len(data) > 1 else 1)
         return PrintLine(data[0], bmp.scrub_card_numbers(data[1:].decode(bmp.TEXT_ENCODING)))
     if control == PRINT_TEXT_BLOCK:
         return PrintTextBlock(tuple(bmp.scrub_card_numbers(x) for x in bmp.text_block_lines(data)))

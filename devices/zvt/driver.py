@@ -13,7 +13,9 @@ Completion after a successful status is APPROVED; an abort is DECLINED or CANCEL
 stopped at the terminal, or by our Abort 06 B0); a terminal silent for longer than T4
 (``Timing.t4``, restarted by each of its messages) is sent Abort (06 B0) and, if it still
 says nothing, the sale is IN_DOUBT, as it is when the line is lost after the authorisation
-went out. The engine then asks
+went out. A sale still running at ``Timing.sale_limit`` (the terminal kept talking) is sent
+Abort too and is IN_DOUBT (``sale_limit``) unless the terminal completes it. The engine
+then asks
 :meth:`~ZvtTerminal.status`, which asks the terminal (Status Enquiry 05 01, then Repeat
 Receipt 06 20 for its last transaction) and decides with :mod:`devices.zvt.recovery`.
 
@@ -469,7 +471,8 @@ class ZvtTerminal:
             on_info=lambda info: self._note_sale_info(reference, info),
         )
         command = A.authorisation(cents, self.currency)
-        return self._settle_sale(sale, self.session.converse(command, self.timing.t4, hooks))
+        talk = self.session.converse(command, self.timing.t4, hooks, self.timing.sale_limit)
+        return self._settle_sale(sale, talk)
 
     def _why_not_send(self, sale: _Sale) -> str:
         """The reason the authorisation must not go out at all, or ""."""
@@ -504,6 +507,10 @@ class ZvtTerminal:
             # 84 9C ("please wait") included: the terminal did not start the sale, and
             # waiting for an answer it never promised would hold the resident for nothing
             return self._final(sale, outcome, codes.result_reason(talk.refused), None)
+        if talk.over_limit and not (talk.completion is not None and info is not None):
+            # the terminal kept the sale going past any sane time; whatever it said to the
+            # abort, only the status query (its journal) can say what became of it
+            return self._in_doubt(sale, "sale_limit")
         if talk.completion is not None:
             if info is not None and info.result_code not in (None, codes.SUCCESS):
                 code = info.result_code or 0
@@ -555,9 +562,7 @@ class ZvtTerminal:
         """What the terminal says between our commands (already acknowledged)."""
         if isinstance(message, A.StatusInfo):
             self._late_infos.append(message.info)
-        elif isinstance(message, A.PrintLine):
-            self._late_lines.append(message.text)
-        elif isinstance(message, A.PrintTextBlock):
+        elif isinstance(message, A.PrintLine | A.PrintTextBlock):
             self._late_lines.extend(message.lines)
         elif isinstance(message, A.Completion | A.TerminalAbort):
             self._late_answer(message)

@@ -168,12 +168,22 @@ class LinkEndpoint:
             pass  # the line is gone; the sender will repeat when it is back
 
     # ------------------------------------------------------------------ sender side
-    def send(self, apdu: bytes, connected: Callable[[], bool] = lambda: True) -> bool:
-        """Send ``apdu`` until the other side ACKs it; False after the last repeat (or no line)."""
+    def send(
+        self,
+        apdu: bytes,
+        connected: Callable[[], bool] = lambda: True,
+        within: float | None = None,
+    ) -> bool:
+        """Send ``apdu`` until the other side ACKs it; False after the last repeat (or no line).
+
+        ``within`` bounds the whole delivery: no repeat starts, and no wait for ACK lasts,
+        past that many seconds from now.
+        """
         frame = encode_frame(apdu)
+        end = None if within is None else self.clock() + within
         with self._send_lock:
             for attempt in range(1 + max(0, self.timing.resends)):
-                if not connected():
+                if not connected() or (end is not None and self.clock() >= end):
                     break
                 if attempt:
                     self.counts["resends"] += 1
@@ -185,13 +195,15 @@ class LinkEndpoint:
                     log.debug("%s: write failed: %s", self.name, exc)
                     break
                 self.counts["frames_sent"] += 1
-                if self._await_signal(connected) is Signal.ACK:
+                if self._await_signal(connected, end) is Signal.ACK:
                     return True
             self.counts["send_failures"] += 1
             return False
 
-    def _await_signal(self, connected: Callable[[], bool]) -> Signal | None:
+    def _await_signal(self, connected: Callable[[], bool], end: float | None) -> Signal | None:
         deadline = self.clock() + self.timing.ack_timeout
+        if end is not None:
+            deadline = min(deadline, end)
         with self._signal_ready:
             while True:
                 if self._signals:

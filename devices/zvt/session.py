@@ -42,8 +42,16 @@ class Timing:
     for one, sends nothing. The engine's own limit (``timeouts.card_sale``) counts from
     the terminal's last word and is longer than this plus ``abort_grace``, so this driver,
     which aborts first, speaks before the engine gives up."""
+    sale_limit: float = 420.0
+    """The longest a sale may last from the authorisation, however often the terminal
+    speaks. T4 alone has no end: a terminal that sends an intermediate status every few
+    seconds forever (a stuck host connection, a firmware fault) would hold the kiosk and
+    the resident for good. Past this the kiosk sends Abort (06 B0) and, unless the terminal
+    then completes an approval, treats the sale as in doubt: the status query settles it.
+    Seven minutes: more than twice T4, far more than a card read, PIN and host answer."""
     abort_grace: float = 5.0
-    """After our Abort (06 B0): how long the terminal's final answer is waited for."""
+    """After our Abort (06 B0): how long the terminal's final answer is waited for, counted
+    from the moment the abort goes out, its own delivery (ACK, repeats) included."""
     command_timeout: float = 60.0
     """Registration, Status Enquiry, Repeat Receipt and Reversal: the longest silence."""
     end_of_day_timeout: float = 300.0
@@ -74,8 +82,10 @@ class Talk:
     timed_out: bool = False
     abort_sent: bool = False
     gave_up: bool = False
-    """The terminal said nothing in time (T4, or no 80 00 within T3) and the kiosk sent
-    Abort (06 B0) on its own."""
+    """The terminal said nothing in time (T4, or no 80 00 within T3), or the sale reached
+    ``sale_limit``, and the kiosk sent Abort (06 B0) on its own."""
+    over_limit: bool = False
+    """The abort was for ``sale_limit``: the terminal kept the sale going too long."""
 
     @property
     def info(self) -> StatusInformation | None:
@@ -120,14 +130,22 @@ class Session:
         if not self.transport.send(answer.encode()):
             log.warning("card terminal: could not deliver %s", answer.describe())
 
-    def converse(self, command: A.Apdu, timeout: float, sale: SaleHooks | None = None) -> Talk:
+    def converse(
+        self,
+        command: A.Apdu,
+        timeout: float,
+        sale: SaleHooks | None = None,
+        limit: float | None = None,
+    ) -> Talk:
         """Send ``command`` and take part in what follows until the terminal's last word.
 
         ``timeout`` is the longest silence (T4): every message from the terminal restarts
         it, and an intermediate status with a time-out byte replaces it for the next wait.
-        In a sale, silence past it is answered with Abort (06 B0) and ``abort_grace`` for
-        the terminal's last word before the sale counts as unanswered: the terminal is told
-        the kiosk has stopped waiting before anyone treats the sale as in doubt.
+        ``limit`` caps the whole command, however often the terminal speaks. In a sale,
+        silence past the time-out or the limit reached is answered with Abort (06 B0) and
+        ``abort_grace`` for the terminal's last word before the sale counts as unanswered:
+        the terminal is told the kiosk has stopped waiting before anyone treats the sale as
+        in doubt.
         """
         talk = Talk()
         self.listen(0.0)  # anything left over is answered first (it may be a late answer)
@@ -139,19 +157,20 @@ class Session:
             return talk
         talk.delivered = True
         now = time.monotonic()
-        deadline, ack_deadline = now + timeout, now + self.timing.command_ack
+        cap = None if limit is None else now + limit
+        deadline, ack_deadline = self._capped(now + timeout, cap), now + self.timing.command_ack
         while True:
             now = time.monotonic()
-            silent = now >= deadline or (not talk.accepted and now >= ack_deadline)
+            over = cap is not None and now >= cap
+            silent = over or now >= deadline or (not talk.accepted and now >= ack_deadline)
             if sale is not None and not talk.abort_sent and silent:
-                talk.gave_up = True
-                log.warning("card terminal: no word in time for %s; sending abort", sale.reference)
+                talk.gave_up, talk.over_limit = True, over
+                why = "the sale reached its time limit" if over else "no word in time"
+                log.warning("card terminal: %s for %s; sending abort", why, sale.reference)
                 sale.abort.set()
             if sale is not None and sale.abort.is_set() and not talk.abort_sent:
                 talk.abort_sent = True
-                log.info("card terminal: sending abort (06 B0) for %s", sale.reference)
-                self.reply(A.abort_request())
-                deadline = time.monotonic() + self.timing.abort_grace
+                deadline = self._send_abort(sale.reference)
                 ack_deadline = deadline  # any answer now is to the abort: the grace decides
             now = time.monotonic()
             late = now >= deadline or (not talk.accepted and now >= ack_deadline)
@@ -170,7 +189,24 @@ class Session:
             if self._take(message, talk, sale):
                 return talk
             if not talk.abort_sent and not isinstance(message, A.Unknown | A.Malformed):
-                deadline = time.monotonic() + self._wait_after(message, timeout)
+                deadline = self._capped(time.monotonic() + self._wait_after(message, timeout), cap)
+
+    @staticmethod
+    def _capped(deadline: float, cap: float | None) -> float:
+        return deadline if cap is None else min(deadline, cap)
+
+    def _send_abort(self, reference: str) -> float:
+        """Send Abort (06 B0); the deadline for the terminal's last word.
+
+        ``abort_grace`` counts from now and bounds the abort's own delivery too: a terminal
+        that does not ACK the frame is not sent it again past the grace (three sends of T2
+        each would hold the sale 15 s for a terminal that is not listening).
+        """
+        deadline = time.monotonic() + self.timing.abort_grace
+        log.info("card terminal: sending abort (06 B0) for %s", reference)
+        if not self.transport.send(A.abort_request().encode(), within=self.timing.abort_grace):
+            log.warning("card terminal: the abort for %s was not delivered", reference)
+        return deadline
 
     @staticmethod
     def _wait_after(message: A.FromTerminal, timeout: float) -> float:
@@ -237,9 +273,7 @@ class Session:
             talk.infos.append(message.info)
             if sale is not None:
                 sale.on_info(message.info)  # on disk before the terminal hears our 80 00
-        elif isinstance(message, A.PrintLine):
-            talk.lines.append(message.text)
-        elif isinstance(message, A.PrintTextBlock):
+        elif isinstance(message, A.PrintLine | A.PrintTextBlock):
             talk.lines.extend(message.lines)
         elif isinstance(message, A.Completion):
             talk.completion = message

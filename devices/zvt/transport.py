@@ -52,8 +52,11 @@ class ApduTransport(Protocol):
     @property
     def connected(self) -> bool: ...
     def wait_connected(self, timeout: float) -> bool: ...
-    def send(self, raw: bytes) -> bool:
-        """Deliver one encoded APDU; False when it could not be (no line, no ACK)."""
+    def send(self, raw: bytes, within: float | None = None) -> bool:
+        """Deliver one encoded APDU; False when it could not be (no line, no ACK).
+
+        ``within``: no repeat of the frame starts, and no wait for its ACK lasts, past this
+        many seconds from now (the serial line's T2 and repeats otherwise decide)."""
 
     def receive(self, timeout: float) -> bytes | None:
         """The next APDU, None after ``timeout``; raises LinkLost once per loss."""
@@ -98,8 +101,8 @@ class SerialTransport:
     def wait_connected(self, timeout: float) -> bool:
         return self.link.wait_connected(timeout)
 
-    def send(self, raw: bytes) -> bool:
-        return self.endpoint.send(raw, lambda: self.link.connected)
+    def send(self, raw: bytes, within: float | None = None) -> bool:
+        return self.endpoint.send(raw, lambda: self.link.connected, within)
 
     def receive(self, timeout: float) -> bytes | None:
         return self.endpoint.receive(timeout)
@@ -179,7 +182,9 @@ class TcpTransport:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
-    def send(self, raw: bytes) -> bool:
+    def send(self, raw: bytes, within: float | None = None) -> bool:
+        """TCP has no ACK or repeats: the APDU is written at once (``within`` has nothing
+        to bound)."""
         with self._send_lock:
             sock = self._sock
             if sock is None or not self._connected.is_set():

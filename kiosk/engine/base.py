@@ -52,6 +52,8 @@ class EngineBase:
     last_batch: BatchReport | None
     _interrupted: State | None
     _deadline: float | None
+    _card_sale_began: float | None
+    """When the current card sale was started (monotonic): ``card_sale_total`` counts from it."""
     _out_of_service_reason: str
     _out_of_service_pending: str
     _config_pending: KioskConfig | None

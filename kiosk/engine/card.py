@@ -266,6 +266,7 @@ class CardSettlement(EngineBase):
         )
         s.card_intent_seq = intent.seq
         s.card_settled = False
+        self._card_sale_began = self.clock.monotonic()
         crashpoints.hit("card.after_sale_intent")
         try:
             self.ports.terminal.start_sale(total_charged, s.card_reference)

@@ -98,6 +98,7 @@ class PaymentEngine(
         self.language = config.locale.default_language
         self._interrupted = None
         self._deadline = None
+        self._card_sale_began = None
         self._out_of_service_reason = ""
         self._out_of_service_pending = ""
         self._stubs = StubParser.from_config(config.scanner)
@@ -296,3 +297,8 @@ class PaymentEngine(
     def _reset_deadline(self) -> None:
         timeout = self._timeout_for(self.state)
         self._deadline = None if timeout is None else self.clock.monotonic() + timeout
+        began = self._card_sale_began
+        if self.state is State.CARD and began is not None and self._deadline is not None:
+            # each word from the terminal restarts card_sale; the sale as a whole ends at
+            # card_sale_total however often it speaks (a terminal stuck saying "please wait")
+            self._deadline = min(self._deadline, began + self.config.timeouts.card_sale_total)

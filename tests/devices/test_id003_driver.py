@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -491,24 +492,25 @@ def test_a_refused_stack_is_asked_again_only_after_a_new_status() -> None:
     assert tracker.counters.invalid_commands == 1
 
 
+def ask(port: serial.Serial, code: int, data: bytes = b"") -> StatusReply | bytes:
+    """One message from the host on the raw line; the acceptor's answer (a status decoded)."""
+    port.write(build_frame(code, data))
+    frames: list[object] = []
+    asm = FrameAssembler()
+    deadline = time.monotonic() + WAIT
+    while not frames and time.monotonic() < deadline:
+        frames += asm.feed(port.read(1))
+    assert frames, f"no answer to {code:02X}"
+    frame = frames[0]
+    assert isinstance(frame, Frame)
+    return StatusReply.decode(frame) or frame.encode()
+
+
 def test_the_emulator_answers_operations_as_the_specification_says(
     emulator: Id003Emulator,
 ) -> None:
     """HOLD keeps a note in escrow, operations out of place are INVALID COMMAND, settings are
     echoed and read back (6-3, 6-4, 6-5, 6-6, 6-7); all over the raw line."""
-
-    def ask(port: serial.Serial, code: int, data: bytes = b"") -> StatusReply | bytes:
-        port.write(build_frame(code, data))
-        frames: list[object] = []
-        asm = FrameAssembler()
-        deadline = time.monotonic() + WAIT
-        while not frames and time.monotonic() < deadline:
-            frames += asm.feed(port.read(1))
-        assert frames, f"no answer to {code:02X}"
-        frame = frames[0]
-        assert isinstance(frame, Frame)
-        return StatusReply.decode(frame) or frame.encode()
-
     with serial.Serial(emulator.port.path, 9600, timeout=0.05) as port:
         assert ask(port, 0x11) == StatusReply(Status.POWER_UP)
         assert ask(port, 0x41) == StatusReply(Status.INVALID_COMMAND)  # stack: nothing there
@@ -526,3 +528,113 @@ def test_the_emulator_answers_operations_as_the_specification_says(
         assert ask(port, 0x11) == StatusReply(Status.RETURNING)
         assert ask(port, 0x88) == build_frame(0x88, VERSION.encode())
     assert emulator.cashbox == 0
+
+
+def enabled_on_the_raw_line(port: serial.Serial) -> None:
+    """RESET, inhibit lifted, and the acceptor idle: what a host does at power-up."""
+    assert ask(port, 0x11) == StatusReply(Status.POWER_UP)
+    assert ask(port, 0x40) == ACK_FRAME
+    assert ask(port, 0xC3, b"\x00") == build_frame(0xC3, b"\x00")
+    until(lambda: ask(port, 0x11) == StatusReply(Status.IDLING))
+
+
+def test_stack_2_stacks_as_stack_1_does(emulator: Id003Emulator) -> None:
+    """STACK-2 ``FC 05 42 39 36`` (6-3): ACK from escrow, INVALID COMMAND with nothing there;
+    the note goes STACKING, VEND VALID (repeated until the host's ACK), STACKED, IDLING. The
+    driver itself stacks with STACK-1 (``FC 05 41 A2 04``) and credits at VEND VALID."""
+    assert build_frame(0x42) == bytes.fromhex("fc05423936")
+    with serial.Serial(emulator.port.path, 9600, timeout=0.05) as port:
+        enabled_on_the_raw_line(port)
+        assert ask(port, 0x42) == StatusReply(Status.INVALID_COMMAND)  # nothing in escrow
+        emulator.control("stack-polls", "4")  # the stack takes four polls
+        emulator.control("insert", "20")
+        until(lambda: ask(port, 0x11) == StatusReply(Status.ESCROW, 0x65))
+        assert ask(port, 0x42) == ACK_FRAME
+        seen = [ask(port, 0x11) for _ in range(5)]
+        assert seen[:3] == [StatusReply(Status.STACKING)] * 3
+        assert seen[3:] == [StatusReply(Status.VEND_VALID)] * 2  # until acknowledged
+        port.write(ACK_FRAME)  # not answered (6-2-1(5))
+        assert ask(port, 0x11) == StatusReply(Status.STACKED)
+        assert ask(port, 0x11) == StatusReply(Status.IDLING)
+    assert emulator.cashbox == 1 and emulator.stacked(Money(2000)) == 1
+
+
+HOLD = bytes.fromhex("fc05440f53")
+"""HOLD (6-3), ``FC 05 44`` and its CRC."""
+
+
+def slow_to_give_back(tmp_path: Path) -> Id003Emulator:
+    """An acceptor that gives a note back by itself after 0.6 s in escrow, as a JCM does
+    after about 10 s."""
+    timing = EmulatorTiming(stack_polls=3, escrow_timeout=0.6)
+    emu = Id003Emulator(tmp_path / "bill-acceptor", timing=timing)
+    emu.start()
+    return emu
+
+
+def holding_driver(
+    emu: Id003Emulator, events: Events, hold_after: float | None, hold_for: float = 60.0
+) -> Id003Acceptor:
+    """A driver that sends HOLD after ``hold_after`` (None: never) for ``hold_for``, enabled."""
+    timing = replace(TIMING, hold_after=hold_after, hold_for=hold_for)
+    driver = Id003Acceptor(emu.port.path, timing=timing, reconnect_interval=0.05)
+    driver.attach(events)
+    driver.open()
+    try:
+        assert driver.wait_ready(WAIT)
+        enabled(driver, emu)
+    except BaseException:
+        driver.close()
+        raise
+    return driver
+
+
+def test_a_note_the_engine_has_not_decided_on_is_held_in_escrow(
+    tmp_path: Path, events: Events
+) -> None:
+    """The driver sends HOLD while the note waits undecided, so the acceptor's escrow
+    time-out never gives it back; the stack, when it comes, is STACK-1 from HOLDING."""
+    emu = slow_to_give_back(tmp_path)
+    driver = holding_driver(emu, events, 0.2)
+    try:
+        bill = escrow(emu, events, "20")
+        until(lambda: emu.counters()["holds"] >= 4)  # undecided well past the 0.6 s
+        assert emu.phase is Phase.HOLDING and driver.escrowed() == bill
+        assert emu.counters()["escrow_timeouts"] == 0
+        driver.stack()
+        events.wait_for(BillStacked(bill))
+        assert events.of(BillReturned) == [] and events.of(BillRejected) == []
+        host = sent_by_host(emu)
+        assert HOLD in host and bytes.fromhex("fc0541a204") in host  # HOLD, then STACK-1
+        assert build_frame(0x42) not in host  # never STACK-2
+        replies = [e.reply for e in emu.history() if e.reply is not None]
+        assert build_frame(Status.HOLDING) in replies
+        assert driver.counters()["holds_sent"] >= 4
+        assert emu.cashbox == 1
+    finally:
+        driver.close()
+        emu.stop()
+
+
+@pytest.mark.parametrize(
+    ("hold_after", "holds"),
+    [(None, range(0, 1)), (0.2, range(1, 3))],
+    ids=["no-hold", "holds-for-0.5s"],
+)
+def test_without_hold_the_acceptor_gives_an_undecided_note_back(
+    tmp_path: Path, events: Events, hold_after: float | None, holds: range
+) -> None:
+    """What HOLD prevents: the escrow time-out (REJECTING 79, then IDLING) returns the note,
+    reported rejected and returned, never credited. So it does once the driver stops holding
+    (``hold_for``): an engine that never decides does not keep the note for good."""
+    emu = slow_to_give_back(tmp_path)
+    driver = holding_driver(emu, events, hold_after, hold_for=0.5)
+    try:
+        bill = escrow(emu, events, "5")
+        events.wait_for(BillReturned(bill))
+        assert events.of(BillRejected) == [BillRejected("inhibit")]
+        assert emu.counters()["holds"] in holds  # at 0.2 s and 0.4 s, none after 0.5 s
+        assert emu.counters()["escrow_timeouts"] == 1 and emu.cashbox == 0
+    finally:
+        driver.close()
+        emu.stop()

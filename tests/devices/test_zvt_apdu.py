@@ -161,11 +161,42 @@ def test_totals_per_card_group() -> None:
 def test_print_line_and_text_block() -> None:
     line = A.from_terminal(A.print_line("Betrag 43,17 EUR", last=True))
     assert line == A.PrintLine(A.PRINT_LAST_LINE, "Betrag 43,17 EUR") and line.last
-    assert A.print_line("END", last=True).encode() == bytes.fromhex("06 D1 04 FF") + b"END"
-    reserved = A.from_terminal(A.decode(bytes.fromhex("06 D1 03 80") + b"AB") or A.Apdu(0, 0))
-    assert isinstance(reserved, A.PrintLine) and not reserved.last  # 80 alone is reserved
+    assert A.print_line("END", last=True).encode() == bytes.fromhex("06 D1 04 81") + b"END"
     block = A.from_terminal(A.print_text_block(["one", "two"]))
     assert block == A.PrintTextBlock(("one", "two"))
+
+
+def decoded(hex_apdu: str) -> A.FromTerminal:
+    apdu = A.decode(bytes.fromhex(hex_apdu))
+    assert apdu is not None
+    return A.from_terminal(apdu)
+
+
+def test_print_line_attributes_as_the_specification_defines_them() -> None:
+    """PA00P015, Print Line (06 D1): 1xxx xxxx but 80 is the last line, 80 is reserved,
+    FF n is n line feeds; bytes as terminals in the field send them (a receipt ending
+    ``06 D1 01 81``, lines ``40`` centred)."""
+    last_empty = decoded("06 D1 01 81")
+    assert last_empty == A.PrintLine(0x81, "") and last_empty.last
+    assert last_empty.lines == ("",)
+    centred = decoded("06 D1 05 40 41 42 43 44")
+    assert centred == A.PrintLine(0x40, "ABCD") and not centred.last
+    reserved = decoded("06 D1 03 80 41 42")
+    assert isinstance(reserved, A.PrintLine) and not reserved.last
+    feeds = decoded("06 D1 02 FF 03")
+    assert isinstance(feeds, A.PrintLine) and not feeds.last
+    assert feeds.lines == ("", "", "")  # three empty lines, not the text "\x03"
+    assert A.line_feeds(3).encode() == bytes.fromhex("06 D1 02 FF 03")
+    assert decoded("06 D1 02 8F 5A").last  # any other attribute with bit 7
+
+
+def test_a_text_block_ending_with_its_attribute_tag() -> None:
+    """06 D3: TLV 06 > 25 (print texts) > 07 text lines, closed by 09 01 81."""
+    block = decoded("06 D3 0D 06 0B 25 09 07 02 48 49 07 00 09 01 81")
+    assert block == A.PrintTextBlock(("HI", ""))
+    assert A.print_text_block(["HI", ""]).encode() == bytes.fromhex(
+        "06 D3 0D 06 0B 25 09 07 02 48 49 07 00 09 01 81"
+    )
 
 
 def test_a_card_number_in_receipt_text_is_masked() -> None:

@@ -370,6 +370,65 @@ def test_silence_past_t4_is_answered_with_abort_before_anything_else(
         emulator.stop()
 
 
+def test_a_terminal_that_never_stops_talking_is_aborted_at_the_sale_limit(
+    tmp_path: Path, events: Events
+) -> None:
+    """T4 restarts with each 04 FF, so a terminal saying "please wait" for ever would hold
+    the kiosk for ever: at ``sale_limit`` it is sent Abort and the sale is in doubt. The
+    terminal here refuses the abort (the host is asked) and approves later: that late
+    approval still reaches the engine, which reverses it."""
+    talkative = EmulatorTiming(step=0.01, card_wait=0.05, pin_wait=0.05, slow=1.6, link=LINK)
+    emulator = start_emulator(tmp_path / "talkative", talkative)
+    timing = replace(DRIVER_TIMING, t4=1.5, sale_limit=0.6, abort_grace=0.4)
+    terminal = make_driver(emulator, events, tmp_path / "state.json", timing)
+    try:
+        began = time.monotonic()
+        terminal.start_sale(Money(4005), "LIMIT-1")  # .05: the slow card
+        result = events.result("LIMIT-1")
+        took = time.monotonic() - began
+        assert (result.outcome, result.reason) == (CardOutcome.IN_DOUBT, "sale_limit")
+        assert 0.6 <= took < 0.6 + 0.4 + 0.8, took  # the limit, the grace, some slack
+        assert events.prompts("LIMIT-1").count("wait") >= 2  # it kept talking all along
+        counters = emulator.counters()
+        assert counters["abort_requests"] == 1 and counters["aborts_refused"] == 1
+        late = events.result("LIMIT-1")
+        assert (late.outcome, late.reason) == (CardOutcome.APPROVED, "late")
+    finally:
+        terminal.close()
+        emulator.stop()
+
+
+def test_an_abort_the_terminal_does_not_acknowledge_is_given_up_after_the_grace(
+    tmp_path: Path, events: Events
+) -> None:
+    """The abort's delivery is part of ``abort_grace``: a terminal that is not listening
+    (rebooting) is not sent the 06 B0 three times of T2 each before the sale is settled."""
+    slow_acks = replace(LINK, ack_timeout=1.0, resends=2)  # 3 s to give up on one frame
+    rebooting = EmulatorTiming(step=0.01, card_wait=0.05, boot=5.0, link=slow_acks)
+    emulator = start_emulator(tmp_path / "deaf", rebooting)
+    terminal = ZvtTerminal.serial(
+        emulator.port.path,
+        state_path=tmp_path / "state.json",
+        link_timing=slow_acks,
+        reconnect_interval=0.05,
+        timing=replace(DRIVER_TIMING, t4=0.3, abort_grace=0.4),
+    )
+    terminal.attach(events)
+    terminal.open()
+    try:
+        assert terminal.wait_ready(WAIT)
+        terminal.start_sale(Money(4008), "DEAF-2")  # .08: the terminal reboots mid-sale
+        events.wait_for(CardProgress("DEAF-2", "insert_card"))
+        began = time.monotonic()
+        result = events.result("DEAF-2")
+        assert (result.outcome, result.reason) == (CardOutcome.IN_DOUBT, "no_answer")
+        assert time.monotonic() - began < 0.3 + 0.4 + 1.0  # well short of the 3 s of repeats
+        assert terminal.counters()["send_failures"] >= 1  # the abort never got its ACK
+    finally:
+        terminal.close()
+        emulator.stop()
+
+
 def test_a_refusal_84_9c_ends_the_sale_at_once(
     emulator: ZvtEmulator, terminal: ZvtTerminal, events: Events
 ) -> None:
@@ -708,7 +767,7 @@ class _DeafTerminal:
     def __init__(self) -> None:
         self.sent: list[bytes] = []
 
-    def send(self, raw: bytes) -> bool:
+    def send(self, raw: bytes, within: float | None = None) -> bool:
         self.sent.append(raw)
         return True
 

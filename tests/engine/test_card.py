@@ -383,8 +383,10 @@ def test_terminal_prompts_restart_the_sale_time_out(harness: Harness) -> None:
     """The limit counts the terminal's silence, as its T4 does: a slow sale with the
     terminal at work is not cut off; touches on the kiosk's screen do not extend it."""
     harness.to_card()
-    limit = harness.config.timeouts.card_sale
-    for _ in range(4):
+    limit, total = harness.config.timeouts.card_sale, harness.config.timeouts.card_sale_total
+    rounds = int((total - limit) // (limit - 1))  # all that fit inside the sale's total cap
+    assert rounds >= 1
+    for _ in range(rounds):
         harness.clock.advance(limit - 1)
         harness.engine.submit(CardProgress(harness.reference, "enter_pin"))
         harness.send(ui.Touch())
@@ -405,6 +407,36 @@ def test_the_sale_time_out_outlasts_the_terminal_protocols_t4() -> None:
 
     zvt = Timing()
     assert Timeouts().card_sale > zvt.t4 + zvt.abort_grace
+
+
+def test_a_terminal_that_keeps_talking_is_given_up_on_at_the_sales_total_limit(
+    harness: Harness,
+) -> None:
+    """Prompts restart ``card_sale``, not ``card_sale_total``: a terminal saying "please
+    wait" for ever does not hold the kiosk for ever."""
+    harness.to_card()
+    limit, total = harness.config.timeouts.card_sale, harness.config.timeouts.card_sale_total
+    spoken = 0.0
+    while spoken + limit - 1 < total:
+        harness.clock.advance(limit - 1)
+        spoken += limit - 1
+        harness.engine.submit(CardProgress(harness.reference, "wait"))
+        harness.pump()
+        assert harness.state is State.CARD and harness.terminal.aborts == 0
+    harness.wait(total - spoken)
+    assert harness.state is State.CARD_DECLINED  # timed out: aborted, settled, reversed
+    assert harness.terminal.aborts == 1
+    harness.assert_card_invariants()
+
+
+def test_the_sales_total_limit_outlasts_the_drivers_own() -> None:
+    """The ZVT driver aborts at its ``sale_limit`` and waits its grace: the engine's cap on
+    the whole sale comes after, as its per-word limit comes after T4."""
+    from devices.zvt.session import Timing
+    from kiosk.config import Timeouts
+
+    zvt = Timing()
+    assert Timeouts().card_sale_total > zvt.sale_limit + zvt.abort_grace
 
 
 def test_terminal_failing_to_start_the_sale_is_settled_as_in_doubt(harness: Harness) -> None:

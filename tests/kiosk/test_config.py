@@ -262,6 +262,13 @@ PROBLEMS = [
         id="fee-max-below-min",
     ),
     pytest.param(
+        "[timeouts]\ncard_sale = 200\ncard_sale_total = 100\n",
+        "timeouts",
+        1,
+        "card_sale_total (100) is shorter than card_sale (200)",
+        id="card-sale-total-below-one-wait",
+    ),
+    pytest.param(
         '[locale]\nlanguages = ["es"]\n',
         "locale",
         1,
