@@ -178,9 +178,11 @@ POINTS: dict[str, bool | None] = {
 }
 
 
-#: the same kinds of step as in tests/test_crash.py's card script: run by `make test-slow`
+#: the same kinds of step as in tests/test_crash.py's card script, and an approval journaled
+#: (settled as the payment's later steps are): run by `make test-slow`
 SLOW_POINTS = {
     "card.after_sale_sent:1",
+    "card.after_approved_journaled:1",
     "payment.after_completed_journaled:1",
     "receipt.after_print_intent:1",
 }
