@@ -69,6 +69,9 @@ def test_a_payment_over_limits_lowered_since_is_stored_counted_and_held(
     assert f"entry {paid}" in alert["reason"] and "$1,500.00" in alert["reason"]
     assert "$1,100.00" in alert["reason"]
 
+    held_postings = {p["payment_id"]: p["held"] for p in hub.admin("/v1/postings")}
+    assert held_postings == {"P-s1": True, "P-s2": False}
+
     hub.ctx.poster.run(include_waiting=True)  # `kiosk-hub post` does not release it
     assert _postings(hub)["P-s1"] == "suspense"
     assert accounts.lookup(hub.ctx.db, "100200302").balance_cents == 4317, "not posted"
