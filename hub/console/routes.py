@@ -8,6 +8,7 @@
 | ``GET /console/batches`` | clerk, supervisor, auditor | batches, open or collected |
 | ``GET /console/batches/{kiosk}/{batch}`` | the same | collection, settlement, count |
 | ``GET /console/payments``, ``/suspense``, ``/over-short`` | the same | (:mod:`.money`) |
+| ``GET /console/posting-files`` | the same | import files written (:mod:`.posting_files`) |
 | ``GET /console/audit`` | supervisor, admin, auditor | the audit log |
 | ``GET /console/users`` | admin, auditor | staff accounts (:mod:`.admin`) |
 | ``GET /console/settings`` | supervisor, admin, auditor | the second count (:mod:`.admin`) |
@@ -42,6 +43,7 @@ from hub.console import (
     downloads,
     kiosk_settings,
     money,
+    posting_files,
     render,
     service,
 )
@@ -201,6 +203,7 @@ def install(app: FastAPI) -> None:
     app.include_router(counting.router)
     app.include_router(money.router)
     app.include_router(downloads.router)
+    app.include_router(posting_files.router)
     app.include_router(admin.router)
     app.include_router(service.router)
     app.include_router(kiosk_settings.router)

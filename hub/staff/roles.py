@@ -21,7 +21,15 @@ ROLES: Final[tuple[Role, ...]] = get_args(Role)
 assert ROLES == STAFF_ROLES, "hub.models.STAFF_ROLES and Role must list the same roles"
 
 Page = Literal[
-    "fleet", "batches", "payments", "suspense", "over-short", "audit", "users", "settings"
+    "fleet",
+    "batches",
+    "payments",
+    "suspense",
+    "over-short",
+    "posting-files",
+    "audit",
+    "users",
+    "settings",
 ]
 Action = Literal[
     "count",
@@ -46,6 +54,7 @@ PAGES: Final[dict[Page, frozenset[Role]]] = {
     "payments": _MONEY,
     "suspense": _MONEY,
     "over-short": _MONEY,
+    "posting-files": _MONEY,
     "audit": frozenset({"supervisor", "admin", "auditor"}),
     "users": frozenset({"admin", "auditor"}),
     "settings": frozenset({"supervisor", "admin", "auditor"}),
@@ -58,6 +67,7 @@ LABELS: Final[dict[Page, str]] = {
     "payments": "Payments",
     "suspense": "Suspense",
     "over-short": "Over/short",
+    "posting-files": "Posting files",
     "audit": "Audit",
     "users": "Users",
     "settings": "Settings",

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.postgresql_in_slow_suite
 
 
 def test_each_role_opens_its_pages_and_is_refused_the_others(hub: HubHarness) -> None:
-    money = {"batches", "payments", "suspense", "over-short"}
+    money = {"batches", "payments", "suspense", "over-short", "posting-files"}
     expected = {
         "technician": {"fleet"},
         "clerk": {"fleet"} | money,
