@@ -21,7 +21,8 @@ from hub.staff.roles import PAGES, ROLES
 from tests.browser import VIEWPORT
 from tests.hub.console_client import PASSWORD, add_user
 from tests.hub.console_day import FAILED, MEANT, reconciliation_day
-from tests.hub.harness import HubHarness
+from tests.hub.harness import HubHarness, KioskSide
+from tests.store.builders import cash_payment
 
 FAILED_CONFIRMATION = f"C-{FAILED}"
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,12 +46,16 @@ def served_day(folder: Path, names: dict[str, str]) -> Iterator[Served]:
         secrets = {name: add_user(harness, name, role) for name, role in names.items()}
     finally:
         harness.close()
+    with served(folder, ["--post-interval", "0"]) as url:
+        yield Served(url, batch_id, secrets)
+
+
+@contextmanager
+def served(folder: Path, options: list[str]) -> Iterator[str]:
+    """``folder``'s hub.sqlite served by a real hub process, once it answers: its URL."""
     with (folder / "hub.log").open("wb") as log:
         process, url = spawn_serve(
-            str(folder / "hub.sqlite"),
-            ["--post-interval", "0", "--log-level", "warning"],
-            log=log,
-            cwd=ROOT,
+            str(folder / "hub.sqlite"), [*options, "--log-level", "warning"], log=log, cwd=ROOT
         )
     try:
         for _ in range(300):
@@ -61,7 +66,7 @@ def served_day(folder: Path, names: dict[str, str]) -> Iterator[Served]:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        yield Served(url, batch_id, secrets)
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -320,3 +325,41 @@ def test_screenshots_of_every_page(page: Page, tmp_path: Path) -> None:
         expect(page.locator("#counts-differ")).to_contain_text("THE TWO COUNTS DIFFER")
         _shot(page, out / "batch-two-counts.png", full_page=True)
     assert {p.name for p in out.glob("*.png")} >= {f"{name}.png" for name, _ in SCREENS}
+
+
+@pytest.mark.slow
+def test_screenshots_of_the_posting_files(page: Page, tmp_path: Path) -> None:
+    """docs/console/posting-files.png: two days of lockbox files, one waiting to be written;
+    a file taken again from the page is the one in the billing system's directory."""
+    out = Path(SHOTS) if SHOTS else tmp_path / "shots"
+    out.mkdir(parents=True, exist_ok=True)
+    files = tmp_path / "cis"
+    harness = HubHarness(
+        str(tmp_path / "hub.sqlite"), tmp_path, adapter="file", file_dir=files, layout="lockbox"
+    )
+    try:
+        for day, (name, payments) in enumerate((("k1", 3), ("k2", 2), ("k3", 1))):
+            kiosk = KioskSide(tmp_path / f"{name}.sqlite")
+            for n in range(payments):
+                kiosk.write(cash_payment(f"{name}-{n}", MEANT, [2000, 500 * (n + 1)]))
+            harness.push(harness.enroll(name), kiosk.wire())
+            kiosk.close()
+            if day == 2:
+                files.rename(tmp_path / "cis-away")  # the billing system's share goes away
+                files.write_text("not a directory")
+            harness.ctx.poster.run()
+            harness.clock.advance(days=1)
+        secrets = {"ana": add_user(harness, "ana", "clerk")}
+    finally:
+        harness.close()
+    with served(tmp_path, ["--post-interval", "0"]) as url:
+        hub = Served(url, "", secrets)
+        sign_in(page, hub, "ana")
+        page.goto(f"{url}/console/posting-files")
+        expect(page.locator("tbody tr")).to_have_count(3)
+        expect(page.locator("tbody")).to_contain_text("not yet")
+        _shot(page, out / "posting-files.png")
+        first = sorted((tmp_path / "cis-away").iterdir())[0]
+        with page.expect_download() as taken:
+            page.click(f"text={first.name}")
+        assert Path(taken.value.path()).read_bytes() == first.read_bytes()
