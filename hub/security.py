@@ -98,6 +98,17 @@ def check_admin(expected: str | None, presented: str | None) -> None:
         raise Unauthorized("a valid admin token is required (Authorization: Bearer …)")
 
 
+def check_metrics(tokens: tuple[str | None, ...], presented: str | None) -> None:
+    """``/metrics`` needs ``Authorization: Bearer`` with the metrics token (read-only: a
+    Prometheus server holds it) or the admin token."""
+    accepted = [token for token in tokens if token]
+    if not accepted:
+        raise Forbidden("metrics are off: start the hub with KIOSK_HUB_METRICS_TOKEN")
+    given = (presented or "").encode("utf-8")
+    if not any(hmac.compare_digest(given, token.encode("utf-8")) for token in accepted):
+        raise Unauthorized("a valid metrics token is required (Authorization: Bearer …)")
+
+
 def require_own(path_kiosk_id: str, signed_kiosk_id: str) -> None:
     """A kiosk reads and writes only its own journal and settings."""
     if path_kiosk_id != signed_kiosk_id:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Adapter = Literal["ledger", "csv", "file", "http"]
 ENV_PREFIX = "KIOSK_HUB_"
@@ -107,6 +107,8 @@ class HubSettings(BaseModel):
     clock_margin_s: Annotated[int, Field(ge=1, le=3600)] = 30
     enrollment_ttl_h: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     admin_token: str | None = None
+    #: read-only: lets a Prometheus server scrape ``/metrics`` (the admin token does too)
+    metrics_token: str | None = None
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
     #: a request body must arrive whole within this many seconds (408 otherwise)
     body_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
@@ -126,11 +128,12 @@ class HubSettings(BaseModel):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
         return value
 
-    @field_validator("admin_token")
+    @field_validator("admin_token", "metrics_token")
     @classmethod
-    def _long_enough(cls, value: str | None) -> str | None:
+    def _long_enough(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and len(value) < 16:
-            raise ValueError("the admin token must be at least 16 characters")
+            what = info.field_name.replace("_", " ") if info.field_name else "token"
+            raise ValueError(f"the {what} must be at least 16 characters")
         return value or None
 
     @property
@@ -153,6 +156,7 @@ class HubSettings(BaseModel):
             ("MAX_SKEW_S", "max_skew_s"),
             ("CLOCK_MARGIN_S", "clock_margin_s"),
             ("ADMIN_TOKEN", "admin_token"),
+            ("METRICS_TOKEN", "metrics_token"),
             ("BEHIND_TLS", "behind_tls"),
             ("BODY_TIMEOUT_S", "body_timeout_s"),
             ("MAX_BODIES", "max_bodies"),

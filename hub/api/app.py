@@ -17,10 +17,11 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from hub import __version__, console
-from hub.api import errors, routes_admin, routes_kiosk
+from hub.api import errors, routes_admin, routes_kiosk, routes_metrics
 from hub.api.guard import RequestGuard
 from hub.clock import Clock, utc_now
 from hub.context import HubContext
+from hub.metrics import HubMetrics, RequestMetrics
 from hub.settings import HubSettings
 
 log = logging.getLogger("hub.api")
@@ -71,9 +72,12 @@ def create_app(settings: HubSettings, *, clock: Clock = utc_now) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.metrics = metrics = HubMetrics(hub.db, clock)
     errors.install(app)
     app.include_router(routes_kiosk.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_metrics.router)
     console.install(app)
     app.add_middleware(RequestGuard, hub=hub)
+    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: refusals count too
     return app

@@ -133,6 +133,7 @@ def _has_kiosk_path(ctx: HasAPIOperation) -> bool:
     return "{kiosk_id}" in ctx.operation.path
 
 
+METRICS_TOKEN = "scrape-only-token-0123"
 DOCUMENT = _openapi_document()
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=_config())
 #: the same document with ``kiosk_id`` in paths always the signing kiosk's own
@@ -155,6 +156,8 @@ class FuzzHub:
             return KioskSignature(self.kiosk_id, self.secret)
         if "adminToken" in schemes:
             return BearerToken(ADMIN_TOKEN)
+        if "metricsToken" in schemes:
+            return BearerToken(METRICS_TOKEN)
         assert not schemes, f"a security scheme this test does not know: {schemes}"
         # an endpoint that lost its security declaration would be fuzzed unsigned, and its
         # 401s would pass for answers: only the documented open endpoints may get here
@@ -173,6 +176,7 @@ def fuzz_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzHub]:
     hub_settings = HubSettings(
         database=str(tmp / "hub.sqlite"),
         admin_token=ADMIN_TOKEN,
+        metrics_token=METRICS_TOKEN,
         posting=PostingSettings(interval_s=0),
     )
     app = create_app(hub_settings)
