@@ -13,20 +13,27 @@ Exit status. ``scan``: 0 when every serial device the config names answered wher
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from kiosk.config import KioskConfig
 from kiosk.config_check import load_config_or_problems
 from kiosk.device_names import UnknownDevice, choices_text, device_name
 from provisioning.detect import (
+    DEVICE_NAMES,
     PROBE_TIMEOUT,
+    Detection,
     candidate_ports,
     check_configured,
     configured_ports,
     scan,
 )
 from provisioning.device_tests import DEFAULT_WAIT, DEVICES, Verdict, run_device_test
+from provisioning.udev import DEFAULT_PATH as UDEV_RULES
+from provisioning.udev import STABLE_NAMES, Assignment, rules_text, usb_port
+from sync.files import write_atomic
 
 CANNOT_READ_CONFIG = 2
 
@@ -65,6 +72,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=PROBE_TIMEOUT,
         metavar="S",
         help=f"seconds to wait for each reply (default {PROBE_TIMEOUT:g})",
+    )
+    scan_parser.add_argument(
+        "--write-udev",
+        nargs="?",
+        const=UDEV_RULES,
+        type=Path,
+        metavar="FILE",
+        help="write udev rules naming each device found /dev/kiosk/… by its USB adapter "
+        f"(default {UDEV_RULES})",
     )
     scan_parser.set_defaults(handler=run_scan)
 
@@ -147,7 +163,39 @@ def run_scan(args: argparse.Namespace) -> int:
     print(f"configured ({args.config or 'built-in defaults'}):")
     for check in checks:
         print(f"  {check.line()}")
+    if args.write_udev is not None and not write_udev(args.write_udev, config, detections):
+        return CANNOT_READ_CONFIG
     return 1 if any(check.ok is False for check in checks) else 0
+
+
+def write_udev(target: Path, config: KioskConfig, detections: Sequence[Detection]) -> bool:
+    """Rules for what the scan found (acceptor, printer) and the other serial devices the
+    config names where a port is (the card terminal, the scanner: a scan can not tell them)."""
+    assignments: dict[str, Assignment] = {}
+    for detection in detections:
+        key = DEVICE_NAMES.get(detection.kind)
+        if key is not None and key not in assignments:
+            assignments[key] = Assignment(key, detection.path, usb_port(detection.path))
+    for key in STABLE_NAMES:
+        where = str(getattr(config.devices, key))
+        if key not in assignments and where.startswith("/dev/") and os.path.exists(where):
+            assignments[key] = Assignment(key, where, usb_port(where))
+    if not assignments:
+        print("udev: no device found to name; nothing written", file=sys.stderr)
+        return True
+    text = rules_text(list(assignments.values()), "kiosk devices scan --write-udev")
+    try:
+        write_atomic(target, text, mode=0o644)
+    except OSError as exc:
+        print(f"udev: can not write {target} ({exc}); run it as root for /etc", file=sys.stderr)
+        return False
+    print()
+    print(f"udev rules written to {target}:")
+    for assignment in assignments.values():
+        named = f"/dev/{STABLE_NAMES[assignment.device]}" if assignment.usb else "no rule (not USB)"
+        print(f"  {assignment.device}: {assignment.path} -> {named}")
+    print("then: udevadm control --reload && udevadm trigger; and name /dev/kiosk/… in [devices]")
+    return True
 
 
 def run_test(args: argparse.Namespace) -> int:
