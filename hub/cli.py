@@ -62,6 +62,8 @@ def cmd_serve(args: argparse.Namespace, settings: HubSettings) -> int:
     import uvicorn
 
     from hub.api import create_app
+    from hub.serving import NotifyingServer
+    from hub.systemd import Notifier
 
     app = create_app(settings)
     shown = make_url(database_url(settings.database)).render_as_string(hide_password=True)
@@ -72,11 +74,9 @@ def cmd_serve(args: argparse.Namespace, settings: HubSettings) -> int:
         f"(database {shown}, posting: {settings.posting.adapter})",
         flush=True,
     )
-    if listener is None:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
-    else:
-        server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level))
-        server.run(sockets=[listener])
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
+    server = NotifyingServer(config, Notifier())
+    server.run(sockets=None if listener is None else [listener])
     return OK
 
 

@@ -103,11 +103,14 @@ def _prepare(kiosk: Kiosk, panel: bool, kiosk_ini: Path | None = None) -> None:
 def run_kiosk(kiosk: Kiosk) -> int:
     """The kiosk as residents meet it: full screen, no cursor, no way out by touch."""
     _prepare(kiosk, panel=False, kiosk_ini=KIOSK_INI)
+    from composition.service_manager import tell_systemd
     from screens.app import KioskApp
     from screens.bridge import SnapshotBridge
 
     kiosk.engine.start()
-    KioskApp(SnapshotBridge(kiosk.engine), waiting=kiosk.unsent, kiosk_mode=True).run()
+    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=kiosk.unsent, kiosk_mode=True)
+    tell_systemd(app, kiosk.engine)
+    app.run()
     return 0
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from contract import payloads
@@ -115,6 +116,7 @@ class PaymentEngine(
         self._observers = []
         self._version = 0
         self._thread: threading.Thread | None = None
+        self._last_turn = time.monotonic()
         self._init_service()
         self._init_collections()
         self.snapshot = self._build_snapshot()
@@ -129,6 +131,12 @@ class PaymentEngine(
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def responsive(self, within: float) -> bool:
+        """Whether the engine's thread came round its loop in the last ``within`` seconds:
+        an event whose handling hangs (a deadlock, a call that never returns) makes this
+        False, and the service manager's watchdog restarts the kiosk into recovery."""
+        return self.running and time.monotonic() - self._last_turn < within
 
     def stop(self, timeout: float = 5.0) -> None:
         self.submit(ui.Stop())
@@ -166,6 +174,7 @@ class PaymentEngine(
     # ------------------------------------------------------------------ the thread
     def _run(self) -> None:
         while True:
+            self._last_turn = time.monotonic()
             try:
                 event = self._queue.get(timeout=0.05)
             except queue.Empty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -209,3 +210,35 @@ def test_stop_handles_what_was_queued_before_it(harness: Harness) -> None:
     assert engine._thread is not None and not engine._thread.is_alive()
     assert engine.state is State.FIND_ACCOUNT
     assert engine.snapshot.language == "es"
+
+
+def test_an_engine_stuck_in_an_event_is_not_responsive(harness: Harness) -> None:
+    """What the service manager's watchdog asks: has the engine's thread come round its
+    loop lately? A subscriber that never returns holds the thread in one event."""
+    engine = harness.engine
+    assert not engine.responsive(within=60.0), "not started: not responsive"
+    release = threading.Event()
+    stuck = threading.Event()
+
+    def hang(snapshot: Snapshot) -> None:
+        if snapshot.state is State.FIND_ACCOUNT:
+            stuck.set()
+            release.wait(30)
+
+    engine.subscribe(hang)
+    engine.start()
+    try:
+        assert engine.responsive(within=5.0)
+        engine.submit(ui.Start("en"))
+        assert stuck.wait(10)
+        time.sleep(0.3)  # the loop's last turn is now at least this old
+        assert not engine.responsive(within=0.2)
+        assert engine.responsive(within=30.0)
+        release.set()
+        deadline = time.monotonic() + 10
+        while not engine.responsive(within=0.2):
+            assert time.monotonic() < deadline, "the engine did not turn again"
+            time.sleep(0.01)
+    finally:
+        release.set()
+        engine.stop()

@@ -189,11 +189,22 @@ def catches(pid: int, number: int) -> bool:
 
 def test_kiosk_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     """Full screen and deaf to window-close requests, yet ``systemctl stop`` still works:
-    SIGTERM ends the app, the engine and the devices, and the process exits 0."""
+    SIGTERM ends the app, the engine and the devices, and the process exits 0. Under
+    systemd (the test binds the notify socket, as systemd does) it says READY once its
+    window is up, pings the watchdog while it runs, and says STOPPING at the end."""
     import signal
+    import socket
     import time
 
-    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(60)
+    env = {
+        **os.environ,
+        "KIVY_NO_ARGS": "1",
+        "NOTIFY_SOCKET": str(tmp_path / "notify"),
+        "WATCHDOG_USEC": "1000000",
+    }
     argv = [sys.executable, "-m", "composition.cli", "run", "--data-dir", str(tmp_path / "data")]
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
@@ -204,9 +215,17 @@ def test_kiosk_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         while not catches(proc.pid, signal.SIGTERM):
             assert proc.poll() is None and time.monotonic() < deadline, "kiosk run did not start"
             time.sleep(0.1)
+        ready = notify.recv(4096).decode()
+        assert ready == "READY=1\nSTATUS=taking payments"
+        assert [notify.recv(4096) for _ in range(2)] == [b"WATCHDOG=1"] * 2
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+        told = [notify.recv(4096)]
+        while told[-1] == b"WATCHDOG=1":
+            told.append(notify.recv(4096))
+        assert told[-1] == b"STOPPING=1"
     finally:
+        notify.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
