@@ -300,6 +300,14 @@ class Storage(_Section):
         return Path(platformdirs.user_data_dir("utility-kiosk", appauthor=False))
 
 
+class Metrics(_Section):
+    """Prometheus figures for node_exporter's textfile collector: off unless ``textfile``
+    names the ``.prom`` file (in the collector's directory) to rewrite every ``interval_s``."""
+
+    textfile: Path | None = None
+    interval_s: Seconds = 30
+
+
 class KioskConfig(_Section):
     identity: Identity = Field(default_factory=Identity)
     locale: Locale = Field(default_factory=Locale)
@@ -311,6 +319,7 @@ class KioskConfig(_Section):
     hub: Hub = Field(default_factory=Hub)
     service: Service = Field(default_factory=Service)
     storage: Storage = Field(default_factory=Storage)
+    metrics: Metrics = Field(default_factory=Metrics)
 
 
 def load_config(path: Path | None) -> KioskConfig:

@@ -252,3 +252,49 @@ def test_the_terminals_slip_keeps_the_kiosks_clock(tmp_path: Path) -> None:
     kiosk_minutes = hour * 60 + int(header.group(2))
     terminal_minutes = int(terminal.group(1)) * 60 + int(terminal.group(2))
     assert (kiosk_minutes - terminal_minutes) % (24 * 60) in (0, 1)  # a minute may turn
+
+
+def test_the_metrics_file_says_how_the_kiosk_is(running: Running, tmp_path: Path) -> None:
+    """node_exporter's textfile: devices, journal, payments, in service, parsed with the
+    official client's parser; rewritten while the kiosk runs, and a write that fails (its
+    directory gone) is logged and tried again, never the end of the kiosk."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from composition.metrics_file import MetricsFile
+
+    controls = running.kiosk.hardware.controls
+    _to_cash(running)
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(2000))
+    controls.insert_bill(20)
+    running.at(State.CASH, inserted=Money(4000))
+    controls.insert_bill(5)
+    running.at(State.RECEIPT, receipt="printed")
+    folder = tmp_path / "textfile"
+    folder.mkdir()
+    writer = MetricsFile(running.kiosk, folder / "kiosk.prom", 0.05)
+    writer.write()
+    text = (folder / "kiosk.prom").read_text(encoding="utf-8")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    for device in ("bill_acceptor", "card_terminal", "receipt_printer", "barcode_scanner"):
+        assert samples[("kiosk_device_health", (("device", device),))] == 2
+    assert samples[("kiosk_payments_total", (("method", "cash"),))] == 1
+    assert samples[("kiosk_journal_last_seq", ())] == running.kiosk.journal.last_seq()
+    assert samples[("kiosk_in_service", ())] == 1
+    assert ("kiosk_journal_unsent", ()) not in samples  # no hub: nothing to send
+
+    (folder / "kiosk.prom").unlink()
+    folder.rmdir()
+    writer.start()
+    try:
+        folder.mkdir()
+        deadline = time.monotonic() + 10
+        while not (folder / "kiosk.prom").exists():
+            assert time.monotonic() < deadline, "not written again once the directory came back"
+            time.sleep(0.02)
+    finally:
+        writer.stop()

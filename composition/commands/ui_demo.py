@@ -110,7 +110,18 @@ def run_kiosk(kiosk: Kiosk) -> int:
     kiosk.engine.start()
     app = KioskApp(SnapshotBridge(kiosk.engine), waiting=kiosk.unsent, kiosk_mode=True)
     tell_systemd(app, kiosk.engine)
-    app.run()
+    figures = kiosk.config.metrics
+    metrics = None
+    if figures.textfile is not None:
+        from composition.metrics_file import MetricsFile
+
+        metrics = MetricsFile(kiosk, figures.textfile, figures.interval_s)
+        metrics.start()
+    try:
+        app.run()
+    finally:
+        if metrics is not None:
+            metrics.stop()
     return 0
 
 
