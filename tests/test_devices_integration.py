@@ -98,13 +98,16 @@ def _to_cash(run: Running) -> None:
     run.at(State.CASH)
 
 
+def _two_twenties(run: Running) -> None:
+    for inserted in (2000, 4000):
+        run.kiosk.hardware.controls.insert_bill(20)
+        run.at(State.CASH, inserted=Money(inserted))
+
+
 def test_cash_payment_through_the_emulators(running: Running) -> None:
     controls = running.kiosk.hardware.controls
     _to_cash(running)
-    controls.insert_bill(20)
-    running.at(State.CASH, inserted=Money(2000))
-    controls.insert_bill(20)
-    running.at(State.CASH, inserted=Money(4000))
+    _two_twenties(running)
     controls.insert_bill(20)  # 60.00 would pass 43.17 + 5.00: handed back
     running.until(lambda s: s.message == "bill_over_limit" and not s.bill_in_escrow)
     controls.insert_bill(5)
@@ -194,10 +197,7 @@ def test_paper_out_mid_receipt_keeps_the_payment(running: Running) -> None:
     controls = running.kiosk.hardware.controls
     running.emulator("printer").controls()["paper-out-after"].handler(["6"])
     _to_cash(running)
-    controls.insert_bill(20)
-    running.at(State.CASH, inserted=Money(2000))
-    controls.insert_bill(20)
-    running.at(State.CASH, inserted=Money(4000))
+    _two_twenties(running)
     controls.insert_bill(5)
     done = running.at(State.RECEIPT, receipt="failed")
     assert done.confirmation  # shown on screen instead
@@ -264,10 +264,7 @@ def test_the_metrics_file_says_how_the_kiosk_is(running: Running, tmp_path: Path
 
     controls = running.kiosk.hardware.controls
     _to_cash(running)
-    controls.insert_bill(20)
-    running.at(State.CASH, inserted=Money(2000))
-    controls.insert_bill(20)
-    running.at(State.CASH, inserted=Money(4000))
+    _two_twenties(running)
     controls.insert_bill(5)
     running.at(State.RECEIPT, receipt="printed")
     folder = tmp_path / "textfile"
