@@ -300,6 +300,19 @@ class Storage(_Section):
         return Path(platformdirs.user_data_dir("utility-kiosk", appauthor=False))
 
 
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class Logging(_Section):
+    """What the kiosk logs and how. ``json``: one JSON object a line (time, level, logger,
+    message, kiosk id, the resident's session), for systemd's journal and a log shipper;
+    ``text`` for a person at a terminal; ``auto`` is json when stderr is systemd's journal
+    (``$JOURNAL_STREAM``). ``level`` is read again on SIGHUP (``systemctl reload kiosk``)."""
+
+    level: LogLevel = "info"
+    format: Literal["auto", "json", "text"] = "auto"
+
+
 class Metrics(_Section):
     """Prometheus figures for node_exporter's textfile collector: off unless ``textfile``
     names the ``.prom`` file (in the collector's directory) to rewrite every ``interval_s``."""
@@ -320,6 +333,7 @@ class KioskConfig(_Section):
     service: Service = Field(default_factory=Service)
     storage: Storage = Field(default_factory=Storage)
     metrics: Metrics = Field(default_factory=Metrics)
+    logging: Logging = Field(default_factory=Logging)
 
 
 def load_config(path: Path | None) -> KioskConfig:

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from composition import logs
 from composition.commands.common import add_location_options, config_from
 from composition.commands.demo_hub import DemoHub, DemoHubError
 from composition.demo_runner import ScriptFailed, ScriptRunner
@@ -101,8 +102,9 @@ def _start(
     *,
     demo: bool = False,
 ) -> Kiosk | None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
+    if demo:  # a person at a terminal, reading the demo's own lines: warnings only
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if demo:
         config = with_demo_technician(config)
     if hub is not None:
@@ -119,10 +121,14 @@ def _start(
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
+    correlation = logs.configure(config_from(args))
     kiosk = _start(args)
     if kiosk is None:
         return 2
     from composition.commands import ui_demo
+
+    correlation.session = lambda: kiosk.engine.snapshot.session_id
+    logs.reload_level_on_sighup(args.config)
 
     try:
         return ui_demo.run_kiosk(kiosk)
@@ -131,6 +137,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
 
 def run_recover(args: argparse.Namespace) -> int:
+    logs.configure(config_from(args))
     kiosk = _start(args)
     if kiosk is None:
         return 2
