@@ -10,6 +10,7 @@ See docs/hub.md, "Commands".
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import subprocess
@@ -62,6 +63,7 @@ def cmd_serve(args: argparse.Namespace, settings: HubSettings) -> int:
     import uvicorn
 
     from hub.api import create_app
+    from hub.logs import log_config, wants_json
     from hub.serving import NotifyingServer
     from hub.systemd import Notifier
 
@@ -69,12 +71,21 @@ def cmd_serve(args: argparse.Namespace, settings: HubSettings) -> int:
     shown = make_url(database_url(settings.database)).render_as_string(hide_password=True)
     listener = None if args.fd is None else socket.socket(fileno=args.fd)
     host, port = (args.host, args.port) if listener is None else listener.getsockname()[:2]
-    print(
+    banner = (
         f"kiosk hub {__version__} on http://{host}:{port} "
-        f"(database {shown}, posting: {settings.posting.adapter})",
-        flush=True,
+        f"(database {shown}, posting: {settings.posting.adapter})"
     )
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = uvicorn.Config(  # sets logging up
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=log_config(args.log_format, args.log_level),
+    )
+    if wants_json(args.log_format):
+        logging.getLogger("hub").info(banner)  # every line of the journal is JSON
+    else:
+        print(banner, flush=True)
     server = NotifyingServer(config, Notifier())
     server.run(sockets=None if listener is None else [listener])
     return OK
@@ -362,6 +373,13 @@ def _parser() -> argparse.ArgumentParser:
         "--post-interval", type=float, help="seconds between posting retries (0: off; 30)"
     )
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
+    serve.add_argument(
+        "--log-format",
+        default=os.environ.get("KIOSK_HUB_LOG_FORMAT", "auto"),
+        choices=("auto", "json", "text"),
+        help="json: a JSON object a line; auto: json under systemd's journal (auto; "
+        "or KIOSK_HUB_LOG_FORMAT)",
+    )
     serve.set_defaults(handler=cmd_serve, needs_context=False)
 
     sub.add_parser("migrate", parents=[common], help="create or upgrade the schema").set_defaults(

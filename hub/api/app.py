@@ -21,6 +21,7 @@ from hub.api import errors, routes_admin, routes_kiosk, routes_metrics
 from hub.api.guard import RequestGuard
 from hub.clock import Clock, utc_now
 from hub.context import HubContext
+from hub.logs import RequestIds
 from hub.metrics import HubMetrics, RequestMetrics
 from hub.settings import HubSettings
 
@@ -79,5 +80,6 @@ def create_app(settings: HubSettings, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(routes_metrics.router)
     console.install(app)
     app.add_middleware(RequestGuard, hub=hub)
-    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: refusals count too
+    app.add_middleware(RequestMetrics, metrics=metrics)  # refusals count too
+    app.add_middleware(RequestIds)  # outermost: every line logged has its request
     return app
