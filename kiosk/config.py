@@ -293,6 +293,9 @@ class Service(_Section):
 
 class Storage(_Section):
     data_dir: Path | None = None
+    #: below this many MB free on the data directory's disk the kiosk goes out of service
+    #: (after the payment under way), and back at 1.5 times it (0: never)
+    min_free_mb: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = 200
 
     def resolved_data_dir(self) -> Path:
         if self.data_dir is not None:

@@ -117,11 +117,18 @@ def run_kiosk(kiosk: Kiosk) -> int:
 
         metrics = MetricsFile(kiosk, figures.textfile, figures.interval_s)
         metrics.start()
+    disk = None
+    if kiosk.config.storage.min_free_mb > 0:
+        from composition.disk_watch import DiskWatch
+
+        disk = DiskWatch(kiosk.engine, data_dir(kiosk.config), kiosk.config.storage.min_free_mb)
+        disk.start()
     try:
         app.run()
     finally:
-        if metrics is not None:
-            metrics.stop()
+        for watcher in (metrics, disk):
+            if watcher is not None:
+                watcher.stop()
     return 0
 
 
