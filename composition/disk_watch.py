@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from composition.periodic import Periodic
 from kiosk.engine import inputs as ui
 from kiosk.engine.machine import PaymentEngine
 
@@ -49,11 +49,9 @@ class DiskWatch:
         self.engine = engine
         self.folder = folder
         self.threshold = min_free_mb * MB
-        self.interval = interval
         self.measure = measure
         self.ours = ""  # the reason this watch set, while it holds the kiosk
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="disk-watch", daemon=True)
+        self._rounds = Periodic("disk-watch", self.check, interval)
 
     def check(self) -> None:
         """Measure once, and go out of service or back as the space says."""
@@ -76,14 +74,7 @@ class DiskWatch:
         return int(self.threshold * BACK_AT) // MB
 
     def start(self) -> None:
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.check()
-            self._stop.wait(self.interval)
+        self._rounds.stop()

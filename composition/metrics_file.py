@@ -10,8 +10,6 @@ service. Reading them costs an index and a count, never a scan of the journal.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,12 +18,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from composition.periodic import Periodic
 from composition.wiring import Kiosk
 from kiosk.engine.states import State
 from kiosk.ports import Health
 from kiosk.store.models import Payment
 
-log = logging.getLogger(__name__)
 HEALTH_VALUES = {Health.OK: 2, Health.DEGRADED: 1, Health.FAULT: 0}
 
 
@@ -76,32 +74,20 @@ class KioskFigures(Collector):
 
 
 class MetricsFile:
-    """Writes the figures to ``path`` now and every ``interval`` seconds until stopped."""
+    """Writes the figures to ``path`` now and every ``interval`` seconds until stopped (a
+    write that fails, a full disk or a gone directory, is logged and tried again)."""
 
     def __init__(self, kiosk: Kiosk, path: Path, interval: float) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(KioskFigures(kiosk))
         self.path = path
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="metrics-file", daemon=True)
+        self._rounds = Periodic("metrics-file", self.write, interval)
 
     def write(self) -> None:
         write_to_textfile(str(self.path), self.registry)
 
     def start(self) -> None:
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.write()
-            except Exception:  # a full disk or a gone directory must not end the kiosk
-                log.exception("could not write the metrics file %s", self.path)
-            if self._stop.wait(self.interval):
-                return
+        self._rounds.stop()
