@@ -12,7 +12,7 @@ from composition.commands.demo_hub import DemoHub, DemoHubError
 from composition.demo_runner import ScriptFailed, ScriptRunner
 from composition.wiring import Kiosk, build_kiosk, data_dir
 from contract.pins import hash_pin
-from kiosk.config import KioskConfig, Technician
+from kiosk.config import DEMO_CONTACT, DEMO_RECEIPT, Contact, KioskConfig, Technician
 from kiosk.demo_scripts import DEMO_PIN, SCRIPTS, STEP_TIMEOUT_S
 from kiosk.money import Money
 from kiosk.store.journal import JournalError
@@ -94,6 +94,17 @@ def with_demo_technician(config: KioskConfig) -> KioskConfig:
     return config.model_copy(update={"service": service})
 
 
+def with_demo_settings(config: KioskConfig) -> KioskConfig:
+    """``config`` with the demo city's customer service and receipt link, where it gives
+    none of its own (a real kiosk's file names its city's)."""
+    changes: dict[str, object] = {}
+    if config.contact == Contact():
+        changes["contact"] = DEMO_CONTACT
+    if not config.receipt.lookup_url:
+        changes["receipt"] = DEMO_RECEIPT
+    return config.model_copy(update=changes) if changes else config
+
+
 def _start(
     args: argparse.Namespace,
     hub: DemoHub | None = None,
@@ -104,7 +115,7 @@ def _start(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
     if demo:
-        config = with_demo_technician(config)
+        config = with_demo_settings(with_demo_technician(config))
     if hub is not None:
         config = hub.kiosk_config(config)
     try:
