@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from composition.commands.common import add_location_options, config_from
@@ -152,9 +154,31 @@ def run_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_DISPLAY = """kiosk demo: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the
+demo's window would open where no one can see it. Run it
+  - in a desktop session (a terminal on the desktop, or ssh -X),
+  - under a virtual display: xvfb-run -a make demo (Debian: apt-get install xvfb),
+  - or headless, playing a scripted session through the screens:
+      kiosk demo --script cash --screenshots shots/   (scripts: {scripts})
+To open the window anyway (off screen, for tests), set SDL_VIDEODRIVER=offscreen."""
+
+
+def no_display(env: Mapping[str, str], platform: str) -> bool:
+    """Whether a window opened now would be seen by no one: on Linux, no X or Wayland
+    display is named and no SDL video driver was chosen. (SDL then falls back to drawing off
+    screen, which the headless tests and screenshots rely on, asking for it by name or with
+    ``--script``.) Other systems always have their own display."""
+    if not platform.startswith("linux"):
+        return False
+    return not any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
+
+
 def run_demo(args: argparse.Namespace) -> int:
     if args.no_screens:
         return _engine_only(args)
+    if not args.script and no_display(os.environ, sys.platform):
+        print(NO_DISPLAY.format(scripts=", ".join(sorted(SCRIPTS))), file=sys.stderr)
+        return 2
     # the demo hub enrolls the kiosk into the data directory: no hub before the lock
     lock = DataDirLock(data_dir(config_from(args)))
     try:
