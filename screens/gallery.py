@@ -13,7 +13,9 @@ as a resident does, after the screens were first drawn. For each it reports:
 - the demo panel's font size and height in both text sizes (it must not grow).
 
 The UI tests run it in a child process (Kivy owns one window per process); ``--shots DIR``
-also saves each picture.
+also saves each picture as the kiosk's screen (without the demo panel), as
+``DIR/{size}-{language}-{name}.png``; ``--only NAME`` keeps to some screens (docs/screens/
+keeps those the scripts do not reach).
 """
 
 from __future__ import annotations
@@ -90,7 +92,13 @@ def samples() -> list[tuple[str, Snapshot]]:
         ),
         (
             "receipt",
-            replace(amount, state=State.RECEIPT, confirmation="7K3M-Q9XD-R", receipt="printed"),
+            replace(
+                amount,
+                state=State.RECEIPT,
+                confirmation="7K3M-Q9XD-R",
+                confirmation_link="https://pay.example.gov/lookup?c=7K3M-Q9XD-R",
+                receipt="printed",
+            ),
         ),
         (
             "receipt-offline",
@@ -119,7 +127,7 @@ class Found:
     checks: dict[str, Any]
 
 
-def run(shots: Path | None = None) -> Found:  # pragma: no cover - runs in a child process
+def run(shots: Path | None = None, only: frozenset[str] = frozenset()) -> Found:  # pragma: no cover
     from screens import runtime
 
     home = Path(tempfile.mkdtemp(prefix="kiosk-gallery-"))
@@ -142,7 +150,19 @@ def run(shots: Path | None = None) -> Found:  # pragma: no cover - runs in a chi
             + [DemoAction("Card terminal", "Tap an approving card", lambda: None)]
         ),
     )
-    steps = list(_steps(app, found, network, shots, layout, colours, save_screenshot))
+
+    def save(path: Path) -> Path:
+        """The window's picture, cut to the kiosk's own screen."""
+        from PIL import Image
+
+        save_screenshot(path)
+        with Image.open(path) as image:
+            kiosk = image.crop((0, 0, *app.root.ids["kiosk_area"].size))
+            kiosk.load()
+        kiosk.save(path)
+        return path
+
+    steps = list(_steps(app, found, network, shots, only, layout, colours, save))
 
     def tick(_dt: float, left: list[int] = [FRAMES]) -> None:  # noqa: B006 - the counter
         if left[0] > 0:
@@ -164,6 +184,7 @@ def _steps(
     found: Found,
     network: list[bool],
     shots: Path | None,
+    only: frozenset[str],
     layout: Any,
     colours: Any,
     save: Callable[[Path], Path],
@@ -206,8 +227,8 @@ def _steps(
                         found.keypads[label] = [
                             list(keys[k].to_window(*keys[k].pos)) for k in ("k1", "kclear")
                         ]
-                    if shots is not None:
-                        save(shots / size / language / f"{name}.png")
+                    if shots is not None and (not only or name in only):
+                        save(shots / f"{size}-{language}-{name}.png")
 
                 yield measure
     # the resident's Clear takes the error away with the digits
@@ -265,8 +286,9 @@ class _StaticLink:
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - runs in a child process
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--shots", type=Path, default=None, help="save each picture in DIR")
+    parser.add_argument("--only", action="append", default=[], help="save only this screen")
     args = parser.parse_args(argv)
-    found = run(args.shots)
+    found = run(args.shots, frozenset(args.only))
     print(json.dumps(found.__dict__))
     return 0
 
