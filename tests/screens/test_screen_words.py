@@ -44,9 +44,7 @@ def test_a_past_due_bill_says_so() -> None:
 
 
 def receipt(method: str, amount: int, fee: int) -> Snapshot:
-    return Snapshot(
-        State.RECEIPT, "en", method=method, amount=Money(amount), card_fee=Money(fee)
-    )
+    return Snapshot(State.RECEIPT, "en", method=method, amount=Money(amount), card_fee=Money(fee))
 
 
 def test_a_card_payment_says_what_was_credited_and_what_was_charged() -> None:
@@ -58,9 +56,7 @@ def test_a_card_payment_says_what_was_credited_and_what_was_charged() -> None:
 
 
 def test_a_card_payment_without_a_fee_and_a_cash_payment() -> None:
-    assert paid_lines(receipt("card", 2875, 0), Texts("en"))[1] == (
-        "Charged to your card: $28.75."
-    )
+    assert paid_lines(receipt("card", 2875, 0), Texts("en"))[1] == ("Charged to your card: $28.75.")
     assert paid_lines(receipt("cash", 4500, 0), Texts("en")) == (
         "Credited to your account: $45.00",
         "",
