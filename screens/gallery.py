@@ -127,10 +127,14 @@ class Found:
     checks: dict[str, Any]
 
 
-def run(shots: Path | None = None, only: frozenset[str] = frozenset()) -> Found:  # pragma: no cover
+def run(shots: Path | None = None, only: frozenset[str] = frozenset()) -> Found:
+    with tempfile.TemporaryDirectory(prefix="kiosk-gallery-") as home:  # Kivy's own files
+        return _run(Path(home), shots, only)
+
+
+def _run(home: Path, shots: Path | None, only: frozenset[str]) -> Found:
     from screens import runtime
 
-    home = Path(tempfile.mkdtemp(prefix="kiosk-gallery-"))
     runtime.prepare(home, demo_panel=True)
     from kivy.clock import Clock
 
@@ -188,7 +192,7 @@ def _steps(
     layout: Any,
     colours: Any,
     save: Callable[[Path], Path],
-) -> Iterator[Callable[[], None]]:  # pragma: no cover - runs in a child process
+) -> Iterator[Callable[[], None]]:
     """One callable per frame group: show something, then (next group) measure it."""
 
     def panel_now(size: str) -> None:
@@ -283,7 +287,7 @@ class _StaticLink:
         pass
 
 
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - runs in a child process
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--shots", type=Path, default=None, help="save each picture in DIR")
     parser.add_argument("--only", action="append", default=[], help="save only this screen")
