@@ -10,7 +10,9 @@ one window per process). One run checks:
 - Clear takes an error away (until the engine says something new);
 - large text goes back to standard for the next resident;
 - the corner mark follows the network as it is now, in a resident's words;
-- every text on its background meets WCAG AA (4.5:1) in both text sizes.
+- every text on its background meets WCAG AA (4.5:1) in both text sizes;
+- the thank-you screen's QR code is the payment's link, the number beside it, and a card
+  payment says what was charged with its fee.
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ def test_every_screen_in_every_language_and_text_size() -> None:
     large_text_is_not_left_on(found)
     corner_mark(found)
     contrast(found)
+    assert found["checks"]["receipt"] == [
+        "https://pay.example.gov/lookup?c=7K3M-Q9XD-R",
+        "7K3M-Q9XD-R",
+        "Charged to your card: $29.75, including a $1.00 card fee.",
+    ]
 
 
 def layout(found: dict[str, Any]) -> None:
