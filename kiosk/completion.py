@@ -84,6 +84,10 @@ def receipt_content(
         offline=offline,
         review=payment.review,
         terminal_lines=card.receipt_lines if card else (),
+        lookup_link=config.receipt.link(payment.confirmation),
+        contact_phone=config.contact.phone,
+        contact_web=config.contact.web,
+        contact_address=config.contact.address,
     )
 
 

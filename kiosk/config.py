@@ -17,6 +17,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, ClassVar, Final, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -40,6 +41,58 @@ class Identity(_Section):
     name: str = "Demo kiosk"
     city: str = "City of Springfield Water"
     location: str = "City Hall, 100 Main St"
+
+
+class Contact(_Section):
+    """How a resident reaches the city's customer service: said on the out-of-service and
+    error screens and printed on every receipt. Empty fields are left out (``kiosk demo``
+    fills in :data:`DEMO_CONTACT`; a real kiosk says only what its file gives)."""
+
+    phone: str = Field(default="", max_length=40)
+    address: str = Field(default="", max_length=80)
+    web: str = Field(default="", max_length=80)
+
+
+DEMO_CONTACT = Contact(
+    phone="(555) 010-0100", address="City Hall, 100 Main St", web="springfield.example.gov/pay"
+)
+
+
+CONFIRMATION_FIELD = "{confirmation}"
+
+
+class Receipt(_Section):
+    """``lookup_url``: the link in a receipt's QR code, where ``{confirmation}`` becomes the
+    payment's confirmation number, so a phone that reads the code opens the payment's page.
+    Empty (the default): the code holds the confirmation number alone."""
+
+    lookup_url: str = Field(default="", max_length=200)
+
+    @field_validator("lookup_url")
+    @classmethod
+    def _one_placeholder(cls, value: str) -> str:
+        if not value:
+            return value
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"lookup_url {json.dumps(value)} must start with https://")
+        rest = value.replace(CONFIRMATION_FIELD, "")
+        if CONFIRMATION_FIELD not in value or "{" in rest or "}" in rest:
+            raise ValueError(
+                f"lookup_url {json.dumps(value)} must hold {CONFIRMATION_FIELD} once and no other"
+                " {...} field"
+            )
+        if any(c.isspace() for c in value):
+            raise ValueError(f"lookup_url {json.dumps(value)} has a space in it")
+        return value
+
+    def link(self, confirmation: str) -> str:
+        """What the QR code of the payment ``confirmation`` holds."""
+        if not self.lookup_url:
+            return confirmation
+        return self.lookup_url.replace(CONFIRMATION_FIELD, quote(confirmation, safe="-"))
+
+
+DEMO_RECEIPT = Receipt(lookup_url="https://pay.example.gov/lookup?c={confirmation}")
 
 
 class Locale(_Section):
@@ -326,6 +379,8 @@ class Metrics(_Section):
 
 class KioskConfig(_Section):
     identity: Identity = Field(default_factory=Identity)
+    contact: Contact = Field(default_factory=Contact)
+    receipt: Receipt = Field(default_factory=Receipt)
     locale: Locale = Field(default_factory=Locale)
     limits: Limits = Field(default_factory=Limits)
     card_fee: CardFee = Field(default_factory=CardFee)

@@ -275,6 +275,12 @@ class ReceiptContent:
     offline: bool
     review: bool
     terminal_lines: tuple[str, ...] = field(default=())
+    lookup_link: str = ""
+    """What the QR code holds: a link a phone opens to the payment; "" for the confirmation
+    number alone."""
+    contact_phone: str = ""
+    contact_web: str = ""
+    contact_address: str = ""
 
 
 @dataclass(frozen=True, slots=True)

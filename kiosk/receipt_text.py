@@ -160,7 +160,7 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
         *row(_("Service address"), r.service_address_masked),
     ]
 
-    payment: list[Block] = [Rule(), *row(_("Amount paid"), money(r.amount))]
+    payment: list[Block] = [Rule(), *row(_("Credited to your account"), money(r.amount))]
     if r.method == "cash":
         payment += row(_("Method"), _("Cash"))
         for denomination, count in sorted(r.cash_by_denomination, reverse=True):
@@ -172,7 +172,7 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
         if r.card_auth_code:
             payment += row(_("Auth code"), r.card_auth_code)
         payment += row(_("Convenience fee"), money(r.fee))
-        payment += row(_("Total charged"), money(r.total_charged))
+        payment += row(_("Total charged to your card"), money(r.total_charged), bold=True)
     if r.balance_after.cents < 0:
         payment += row(_("Credit on account"), money(-r.balance_after))
     else:
@@ -182,9 +182,11 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
         Rule(),
         *centred(_("Confirmation number").upper()),
         *centred(r.confirmation, bold=True, big=True),
-        Qr(r.confirmation),
-        *centred(_("Keep this receipt as proof of payment.")),
+        Qr(r.lookup_link or r.confirmation),
     ]
+    if r.lookup_link:
+        confirmation += centred(_("Scan the code with a phone to see this payment online."))
+    confirmation += centred(_("Keep this receipt as proof of payment."))
 
     notes: list[Block] = []
     if r.offline:
@@ -200,7 +202,7 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
     if notes:
         notes.insert(0, Rule())
 
-    footer: list[Block] = [Blank(), *centred(_("Thank you!"), bold=True)]
+    footer: list[Block] = [*contact_blocks(r), Blank(), *centred(_("Thank you!"), bold=True)]
 
     sections = [
         Section("header", tuple(header)),
@@ -211,6 +213,29 @@ def receipt_sections(r: ReceiptContent) -> tuple[Section, ...]:
         Section("footer", tuple(footer)),
     ]
     return tuple(s for s in sections if s.blocks)
+
+
+def contact_blocks(r: ReceiptContent) -> list[Block]:
+    """Where a resident with a question about the payment turns: the city's customer
+    service, as the kiosk's settings give it."""
+    _: Callable[[str], str] = translator(r.language).gettext
+    lines = [
+        line
+        for line in (
+            _("Phone: {phone}").format(phone=r.contact_phone) if r.contact_phone else "",
+            _("Online: {web}").format(web=r.contact_web) if r.contact_web else "",
+            _("In person: {address}").format(address=r.contact_address)
+            if r.contact_address
+            else "",
+        )
+        if line
+    ]
+    if not lines:
+        return []
+    blocks: list[Block] = [Rule(), *centred(_("Questions about this payment?"), bold=True)]
+    for line in lines:
+        blocks += centred(line)
+    return blocks
 
 
 def render_text(receipt: ReceiptContent) -> list[str]:

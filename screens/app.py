@@ -78,9 +78,12 @@ ROUTES: dict[State, tuple[str, type[KioskScreen]]] = {
 
 WaitingCount = Callable[[], int | None]
 """Journal entries not yet acknowledged by the hub; None when the kiosk has no hub."""
-QUIET_WAIT_S = 5.0
-"""Entries normally reach the hub within a second: the mark counts them only when they have
-waited this long, or the kiosk is offline."""
+Online = Callable[[], bool]
+"""Whether the hub answered lately, asked now (not as of the engine's last snapshot, which
+is not published again while the kiosk stands idle)."""
+LARGE_TEXT_RESET_S = 60.0
+"""Large text switched on at the idle screen by someone who then left goes back to standard
+after this long without a touch (a session's ends when the session does)."""
 Shown = Callable[[Snapshot, str], None]
 
 _kv_loaded = False
@@ -120,6 +123,8 @@ class KioskApp(App):
         bridge: SnapshotBridge,
         *,
         waiting: WaitingCount | None = None,
+        online: Online | None = None,
+        large_text_reset_s: float = LARGE_TEXT_RESET_S,
         demo_panel: Callable[[], Widget] | None = None,
         kiosk_mode: bool = False,
         large_text: bool = False,
@@ -129,6 +134,9 @@ class KioskApp(App):
         self.title = "Utility payment kiosk"
         self.bridge = bridge
         self.waiting = waiting
+        self.online = online
+        self.large_text_reset_s = large_text_reset_s
+        self._touched_at = time.monotonic()
         self.demo_panel = demo_panel
         self.kiosk_mode = kiosk_mode
         self.large_text_default = large_text
@@ -138,7 +146,6 @@ class KioskApp(App):
         self.shown: Snapshot | None = None
         self.current_texts = Texts("en")
         self._observers: list[Shown] = []
-        self._waiting_since: float | None = None
 
     # ------------------------------------------------------------------ building
     def build(self) -> KioskRoot:
@@ -198,26 +205,38 @@ class KioskApp(App):
             self.show(self.shown)
 
     def _refresh_status(self, *_args: object) -> None:
-        texts = self.current_texts
-        offline = self.shown.offline if self.shown is not None else False
-        waiting = self.waiting() if self.waiting is not None else None
-        now = time.monotonic()
-        if not waiting:
-            self._waiting_since = None
-        elif self._waiting_since is None:
-            self._waiting_since = now
-        parts = []
-        if offline:
-            parts.append(texts._("Offline"))
-        if waiting and (offline or now - (self._waiting_since or now) >= QUIET_WAIT_S):
-            parts.append(texts._("{count} to send").format(count=waiting))
-        self.status_text = " · ".join(parts)
+        """The corner mark, in a resident's words: only that the kiosk works without its
+        network now, and that payments still count. How many entries wait for the hub, and
+        why, is the technician's (the service pages, ``kiosk sync status``)."""
+        if self.online is not None:
+            offline = not self.online()
+        else:
+            offline = self.shown.offline if self.shown is not None else False
+        self.status_text = (
+            self.current_texts._("No network right now: payments are saved and sent later.")
+            if offline
+            else ""
+        )
+        self.reset_large_text_if_idle(time.monotonic())
+
+    def reset_large_text_if_idle(self, now: float) -> None:
+        """Back to the kiosk's own text size when the idle screen has gone untouched for
+        :attr:`large_text_reset_s` (``now`` on ``time.monotonic``)."""
+        if (
+            self.shown is not None
+            and self.shown.state is State.IDLE
+            and self.large_text != self.large_text_default
+            and now - self._touched_at >= self.large_text_reset_s
+        ):
+            self.set_large_text(self.large_text_default)
+            self.redraw()
 
     # ------------------------------------------------------------------ input
     def send(self, event: object) -> None:
         self.bridge.send(event)
 
     def touched(self) -> None:
+        self._touched_at = time.monotonic()
         self.bridge.send(ui.Touch())
 
     def switch_language(self) -> None:

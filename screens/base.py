@@ -28,14 +28,27 @@ class KioskScreen(Screen):
     cancel_label = StringProperty("")
     back_label = StringProperty("")
 
+    _message_key = ""
+    _dismissed = ""
+
     def show(self, snapshot: Snapshot, texts: Texts) -> None:
-        self.message = messages.message(texts, snapshot.message)
+        if snapshot.message != self._dismissed:
+            self._dismissed = ""  # a new message (or none): the next one is shown again
+        self._message_key = snapshot.message
+        shown = "" if snapshot.message == self._dismissed else snapshot.message
+        self.message = messages.message(texts, shown, snapshot)
         self.cancel_label = texts._("Cancel")
         self.back_label = texts._("Back")
         self.render(snapshot, texts)
 
     def render(self, snapshot: Snapshot, texts: Texts) -> None:
         raise NotImplementedError
+
+    def dismiss_message(self) -> None:
+        """The resident has dealt with the message (cleared what they typed): it goes, and
+        stays gone until the engine says something else."""
+        self._dismissed = self._message_key
+        self.message = ""
 
     def send(self, event: object) -> None:
         App.get_running_app().send(event)

@@ -1,4 +1,5 @@
-"""Is this your account? Masked name and address, balance, due date, a year of water use.
+"""Is this your account? Masked name and address, balance, due date (flagged when it has
+passed), a year of water use.
 
 The bar chart is there so a resident surprised by a high bill can see the month it came from
 before paying it.
@@ -23,6 +24,7 @@ class ConfirmAccountScreen(KioskScreen):
     balance_label = StringProperty("")
     balance = StringProperty("")
     due = StringProperty("")
+    past_due = BooleanProperty(False)
     note = StringProperty("")
     usage_title = StringProperty("")
     usage = ListProperty([])
@@ -42,6 +44,7 @@ class ConfirmAccountScreen(KioskScreen):
         self.holder = account.name_masked
         self.address = account.address_masked
         self.balance_label, self.balance, self.due = balance_lines(account, texts)
+        self.past_due = account.past_due and account.balance.cents > 0
         if account.review:
             self.note = _("Entered by hand: the city will confirm this account before posting.")
         elif account.source != "live":
@@ -72,5 +75,13 @@ def balance_lines(account: AccountView, texts: Texts) -> tuple[str, str, str]:
         return _("Credit on your account"), texts.money(Money(-cents)), _("Nothing is due.")
     if cents == 0:
         return _("Balance"), texts.money(account.balance), _("Nothing is due.")
-    due = _("Due {date}").format(date=texts.day(account.due_date)) if account.due_date else ""
-    return _("Balance"), texts.money(account.balance), due
+    if account.due_date is None:
+        return _("Balance"), texts.money(account.balance), ""
+    day = texts.day(account.due_date)
+    if account.past_due:
+        return (
+            _("Balance"),
+            texts.money(account.balance),
+            _("Past due: it was due {date}.").format(date=day),
+        )
+    return _("Balance"), texts.money(account.balance), _("Due {date}").format(date=day)

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
-from kivy.uix.label import Label
 
-from screens.widgets import KioskButton
+from screens.widgets import FixedLabel, KioskButton
 
 log = logging.getLogger(__name__)
 SHORT_LABEL = 11
@@ -57,7 +56,7 @@ class DemoPanel(BoxLayout):
         self.said = str(answer or action.label)
 
 
-class DemoHeading(Label):
+class DemoHeading(FixedLabel):
     pass
 
 

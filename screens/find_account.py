@@ -54,6 +54,8 @@ class FindAccountScreen(KioskScreen):
 
     def key(self, key: str) -> None:
         self.typed = typed_with(self.typed, key, MAX_DIGITS)
+        if key == "clear":
+            self.dismiss_message()
 
     def find(self) -> None:
         if self.typed and not self.pending:

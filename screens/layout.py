@@ -6,10 +6,13 @@ where labels are longer and taller; the scripted player runs this on every scree
 photographs, in every language and text size, so such a screen fails the script instead of
 reaching the glass. It looks at what is drawn, not at the widgets' boxes: a label's words are
 its texture, which Kivy centres on the label and which may be larger than the label itself.
+A word too wide for its line is broken by Kivy between two letters ("Clea" over "r"): that
+is caught too, from the lines Kivy laid out.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -44,6 +47,11 @@ def problems(roots: Sequence[Widget], window_size: tuple[float, float]) -> list[
     shown = [widget for root in roots for widget in _visible(root)]
     drawn = [box for widget in shown if (box := _drawn(widget)) is not None]
     found = [f"{_name(widget)} is too small for its words" for widget in shown if _overfull(widget)]
+    found += [
+        f"{_name(widget)} breaks {piece!r} across lines"
+        for widget in shown
+        for piece in broken_words(widget)
+    ]
     for i, first in enumerate(drawn):
         if (
             first.left < -SLACK
@@ -83,6 +91,30 @@ def _overfull(widget: Widget) -> bool:
         return False
     width, height = widget.texture_size
     return bool(width > widget.width + SLACK or height > widget.height + SLACK)
+
+
+_MARKUP = re.compile(r"\[/?[a-z_]+(?:=[^\]]*)?\]")
+
+
+def broken_words(widget: Widget) -> list[str]:
+    """The pieces of words a label's lines hold that are not whole words of its text: Kivy
+    cut a word too wide for the line between two letters."""
+    if not isinstance(widget, Label) or not widget.text.strip():
+        return []
+    lines = getattr(widget._label, "_cached_lines", None) or []
+    if len(lines) < 2:
+        return []
+    text = widget.text
+    if widget.markup:
+        text = _MARKUP.sub("", text).replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&")
+    whole = set(text.split())
+    drawn = ("".join(word.text for word in line.words) for line in lines)
+    pieces = [
+        _MARKUP.sub("", piece) if widget.markup else piece
+        for line in drawn
+        for piece in line.split()
+    ]
+    return [piece for piece in pieces if piece and piece not in whole]
 
 
 def _drawn_box(widget: Widget) -> tuple[float, float, float, float] | None:

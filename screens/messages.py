@@ -8,6 +8,7 @@ general one of its kind, so a new key from a device never shows up raw.
 
 from __future__ import annotations
 
+from kiosk.engine.snapshot import Snapshot
 from screens.texts import N_, Texts
 
 MESSAGES: dict[str, str] = {
@@ -20,8 +21,8 @@ MESSAGES: dict[str, str] = {
     "account_unavailable": N_(
         "We can not look up accounts right now. Please try again in a moment."
     ),
-    "amount_too_low": N_("That amount is below the smallest payment this kiosk takes."),
-    "amount_too_high": N_("That amount is above the largest payment this kiosk takes."),
+    "amount_too_low": N_("The smallest payment this kiosk takes is {low}."),
+    "amount_too_high": N_("The largest payment this kiosk takes is {high}."),
     "cash_over_limit": N_(
         "That amount is more than this kiosk takes in cash. Please pay by card or pay less."
     ),
@@ -35,6 +36,11 @@ MESSAGES: dict[str, str] = {
     "card_declined": N_("Your card was not accepted."),
 }
 GENERAL_MESSAGE = N_("Something went wrong. Please try again.")
+WITH_PHONE: dict[str, str] = {
+    "account_closed": N_("That account is closed. Please call customer service at {phone}."),
+}
+"""The sentences that send a resident to customer service, with the city's number (used
+when the kiosk's settings give one)."""
 
 CARD_PROMPTS: dict[str, str] = {
     "insert_card": N_("Insert, tap or swipe your card on the card reader"),
@@ -78,10 +84,21 @@ DECLINE_REASONS: dict[str, str] = {
 DECLINE_GENERAL = N_("Your card was declined by your bank.")
 
 
-def message(texts: Texts, key: str) -> str:
+def message(texts: Texts, key: str, snapshot: Snapshot | None = None) -> str:
+    """The sentence for ``key``, with the limits and the city's phone number of
+    ``snapshot`` where it names them."""
     if not key:
         return ""
-    return texts._(MESSAGES.get(key, GENERAL_MESSAGE))
+    phone = snapshot.contact.phone if snapshot is not None else ""
+    if phone and key in WITH_PHONE:
+        sentence = texts._(WITH_PHONE[key])
+    else:
+        sentence = texts._(MESSAGES.get(key, GENERAL_MESSAGE))
+    if snapshot is None:
+        return sentence.replace("{low}", "").replace("{high}", "")
+    return sentence.format(
+        low=texts.money(snapshot.min_amount), high=texts.money(snapshot.max_amount), phone=phone
+    )
 
 
 def card_prompt(texts: Texts, key: str) -> str:

@@ -18,6 +18,8 @@ from screens.texts import Texts
 
 class ReceiptScreen(KioskScreen):
     paid = StringProperty("")
+    charged = StringProperty("")
+    qr_data = StringProperty("")
     confirmation_label = StringProperty("")
     confirmation = StringProperty("")
     receipt_note = StringProperty("")
@@ -29,7 +31,7 @@ class ReceiptScreen(KioskScreen):
         _ = texts._
         self.title = _("Thank you! Your payment is received.")
         paid = snapshot.amount or Money(0)
-        self.paid = _("Paid {amount}").format(amount=texts.money(paid))
+        self.paid, self.charged = paid_lines(snapshot, texts)
         credit = credit_after(snapshot, paid)
         self.credit_note = (
             _("Your account now has a credit of {amount}.").format(amount=texts.money(credit))
@@ -38,6 +40,7 @@ class ReceiptScreen(KioskScreen):
         )
         self.confirmation_label = _("Confirmation number")
         self.confirmation = snapshot.confirmation or ""
+        self.qr_data = snapshot.confirmation_link or self.confirmation
         if snapshot.receipt == "printed":
             self.receipt_note = _("Please take your receipt below.")
         elif snapshot.receipt == "failed":
@@ -60,6 +63,24 @@ class ReceiptScreen(KioskScreen):
         if isinstance(event, ui.Finish):
             return [self.ids["done"]]
         return super().targets(event)
+
+
+def paid_lines(snapshot: Snapshot, texts: Texts) -> tuple[str, str]:
+    """What reached the account, and what the card was charged for it (the fee included),
+    so a resident who paid by card sees both sums their bank statement and bill will show."""
+    _ = texts._
+    paid = snapshot.amount or Money(0)
+    credited = _("Credited to your account: {amount}").format(amount=texts.money(paid))
+    if snapshot.method != "card":
+        return credited, ""
+    total = texts.money(paid + snapshot.card_fee)
+    if snapshot.card_fee.cents > 0:
+        charged = _("Charged to your card: {total}, including a {fee} card fee.").format(
+            total=total, fee=texts.money(snapshot.card_fee)
+        )
+    else:
+        charged = _("Charged to your card: {total}.").format(total=total)
+    return credited, charged
 
 
 def credit_after(snapshot: Snapshot, paid: Money) -> Money | None:

@@ -31,7 +31,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from screens.theme import PALETTE, RGBA, TOUCH_MIN
+from screens.theme import FONT_BUTTON, PALETTE, RGBA, TOUCH_MIN
 
 _BUTTON_COLOURS: dict[str, tuple[RGBA, RGBA, RGBA]] = {
     "primary": (PALETTE.primary, PALETTE.primary_down, PALETTE.primary_text),
@@ -50,6 +50,12 @@ class KioskButton(Button):
     ``height``, which the base rule recomputes whenever the text is redrawn."""
     fill = ListProperty(list(PALETTE.secondary))
     ink = ListProperty(list(PALETTE.secondary_text))
+    font_base = NumericProperty(dp(FONT_BUTTON))
+    """The size of its words in standard text: set this, not ``font_size``, which the rule
+    computes from it (a constant ``font_size`` in a later rule would be overwritten by the
+    first change of the text size, as the keypad's word keys were)."""
+    scales = BooleanProperty(True)
+    """Whether the words grow with the resident's large text (the demo panel's do not)."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -65,21 +71,38 @@ class KioskButton(Button):
         self.ink = list(ink)
 
 
+class FixedLabel(Label):
+    """Words whose size does not follow the resident's large text: the demo panel's and the
+    technician's status mark (``widgets.kv`` gives it the label's drawing and nothing else,
+    so no rule of the resident's labels resizes it later)."""
+
+
 class Keypad(GridLayout):
-    """Digits, delete and clear. Fires ``on_key`` with "0"-"9", "back" or "clear"."""
+    """Digits, delete and clear. Fires ``on_key`` with "0"-"9", "back" or "clear"; with
+    ``decimal`` set, a decimal point key (".") takes Clear's place, for amounts."""
 
     back_label = StringProperty("Delete")
     clear_label = StringProperty("Clear")
+    decimal = BooleanProperty(False)
 
     __events__ = ("on_key",)
 
     def press(self, key: str) -> None:
         self.dispatch("on_key", key)
 
-    def keys_for(self, digits: str, *, clear_first: bool) -> list[Widget]:
-        """The keys a resident touches to type ``digits`` (after Clear, if anything is typed)."""
-        keys = [self.ids["kclear"]] if clear_first else []
-        return keys + [self.ids[f"k{d}"] for d in digits if d.isdigit()]
+    def keys_for(self, digits: str, *, clear_first: bool, typed: int = 0) -> list[Widget]:
+        """The keys a resident touches to type ``digits`` (and "."), after emptying the
+        ``typed`` characters already there if ``clear_first``: Clear, or Delete as often as
+        needed on a keypad without Clear."""
+        keys: list[Widget] = []
+        if clear_first:
+            keys = [self.ids["kback"]] * typed if self.decimal else [self.ids["kclear"]]
+        for key in digits:
+            if key.isdigit():
+                keys.append(self.ids[f"k{key}"])
+            elif key == "." and self.decimal:
+                keys.append(self.ids["kclear"])
+        return keys
 
     def on_key(self, key: str) -> None:
         pass

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from composition import logs
@@ -13,7 +15,7 @@ from composition.commands.demo_hub import DemoHub, DemoHubError
 from composition.demo_runner import ScriptFailed, ScriptRunner
 from composition.wiring import Kiosk, build_kiosk, data_dir
 from contract.pins import hash_pin
-from kiosk.config import KioskConfig, Technician
+from kiosk.config import DEMO_CONTACT, DEMO_RECEIPT, Contact, KioskConfig, Technician
 from kiosk.demo_scripts import DEMO_PIN, SCRIPTS, STEP_TIMEOUT_S
 from kiosk.money import Money
 from kiosk.store.journal import JournalError
@@ -95,6 +97,17 @@ def with_demo_technician(config: KioskConfig) -> KioskConfig:
     return config.model_copy(update={"service": service})
 
 
+def with_demo_settings(config: KioskConfig) -> KioskConfig:
+    """``config`` with the demo city's customer service and receipt link, where it gives
+    none of its own (a real kiosk's file names its city's)."""
+    changes: dict[str, object] = {}
+    if config.contact == Contact():
+        changes["contact"] = DEMO_CONTACT
+    if not config.receipt.lookup_url:
+        changes["receipt"] = DEMO_RECEIPT
+    return config.model_copy(update=changes) if changes else config
+
+
 def _start(
     args: argparse.Namespace,
     hub: DemoHub | None = None,
@@ -106,7 +119,7 @@ def _start(
     if demo:  # a person at a terminal, reading the demo's own lines: warnings only
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if demo:
-        config = with_demo_technician(config)
+        config = with_demo_settings(with_demo_technician(config))
     if hub is not None:
         config = hub.kiosk_config(config)
     try:
@@ -148,9 +161,31 @@ def run_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_DISPLAY = """kiosk demo: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the
+demo's window would open where no one can see it. Run it
+  - in a desktop session (a terminal on the desktop, or ssh -X),
+  - under a virtual display: xvfb-run -a make demo (Debian: apt-get install xvfb),
+  - or headless, playing a scripted session through the screens:
+      kiosk demo --script cash --screenshots shots/   (scripts: {scripts})
+To open the window anyway (off screen, for tests), set SDL_VIDEODRIVER=offscreen."""
+
+
+def no_display(env: Mapping[str, str], platform: str) -> bool:
+    """Whether a window opened now would be seen by no one: on Linux, no X or Wayland
+    display is named and no SDL video driver was chosen. (SDL then falls back to drawing off
+    screen, which the headless tests and screenshots rely on, asking for it by name or with
+    ``--script``.) Other systems always have their own display."""
+    if not platform.startswith("linux"):
+        return False
+    return not any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
+
+
 def run_demo(args: argparse.Namespace) -> int:
     if args.no_screens:
         return _engine_only(args)
+    if not args.script and no_display(os.environ, sys.platform):
+        print(NO_DISPLAY.format(scripts=", ".join(sorted(SCRIPTS))), file=sys.stderr)
+        return 2
     # the demo hub enrolls the kiosk into the data directory: no hub before the lock
     lock = DataDirLock(data_dir(config_from(args)))
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from composition.demo_runner import ScriptFailed, describe, journaled_payment
 from composition.wiring import Kiosk, data_dir
@@ -100,6 +100,16 @@ def _prepare(kiosk: Kiosk, panel: bool, kiosk_ini: Path | None = None) -> None:
     runtime.prepare(data_dir(kiosk.config) / "kivy", demo_panel=panel, kiosk_ini=kiosk_ini)
 
 
+def _status(kiosk: Kiosk) -> dict[str, Any]:
+    """What the app asks the kiosk as it runs: entries still to send, whether the hub answers
+    (now, not as of the last snapshot), and when large text left on at idle goes back."""
+    return {
+        "waiting": kiosk.unsent,
+        "online": kiosk.hardware.ports.directory.online,
+        "large_text_reset_s": kiosk.config.timeouts.idle_screen,
+    }
+
+
 def run_kiosk(kiosk: Kiosk) -> int:
     """The kiosk as residents meet it: full screen, no cursor, no way out by touch."""
     _prepare(kiosk, panel=False, kiosk_ini=KIOSK_INI)
@@ -108,7 +118,7 @@ def run_kiosk(kiosk: Kiosk) -> int:
     from screens.bridge import SnapshotBridge
 
     kiosk.engine.start()
-    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=kiosk.unsent, kiosk_mode=True)
+    app = KioskApp(SnapshotBridge(kiosk.engine), kiosk_mode=True, **_status(kiosk))
     tell_systemd(app, kiosk.engine)
     figures = kiosk.config.metrics
     metrics = None
@@ -146,8 +156,8 @@ def run_window(kiosk: Kiosk, hub: DemoHub | None = None) -> int:
     kiosk.engine.start()
     app = KioskApp(
         SnapshotBridge(kiosk.engine),
-        waiting=kiosk.unsent,
         demo_panel=lambda: DemoPanel(demo_actions(kiosk, hub)),
+        **_status(kiosk),
     )
     app.run()
     return 0
@@ -169,7 +179,7 @@ def play_scripts(
     from screens.player import Script, play_in_turn
 
     kiosk.engine.start()
-    app = KioskApp(SnapshotBridge(kiosk.engine), waiting=kiosk.unsent, large_text=large_text)
+    app = KioskApp(SnapshotBridge(kiosk.engine), large_text=large_text, **_status(kiosk))
     lines: list[str] = []
     failures: list[str] = []
 

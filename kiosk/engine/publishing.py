@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import date
 
 from kiosk.completion import credited_amount
 from kiosk.engine.base import EngineBase, Observer
 from kiosk.engine.snapshot import (
     AccountView,
     CollectionView,
+    ContactView,
     DeviceView,
     Snapshot,
     TestResult,
@@ -66,6 +68,7 @@ class Publishing(EngineBase):
             max_cash=self.config.limits.max_cash,
             accepted_bills=tuple(self._accepted_bills()),
             offline=not self.ports.directory.online(),
+            contact=self._contact_view(),
             version=self._version,
         )
         if self.state in IN_SERVICE_MODE:
@@ -85,6 +88,7 @@ class Publishing(EngineBase):
                 usage=a.usage,
                 source=s.account_source.value if s.account_source else "live",
                 review=s.review,
+                past_due=self._past_due(a.balance, a.due_date),
             )
         fee = card_fee(s.amount, self.config.card_fee) if s.amount is not None else Money(0)
         cash_fits = s.amount is None or s.amount <= self.config.limits.max_cash
@@ -107,9 +111,21 @@ class Publishing(EngineBase):
             card_prompt=s.card_prompt,
             card_decline_reason=s.card_decline_reason,
             confirmation=s.confirmation,
+            confirmation_link=self.config.receipt.link(s.confirmation) if s.confirmation else "",
             receipt=s.receipt_state,
             offline=base.offline or s.offline,
         )
+
+    def _contact_view(self) -> ContactView:
+        contact = self.config.contact
+        return ContactView(phone=contact.phone, address=contact.address, web=contact.web)
+
+    def _past_due(self, balance: Money, due: date | None) -> bool:
+        """A balance still owed after its due date, by the kiosk's own calendar."""
+        if due is None or balance.cents <= 0:
+            return False
+        today = self.clock.now().astimezone(self.config.locale.zone()).date()
+        return due < today
 
     # ------------------------------------------------------------------ service mode
     def _service_snapshot(self, base: Snapshot) -> Snapshot:

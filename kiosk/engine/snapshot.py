@@ -24,6 +24,16 @@ class AccountView:
     usage: tuple[UsageMonth, ...]
     source: str
     review: bool
+    past_due: bool = False  # a balance still due after its due date (the kiosk's local day)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """How a resident reaches the city (the kiosk's ``[contact]`` settings)."""
+
+    phone: str = ""
+    address: str = ""
+    web: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +109,12 @@ class Snapshot:
     card_prompt: str = ""
     card_decline_reason: str = ""
     confirmation: str | None = None
+    confirmation_link: str = ""  # what the QR code holds: a link to the payment, or the number
     receipt: str | None = None  # "printing" | "printed" | "failed"
     offline: bool = False
     seconds_left: float | None = None
     out_of_service_reason: str = ""
+    contact: ContactView = field(default_factory=ContactView)
     version: int = 0  # grows by one per published snapshot
     # service mode (a technician at the touchscreen)
     technician: str = ""

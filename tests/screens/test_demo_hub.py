@@ -90,7 +90,9 @@ def test_offline_needs_the_hub(tmp_path: Path) -> None:
 
 
 def start_window(tmp_path: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
-    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    # the window drawn off screen, asked for by name (with no display named, the demo would
+    # say so and stop)
+    env = {**os.environ, "KIVY_NO_ARGS": "1", "SDL_VIDEODRIVER": "offscreen"}
     argv = [sys.executable, "-m", "composition.cli", "demo", "--data-dir", str(tmp_path / "data")]
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

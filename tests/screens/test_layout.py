@@ -1,4 +1,5 @@
-"""The layout check finds words drawn over other things or off the window; a row of buttons
+"""The layout check finds words drawn over other things or off the window, or broken across
+lines between two letters; a row of buttons
 is as tall as its tallest button, however late that button grew; a button greyed out keeps
 the texture of its words (a new one would stall the software renderer for a frame).
 
@@ -60,6 +61,8 @@ CHILD = textwrap.dedent(
             self.bad.add_widget(Label(text="Too big\\n" * 6, size_hint_y=None, height=20))
             self.bad.add_widget(KioskButton(text="Under it"))
             self.bad.add_widget(Button(text="Squeezed", size_hint=(None, None), size=(40, 40)))
+            # a word wider than its line: Kivy breaks it between two letters
+            self.bad.add_widget(Label(text="Unbreakable words", text_size=(90, None)))
             self.bad.add_widget(Widget())
             root.add_widget(self.good)
             root.add_widget(self.bad)
@@ -146,5 +149,8 @@ def test_layout_check_row_height_and_a_greyed_button() -> None:
     assert any("Too big" in p and "'Under it'" in p and "overlap" in p for p in problems), got
     assert any("'Off the edge'" in p and "cut off" in p for p in problems), problems
     assert any("Button 'Squeezed' is too small for its words" in p for p in problems), problems
+    broken = [p for p in problems if "breaks" in p]
+    assert broken and all("'Unbreakable words'" in p for p in broken), problems
+    assert not any("breaks 'words'" in p for p in problems), problems  # a whole word is kept
     assert got["ink_changed"] and got["renders_when_greyed"] == 0
     assert not any("'Heading'" in p or "'Go'" in p for p in problems), problems

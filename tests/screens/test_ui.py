@@ -94,8 +94,9 @@ def test_cash_and_card_in_english_and_spanish_by_touch(
     got = [(p["method"], p["amount_cents"], p["fee_cents"]) for p in paid]
     assert got == [PAID[method] for method in methods]
     # every resident's input went in as touches: 4 for a scanned bill; 15 for a typed account
-    # and its balance, 19 once the demo hub has posted the first payment and the balance is a
-    # credit (the amount is typed: four digits and "Pay this amount" instead of one touch)
+    # and its balance, 20 once the demo hub has posted the first payment and the balance is a
+    # credit (the amount is typed in dollars: 4, 3, ".", 1, 7 and "Pay this amount" instead
+    # of one touch)
     # (a loaded machine may let an "are you still there?" come up: its answer is one more)
     blocks = re.split(r"\n\s*script \w+ \(on the screens\):", out)[1:]
     touches = [
@@ -104,7 +105,7 @@ def test_cash_and_card_in_english_and_spanish_by_touch(
         for block in blocks
     ]
     assert touches[0] == 4 and len(touches) == len(scripts), out
-    assert all(n in (15, 19) for n in touches[1:]), out
+    assert all(n in (15, 20) for n in touches[1:]), out
     # the Spanish sessions were Spanish from their start
     ids = {p["session_id"] for p in paid}
     sessions = [s for s in journaled(tmp_path, E.SESSION_STARTED) if s["session_id"] in ids]
