@@ -498,6 +498,10 @@ def sample_receipts() -> dict[str, ReceiptContent]:
         confirmation="7K3M-Q9XD-R",
         offline=False,
         review=False,
+        lookup_link="https://pay.example.gov/lookup?c=7K3M-Q9XD-R",
+        contact_phone="(555) 010-0100",
+        contact_web="springfield.example.gov/pay",
+        contact_address="City Hall, 100 Main St",
     )
     card = replace(
         cash,
@@ -511,6 +515,7 @@ def sample_receipts() -> dict[str, ReceiptContent]:
         card_auth_code="083215",
         balance_after=Money(0),
         confirmation="4F2H-8WNC-6",
+        lookup_link="https://pay.example.gov/lookup?c=4F2H-8WNC-6",
         terminal_lines=("VISA CREDIT  ************0119", "CHIP  AID A0000000031010", "APPROVED"),
     )
     return {
