@@ -105,5 +105,15 @@ def test_a_hub_takes_it_with_the_same_hashes(field_journal: Path, tmp_path: Path
         key = lambda p: p["journal_seq"]  # noqa: E731
         assert sorted(payments, key=key) == sorted(EXPECTED["hub_payments"], key=key)
         assert hub.admin("/v1/batches") == EXPECTED["hub_batches"]
+        # posted exactly once: one posting a payment, and the whole journal pushed again (a
+        # kiosk that lost the answer) changes nothing
+        hub.ctx.poster.run(include_waiting=True)
+        postings = {p["payment_id"]: p["status"] for p in hub.admin("/v1/postings")}
+        assert sorted(postings) == sorted(p["payment_id"] for p in payments)
+        again = hub.push(creds, wire)
+        assert again.status_code == 200 and again.json()["acked_seq"] == EXPECTED["entries"]
+        hub.ctx.poster.run(include_waiting=True)
+        assert {p["payment_id"]: p["status"] for p in hub.admin("/v1/postings")} == postings
+        assert len(hub.admin("/v1/payments")) == len(payments)
     finally:
         hub.close()
