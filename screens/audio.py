@@ -248,10 +248,11 @@ class AudioMode:
         assert self._app is not None
         screen = self._app.current_screen()
         pad = screen.ids.get("keypad")
-        if pad is None:
+        texts = self._texts()
+        if pad is None or (key == "." and not pad.decimal):
+            self._say(texts._("Not available now."))  # an account number has no point
             return
         pad.press(key)
-        texts = self._texts()
         value = self._field_value()
         if key == "back":
             self._say(texts._("Deleted. Now {value}.").format(value=value or texts._("empty")))
