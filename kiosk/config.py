@@ -350,6 +350,9 @@ class Accessibility(_Section):
     """Words per minute when the resident asks to hear it more slowly."""
     command: str = Field(default="espeak-ng", min_length=1, max_length=200)
     """The espeak-ng program (a name on PATH or a path)."""
+    headphone_jack: str = Field(default="", max_length=200)
+    """The input device of the sound card's headphone switch (``/dev/input/by-path/...``);
+    "" for none (a key of the keypad starts the audio mode)."""
 
 
 class Storage(_Section):

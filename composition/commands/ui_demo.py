@@ -7,6 +7,7 @@ so the technician's commands never open a window or pay for Kivy's start.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from screens.player import PlayResult
 
 DENOMINATIONS = (1, 5, 10, 20, 50, 100)
+log = logging.getLogger(__name__)
 
 
 def _control(kiosk: Kiosk, device: str, name: str, *args: str) -> Callable[[], object]:
@@ -45,8 +47,9 @@ def audio_mode(kiosk: Kiosk, speech_dir: Path | None = None) -> AudioMode:
     """Speech and the tactile keypad, as the ``[accessibility]`` settings say: espeak-ng into
     the headphones, or (``speech_dir``) every utterance written to a WAV file there. The
     headphone jack is emulated (the demo panel plugs it in)."""
-    from kiosk.speech import EmulatedJack, NullVoice, Speaker, Voice
+    from kiosk.speech import HeadphoneJack, NullVoice, Speaker, Voice
     from kiosk.speech.espeak import EspeakNg, WavRecorder
+    from kiosk.speech.jack import EvdevJack
     from screens.audio import AudioMode
 
     settings = kiosk.config.accessibility
@@ -57,9 +60,15 @@ def audio_mode(kiosk: Kiosk, speech_dir: Path | None = None) -> AudioMode:
         voice = EspeakNg(settings.voices, command=settings.command)
     else:
         voice = NullVoice()
-    return AudioMode(
-        Speaker(voice), EmulatedJack(), rate=settings.rate, slow_rate=settings.slow_rate
-    )
+    jack: HeadphoneJack = EmulatedJack()
+    if settings.headphone_jack and speech_dir is None:
+        switch = EvdevJack(Path(settings.headphone_jack))
+        try:
+            switch.start()
+            jack = switch
+        except OSError as exc:
+            log.error("headphone jack %s: %s; a key starts the audio mode", switch.path, exc)
+    return AudioMode(Speaker(voice), jack, rate=settings.rate, slow_rate=settings.slow_rate)
 
 
 def write_speech(audio: AudioMode, speech_dir: Path) -> None:

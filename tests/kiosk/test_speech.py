@@ -155,3 +155,32 @@ def test_the_jack_tells_its_listeners_of_each_change_only() -> None:
     jack.set(False)
     assert heard == [True, False]
     assert not jack.plugged()
+
+
+def test_the_linux_headphone_switch_is_read_from_its_input_events(tmp_path: Path) -> None:
+    import os
+    import queue
+    import struct
+
+    from kiosk.speech.jack import EV_SW, SW_HEADPHONE_INSERT, EvdevJack
+
+    device = tmp_path / "event7"
+    os.mkfifo(device)
+    jack = EvdevJack(device)
+    heard: queue.Queue[bool] = queue.Queue()
+    jack.watch(heard.put)
+    opened = threading.Thread(target=jack.start)  # a FIFO opens once both ends are open
+    opened.start()
+    with device.open("wb", buffering=0) as kernel:
+        opened.join()
+        assert not jack.plugged()
+
+        def event(type_: int, code: int, value: int) -> bytes:
+            return struct.pack("llHHi", 0, 0, type_, code, value)
+
+        kernel.write(event(EV_SW, SW_HEADPHONE_INSERT, 1) + event(0, 0, 0))
+        assert heard.get(timeout=WAIT) is True
+        kernel.write(event(EV_SW, 4, 1))  # another switch (line out): not the headphones
+        kernel.write(event(EV_SW, SW_HEADPHONE_INSERT, 0))
+        assert heard.get(timeout=WAIT) is False
+    assert heard.empty() and not jack.plugged()
