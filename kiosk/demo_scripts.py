@@ -335,10 +335,31 @@ def _keys_to_method(start: list[Step], account: str = ACCOUNT) -> list[Step]:
 
 
 def _keys_cash() -> list[Step]:
-    """Headphones in: English, every screen by keys, cash; the receipt said again slowly."""
+    """Headphones in: English, every screen by keys, cash. On the way the resident asks for
+    help, types a wrong last digit and deletes it, looks at the next choice and comes back to
+    the first, goes back from cash-or-card to the amount, and hears the receipt again
+    slowly."""
     return [
         Headphones(True),
-        *_keys_to_method([Key("enter")]),
+        Key("enter"),
+        WaitFor(State.FIND_ACCOUNT),
+        Key("help"),
+        *(Key(digit) for digit in ACCOUNT),
+        Key("9"),
+        Key("back"),  # minus: the 9 goes
+        Key("enter"),
+        WaitFor(State.CONFIRM_ACCOUNT),
+        Key("enter"),
+        WaitFor(State.AMOUNT),
+        Key("down"),
+        Key("up"),
+        Key("5"),  # where am I?
+        Key("enter"),
+        WaitFor(State.METHOD),
+        Key("back"),
+        WaitFor(State.AMOUNT),
+        Key("enter"),
+        WaitFor(State.METHOD),
         Key("enter"),
         WaitFor(State.CASH),
         Listen(),

@@ -138,15 +138,11 @@ class AudioMode:
         before, self._snapshot = self._snapshot, snapshot
         if not self.on:
             return
-        if (
-            snapshot.state is State.IDLE
-            and before is not None
-            and before.session_id is not None
-            and self._by_key
-            and not self.jack.plugged()
-        ):
-            self.stop()  # the resident who pressed a key has gone
-            return
+        if snapshot.state is State.IDLE and before is not None and before.session_id is not None:
+            self.slow = False  # the next resident hears the kiosk at its own rate
+            if self._by_key and not self.jack.plugged():
+                self.stop()  # the resident who pressed a key has gone
+                return
         if self._curtain is not None:
             self._curtain.text = Texts(snapshot.language)._(spoken.PRIVACY_NOTICE)
         if (snapshot.state, snapshot.language) != self._screen_key:
@@ -157,8 +153,8 @@ class AudioMode:
             self._said = said
             self._build_ring(keep=True)
         change = spoken.change(before, snapshot)
-        if change:
-            self._say(change)
+        if change:  # after what is being said: the receipt's number is not cut off by "printed"
+            self._say(change, interrupt=False)
 
     def _new_screen(self, snapshot: Snapshot, prefix: str = "") -> None:
         self._screen_key = (snapshot.state, snapshot.language)
@@ -293,11 +289,13 @@ class AudioMode:
             value=value,
         )
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, *, interrupt: bool = True) -> None:
+        """Say ``text``: at once (a new screen, the answer to a key), or (``interrupt``
+        False: a change the resident did not ask for) once what is being said is said."""
         language = self._texts().language
         self.transcript.append((language, text))
         rate = self.slow_rate if self.slow else self.rate
-        self.speaker.say(Utterance(text, language, rate))
+        self.speaker.say(Utterance(text, language, rate), interrupt=interrupt)
 
 
 def _widget(screen: Widget, control: str) -> Widget | None:

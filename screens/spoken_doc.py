@@ -43,8 +43,10 @@ by card.
   the card reader's prompts, a message, the receipt printed.
 - **Speech.** espeak-ng, in the resident's language (English or Spanish, from the same
   translations as the screens), at the rate and with the voices of the `[accessibility]`
-  settings (see [configuration.md](configuration.md)). A new sentence interrupts the one
-  being said; the star key says the screen again, the slash key again more slowly.
+  settings (see [configuration.md](configuration.md)). A new screen, or the answer to a
+  key, interrupts what is being said; a change the resident did not ask for (a bill taken,
+  the card reader's prompt, the receipt printed) is said after it. The star key says the
+  screen again, the slash key again more slowly (until the payment ends).
 
 ## The keypad
 
