@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from screens.app import KioskApp
 
 SLOW_RATE = 110
+LISTENING_S = 5.0
+"""How often a kiosk that is talking tells the engine the resident is still there."""
 
 
 class PrivacyCurtain(Label):
@@ -87,6 +89,13 @@ class AudioMode:
         self.jack.watch(lambda plugged: Clock.schedule_once(lambda _dt: self._jack(plugged)))
         if self.jack.plugged():
             Clock.schedule_once(lambda _dt: self._jack(True))
+        Clock.schedule_interval(self._listening, LISTENING_S)
+
+    def _listening(self, _dt: float) -> None:
+        """A resident listening is not idle: the inactivity time-outs start once the kiosk
+        has finished talking (a screen said in full can take half a minute)."""
+        if self.on and self._app is not None and not self.speaker.idle():
+            self._app.touched()
 
     def close(self) -> None:
         Window.unbind(on_key_down=self._key_down)

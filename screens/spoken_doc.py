@@ -47,6 +47,9 @@ by card.
   key, interrupts what is being said; a change the resident did not ask for (a bill taken,
   the card reader's prompt, the receipt printed) is said after it. The star key says the
   screen again, the slash key again more slowly (until the payment ends).
+- **Time.** A resident who is listening is not idle: the inactivity time-outs start when the
+  kiosk stops talking. "Are you still there?" is said like any screen, and any key answers
+  it.
 
 ## The keypad
 
