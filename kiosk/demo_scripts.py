@@ -319,11 +319,14 @@ KEYS_CARD_ACCOUNT = "100200526"  # a demo account with a 28.75 balance
 
 def _keys_to_method(start: list[Step], account: str = ACCOUNT) -> list[Step]:
     """By keys alone from the attract screen to the cash-or-card choice: ``start`` picks the
-    language; the account number is typed on the keypad; Enter takes the first choice
-    (this is my account, the amount due)."""
+    language; Enter on the empty number field moves on and 8 comes back to it; the account
+    number is typed on the keypad; Enter takes the first choice (this is my account, the
+    amount due)."""
     return [
         *start,
         WaitFor(State.FIND_ACCOUNT),
+        Key("enter"),
+        Key("8"),
         *(Key(digit) for digit in account),
         Key("enter"),
         WaitFor(State.CONFIRM_ACCOUNT),

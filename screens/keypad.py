@@ -41,7 +41,7 @@ KEY_DOC: tuple[tuple[str, str], ...] = (
     ("2, 8, arrow keys", "move to the next or the previous choice"),
     ("4, 6", "the previous or the next choice"),
     ("5 (raised)", "say the choice that has the focus"),
-    ("Enter", "choose it; on a number field, send the number"),
+    ("Enter", "choose it; on a number field, send the number (nothing typed: the next choice)"),
     ("digits", "type into a number field that has the focus"),
     ("point", "the decimal point of an amount"),
     ("Backspace", "delete the last digit typed (elsewhere: back)"),
@@ -83,6 +83,10 @@ def action(key: KeyName, *, on_field: bool, typed: bool = False) -> Action | Non
         return Type(".")
     if on_field and (key == "delete" or (key == "back" and typed)):
         return Type("back")
+    if on_field and key == "enter" and not typed:
+        # a keypad alone has no arrows, and its 2 and 8 type here: an empty field's Enter
+        # is the way on to the next choice
+        return Move(1)
     if key in _MOVES:
         return Move(_MOVES[key])
     if key == "5":

@@ -31,8 +31,9 @@ PRIVATE_HIDDEN = N_("Plug in headphones to hear your account details.")
 HELP = N_(
     "Keypad help. Use 2 and 8, or the arrow keys, to move between choices. Press Enter to"
     " choose. Where a number is asked for, type it with the digit keys and press Enter;"
-    " minus deletes the last digit. Elsewhere, minus goes back. Press star to hear the"
-    " screen again, slash to hear it again more slowly, and plus for this help."
+    " minus deletes the last digit, and Enter with nothing typed moves on to the next"
+    " choice. Elsewhere, minus goes back. Press star to hear the screen again, slash to hear"
+    " it again more slowly, and plus for this help."
 )
 AUDIO_ON = N_("Audio mode is on. The screen is hidden for your privacy.")
 PRIVACY_NOTICE = N_("Audio mode: the screen is hidden for privacy. Sound is in the headphones.")

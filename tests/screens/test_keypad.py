@@ -66,6 +66,7 @@ def test_away_from_a_field_digits_move_the_focus(key: KeyName, expected: object)
         ("back", False, Simple("back")),  # ...and, with nothing typed, goes back
         ("down", True, Move(1)),  # the arrows still leave the field
         ("enter", True, Simple("activate")),
+        ("enter", False, Move(1)),  # nothing typed: the way off the field without arrows
         ("repeat", True, Simple("repeat")),
     ],
 )
