@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM ?= chromium
 
-.PHONY: setup chromium test test-slow lint typecheck demo bench screenshots clean
+.PHONY: setup chromium speech test test-slow lint typecheck demo bench screenshots clean
 
-setup: $(STAMP) chromium
+setup: $(STAMP) chromium speech
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,19 @@ chromium:
 	    echo "installing Debian's chromium for the browser tests (apt-get)"; \
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt_install="apt-get install -y -qq --no-install-recommends chromium"; \
+	    $$apt_install >/dev/null 2>&1 || { apt-get update -qq && $$apt_install >/dev/null; }; \
+	  fi; }
+
+# The audio mode speaks through espeak-ng; its tests check the WAV files with sox. Installed
+# with apt when missing and we are root, as chromium is; anyone else is told what to install.
+speech:
+	@command -v espeak-ng >/dev/null 2>&1 && command -v sox >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "the audio mode and its tests need espeak-ng and sox: sudo apt-get install espeak-ng sox" >&2; \
+	  else \
+	    echo "installing espeak-ng and sox for the audio mode (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt_install="apt-get install -y -qq --no-install-recommends espeak-ng sox"; \
 	    $$apt_install >/dev/null 2>&1 || { apt-get update -qq && $$apt_install >/dev/null; }; \
 	  fi; }
 

@@ -19,7 +19,10 @@ from kiosk.demo_scripts import (
     Do,
     Emulate,
     Expect,
+    Headphones,
     InsertBill,
+    Key,
+    Listen,
     Network,
     PresentCard,
     ReprintListed,
@@ -121,6 +124,8 @@ class ScriptRunner:
             self.kiosk.engine.submit(ui.Reprint(tuple(r.confirmation for r in listed)))
         elif isinstance(step, WaitForHub):
             self._wait_for_hub(step)
+        elif isinstance(step, Key | Headphones | Listen):
+            raise ScriptFailed("this script is played by keys and ears: it needs the screens")
         else:
             self._wait(step)
 

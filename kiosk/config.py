@@ -344,6 +344,30 @@ class Service(_Section):
     cashbox_id: str = Field(default="1", min_length=1, max_length=32)
 
 
+DEFAULT_VOICES: dict[Language, str] = {"en": "en-us", "es": "es-419"}
+
+
+class Accessibility(_Section):
+    """The audio mode (ADA 2010 section 707): speech into headphones, the tactile keypad.
+    See docs/accessibility.md."""
+
+    enabled: bool = Field(default=True, strict=True)
+    """False: no speech (the keypad still moves the focus and presses, silently)."""
+    voices: dict[Language, Annotated[str, Field(pattern=r"^[A-Za-z0-9_+-]{1,40}$")]] = Field(
+        default_factory=lambda: dict(DEFAULT_VOICES)
+    )
+    """espeak-ng's voice for each language (``espeak-ng --voices`` lists them)."""
+    rate: Annotated[int, Field(strict=True, ge=80, le=450)] = 160
+    """Words per minute."""
+    slow_rate: Annotated[int, Field(strict=True, ge=80, le=450)] = 110
+    """Words per minute when the resident asks to hear it more slowly."""
+    command: str = Field(default="espeak-ng", min_length=1, max_length=200)
+    """The espeak-ng program (a name on PATH or a path)."""
+    headphone_jack: str = Field(default="", max_length=200)
+    """The input device of the sound card's headphone switch (``/dev/input/by-path/...``);
+    "" for none (a key of the keypad starts the audio mode)."""
+
+
 class Storage(_Section):
     data_dir: Path | None = None
     #: below this many MB free on the data directory's disk the kiosk goes out of service
@@ -389,6 +413,7 @@ class KioskConfig(_Section):
     scanner: Scanner = Field(default_factory=Scanner)
     hub: Hub = Field(default_factory=Hub)
     service: Service = Field(default_factory=Service)
+    accessibility: Accessibility = Field(default_factory=Accessibility)
     storage: Storage = Field(default_factory=Storage)
     metrics: Metrics = Field(default_factory=Metrics)
     logging: Logging = Field(default_factory=Logging)

@@ -81,6 +81,27 @@ class WaitFor:
 
 
 @dataclass(frozen=True)
+class Key:
+    """The resident presses a key of the tactile keypad (its name in
+    ``screens.keypad.KEYS``: a digit, ``enter``, ``down``, ``repeat``...), once what the
+    kiosk was saying has been said, as a resident who listens does."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Headphones:
+    """Headphones go into the kiosk's jack (``plugged``) or come out."""
+
+    plugged: bool
+
+
+@dataclass(frozen=True)
+class Listen:
+    """The resident listens until the kiosk has said what it has to say."""
+
+
+@dataclass(frozen=True)
 class Network:
     """The kiosk's network cable is pulled out (``online=False``) or plugged back in."""
 
@@ -119,6 +140,9 @@ Step = (
     | WaitForHub
     | Emulate
     | ReprintListed
+    | Key
+    | Headphones
+    | Listen
 )
 
 
@@ -289,6 +313,91 @@ def _collect_by_buttons() -> list[Step]:
     ]
 
 
+KEYS_CARD_ACCOUNT = "100200526"  # a demo account with a 28.75 balance
+"""The card run's: the cash run before it leaves a credit on :data:`ACCOUNT`."""
+
+
+def _keys_to_method(start: list[Step], account: str = ACCOUNT) -> list[Step]:
+    """By keys alone from the attract screen to the cash-or-card choice: ``start`` picks the
+    language; Enter on the empty number field moves on and 8 comes back to it; the account
+    number is typed on the keypad; Enter takes the first choice (this is my account, the
+    amount due)."""
+    return [
+        *start,
+        WaitFor(State.FIND_ACCOUNT),
+        Key("enter"),
+        Key("8"),
+        *(Key(digit) for digit in account),
+        Key("enter"),
+        WaitFor(State.CONFIRM_ACCOUNT),
+        Key("enter"),
+        WaitFor(State.AMOUNT),
+        Key("enter"),
+        WaitFor(State.METHOD),
+    ]
+
+
+def _keys_cash() -> list[Step]:
+    """Headphones in: English, every screen by keys, cash. On the way the resident asks for
+    help, types a wrong last digit and deletes it, looks at the next choice and comes back to
+    the first, goes back from cash-or-card to the amount, and hears the receipt again
+    slowly."""
+    return [
+        Headphones(True),
+        Key("enter"),
+        WaitFor(State.FIND_ACCOUNT),
+        Key("help"),
+        *(Key(digit) for digit in ACCOUNT),
+        Key("9"),
+        Key("back"),  # minus: the 9 goes
+        Key("enter"),
+        WaitFor(State.CONFIRM_ACCOUNT),
+        Key("enter"),
+        WaitFor(State.AMOUNT),
+        Key("down"),
+        Key("up"),
+        Key("5"),  # where am I?
+        Key("enter"),
+        WaitFor(State.METHOD),
+        Key("back"),
+        WaitFor(State.AMOUNT),
+        Key("enter"),
+        WaitFor(State.METHOD),
+        Key("enter"),
+        WaitFor(State.CASH),
+        Listen(),
+        InsertBill(20),
+        WaitFor(State.CASH, inserted=Money(2000)),
+        Listen(),
+        InsertBill(20),
+        WaitFor(State.CASH, inserted=Money(4000)),
+        Listen(),
+        InsertBill(5),
+        WaitFor(State.RECEIPT, receipt_settled=True),
+        Key("slower"),
+        Key("enter"),
+        WaitFor(State.IDLE),
+        Listen(),
+        Headphones(False),
+    ]
+
+
+def _keys_card() -> list[Step]:
+    """No headphones: a key starts the audio mode; Spanish, chosen by keys; card."""
+    return [
+        Key("5"),
+        *_keys_to_method([Key("down"), Key("enter")], KEYS_CARD_ACCOUNT),
+        PresentCard("approve"),
+        Key("down"),
+        Key("enter"),
+        WaitFor(State.RECEIPT, receipt_settled=True),
+        Key("repeat"),
+        Key("enter"),
+        WaitFor(State.IDLE),
+        Listen(),
+    ]
+
+
 SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
     "cash": ([*_find_and_confirm(scan=True), *_cash()], Expect("cash", Money(4500), Money(0))),
     "card": ([*_find_and_confirm(), *_card()], Expect("card", Money(4317), Money(108))),
@@ -361,6 +470,9 @@ SCRIPTS: dict[str, tuple[list[Step], Expect]] = {
         ],
         Expect("cash", Money(4500), Money(0)),
     ),
+    # a blind resident pays alone, by the tactile keypad and speech (screens/audio.py)
+    "keys_cash": (_keys_cash(), Expect("cash", Money(4500), Money(0))),
+    "keys_card": (_keys_card(), Expect("card", Money(2875), Money(100))),
     "in_doubt": (
         [*_find_and_confirm(), *_card("in_doubt")],
         Expect("card", Money(4317), Money(108)),

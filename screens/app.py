@@ -31,6 +31,7 @@ from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from screens import widgets  # the kv rules name its classes
 from screens.amount import AmountScreen
+from screens.audio import AudioMode
 from screens.base import KioskScreen
 from screens.bridge import SnapshotBridge
 from screens.card import CardScreen
@@ -128,6 +129,7 @@ class KioskApp(App):
         demo_panel: Callable[[], Widget] | None = None,
         kiosk_mode: bool = False,
         large_text: bool = False,
+        audio: AudioMode | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -146,6 +148,7 @@ class KioskApp(App):
         self.shown: Snapshot | None = None
         self.current_texts = Texts("en")
         self._observers: list[Shown] = []
+        self.audio = audio  # speech and the tactile keypad (screens/audio.py)
 
     # ------------------------------------------------------------------ building
     def build(self) -> KioskRoot:
@@ -166,6 +169,8 @@ class KioskApp(App):
             signal.signal(number, lambda *_args: Clock.schedule_once(lambda _dt: self.stop()))
         Clock.schedule_interval(self._refresh_status, 2.0)
         self.bridge.connect(self.show)
+        if self.audio is not None:
+            self.audio.attach(self)
         return root
 
     def watch(self, observer: Shown) -> None:

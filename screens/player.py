@@ -27,7 +27,10 @@ from kiosk.demo_scripts import (
     STEP_TIMEOUT_S,
     Do,
     Emulate,
+    Headphones,
     InsertBill,
+    Key,
+    Listen,
     Network,
     PresentCard,
     ReprintListed,
@@ -45,6 +48,7 @@ from kiosk.engine.snapshot import Snapshot
 from kiosk.engine.states import State
 from screens import layout
 from screens.app import KioskApp
+from screens.keypad import KEYS
 from screens.touch import ScreenTouch, press, release
 
 
@@ -63,6 +67,7 @@ class PlayResult:
     screenshots: tuple[Path, ...] = ()
     screens: tuple[str, ...] = ()
     taps: int = 0
+    keys: int = 0
     touched_at: tuple[float, ...] = ()
     """When each finger was lifted (``time.perf_counter``): a button acts on release."""
 
@@ -113,6 +118,8 @@ class ScreenPlayer:
         self._misdrawn: list[str] = []  # what the layout check found on the screens shot
         self._last_do: tuple[int, State] | None = None  # the last touch step, and where
         self._prompt_answered = False  # an unplanned still-there prompt was answered
+        self._plugged: bool | None = None  # headphones just put in (True) or out, not yet heard
+        self._keys = 0
 
     def start(self) -> None:
         self.app.watch(self._shown)
@@ -206,6 +213,9 @@ class ScreenPlayer:
                 now = self.app.shown.state.value if self.app.shown else "nothing"
                 self._finish(f"expected {step.state.value} on screen, the screen shows {now}")
             return
+        if isinstance(step, Key | Listen | Headphones):
+            self._by_ear(step)
+            return
         if isinstance(step, WaitForHub):
             unsent = self.app.waiting() if self.app.waiting is not None else None
             if hub_reached(unsent, step):
@@ -248,6 +258,34 @@ class ScreenPlayer:
         self._taps = list(self.app.current_screen().targets(ui.Touch()))
         self._prompt_answered = True
         return True
+
+    def _by_ear(self, step: Key | Listen | Headphones) -> None:
+        """The audio mode's steps (screens/audio.py): each waits for the speech before it to end."""
+        audio = self.app.audio
+        if audio is None:
+            self._finish("this script needs the audio mode")
+            return
+        if isinstance(step, Headphones):
+            if self._plugged is None:
+                self.out(f"  (headphones {'plugged in' if step.plugged else 'pulled out'})")
+                self._plugged = step.plugged
+                audio.jack.set(step.plugged)  # type: ignore[attr-defined]
+            elif audio.on == step.plugged:
+                self._plugged = None
+                self._next()
+            elif time.monotonic() - self._step_started > self.step_timeout:
+                self._finish(f"the audio mode did not {'start' if step.plugged else 'end'}")
+            return
+        if not audio.speaker.idle():
+            if time.monotonic() - self._step_started > self.step_timeout:
+                self._finish("the kiosk never stopped talking")
+            return
+        if isinstance(step, Key):
+            self.out(f"  (resident presses {step.name})")
+            code = next(c for c, name in KEYS.items() if name == step.name)
+            Window.dispatch("on_key_down", code, 0, None, [])
+            self._keys += 1
+        self._next()
 
     def _perform(self, step: Step) -> None:
         if isinstance(step, ReprintListed):  # the receipts the page lists, all of them
@@ -308,6 +346,7 @@ class ScreenPlayer:
             screenshots=tuple(self._shots),
             screens=tuple(self._screens),
             taps=self._tapped,
+            keys=self._keys,
             touched_at=tuple(self._touched_at),
         )
         if self.on_done is not None:

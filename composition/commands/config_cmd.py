@@ -101,5 +101,7 @@ def _toml_value(value: object) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):  # an inline table (the keys are bare words: languages)
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     # JSON's string escapes are all valid in a TOML basic string
     return json.dumps(str(value), ensure_ascii=False)

@@ -41,6 +41,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="save a PNG of every screen a script passes, in DIR",
     )
     demo.add_argument(
+        "--speech-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write what the audio mode says to WAV files in DIR (espeak-ng -w), with a list",
+    )
+    demo.add_argument(
         "--large-text",
         action="store_true",
         help="draw the screens in the large-text mode residents can switch on",
@@ -218,6 +225,7 @@ def run_demo(args: argparse.Namespace) -> int:
                     large_text=args.large_text,
                     language=args.language,
                     step_timeout=args.step_timeout,
+                    speech_dir=args.speech_dir,
                 ),
             )
         finally:

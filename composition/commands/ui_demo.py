@@ -7,6 +7,7 @@ so the technician's commands never open a window or pay for Kivy's start.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -19,13 +20,16 @@ from kiosk.bill_stub import make_stub_code
 from kiosk.demo_scripts import SCRIPTS, STEP_TIMEOUT_S, in_language
 from kiosk.engine.snapshot import Snapshot
 from kiosk.money import Money
+from kiosk.speech import EmulatedJack
 
 if TYPE_CHECKING:
     from composition.commands.demo_hub import DemoHub
+    from screens.audio import AudioMode
     from screens.demo_panel import DemoAction
     from screens.player import PlayResult
 
 DENOMINATIONS = (1, 5, 10, 20, 50, 100)
+log = logging.getLogger(__name__)
 
 
 def _control(kiosk: Kiosk, device: str, name: str, *args: str) -> Callable[[], object]:
@@ -39,7 +43,53 @@ def _control(kiosk: Kiosk, device: str, name: str, *args: str) -> Callable[[], o
     return run
 
 
-def demo_actions(kiosk: Kiosk, hub: DemoHub | None = None) -> list[DemoAction]:
+def audio_mode(kiosk: Kiosk, speech_dir: Path | None = None) -> AudioMode:
+    """Speech and the tactile keypad, as the ``[accessibility]`` settings say: espeak-ng into
+    the headphones, or (``speech_dir``) every utterance written to a WAV file there. The
+    headphone jack is emulated (the demo panel plugs it in)."""
+    from kiosk.speech import HeadphoneJack, NullVoice, Speaker, Voice
+    from kiosk.speech.espeak import EspeakNg, WavRecorder
+    from kiosk.speech.jack import EvdevJack
+    from screens.audio import AudioMode
+
+    settings = kiosk.config.accessibility
+    voice: Voice
+    if speech_dir is not None:
+        voice = WavRecorder(speech_dir, settings.voices, command=settings.command)
+    elif settings.enabled:
+        voice = EspeakNg(settings.voices, command=settings.command)
+    else:
+        voice = NullVoice()
+    jack: HeadphoneJack = EmulatedJack()
+    if settings.headphone_jack and speech_dir is None:
+        switch = EvdevJack(Path(settings.headphone_jack))
+        try:
+            switch.start()
+            jack = switch
+        except OSError as exc:
+            log.error("headphone jack %s: %s; a key starts the audio mode", switch.path, exc)
+    return AudioMode(Speaker(voice), jack, rate=settings.rate, slow_rate=settings.slow_rate)
+
+
+def write_speech(audio: AudioMode, speech_dir: Path) -> None:
+    """Once the app has stopped: what was said, in order, and which WAV file says it."""
+    from kiosk.speech.espeak import WavRecorder
+
+    audio.speaker.close(finish=True)
+    lines = [f"{language}\t{text}" for language, text in audio.transcript]
+    (speech_dir / "spoken.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    voice = audio.speaker.voice
+    if isinstance(voice, WavRecorder):
+        rows = [
+            f"{r.wav.name}\t{int(r.said)}\t{r.utterance.rate}\t{r.utterance.text}"
+            for r in voice.recorded
+        ]
+        (speech_dir / "wavs.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def demo_actions(
+    kiosk: Kiosk, hub: DemoHub | None = None, audio: AudioMode | None = None
+) -> list[DemoAction]:
     from screens.demo_panel import DemoAction
 
     controls = kiosk.hardware.controls
@@ -70,6 +120,14 @@ def demo_actions(kiosk: Kiosk, hub: DemoHub | None = None) -> list[DemoAction]:
         DemoAction("Cash box", "Pull it out", _control(kiosk, "bill-acceptor", "cassette-remove")),
         DemoAction("Cash box", "Put it back", _control(kiosk, "bill-acceptor", "cassette-replace")),
     ]
+    if audio is not None and isinstance(audio.jack, EmulatedJack):
+        jack = audio.jack
+
+        def toggle_headphones() -> str:
+            jack.set(not jack.plugged())
+            return "headphones plugged in" if jack.plugged() else "headphones pulled out"
+
+        actions.append(DemoAction("Headphones", "Plug in / pull out", toggle_headphones))
     directory = kiosk.hardware.ports.directory
     if hub is not None:
         link = hub.link
@@ -118,7 +176,8 @@ def run_kiosk(kiosk: Kiosk) -> int:
     from screens.bridge import SnapshotBridge
 
     kiosk.engine.start()
-    app = KioskApp(SnapshotBridge(kiosk.engine), kiosk_mode=True, **_status(kiosk))
+    audio = audio_mode(kiosk)
+    app = KioskApp(SnapshotBridge(kiosk.engine), kiosk_mode=True, audio=audio, **_status(kiosk))
     tell_systemd(app, kiosk.engine)
     figures = kiosk.config.metrics
     metrics = None
@@ -139,6 +198,7 @@ def run_kiosk(kiosk: Kiosk) -> int:
         for watcher in (metrics, disk):
             if watcher is not None:
                 watcher.stop()
+        audio.close()
     return 0
 
 
@@ -154,12 +214,15 @@ def run_window(kiosk: Kiosk, hub: DemoHub | None = None) -> int:
         code = make_stub_code(account.number, account.balance)
         print(f"  {account.number}  {account.name}, balance {account.balance}, stub {code}")
     kiosk.engine.start()
+    audio = audio_mode(kiosk)
     app = KioskApp(
         SnapshotBridge(kiosk.engine),
-        demo_panel=lambda: DemoPanel(demo_actions(kiosk, hub)),
+        demo_panel=lambda: DemoPanel(demo_actions(kiosk, hub, audio)),
+        audio=audio,
         **_status(kiosk),
     )
     app.run()
+    audio.close()
     return 0
 
 
@@ -171,15 +234,20 @@ def play_scripts(
     large_text: bool = False,
     language: str | None = None,
     step_timeout: float = STEP_TIMEOUT_S,
+    speech_dir: Path | None = None,
 ) -> int:
-    """Each script through the screens, one after the other; non-zero if one goes wrong."""
+    """Each script through the screens, one after the other; non-zero if one goes wrong.
+    ``speech_dir``: what the audio mode says is written there (WAV files and a list)."""
     _prepare(kiosk, panel=False)
     from screens.app import KioskApp
     from screens.bridge import SnapshotBridge
     from screens.player import Script, play_in_turn
 
     kiosk.engine.start()
-    app = KioskApp(SnapshotBridge(kiosk.engine), large_text=large_text, **_status(kiosk))
+    audio = audio_mode(kiosk, speech_dir)
+    app = KioskApp(
+        SnapshotBridge(kiosk.engine), large_text=large_text, audio=audio, **_status(kiosk)
+    )
     lines: list[str] = []
     failures: list[str] = []
 
@@ -210,7 +278,7 @@ def play_scripts(
         return Script(name, steps, check, begin)
 
     def report(played: Script, result: PlayResult, problem: str) -> None:
-        say(f"  screens: {' -> '.join(result.screens)}; {result.taps} touches")
+        say(f"  screens: {' -> '.join(result.screens)}; {result.taps} touches, {result.keys} keys")
         for path in result.screenshots:
             say(f"  screenshot {path}")
         if problem:
@@ -229,6 +297,10 @@ def play_scripts(
         step_timeout=step_timeout,
     )
     app.run()
+    if speech_dir is not None:
+        write_speech(audio, speech_dir)
+    else:
+        audio.close()
     for failure in failures:
         print(f"demo failed: {failure}")
     return 1 if failures else 0
