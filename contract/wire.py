@@ -300,8 +300,23 @@ class UsageMonth(_Response):
     gallons: Annotated[int, Field(strict=True, ge=0, le=MAX_GALLONS)]
 
 
+class LastPayment(_Response):
+    """The last payment the billing system recorded on the account (from any channel)."""
+
+    amount_cents: Cents
+    paid_on: date
+
+
+class Charge(_Response):
+    """One service's part of the current bill, as the billing system breaks it down."""
+
+    service: Annotated[str, Field(min_length=1, max_length=40)]
+    amount_cents: SignedCents
+
+
 class Account(_Response):
-    """An account as the kiosk shows it; ``usage`` is oldest month first."""
+    """An account as the kiosk shows it; ``usage`` is oldest month first. ``last_payment``
+    and ``charges`` only when the billing system gives them."""
 
     number: AccountNumber
     name: str
@@ -310,6 +325,8 @@ class Account(_Response):
     due_date: date | None
     status: AccountStatus = "active"
     usage: Annotated[list[UsageMonth], Field(max_length=12)] = Field(default_factory=list)
+    last_payment: LastPayment | None = None
+    charges: Annotated[list[Charge], Field(max_length=8)] = Field(default_factory=list)
 
 
 class AccountSnapshot(_Response):

@@ -43,9 +43,11 @@ from kiosk.ports import (
     CardProgress,
     CardResult,
     CardSettlement,
+    Charge,
     DeviceHealth,
     Emit,
     Health,
+    LastPaid,
     LookupSource,
     Printable,
     ReceiptDone,
@@ -408,6 +410,14 @@ def _usage(base: int) -> tuple[UsageMonth, ...]:
     return tuple(UsageMonth(m, base + (i % 6) * 350) for i, m in enumerate(months))
 
 
+def _bill(water: int, sewer: int, trash: int) -> tuple[Charge, ...]:
+    return tuple(
+        Charge(service, Money(cents))
+        for service, cents in (("Water", water), ("Sewer", sewer), ("Trash", trash))
+    )
+
+
+#: the same accounts as the demo hub's (hub/demo.py), bills and last payments included
 DEMO_ACCOUNTS: tuple[Account, ...] = (
     Account(
         "100200302",
@@ -416,6 +426,8 @@ DEMO_ACCOUNTS: tuple[Account, ...] = (
         Money(4317),
         date(2026, 12, 5),
         usage=_usage(3100),
+        last_payment=LastPaid(Money(3890), date(2026, 11, 4)),
+        charges=_bill(2910, 1107, 300),
     ),
     Account(
         "100200419",
@@ -424,6 +436,8 @@ DEMO_ACCOUNTS: tuple[Account, ...] = (
         Money(12950),
         date(2026, 12, 1),
         usage=_usage(5200),
+        last_payment=LastPaid(Money(11200), date(2026, 10, 30)),
+        charges=_bill(8420, 3630, 900),
     ),
     Account(
         "100200526",
@@ -432,6 +446,8 @@ DEMO_ACCOUNTS: tuple[Account, ...] = (
         Money(2875),
         date(2026, 11, 28),
         usage=_usage(2100),
+        last_payment=LastPaid(Money(2875), date(2026, 10, 27)),
+        charges=_bill(1800, 775, 300),
     ),
 )
 

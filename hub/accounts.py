@@ -8,8 +8,11 @@ in the same transaction, so versions commit in order and a delta never misses a 
 Import format (CSV, UTF-8, header row; see docs/hub.md): ``account_number, name,
 service_address, balance_cents, due_date, status`` then usage, either as ``usage_1`` …
 ``usage_12`` (gallons, oldest first) or one ``usage`` column ``"a;b;c"``; optionally
-``usage_through`` (``YYYY-MM``, the month of the newest figure). An import is all or
-nothing: every bad row is reported with its line number and nothing is imported.
+``usage_through`` (``YYYY-MM``, the month of the newest figure), the last payment the
+billing system recorded (``last_payment_cents`` and ``last_payment_date``, both or
+neither) and the current bill by service, one ``charge_<service>`` column each in cents
+(``charge_water``, ``charge_sewer``…; an empty cell leaves that service out). An import is
+all or nothing: every bad row is reported with its line number and nothing is imported.
 
 Every value is checked against the bounds of the wire model kiosks read
 (:class:`contract.wire.Account`) as it arrives, so an account that imported is an account
@@ -41,7 +44,11 @@ from hub.models import AccountCatalog, AccountRow
 
 REQUIRED = ("account_number", "name", "service_address", "balance_cents", "due_date", "status")
 USAGE_COLUMNS = tuple(f"usage_{n}" for n in range(1, 13))
-OPTIONAL = ("usage", "usage_through", *USAGE_COLUMNS)
+OPTIONAL = ("usage", "usage_through", *USAGE_COLUMNS, "last_payment_cents", "last_payment_date")
+#: a column of the current bill's charge for one service: ``charge_water``, ``charge_sewer``
+CHARGE_PREFIX = "charge_"
+_SERVICE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_CHARGES = 8
 STATUSES = ("active", "inactive", "closed")
 ACCOUNT_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -130,7 +137,11 @@ def parse_csv(text: str, today: date) -> _Parsed:
         return result
     names = [name.strip() for name in header]
     missing = [name for name in REQUIRED if name not in names]
-    unknown = [name for name in names if name not in REQUIRED and name not in OPTIONAL]
+    unknown = [
+        name
+        for name in names
+        if name not in REQUIRED and name not in OPTIONAL and not _is_charge(name)
+    ]
     duplicate = sorted({name for name in names if names.count(name) > 1})
     if missing:
         result.problems.append(f"line 1: missing column(s): {', '.join(missing)}")
@@ -141,6 +152,8 @@ def parse_csv(text: str, today: date) -> _Parsed:
         )
     if duplicate:
         result.problems.append(f"line 1: column(s) named twice: {', '.join(duplicate)}")
+    if len([name for name in names if _is_charge(name)]) > MAX_CHARGES:
+        result.problems.append(f"line 1: at most {MAX_CHARGES} charge_<service> columns")
     if "usage" in names and any(name in names for name in USAGE_COLUMNS):
         result.problems.append("line 1: use either the usage column or usage_1..usage_12")
     if result.problems:
@@ -230,6 +243,7 @@ def _parse_row(row: Mapping[str, str], today: date) -> tuple[dict[str, Any] | No
             problems.append(f"usage_through {get['usage_through']!r} is not a month (YYYY-MM)")
         else:
             through = (int(match.group(1)), int(match.group(2)))
+    bill = _bill(get, problems)
     if problems:
         return None, problems
     months = _months_ending(through, len(gallons))
@@ -244,7 +258,44 @@ def _parse_row(row: Mapping[str, str], today: date) -> tuple[dict[str, Any] | No
             [{"month": m, "gallons": g} for m, g in zip(months, gallons, strict=True)],
             separators=(",", ":"),
         ),
+        "bill": json.dumps(bill, separators=(",", ":"), sort_keys=True),
     }, []
+
+
+def _is_charge(name: str) -> bool:
+    return name.startswith(CHARGE_PREFIX) and bool(_SERVICE.match(name[len(CHARGE_PREFIX) :]))
+
+
+def _bill(get: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """The last payment and the charges by service of a row, as ``accounts.bill`` keeps them."""
+    bill: dict[str, Any] = {}
+    amount, when = get.get("last_payment_cents", ""), get.get("last_payment_date", "")
+    if amount or when:
+        if not (amount and when):
+            problems.append("last_payment_cents and last_payment_date go together")
+        elif not amount.isdigit() or int(amount) > MAX_CENTS:
+            problems.append(f"last_payment_cents {amount!r} is not a whole number of cents")
+        else:
+            try:
+                paid_on = date.fromisoformat(when)
+                if len(when) != 10:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"last_payment_date {when!r} is not a date (YYYY-MM-DD)")
+            else:
+                bill["last_payment"] = {"amount_cents": int(amount), "paid_on": paid_on.isoformat()}
+    charges = []
+    for name, value in get.items():
+        if not _is_charge(name) or not value:
+            continue
+        if not _INTEGER.match(value) or abs(int(value)) > MAX_CENTS:
+            problems.append(f"{name} {value!r} is not a whole number of cents")
+            continue
+        service = name[len(CHARGE_PREFIX) :].replace("_", " ").capitalize()
+        charges.append({"service": service, "amount_cents": int(value)})
+    if charges:
+        bill["charges"] = charges
+    return bill
 
 
 # ---------------------------------------------------------------------------- writing
@@ -271,7 +322,7 @@ def upsert_accounts(
     return _write(db, {str(a["number"]): dict(a) for a in accounts}, now, partial=True)
 
 
-_FIELDS = ("name", "service_address", "balance_cents", "due_date", "status", "usage")
+_FIELDS = ("name", "service_address", "balance_cents", "due_date", "status", "usage", "bill")
 
 
 def _write(
@@ -339,6 +390,7 @@ def _account(row: Any) -> Account:
         due_date=row.due_date,
         status=row.status,
         usage=[UsageMonth.model_validate(item) for item in json.loads(row.usage)],
+        **json.loads(row.bill or "{}"),
     )
 
 

@@ -33,17 +33,30 @@ DEMO_ACCOUNTS = (
     ("100200419", "James Carter", "88 Riverside Dr", 12950, "2026-12-01", 5200),
     ("100200526", "Linh Nguyen", "405 Elm Ave Apt 3", 2875, "2026-11-28", 2100),
 )
+#: what the billing system says of each demo bill: (last payment cents, its date) and the
+#: charges by service (water, sewer, trash), which add up to the balance
+DEMO_BILLS = {
+    "100200302": ((3890, "2026-11-04"), (2910, 1107, 300)),
+    "100200419": ((11200, "2026-10-30"), (8420, 3630, 900)),
+    "100200526": ((2875, "2026-10-27"), (1800, 775, 300)),
+}
 
 
 def demo_csv() -> str:
     """The demo accounts as an import file (12 months of usage, December 2025 to November
-    2026, oldest first)."""
+    2026, oldest first; the last payment and the bill by service)."""
     lines = [
-        "account_number,name,service_address,balance_cents,due_date,status,usage,usage_through"
+        "account_number,name,service_address,balance_cents,due_date,status,usage,usage_through,"
+        "last_payment_cents,last_payment_date,charge_water,charge_sewer,charge_trash"
     ]
     for number, name, address, balance, due, base in DEMO_ACCOUNTS:
         usage = ";".join(str(base + (i % 6) * 350) for i in range(12))
-        lines.append(f'{number},{name},"{address}",{balance},{due},active,{usage},2026-11')
+        (paid, paid_on), charges = DEMO_BILLS[number]
+        bill = ",".join(str(c) for c in charges)
+        lines.append(
+            f'{number},{name},"{address}",{balance},{due},active,{usage},2026-11,'
+            f"{paid},{paid_on},{bill}"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -462,6 +462,9 @@ class AccountRow(Base):
     due_date: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16))
     usage: Mapped[str] = mapped_column(Text)
+    #: what the billing system tells about the bill beyond its balance, as JSON: the last
+    #: payment (``{"amount_cents", "paid_on"}``) and the charges by service
+    bill: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     version: Mapped[int] = mapped_column(index=True)
     removed_version: Mapped[int | None] = mapped_column(index=True)
     updated_at: Mapped[datetime]

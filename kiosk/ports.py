@@ -114,6 +114,22 @@ class UsageMonth:
 
 
 @dataclass(frozen=True, slots=True)
+class LastPaid:
+    """The last payment the billing system recorded on an account (from any channel)."""
+
+    amount: Money
+    paid_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One service's part of the current bill."""
+
+    service: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     number: str
     name: str
@@ -122,6 +138,8 @@ class Account:
     due_date: date | None
     status: str = "active"
     usage: tuple[UsageMonth, ...] = ()
+    last_payment: LastPaid | None = None
+    charges: tuple[Charge, ...] = ()
 
 
 class LookupSource(Enum):

@@ -1,5 +1,6 @@
 """Is this your account? Masked name and address, balance, due date (flagged when it has
-passed), a year of water use.
+passed), the bill by service and the last payment when the billing system gives them, a
+year of water use.
 
 The bar chart is there so a resident surprised by a high bill can see the month it came from
 before paying it.
@@ -14,7 +15,7 @@ from kiosk.engine import inputs as ui
 from kiosk.engine.snapshot import AccountView, Snapshot
 from kiosk.money import Money
 from screens.base import KioskScreen
-from screens.texts import Texts
+from screens.texts import N_, Texts
 
 
 class ConfirmAccountScreen(KioskScreen):
@@ -25,6 +26,8 @@ class ConfirmAccountScreen(KioskScreen):
     balance = StringProperty("")
     due = StringProperty("")
     past_due = BooleanProperty(False)
+    bill = StringProperty("")
+    last_paid = StringProperty("")
     note = StringProperty("")
     usage_title = StringProperty("")
     usage = ListProperty([])
@@ -45,6 +48,7 @@ class ConfirmAccountScreen(KioskScreen):
         self.address = account.address_masked
         self.balance_label, self.balance, self.due = balance_lines(account, texts)
         self.past_due = account.past_due and account.balance.cents > 0
+        self.bill, self.last_paid = bill_lines(account, texts)
         if account.review:
             self.note = _("Entered by hand: the city will confirm this account before posting.")
         elif account.source != "live":
@@ -85,3 +89,26 @@ def balance_lines(account: AccountView, texts: Texts) -> tuple[str, str, str]:
             _("Past due: it was due {date}.").format(date=day),
         )
     return _("Balance"), texts.money(account.balance), _("Due {date}").format(date=day)
+
+
+#: services billing systems commonly name, said in the resident's language; any other name
+#: is shown as the billing system gives it
+COMMON_SERVICES = (N_("Water"), N_("Sewer"), N_("Trash"), N_("Stormwater"), N_("Recycling"))
+
+
+def bill_lines(account: AccountView, texts: Texts) -> tuple[str, str]:
+    """The current bill by service and the last payment, each "" when the billing system
+    does not say: a resident who did not expect the amount sees where it comes from, and
+    whether a payment already made elsewhere is in it."""
+    _ = texts._
+    bill = ""
+    if account.charges:
+        parts = ", ".join(f"{_(c.service)} {texts.money(c.amount)}" for c in account.charges)
+        bill = _("This bill: {parts}").format(parts=parts)
+    paid = ""
+    if account.last_payment is not None:
+        paid = _("Last payment: {amount} on {date}").format(
+            amount=texts.money(account.last_payment.amount),
+            date=texts.day(account.last_payment.paid_on),
+        )
+    return bill, paid

@@ -34,7 +34,7 @@ from typing import Any
 from kiosk.engine.snapshot import AccountView, ContactView, Snapshot
 from kiosk.engine.states import State
 from kiosk.money import Money
-from kiosk.ports import UsageMonth
+from kiosk.ports import Charge, LastPaid, UsageMonth
 
 FRAMES = 3
 """Frames a screen is given to lay itself out before it is measured."""
@@ -55,6 +55,12 @@ def _account(**changes: Any) -> AccountView:
         usage=months,
         source="live",
         review=False,
+        last_payment=LastPaid(Money(3890), date(2026, 11, 4)),
+        charges=(
+            Charge("Water", Money(2910)),
+            Charge("Sewer", Money(1107)),
+            Charge("Trash", Money(300)),
+        ),
     )
     return replace(base, **changes)
 

@@ -22,7 +22,7 @@ from kiosk.engine.states import State
 from kiosk.money import Money
 from screens import messages
 from screens.amount import offered
-from screens.confirm_account import balance_lines
+from screens.confirm_account import balance_lines, bill_lines
 from screens.out_of_service import contact_lines
 from screens.receipt import credit_after, paid_lines
 from screens.texts import N_, Texts
@@ -176,6 +176,7 @@ def _confirm_account(s: Snapshot, texts: Texts) -> Said:
         ]
         if due:
             lines.append(Line(due, True))
+        lines += [Line(text, True) for text in bill_lines(account, texts) if text]
         if account.review:
             lines.append(
                 Line(_("Entered by hand: the city will confirm this account before posting."))

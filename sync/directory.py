@@ -25,7 +25,16 @@ from typing import Literal
 from contract import wire
 from kiosk.bill_stub import luhn_valid
 from kiosk.money import Money
-from kiosk.ports import Account, AccountFound, AccountNotFound, Emit, LookupSource, UsageMonth
+from kiosk.ports import (
+    Account,
+    AccountFound,
+    AccountNotFound,
+    Charge,
+    Emit,
+    LastPaid,
+    LookupSource,
+    UsageMonth,
+)
 from sync.account_cache import AccountCache, CacheError
 from sync.client import HubClient, HubRefused, HubUnavailable
 
@@ -160,4 +169,10 @@ def to_port_account(account: wire.Account) -> Account:
         due_date=account.due_date,
         status=account.status,
         usage=tuple(UsageMonth(u.month, u.gallons) for u in account.usage),
+        last_payment=(
+            None
+            if account.last_payment is None
+            else LastPaid(Money(account.last_payment.amount_cents), account.last_payment.paid_on)
+        ),
+        charges=tuple(Charge(c.service, Money(c.amount_cents)) for c in account.charges),
     )

@@ -89,6 +89,8 @@ class Publishing(EngineBase):
                 source=s.account_source.value if s.account_source else "live",
                 review=s.review,
                 past_due=self._past_due(a.balance, a.due_date),
+                last_payment=a.last_payment,
+                charges=a.charges,
             )
         fee = card_fee(s.amount, self.config.card_fee) if s.amount is not None else Money(0)
         cash_fits = s.amount is None or s.amount <= self.config.limits.max_cash

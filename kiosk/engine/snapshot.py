@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from kiosk.engine.states import State
 from kiosk.money import Money
-from kiosk.ports import LinkStatus, UsageMonth
+from kiosk.ports import Charge, LastPaid, LinkStatus, UsageMonth
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class AccountView:
     source: str
     review: bool
     past_due: bool = False  # a balance still due after its due date (the kiosk's local day)
+    last_payment: LastPaid | None = None  # as the billing system recorded it, if it says
+    charges: tuple[Charge, ...] = ()  # the current bill by service, if the billing system says
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,15 @@ def test_the_demo_accounts(hub: HubHarness, creds: Creds) -> None:
         assert [(u["month"], u["gallons"]) for u in found["usage"]] == [
             (u.month, u.gallons) for u in kiosk_account.usage
         ]
+        assert kiosk_account.last_payment is not None
+        assert found["last_payment"] == {
+            "amount_cents": kiosk_account.last_payment.amount.cents,
+            "paid_on": kiosk_account.last_payment.paid_on.isoformat(),
+        }
+        assert [(c["service"], c["amount_cents"]) for c in found["charges"]] == [
+            (c.service, c.amount.cents) for c in kiosk_account.charges
+        ]
+        assert sum(c["amount_cents"] for c in found["charges"]) == found["balance_cents"]
 
 
 def test_lookups_are_signed_and_unknown_accounts_are_404(hub: HubHarness, creds: Creds) -> None:
@@ -65,7 +74,7 @@ def test_snapshot_then_deltas(hub: HubHarness, creds: Creds) -> None:
             lines[0],
             lines[1].replace(",4317,", ",0,"),
             lines[2],
-            "100200633,Ana Silva,9 Pine Rd,5000,2026-12-10,active,1;2;3,2026-11",
+            "100200633,Ana Silva,9 Pine Rd,5000,2026-12-10,active,1;2;3,2026-11,,,,,",
         ]
     )
     second = _import(hub, text)
@@ -157,3 +166,55 @@ def test_the_import_command(
     err = capsys.readouterr().err
     assert "nothing was imported" in err and "line 2: balance_cents 'lots'" in err
     assert main(["--db", hub.db_url, "import-accounts", str(tmp_path / "missing.csv")]) == 1
+
+
+BILLED = HEADER + ",last_payment_cents,last_payment_date,charge_water,charge_storm_water"
+
+
+def test_the_last_payment_and_the_bill_by_service_come_with_the_account(hub: HubHarness) -> None:
+    _import(
+        hub,
+        f"{BILLED}\n100200302,Maria,1 Oak St,4317,2026-12-05,active,3890,2026-11-04,3017,1300\n",
+    )
+    _import(hub, f"{BILLED}\n100200419,James,2 Elm St,100,,active,,,100,\n", partial=True)
+    maria = accounts.lookup(hub.ctx.db, "100200302")
+    assert maria is not None and maria.last_payment is not None
+    assert (maria.last_payment.amount_cents, maria.last_payment.paid_on.isoformat()) == (
+        3890,
+        "2026-11-04",
+    )
+    assert [(c.service, c.amount_cents) for c in maria.charges] == [
+        ("Water", 3017),
+        ("Storm water", 1300),
+    ]
+    james = accounts.lookup(hub.ctx.db, "100200419")
+    assert james is not None and james.last_payment is None  # the billing system said none
+    assert [(c.service, c.amount_cents) for c in james.charges] == [("Water", 100)]
+    plain = HEADER + "\n100200526,Linh,3 Ash St,100,,active\n"
+    _import(hub, plain, partial=True)
+    linh = accounts.lookup(hub.ctx.db, "100200526")
+    assert linh is not None and linh.last_payment is None and linh.charges == []
+
+
+def test_a_bad_bill_imports_nothing_and_says_where(hub: HubHarness) -> None:
+    text = "\n".join(
+        [
+            BILLED,
+            "100200302,Maria,1 Oak St,4317,,active,3890,,10,",
+            "100200419,James,2 Elm St,100,,active,12.50,2026-11-04,,",
+            "100200526,Linh,3 Ash St,100,,active,100,2026-13-01,,",
+            "100200633,Ana,4 Fir St,100,,active,,,ten,",
+        ]
+    )
+    with pytest.raises(AccountImportError) as caught:
+        _import(hub, text)
+    assert caught.value.problems == [
+        "line 2: last_payment_cents and last_payment_date go together",
+        "line 3: last_payment_cents '12.50' is not a whole number of cents",
+        "line 4: last_payment_date '2026-13-01' is not a date (YYYY-MM-DD)",
+        "line 5: charge_water 'ten' is not a whole number of cents",
+    ]
+    nine = ",".join(f"charge_s{n}" for n in range(9))
+    with pytest.raises(AccountImportError) as caught:
+        _import(hub, f"{HEADER},{nine}\n")
+    assert caught.value.problems == ["line 1: at most 8 charge_<service> columns"]

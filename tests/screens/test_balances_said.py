@@ -57,3 +57,29 @@ def test_the_credit_a_payment_leaves() -> None:
     assert after(-183, 1000) == Money(1183)  # a credit grows
     assert after(4317, 4500, source="cache") == Money(183)
     assert after(0, 4500, source="manual") is None  # typed by hand: the balance is not known
+
+
+def test_the_bill_by_service_and_the_last_payment_in_both_languages() -> None:
+    from dataclasses import replace
+
+    from kiosk.ports import Charge, LastPaid
+    from screens.confirm_account import bill_lines
+
+    billed = replace(
+        account(4317),
+        last_payment=LastPaid(Money(3890), date(2026, 11, 4)),
+        charges=(
+            Charge("Water", Money(2910)),
+            Charge("Sewer", Money(1107)),
+            Charge("Fire line", Money(300)),
+        ),
+    )
+    assert bill_lines(billed, Texts("en")) == (
+        "This bill: Water $29.10, Sewer $11.07, Fire line $3.00",
+        "Last payment: $38.90 on November 4, 2026",
+    )
+    bill, paid = bill_lines(billed, Texts("es"))
+    assert bill.startswith("Esta factura: Agua ") and "Alcantarillado" in bill
+    assert "Fire line" in bill  # a service the kiosk has no word for: as the city names it
+    assert paid.startswith("Último pago: ") and "noviembre" in paid
+    assert bill_lines(account(4317), Texts("en")) == ("", "")  # the billing system said none
