@@ -59,6 +59,10 @@ class FakeClock:
         self._mono += seconds
         self._now += timedelta(seconds=seconds)
 
+    def step(self, seconds: float) -> None:
+        """The wall clock set forward (or back, negative) as NTP does; no time passes."""
+        self._now += timedelta(seconds=seconds)
+
 
 @dataclass
 class FakeAcceptor:
