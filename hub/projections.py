@@ -86,7 +86,9 @@ class Projector:
     """Applies one kiosk's entries inside one ingest transaction.
 
     Remembers the kiosk's open batch between entries, so a push of 500 entries looks it up
-    once rather than 500 times.
+    once rather than 500 times; holds back the bills, the postings and the batches' totals
+    until :meth:`flush`, so a push writes each of them in one statement rather than one per
+    entry.
     """
 
     db: Database
@@ -101,6 +103,12 @@ class Projector:
     new_payments: list[str] = field(default_factory=list)
     _open_batch: str | None = None
     _batch_known: bool = False
+    #: what the entries so far add to each batch's totals, written by :meth:`flush`
+    _deltas: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: bills stacked in the entries so far, in seq order, stored by :meth:`flush`
+    _bills: list[dict[str, Any]] = field(default_factory=list)
+    #: postings of the payments so far, stored by :meth:`flush`
+    _postings: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, seq: int, at: str, type_: str, payload: Mapping[str, Any]) -> None:
         """Apply one entry; every entry belongs to the batch open when it was written."""
@@ -143,14 +151,55 @@ class Projector:
         return self._open_batch
 
     def add_to_batch(self, batch_id: str, **deltas: int) -> None:
-        if not any(deltas.values()):
+        """Count ``deltas`` into a batch's totals (written by :meth:`flush`)."""
+        totals = self._deltas.setdefault(batch_id, {})
+        for name, delta in deltas.items():
+            totals[name] = totals.get(name, 0) + delta
+
+    def flush(self) -> None:
+        """Write what the entries applied so far hold back for one statement each: the
+        bills (those not stored already, each counted in its batch), the postings, and each
+        batch's totals. Ingest calls it once, after the push's last entry."""
+        self._store_bills()
+        if self._postings:
+            self.conn.execute(insert(Posting), self._postings)
+            self._postings = []
+        for batch_id, deltas in self._deltas.items():
+            values = {name: getattr(Batch, name) + delta for name, delta in deltas.items() if delta}
+            if values:
+                self.conn.execute(
+                    update(Batch)
+                    .where(Batch.kiosk_id == self.kiosk_id, Batch.batch_id == batch_id)
+                    .values(values)
+                )
+        self._deltas = {}
+
+    def _store_bills(self) -> None:
+        """A bill the kiosk journaled twice (here, or in an earlier push) counts once, in
+        the batch of its first ``bill.stacked``. The kiosk's row is locked for the push, so
+        no other transaction stores this kiosk's bills meanwhile."""
+        if not self._bills:
             return
-        values = {name: getattr(Batch, name) + delta for name, delta in deltas.items()}
-        self.conn.execute(
-            update(Batch)
-            .where(Batch.kiosk_id == self.kiosk_id, Batch.batch_id == batch_id)
-            .values(values)
-        )
+        first: dict[str, dict[str, Any]] = {}
+        for row in self._bills:
+            first.setdefault(row["bill_id"], row)
+        self._bills = []
+        ids = list(first)
+        stored = set()
+        for at in range(0, len(ids), 500):
+            stored |= set(
+                self.conn.execute(
+                    select(_BILLS.c.bill_id).where(
+                        _BILLS.c.kiosk_id == self.kiosk_id, _BILLS.c.bill_id.in_(ids[at : at + 500])
+                    )
+                ).scalars()
+            )
+        new = [row for bill_id, row in first.items() if bill_id not in stored]
+        if not new:
+            return
+        self.conn.execute(insert(_BILLS), new)
+        for row in new:
+            self.add_to_batch(row["batch_id"], cash_cents=row["denomination_cents"], bill_count=1)
 
     def close_batch(self, batch_id: str, seq: int, at: str, reason: str | None) -> None:
         self.conn.execute(
@@ -220,18 +269,18 @@ class _PaymentCompleted(_Handler):
         over = _over_limit(p, seq, batch_id, row)
         if over is not None:
             status, reason = "suspense", over if reason is None else f"{reason}; {over}"
-        p.conn.execute(
-            insert(Posting).values(
-                payment_id=row["payment_id"],
-                kiosk_id=p.kiosk_id,
-                status=status,
-                held=status == "suspense",  # only a clerk's resolve releases it
-                last_error=reason,
-                attempts=0,
-                created_at=p.now,
-                updated_at=p.now,
-                next_attempt_at=p.now,
-            )
+        p._postings.append(
+            {
+                "payment_id": row["payment_id"],
+                "kiosk_id": p.kiosk_id,
+                "status": status,
+                "held": status == "suspense",  # only a clerk's resolve releases it
+                "last_error": reason,
+                "attempts": 0,
+                "created_at": p.now,
+                "updated_at": p.now,
+                "next_attempt_at": p.now,
+            }
         )
         if status == "pending":
             p.new_payments.append(row["payment_id"])
@@ -301,14 +350,10 @@ class _BillStacked(_Handler):
         }
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
-        row = dict(parsed) | {
-            "kiosk_id": p.kiosk_id,
-            "batch_id": batch_id,
-            "journal_seq": seq,
-            "stacked_at": at,
-        }
-        if p.conn.execute(p.db.insert_ignore(_BILLS, row)).rowcount:
-            p.add_to_batch(batch_id, cash_cents=row["denomination_cents"], bill_count=1)
+        p._bills.append(
+            dict(parsed)
+            | {"kiosk_id": p.kiosk_id, "batch_id": batch_id, "journal_seq": seq, "stacked_at": at}
+        )
 
 
 class _Card(_Handler):
