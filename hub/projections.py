@@ -107,7 +107,9 @@ class Projector:
     _deltas: dict[str, dict[str, int]] = field(default_factory=dict)
     #: bills stacked in the entries so far, in seq order, stored by :meth:`flush`
     _bills: list[dict[str, Any]] = field(default_factory=list)
-    #: postings of the payments so far, stored by :meth:`flush`
+    #: payments so far (seq, batch, row), stored by :meth:`flush`
+    _payments: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    #: postings of the payments stored, written by :meth:`flush`
     _postings: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, seq: int, at: str, type_: str, payload: Mapping[str, Any]) -> None:
@@ -158,8 +160,10 @@ class Projector:
 
     def flush(self) -> None:
         """Write what the entries applied so far hold back for one statement each: the
-        bills (those not stored already, each counted in its batch), the postings, and each
+        payments, the bills (those not stored already, each counted in its batch), the
+        postings, and each
         batch's totals. Ingest calls it once, after the push's last entry."""
+        _store_payments(self)
         self._store_bills()
         if self._postings:
             self.conn.execute(insert(Posting), self._postings)
@@ -255,36 +259,81 @@ class _PaymentCompleted(_Handler):
             "journal_seq": seq,
             "received_at": p.now,
         }
-        status, reason = "pending", None
-        if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
-            holder = p.conn.execute(
-                select(_PAYMENTS.c.kiosk_id).where(_PAYMENTS.c.payment_id == row["payment_id"])
-            ).scalar()
-            if holder == p.kiosk_id:
-                return  # the same payment journaled twice: counted once, the first wins
-            row, reason = _another_kiosks_id(p, seq, row, str(holder))
-            if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
-                return  # this duplicate was kept already
-            status = "suspense"
-        over = _over_limit(p, seq, batch_id, row)
-        if over is not None:
-            status, reason = "suspense", over if reason is None else f"{reason}; {over}"
-        p._postings.append(
-            {
-                "payment_id": row["payment_id"],
-                "kiosk_id": p.kiosk_id,
-                "status": status,
-                "held": status == "suspense",  # only a clerk's resolve releases it
-                "last_error": reason,
-                "attempts": 0,
-                "created_at": p.now,
-                "updated_at": p.now,
-                "next_attempt_at": p.now,
-            }
+        p._payments.append((seq, batch_id, row))
+
+
+def _store_payments(p: Projector) -> None:
+    """Store the payments of a push, in seq order: those whose id is new in one statement,
+    then each of the others on its own (:func:`_store_payment`)."""
+    pending, p._payments = p._payments, []
+    if not pending:
+        return
+    ids = list(dict.fromkeys(row["payment_id"] for _, _, row in pending))
+    known: set[str] = set()
+    for at in range(0, len(ids), 500):
+        known |= set(
+            p.conn.execute(
+                select(_PAYMENTS.c.payment_id).where(_PAYMENTS.c.payment_id.in_(ids[at : at + 500]))
+            ).scalars()
         )
-        if status == "pending":
-            p.new_payments.append(row["payment_id"])
-        p.add_to_batch(batch_id, payment_count=1, payment_cents=row["amount_cents"])
+    fresh: dict[str, dict[str, Any]] = {}
+    for _, _, row in pending:
+        if row["payment_id"] not in known:
+            fresh.setdefault(row["payment_id"], row)
+    # another kiosk's push may store one of these ids meanwhile: only what RETURNING names
+    # went in, and the rest is decided one by one like a payment stored before
+    stored: set[str] = set()
+    if fresh:
+        statement = p.db.insert_ignore_many(_PAYMENTS).returning(_PAYMENTS.c.payment_id)
+        stored = set(p.conn.execute(statement, list(fresh.values())).scalars())
+    for seq, batch_id, row in pending:
+        if fresh.get(row["payment_id"]) is row and row["payment_id"] in stored:
+            _count_payment(p, seq, batch_id, row, "pending", None)
+        else:
+            _store_payment(p, seq, batch_id, row)
+
+
+def _store_payment(p: Projector, seq: int, batch_id: str, row: dict[str, Any]) -> None:
+    """One payment whose id may be stored already: by this kiosk (the same payment
+    journaled twice, counted once), or by another (kept under an id of its own, held)."""
+    status, reason = "pending", None
+    if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
+        holder = p.conn.execute(
+            select(_PAYMENTS.c.kiosk_id).where(_PAYMENTS.c.payment_id == row["payment_id"])
+        ).scalar()
+        if holder == p.kiosk_id:
+            return  # the same payment journaled twice: counted once, the first wins
+        row, reason = _another_kiosks_id(p, seq, row, str(holder))
+        if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
+            return  # this duplicate was kept already
+        status = "suspense"
+    _count_payment(p, seq, batch_id, row, status, reason)
+
+
+def _count_payment(
+    p: Projector, seq: int, batch_id: str, row: dict[str, Any], status: str, reason: str | None
+) -> None:
+    """A payment just stored: its posting (held if it is over its kiosk's limits), and its
+    batch's totals."""
+    over = _over_limit(p, seq, batch_id, row)
+    if over is not None:
+        status, reason = "suspense", over if reason is None else f"{reason}; {over}"
+    p._postings.append(
+        {
+            "payment_id": row["payment_id"],
+            "kiosk_id": p.kiosk_id,
+            "status": status,
+            "held": status == "suspense",  # only a clerk's resolve releases it
+            "last_error": reason,
+            "attempts": 0,
+            "created_at": p.now,
+            "updated_at": p.now,
+            "next_attempt_at": p.now,
+        }
+    )
+    if status == "pending":
+        p.new_payments.append(row["payment_id"])
+    p.add_to_batch(batch_id, payment_count=1, payment_cents=row["amount_cents"])
 
 
 def _another_kiosks_id(

@@ -13,11 +13,12 @@ that the database does not know:
    :class:`PostingError` it is marked ``failed`` with the reason, and becomes due again
    after a backoff that grows with the attempts (30 s, 1 min, 2 min … at most 1 h).
 
-:meth:`Poster.run` works through many postings a hundred at a time: one claim for them
-all, then each delivered, then one transaction that finishes them all, each payment's mark
-and ``apply`` in a savepoint of its own so that one payment's failure leaves the others
-posted. A payment is posted exactly as above, one claim and one mark each; only the
-transactions are shared.
+:meth:`Poster.run` works through many postings a few dozen at a time: one claim for them
+all, then each delivered, then one transaction that marks them all posted and applies
+each. If one of them can not be finished (its claim was lost, the adapter refuses it),
+that transaction is rolled back and each is finished in a savepoint of its own, so one
+payment's failure leaves the others posted. A payment is posted exactly as above, under
+its claim, marked once; only the transactions are shared.
 
 Payments a push brought are posted right after it (:meth:`Poster.post_new`), by one thread
 of the process at a time: while one posts, the pushes that come meanwhile leave their
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Update, or_, select, update
 
 from hub.clock import Clock
 from hub.db import Database
@@ -50,8 +51,10 @@ Outcome = Literal["posted", "failed", "skipped"]
 _MAX_BACKOFF = timedelta(hours=1)
 #: postings the background loop works on by itself
 RETRIED = ("pending", "failed")
-#: postings claimed, delivered and finished together
-CHUNK = 100
+#: postings claimed, delivered and finished together (the ledger takes a new catalog
+#: version for each payment, and a row updated over and over in one transaction gets slower
+#: to update each time: a few dozen at a time keeps that cheap)
+CHUNK = 25
 
 
 @dataclass
@@ -63,6 +66,10 @@ class PostReport:
 
 class _LostClaim(Exception):
     """Our lease ran out and another process took the posting over."""
+
+
+class _OneByOne(Exception):
+    """Postings finished together could not all be: finish each on its own."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -166,20 +173,9 @@ class Poster:
         if delivered:
             now = self.clock()
             try:
-                with self.db.write() as conn:
-                    for payment_id, payment, reference in delivered:
-                        try:
-                            with conn.begin_nested():
-                                self._finish(conn, payment_id, token, payment, reference, now)
-                        except _LostClaim:
-                            lost.append(payment_id)
-                        except Exception as problem:
-                            failures[payment_id] = problem
-                        else:
-                            posted.append(payment_id)
-            except Exception as problem:  # the commit failed: none of them is posted
-                failures |= dict.fromkeys((pid for pid, _, _ in delivered), problem)
-                posted, lost = [], []
+                posted = self._finish_together(delivered, token, now)
+            except _OneByOne:
+                posted, lost = self._finish_each(delivered, token, now, failures)
         for payment_id in lost:
             log.warning(
                 "posting %s: lease expired while delivering; left to its new owner", payment_id
@@ -188,6 +184,57 @@ class Poster:
         report.posted.extend(posted)
         for payment_id, why in failures.items():
             report.failed[payment_id] = self._failed(payment_id, token, why)
+
+    def _finish_together(
+        self, delivered: list[tuple[str, PaymentToPost, str | None]], token: str, now: datetime
+    ) -> list[str]:
+        """Mark them all posted in one statement and apply each, in one transaction; if
+        any of them can not be (a claim lost, the adapter refusing one), nothing is, and
+        :class:`_OneByOne` says to finish them one by one instead."""
+        references = {reference for _, _, reference in delivered}
+        if len(references) != 1:
+            raise _OneByOne
+        ids = [payment_id for payment_id, _, _ in delivered]
+        try:
+            with self.db.write() as conn:
+                marked = conn.execute(
+                    _mark_posted(Posting.payment_id.in_(ids), token, references.pop(), now)
+                ).rowcount
+                if marked != len(ids):
+                    raise _OneByOne
+                for _, payment, _ in delivered:
+                    self.adapter.apply(conn, payment, now)
+        except Exception as exc:  # rolled back: each is tried on its own
+            raise _OneByOne from exc
+        return ids
+
+    def _finish_each(
+        self,
+        delivered: list[tuple[str, PaymentToPost, str | None]],
+        token: str,
+        now: datetime,
+        failures: dict[str, Exception],
+    ) -> tuple[list[str], list[str]]:
+        """Finish each in a savepoint of its own: (posted, lost); failures go in
+        ``failures``."""
+        posted: list[str] = []
+        lost: list[str] = []
+        try:
+            with self.db.write() as conn:
+                for payment_id, payment, reference in delivered:
+                    try:
+                        with conn.begin_nested():
+                            self._finish(conn, payment_id, token, payment, reference, now)
+                    except _LostClaim:
+                        lost.append(payment_id)
+                    except Exception as problem:
+                        failures[payment_id] = problem
+                    else:
+                        posted.append(payment_id)
+        except Exception as problem:  # the commit failed: none of them is posted
+            failures |= dict.fromkeys((pid for pid, _, _ in delivered), problem)
+            return [], []
+        return posted, lost
 
     def post_one(self, payment_id: str) -> tuple[Outcome, str]:
         if isinstance(self.adapter, FileAdapter):
@@ -233,21 +280,7 @@ class Poster:
     ) -> None:
         """Mark it posted if our claim still holds (else :class:`_LostClaim`), and apply."""
         marked = conn.execute(
-            update(Posting)
-            .where(
-                Posting.payment_id == payment_id,
-                Posting.claim_token == token,
-                Posting.status != "posted",
-            )
-            .values(
-                status="posted",
-                posted_at=now,
-                updated_at=now,
-                last_error=None,
-                claim_token=None,
-                claimed_until=None,
-                reference=reference,
-            )
+            _mark_posted(Posting.payment_id == payment_id, token, reference, now)
         ).rowcount
         if marked != 1:
             raise _LostClaim
@@ -337,6 +370,25 @@ class Poster:
                     claimed_until=None,
                 )
             )
+
+
+def _mark_posted(
+    which: ColumnElement[bool], token: str, reference: str | None, now: datetime
+) -> Update:
+    """Mark postings posted, those of ``which`` whose claim is still ``token``'s."""
+    return (
+        update(Posting)
+        .where(which, Posting.claim_token == token, Posting.status != "posted")
+        .values(
+            status="posted",
+            posted_at=now,
+            updated_at=now,
+            last_error=None,
+            claim_token=None,
+            claimed_until=None,
+            reference=reference,
+        )
+    )
 
 
 def _to_post(row: Any) -> PaymentToPost:
