@@ -423,6 +423,7 @@ def resume(hub: Hub, folder: Path, kiosks: int, outage_s: float) -> tuple[list[f
             batch_size=options.batch_size,
             backoff=Backoff(options.backoff_base_s, options.backoff_cap_s),
             poll_s=options.poll_s,
+            probe_s=options.probe_s,
         )
         for journal, client in zip(journals, clients, strict=True)
     ]

@@ -15,7 +15,7 @@ twice"):
 - **Transient trouble backs off** (connection refused or dropped, time-outs, 5xx, truncated
   answers): exponential with full jitter up to ``cap_s``, so a fleet does not stampede a
   hub that is struggling. A hub that was simply not there (connection refused, a gateway's
-  502 or 504) is watched for meanwhile: every ``probe_s`` or so (jittered) the worker asks
+  502 or 504) is watched for meanwhile: every ``probe_s`` (0.5 s, jittered) the worker asks
   ``GET /v1/health``, which costs the hub a ``SELECT 1``, and pushes as soon as it answers,
   so pushes resume within about ``probe_s`` of the hub coming back rather than up to
   ``cap_s`` later. If the hub then answers the push badly or says it is busy, that is the
@@ -94,7 +94,7 @@ class SyncWorker:
         batch_size: int = MAX_PUSH_ENTRIES,
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
-        probe_s: float = 1.0,
+        probe_s: float = 0.5,
     ) -> None:
         if not 1 <= batch_size <= MAX_PUSH_ENTRIES:
             raise ValueError(f"batch_size must be 1-{MAX_PUSH_ENTRIES}, got {batch_size}")
@@ -240,7 +240,7 @@ class SyncWorker:
                 return
             if self._stop.wait(min(left, self.probe_s * (0.5 + random.random() / 2))):
                 return
-            timeout = max(0.2, min(self.probe_s, 3.0))
+            timeout = min(3.0, max(1.0, 2 * self.probe_s))
             try:
                 self.client.health(timeout=(timeout, timeout))
             except HubError:

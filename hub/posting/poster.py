@@ -51,10 +51,11 @@ Outcome = Literal["posted", "failed", "skipped"]
 _MAX_BACKOFF = timedelta(hours=1)
 #: postings the background loop works on by itself
 RETRIED = ("pending", "failed")
-#: postings claimed, delivered and finished together (the ledger takes a new catalog
-#: version for each payment, and a row updated over and over in one transaction gets slower
-#: to update each time: a few dozen at a time keeps that cheap)
-CHUNK = 25
+#: postings claimed, delivered and finished together: on SQLite every transaction is an
+#: fsync, so as many as a push brings; on PostgreSQL a few dozen, because the ledger takes a
+#: new catalog version for each payment, and a row updated over and over in one transaction
+#: gets slower to update each time there
+CHUNK = {"sqlite": 100, "postgresql": 25}
 
 
 @dataclass
@@ -125,8 +126,9 @@ class Poster:
         ids = list(
             self.due(include_waiting=include_waiting) if payment_ids is None else payment_ids
         )
-        for at in range(0, len(ids), CHUNK):
-            self._post_chunk(ids[at : at + CHUNK], report)
+        chunk = CHUNK[self.db.dialect]
+        for at in range(0, len(ids), chunk):
+            self._post_chunk(ids[at : at + chunk], report)
         return report
 
     def post_new(self, payment_ids: Iterable[str]) -> None:
@@ -155,7 +157,7 @@ class Poster:
             raise
 
     def _post_chunk(self, payment_ids: list[str], report: PostReport) -> None:
-        """Claim, deliver and finish up to :data:`CHUNK` postings together."""
+        """Claim, deliver and finish a :data:`CHUNK` of postings together."""
         token, claimed = self._claim_many(payment_ids)
         mine = {payment_id for payment_id, _, _ in claimed}
         report.skipped.extend(pid for pid in payment_ids if pid not in mine)
