@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -305,6 +306,20 @@ class FleetRun:
     wall_s: float
     median_kiosk_s: float
     push_seconds: list[float]
+    hub_cpu_s: float  # CPU seconds the hub process used while the kiosks pushed
+    kiosks_cpu_s: float  # and this process, the kiosks' side
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process (this one by default); 0 where unknown."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # not Linux
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fleet(hub: Hub, journals: list[Journal], batch: int) -> FleetRun:
@@ -329,17 +344,20 @@ def fleet(hub: Hub, journals: list[Journal], batch: int) -> FleetRun:
     threads = [threading.Thread(target=run, args=pair, daemon=True) for pair in pairs]
     for thread in threads:
         thread.start()
+    hub_pid = hub.process.pid if hub.process is not None else None
+    hub_cpu, own_cpu = cpu_seconds(hub_pid), cpu_seconds()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join(600)
     wall = time.perf_counter() - started
+    hub_cpu, own_cpu = cpu_seconds(hub_pid) - hub_cpu, cpu_seconds() - own_cpu
     for client in clients:
         client.close()
     if failures:
         raise SystemExit(f"{len(failures)} kiosks did not finish: {failures[:3]}")
     pushes = [seconds for client in clients for seconds in client.push_seconds]
-    return FleetRun(wall, statistics.median(took), pushes)
+    return FleetRun(wall, statistics.median(took), pushes, hub_cpu, own_cpu)
 
 
 def bare_insert(url: str, journals: list[Journal], batch: int) -> float:
@@ -508,7 +526,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def fleet_figures(hub: Hub, url: str, folder: Path, args: argparse.Namespace) -> None:
     total = args.kiosks * args.per_kiosk
-    walls, bares, pushes, kiosk_s = [], [], [], []
+    walls, bares, pushes, kiosk_s, cpus = [], [], [], [], []
     for rep in range(args.fleet_reps):
         journals = [
             make_backlog(folder / f"f{rep}-{n}.sqlite", args.per_kiosk) for n in range(args.kiosks)
@@ -528,6 +546,7 @@ def fleet_figures(hub: Hub, url: str, folder: Path, args: argparse.Namespace) ->
         walls.append(run.wall_s)
         kiosk_s.append(run.median_kiosk_s)
         pushes.extend(run.push_seconds)
+        cpus.append((run.hub_cpu_s, run.kiosks_cpu_s))
     wall, bare = statistics.median(walls), statistics.median(bares)
     rate, bare_rate = total / wall, total / bare
     print(
@@ -546,6 +565,14 @@ def fleet_figures(hub: Hub, url: str, folder: Path, args: argparse.Namespace) ->
         f"p50 {percentile(pushes, 0.5) * 1000:,.0f} ms, p99 "
         f"{percentile(pushes, 0.99) * 1000:,.0f} ms, max {max(pushes) * 1000:,.0f} ms "
         "(goal: p99 <= 500 ms)"
+    )
+    hub_cpu = statistics.median(c[0] for c in cpus)
+    kiosks_cpu = statistics.median(c[1] for c in cpus)
+    print(
+        f"{'':<11} CPU while they pushed: the hub process {hub_cpu:.2f} s "
+        f"({hub_cpu / wall:.0%} of one CPU), the {args.kiosks} kiosks {kiosks_cpu:.2f} s "
+        f"({hub_cpu / total * 1e6:,.0f} and {kiosks_cpu / total * 1e6:,.0f} us an entry), "
+        f"on {os.cpu_count()} CPUs shared with PostgreSQL"
     )
 
 
