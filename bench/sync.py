@@ -28,7 +28,9 @@ payments), written straight into the journal table in one transaction so that ma
 backlog does not dominate the run; the worker reads them through ``Journal.entries`` as it
 does on a kiosk. Payments go to accounts the hub knows, so the hub also posts them to its
 ledger, as in production. PostgreSQL is the server on 127.0.0.1:5432, database ``test``, in
-a schema made for the run and dropped after it. Prints figures only, each goal beside it.
+a schema made for the run and dropped after it. The resume and fleet figures start with
+the hub idle (every payment it took so far posted). Prints figures only, each goal beside
+it.
 
     .venv/bin/python bench/sync.py [--entries 10000] [--reps 3] [--kiosks 50] [--quick]
 """
@@ -53,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import MetaData, Table, create_engine, insert, text
+from sqlalchemy import MetaData, Table, create_engine, func, insert, select, text
 from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +72,7 @@ from contract.wire import (  # noqa: E402
 )
 from hub import accounts, enrollment  # noqa: E402
 from hub.context import HubContext  # noqa: E402
+from hub.models import Posting  # noqa: E402
 from hub.settings import HubSettings, PostingSettings  # noqa: E402
 from kiosk.bill_stub import luhn_check_digit  # noqa: E402
 from kiosk.store.db import open_database, upgrade_to_head  # noqa: E402
@@ -246,6 +249,20 @@ class Hub:
         request = EnrollRequest(code=code, hardware=KioskHardware(hostname=name))
         secret = enrollment.enroll(self.ctx.db, request, now).secret
         return TimedClient(self.url, name, secret, timeout=TIMEOUT)
+
+    def settle(self, timeout: float = 600.0) -> None:
+        """Wait until the hub has posted every payment it took (so that one figure's
+        background posting is not measured in the next)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.ctx.db.read() as conn:
+                pending = conn.execute(
+                    select(func.count()).select_from(Posting).where(Posting.status == "pending")
+                ).scalar_one()
+            if not pending:
+                return
+            time.sleep(0.2)
+        raise SystemExit(f"the hub still has payments to post after {timeout:g} s")
 
     def close(self) -> None:
         self.stop()
@@ -531,6 +548,7 @@ def fleet_figures(hub: Hub, url: str, folder: Path, args: argparse.Namespace) ->
         journals = [
             make_backlog(folder / f"f{rep}-{n}.sqlite", args.per_kiosk) for n in range(args.kiosks)
         ]
+        hub.settle()  # the hub idle, as before a fleet comes back
         try:
             # the baseline first and the fleet second in even reps, the other way in odd
             # ones, so a noisy neighbour or a warming cache does not favour either
@@ -577,6 +595,7 @@ def fleet_figures(hub: Hub, url: str, folder: Path, args: argparse.Namespace) ->
 
 
 def resume_figures(hub: Hub, folder: Path, args: argparse.Namespace) -> None:
+    hub.settle()
     waits, attempts = resume(hub, folder, args.resume_kiosks, args.outage)
     print(
         f"{'':<11} hub back after {args.outage:g} s down: {args.resume_kiosks} kiosks' first "
