@@ -17,7 +17,9 @@ that the database does not know:
 all, then each delivered, then one transaction that marks them all posted and applies
 each. If one of them can not be finished (its claim was lost, the adapter refuses it),
 that transaction is rolled back and each is finished in a savepoint of its own, so one
-payment's failure leaves the others posted. A payment is posted exactly as above, under
+payment's failure leaves the others posted. Deliveries that take half the lease (a billing
+system timing out) stop there, and the claims not worked on yet are given up and taken
+again, so no claim runs out while it waits its turn. A payment is posted exactly as above, under
 its claim, marked once; only the transactions are shared.
 
 Payments a push brought are posted right after it (:meth:`Poster.post_new`), by one thread
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -126,9 +129,10 @@ class Poster:
         ids = list(
             self.due(include_waiting=include_waiting) if payment_ids is None else payment_ids
         )
-        chunk = CHUNK[self.db.dialect]
-        for at in range(0, len(ids), chunk):
-            self._post_chunk(ids[at : at + chunk], report)
+        size = CHUNK[self.db.dialect]
+        while ids:
+            chunk, ids = ids[:size], ids[size:]
+            ids = self._post_chunk(chunk, report) + ids
         return report
 
     def post_new(self, payment_ids: Iterable[str]) -> None:
@@ -156,14 +160,23 @@ class Poster:
                 self._posting_new = False
             raise
 
-    def _post_chunk(self, payment_ids: list[str], report: PostReport) -> None:
-        """Claim, deliver and finish a :data:`CHUNK` of postings together."""
+    def _post_chunk(self, payment_ids: list[str], report: PostReport) -> list[str]:
+        """Claim, deliver and finish a :data:`CHUNK` of postings together. Deliveries that
+        have taken half the lease stop there (a slow billing system must not outlast the
+        claims of the payments still to go): those are released, and returned to be
+        claimed again."""
         token, claimed = self._claim_many(payment_ids)
         mine = {payment_id for payment_id, _, _ in claimed}
         report.skipped.extend(pid for pid in payment_ids if pid not in mine)
         delivered: list[tuple[str, PaymentToPost, str | None]] = []
         failures: dict[str, Exception] = {}
-        for payment_id, payment, reference in claimed:
+        started, budget = time.monotonic(), self.lease.total_seconds() / 2
+        released: list[str] = []
+        for index, (payment_id, payment, reference) in enumerate(claimed):
+            if index and time.monotonic() - started > budget:
+                released = [pid for pid, _, _ in claimed[index:]]
+                self._release(released, token)
+                break
             try:
                 theirs = self.adapter.deliver(payment, reference)
             except Exception as exc:  # the adapter's failure, or anything unforeseen in it
@@ -186,6 +199,16 @@ class Poster:
         report.posted.extend(posted)
         for payment_id, why in failures.items():
             report.failed[payment_id] = self._failed(payment_id, token, why)
+        return released
+
+    def _release(self, payment_ids: list[str], token: str) -> None:
+        """Give up claims not worked on: as if they had never been taken."""
+        with self.db.write() as conn:
+            conn.execute(
+                update(Posting)
+                .where(Posting.payment_id.in_(payment_ids), Posting.claim_token == token)
+                .values(claim_token=None, claimed_until=None, attempts=Posting.attempts - 1)
+            )
 
     def _finish_together(
         self, delivered: list[tuple[str, PaymentToPost, str | None]], token: str, now: datetime
