@@ -4,6 +4,9 @@ itself.
 
 They are applied entry by entry, in seq order, inside the ingest transaction that stores the
 entries, so a payment is never visible without the entry that proves it (nor the reverse).
+What is written most often (payments, bills, postings, batch totals) is held back and
+written once for the whole push, at its end (:meth:`Projector.flush`), in seq order and in
+the same transaction, with the same outcome as entry by entry.
 The rules mirror the kiosk's own projections (docs/journal.md): batches open at seq 1 and
 after each ``batch.closed``, ids come from where they open, card totals are net of
 reversals, a duplicate ``bill.stacked`` or ``payment.completed`` is counted once.
@@ -161,8 +164,8 @@ class Projector:
     def flush(self) -> None:
         """Write what the entries applied so far hold back for one statement each: the
         payments, the bills (those not stored already, each counted in its batch), the
-        postings, and each
-        batch's totals. Ingest calls it once, after the push's last entry."""
+        postings, and each batch's totals. Ingest calls it once, after the push's last
+        entry."""
         _store_payments(self)
         self._store_bills()
         if self._postings:
