@@ -97,6 +97,13 @@ class Database:
         statement = statement.execution_options(preserve_rowcount=True)
         return statement
 
+    def insert_ignore_many(self, table: Table) -> Insert:
+        """``INSERT … ON CONFLICT DO NOTHING`` for many rows at once (pass them to
+        ``execute``); add ``RETURNING`` to learn which went in."""
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        statement: Insert = dialect.insert(table).on_conflict_do_nothing()
+        return statement
+
     def upgrade_to_head(self) -> None:
         """Create or upgrade the schema, in one transaction; safe to run from many processes."""
         with self.write() as conn:

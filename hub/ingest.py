@@ -144,6 +144,7 @@ def _ingest_once(
                         seq=entry.seq,
                         received_hash=entry.hash,
                     )
+            projector.flush()
             acked, acked_hash = accepted[-1].seq, accepted[-1].hash
         values: dict[str, object] = {"last_push_at": now} | projector.report.values
         if head_seq is not None:

@@ -4,6 +4,9 @@ itself.
 
 They are applied entry by entry, in seq order, inside the ingest transaction that stores the
 entries, so a payment is never visible without the entry that proves it (nor the reverse).
+What is written most often (payments, bills, postings, batch totals) is held back and
+written once for the whole push, at its end (:meth:`Projector.flush`), in seq order and in
+the same transaction, with the same outcome as entry by entry.
 The rules mirror the kiosk's own projections (docs/journal.md): batches open at seq 1 and
 after each ``batch.closed``, ids come from where they open, card totals are net of
 reversals, a duplicate ``bill.stacked`` or ``payment.completed`` is counted once.
@@ -86,7 +89,9 @@ class Projector:
     """Applies one kiosk's entries inside one ingest transaction.
 
     Remembers the kiosk's open batch between entries, so a push of 500 entries looks it up
-    once rather than 500 times.
+    once rather than 500 times; holds back the bills, the postings and the batches' totals
+    until :meth:`flush`, so a push writes each of them in one statement rather than one per
+    entry.
     """
 
     db: Database
@@ -101,6 +106,14 @@ class Projector:
     new_payments: list[str] = field(default_factory=list)
     _open_batch: str | None = None
     _batch_known: bool = False
+    #: what the entries so far add to each batch's totals, written by :meth:`flush`
+    _deltas: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: bills stacked in the entries so far, in seq order, stored by :meth:`flush`
+    _bills: list[dict[str, Any]] = field(default_factory=list)
+    #: payments so far (seq, batch, row), stored by :meth:`flush`
+    _payments: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    #: postings of the payments stored, written by :meth:`flush`
+    _postings: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, seq: int, at: str, type_: str, payload: Mapping[str, Any]) -> None:
         """Apply one entry; every entry belongs to the batch open when it was written."""
@@ -143,14 +156,57 @@ class Projector:
         return self._open_batch
 
     def add_to_batch(self, batch_id: str, **deltas: int) -> None:
-        if not any(deltas.values()):
+        """Count ``deltas`` into a batch's totals (written by :meth:`flush`)."""
+        totals = self._deltas.setdefault(batch_id, {})
+        for name, delta in deltas.items():
+            totals[name] = totals.get(name, 0) + delta
+
+    def flush(self) -> None:
+        """Write what the entries applied so far hold back for one statement each: the
+        payments, the bills (those not stored already, each counted in its batch), the
+        postings, and each batch's totals. Ingest calls it once, after the push's last
+        entry."""
+        _store_payments(self)
+        self._store_bills()
+        if self._postings:
+            self.conn.execute(insert(Posting), self._postings)
+            self._postings = []
+        for batch_id, deltas in self._deltas.items():
+            values = {name: getattr(Batch, name) + delta for name, delta in deltas.items() if delta}
+            if values:
+                self.conn.execute(
+                    update(Batch)
+                    .where(Batch.kiosk_id == self.kiosk_id, Batch.batch_id == batch_id)
+                    .values(values)
+                )
+        self._deltas = {}
+
+    def _store_bills(self) -> None:
+        """A bill the kiosk journaled twice (here, or in an earlier push) counts once, in
+        the batch of its first ``bill.stacked``. The kiosk's row is locked for the push, so
+        no other transaction stores this kiosk's bills meanwhile."""
+        if not self._bills:
             return
-        values = {name: getattr(Batch, name) + delta for name, delta in deltas.items()}
-        self.conn.execute(
-            update(Batch)
-            .where(Batch.kiosk_id == self.kiosk_id, Batch.batch_id == batch_id)
-            .values(values)
-        )
+        first: dict[str, dict[str, Any]] = {}
+        for row in self._bills:
+            first.setdefault(row["bill_id"], row)
+        self._bills = []
+        ids = list(first)
+        stored = set()
+        for at in range(0, len(ids), 500):
+            stored |= set(
+                self.conn.execute(
+                    select(_BILLS.c.bill_id).where(
+                        _BILLS.c.kiosk_id == self.kiosk_id, _BILLS.c.bill_id.in_(ids[at : at + 500])
+                    )
+                ).scalars()
+            )
+        new = [row for bill_id, row in first.items() if bill_id not in stored]
+        if not new:
+            return
+        self.conn.execute(insert(_BILLS), new)
+        for row in new:
+            self.add_to_batch(row["batch_id"], cash_cents=row["denomination_cents"], bill_count=1)
 
     def close_batch(self, batch_id: str, seq: int, at: str, reason: str | None) -> None:
         self.conn.execute(
@@ -206,36 +262,81 @@ class _PaymentCompleted(_Handler):
             "journal_seq": seq,
             "received_at": p.now,
         }
-        status, reason = "pending", None
-        if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
-            holder = p.conn.execute(
-                select(_PAYMENTS.c.kiosk_id).where(_PAYMENTS.c.payment_id == row["payment_id"])
-            ).scalar()
-            if holder == p.kiosk_id:
-                return  # the same payment journaled twice: counted once, the first wins
-            row, reason = _another_kiosks_id(p, seq, row, str(holder))
-            if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
-                return  # this duplicate was kept already
-            status = "suspense"
-        over = _over_limit(p, seq, batch_id, row)
-        if over is not None:
-            status, reason = "suspense", over if reason is None else f"{reason}; {over}"
-        p.conn.execute(
-            insert(Posting).values(
-                payment_id=row["payment_id"],
-                kiosk_id=p.kiosk_id,
-                status=status,
-                held=status == "suspense",  # only a clerk's resolve releases it
-                last_error=reason,
-                attempts=0,
-                created_at=p.now,
-                updated_at=p.now,
-                next_attempt_at=p.now,
-            )
+        p._payments.append((seq, batch_id, row))
+
+
+def _store_payments(p: Projector) -> None:
+    """Store the payments of a push, in seq order: those whose id is new in one statement,
+    then each of the others on its own (:func:`_store_payment`)."""
+    pending, p._payments = p._payments, []
+    if not pending:
+        return
+    ids = list(dict.fromkeys(row["payment_id"] for _, _, row in pending))
+    known: set[str] = set()
+    for at in range(0, len(ids), 500):
+        known |= set(
+            p.conn.execute(
+                select(_PAYMENTS.c.payment_id).where(_PAYMENTS.c.payment_id.in_(ids[at : at + 500]))
+            ).scalars()
         )
-        if status == "pending":
-            p.new_payments.append(row["payment_id"])
-        p.add_to_batch(batch_id, payment_count=1, payment_cents=row["amount_cents"])
+    fresh: dict[str, dict[str, Any]] = {}
+    for _, _, row in pending:
+        if row["payment_id"] not in known:
+            fresh.setdefault(row["payment_id"], row)
+    # another kiosk's push may store one of these ids meanwhile: only what RETURNING names
+    # went in, and the rest is decided one by one like a payment stored before
+    stored: set[str] = set()
+    if fresh:
+        statement = p.db.insert_ignore_many(_PAYMENTS).returning(_PAYMENTS.c.payment_id)
+        stored = set(p.conn.execute(statement, list(fresh.values())).scalars())
+    for seq, batch_id, row in pending:
+        if fresh.get(row["payment_id"]) is row and row["payment_id"] in stored:
+            _count_payment(p, seq, batch_id, row, "pending", None)
+        else:
+            _store_payment(p, seq, batch_id, row)
+
+
+def _store_payment(p: Projector, seq: int, batch_id: str, row: dict[str, Any]) -> None:
+    """One payment whose id may be stored already: by this kiosk (the same payment
+    journaled twice, counted once), or by another (kept under an id of its own, held)."""
+    status, reason = "pending", None
+    if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
+        holder = p.conn.execute(
+            select(_PAYMENTS.c.kiosk_id).where(_PAYMENTS.c.payment_id == row["payment_id"])
+        ).scalar()
+        if holder == p.kiosk_id:
+            return  # the same payment journaled twice: counted once, the first wins
+        row, reason = _another_kiosks_id(p, seq, row, str(holder))
+        if not p.conn.execute(p.db.insert_ignore(_PAYMENTS, row)).rowcount:
+            return  # this duplicate was kept already
+        status = "suspense"
+    _count_payment(p, seq, batch_id, row, status, reason)
+
+
+def _count_payment(
+    p: Projector, seq: int, batch_id: str, row: dict[str, Any], status: str, reason: str | None
+) -> None:
+    """A payment just stored: its posting (held if it is over its kiosk's limits), and its
+    batch's totals."""
+    over = _over_limit(p, seq, batch_id, row)
+    if over is not None:
+        status, reason = "suspense", over if reason is None else f"{reason}; {over}"
+    p._postings.append(
+        {
+            "payment_id": row["payment_id"],
+            "kiosk_id": p.kiosk_id,
+            "status": status,
+            "held": status == "suspense",  # only a clerk's resolve releases it
+            "last_error": reason,
+            "attempts": 0,
+            "created_at": p.now,
+            "updated_at": p.now,
+            "next_attempt_at": p.now,
+        }
+    )
+    if status == "pending":
+        p.new_payments.append(row["payment_id"])
+    p.add_to_batch(batch_id, payment_count=1, payment_cents=row["amount_cents"])
 
 
 def _another_kiosks_id(
@@ -301,14 +402,10 @@ class _BillStacked(_Handler):
         }
 
     def write(self, p: Projector, seq: int, at: str, batch_id: str, parsed: Any) -> None:
-        row = dict(parsed) | {
-            "kiosk_id": p.kiosk_id,
-            "batch_id": batch_id,
-            "journal_seq": seq,
-            "stacked_at": at,
-        }
-        if p.conn.execute(p.db.insert_ignore(_BILLS, row)).rowcount:
-            p.add_to_batch(batch_id, cash_cents=row["denomination_cents"], bill_count=1)
+        p._bills.append(
+            dict(parsed)
+            | {"kiosk_id": p.kiosk_id, "batch_id": batch_id, "journal_seq": seq, "stacked_at": at}
+        )
 
 
 class _Card(_Handler):

@@ -30,6 +30,7 @@ from urllib.parse import quote, urlencode
 
 import requests
 from pydantic import BaseModel, ValidationError
+from urllib3.exceptions import NewConnectionError
 
 from contract.signing import sign
 from contract.wire import (
@@ -60,7 +61,18 @@ class HubError(Exception):
 
 
 class HubUnavailable(HubError):
-    """No usable answer (network, time-out, truncated or garbled body, 5xx): retry later."""
+    """No usable answer (network, time-out, truncated or garbled body, 5xx): retry later.
+
+    ``reached`` says whether the hub itself got the request: False when no connection could
+    be made (refused, unreachable, a connect time-out) or a gateway in front of the hub
+    answered that the hub is not there (502, 504); True when the hub answered badly, too
+    slowly, or said it is busy. A hub that was not there can be watched for cheaply until
+    it is back; a hub that is there but struggling is left alone for the backoff.
+    """
+
+    def __init__(self, message: str, *, reached: bool = True) -> None:
+        super().__init__(message)
+        self.reached = reached
 
 
 class HubRefused(HubError):
@@ -187,13 +199,24 @@ class HubClient:
             )
         try:
             answer = session.send(prepared, timeout=timeout or self.timeout, allow_redirects=False)
+        except requests.ConnectTimeout as exc:
+            reason = f"can not reach {self.base_url} in time ({_cause(exc)})"
+            raise self._unavailable(reason, reached=False) from exc
         except requests.Timeout as exc:
             reason = f"no answer from {self.base_url} in time ({_cause(exc)})"
             raise self._unavailable(reason) from exc
+        except requests.ConnectionError as exc:
+            # refused or unreachable; or dropped, which may have been after the hub took it
+            reached = not _never_connected(exc)
+            reason = f"can not reach {self.base_url} ({_cause(exc)})"
+            raise self._unavailable(reason, reached=reached) from exc
         except requests.RequestException as exc:
             raise self._unavailable(f"can not reach {self.base_url} ({_cause(exc)})") from exc
         if answer.status_code >= 500 or answer.status_code == 408:  # 408: a body cut off
-            raise self._unavailable(f"the hub answered {answer.status_code}: {_brief(answer)}")
+            raise self._unavailable(
+                f"the hub answered {answer.status_code}: {_brief(answer)}",
+                reached=answer.status_code not in _GATEWAY_WITHOUT_HUB,
+            )
         self.connectivity.succeeded()
         if answer.status_code < 300 or answer.status_code in accept:
             return answer
@@ -222,9 +245,9 @@ class HubClient:
                 self._sessions.append(session)
         return session
 
-    def _unavailable(self, reason: str) -> HubUnavailable:
+    def _unavailable(self, reason: str, *, reached: bool = True) -> HubUnavailable:
         self.connectivity.failed(reason)
-        return HubUnavailable(reason)
+        return HubUnavailable(reason, reached=reached)
 
     def _model(self, model: type[Model], answer: requests.Response) -> Model:
         """Parse an answer; a body cut short or not what the API promises is no answer."""
@@ -238,6 +261,26 @@ class HubClient:
                 f"is not a valid {model.__name__} ({exc.error_count()} problem(s), "
                 f"first: {exc.errors()[0]['msg']})"
             ) from exc
+
+
+#: what a gateway in front of the hub answers when the hub is not there (bad gateway, time-out)
+_GATEWAY_WITHOUT_HUB = frozenset({502, 504})
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """A connection error from before any byte was sent: refused, no route, a name that
+    does not resolve (urllib3's ``NewConnectionError`` somewhere in the chain)."""
+    reason: BaseException | None = exc
+    for _ in range(6):
+        if reason is None:
+            return False
+        if isinstance(reason, NewConnectionError | ConnectionRefusedError):
+            return True
+        inner = getattr(reason, "reason", None)
+        if not isinstance(inner, BaseException) and reason.args:
+            inner = reason.args[0]
+        reason = inner if isinstance(inner, BaseException) and inner is not reason else None
+    return False
 
 
 def _error_body(answer: requests.Response) -> ErrorBody:

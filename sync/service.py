@@ -39,6 +39,7 @@ class SyncOptions:
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     poll_s: float = 1.0
+    probe_s: float = 0.5  # how often a kiosk asks an unreachable hub's health
     batch_size: int = 500
     settings_interval_s: float = 60.0
     accounts_interval_s: float = 300.0
@@ -83,6 +84,7 @@ class SyncService:
             batch_size=options.batch_size,
             backoff=Backoff(options.backoff_base_s, options.backoff_cap_s),
             poll_s=options.poll_s,
+            probe_s=options.probe_s,
         )
         self.directory = HubDirectory(
             self.client,

@@ -14,7 +14,12 @@ twice"):
   nothing twice. The cursor (``Journal.set_acked_seq``) only ever records what the hub said.
 - **Transient trouble backs off** (connection refused or dropped, time-outs, 5xx, truncated
   answers): exponential with full jitter up to ``cap_s``, so a fleet does not stampede a
-  hub that comes back, and any one kiosk notices within ``cap_s`` seconds.
+  hub that is struggling. A hub that was simply not there (connection refused, a gateway's
+  502 or 504) is watched for meanwhile: every ``probe_s`` (0.5 s, jittered) the worker asks
+  ``GET /v1/health``, which costs the hub a ``SELECT 1``, and pushes as soon as it answers,
+  so pushes resume within about ``probe_s`` of the hub coming back rather than up to
+  ``cap_s`` later. If the hub then answers the push badly or says it is busy, that is the
+  ordinary backoff again, without probes.
 - **A conflict stops pushing** (``bad_hash``, ``chain_break``, ``hash_mismatch``): that needs
   a person. Payments go on (the engine never waits for the hub); the status file shows the
   conflict to ``kiosk sync status``. A ``gap`` is not a conflict of that kind: the worker
@@ -27,7 +32,9 @@ twice"):
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,6 +94,7 @@ class SyncWorker:
         batch_size: int = MAX_PUSH_ENTRIES,
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
+        probe_s: float = 0.5,
     ) -> None:
         if not 1 <= batch_size <= MAX_PUSH_ENTRIES:
             raise ValueError(f"batch_size must be 1-{MAX_PUSH_ENTRIES}, got {batch_size}")
@@ -96,6 +104,7 @@ class SyncWorker:
         self.batch_size = batch_size
         self.backoff = backoff or Backoff()
         self.poll_s = poll_s
+        self.probe_s = probe_s
         self._cursor: int | None = None  # None: ask the hub first
         self._halt_reason = ""
         self._gaps = 0  # gaps in a row: a hub that keeps moving the target is backed off from
@@ -206,7 +215,10 @@ class SyncWorker:
                 delay = self._retry_delay(exc)
                 self.status.update(state="backing off")
                 log.info("sync: %s; next try in %.1f s", exc, delay)
-                self._stop.wait(delay)
+                if isinstance(exc, HubUnavailable) and not exc.reached:
+                    self._watch_for_hub(delay)
+                else:
+                    self._stop.wait(delay)
                 continue
             except Exception as exc:  # a bug must not kill replication for good
                 log.exception("sync worker failed")
@@ -216,6 +228,25 @@ class SyncWorker:
             if count == 0:  # caught up: wait for new entries (or poll, in case of no wake)
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
+
+    def _watch_for_hub(self, delay: float) -> None:
+        """Wait up to ``delay`` seconds, asking the hub's health every ``probe_s`` or so
+        (between half and all of it, at random, so a fleet's probes spread out); return as
+        soon as it answers 200."""
+        deadline = time.monotonic() + delay
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self._stop.wait(min(left, self.probe_s * (0.5 + random.random() / 2))):
+                return
+            timeout = min(3.0, max(1.0, 2 * self.probe_s))
+            try:
+                self.client.health(timeout=(timeout, timeout))
+            except HubError:
+                continue
+            log.info("sync: the hub answers again; pushing")
+            return
 
     def _retry_delay(self, exc: Exception) -> float:
         if isinstance(exc, HubRefused):  # will not fix itself soon: retry slowly

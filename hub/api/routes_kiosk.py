@@ -108,7 +108,7 @@ def push_journal(
     ingest.check_payments(push.entries)
     result = ingest.ingest(hub.db, kiosk_id, push.entries, hub.clock(), hub.zone, push.head_seq)
     if result.new_payments and hub.settings.posting.on_ingest:
-        background.add_task(hub.poster.run, result.new_payments)
+        background.add_task(hub.poster.post_new, result.new_payments)
     if result.conflict is not None:
         return JSONResponse(status_code=409, content=result.conflict.model_dump(mode="json"))
     return PushResponse(acked_seq=result.acked_seq, acked_hash=result.acked_hash)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from contract import entries as e
 from contract import payloads
 from contract.chain import entry_hash
-from hub import projections
+from hub import accounts, demo, projections
 from tests.hub.harness import Creds, HubHarness, KioskSide
 from tests.store.builders import Step, card_payment, cash_payment, reversal
 
@@ -120,6 +121,37 @@ def test_batches_are_the_same_however_the_journal_is_split(
     assert [
         (b["batch_id"], b["cash_cents"], b["card_cents"]) for b in hub.admin("/v1/batches")
     ] == [(b.batch_id, b.cash_cents, b.card_cents) for b in kiosk.journal.batches()]
+
+
+def test_a_push_of_new_and_known_payment_ids_counts_each_once(
+    hub: HubHarness, creds: Creds, kiosk: KioskSide, tmp_path: Path
+) -> None:
+    """New payments are stored together; an id stored by an earlier push, one journaled
+    twice in the same push and one another kiosk already has are each decided on their
+    own, as one by one."""
+    accounts.import_accounts(hub.ctx.db, demo.demo_csv(), hub.clock(), hub.clock().date())
+    other = KioskSide(tmp_path / "other.sqlite")
+    other.write(cash_payment("x1", "100200419", [500]))
+    assert hub.push(hub.enroll("k2"), other.wire()).status_code == 200
+    other.close()
+    kiosk.write(cash_payment("s1", "100200302", [2000]))
+    assert hub.push(creds, kiosk.wire()).status_code == 200
+    kiosk.write(cash_payment("s2", "100200302", [100]))
+    kiosk.write(cash_payment("x1", "100200526", [200]))  # P-x1: the other kiosk's id
+    kiosk.write(cash_payment("s1", "100200302", [2000]))  # P-s1 again, a push later
+    kiosk.write(cash_payment("s3", "100200526", [500]))
+    kiosk.write(cash_payment("s2", "100200302", [100]))  # P-s2 again, in the same push
+    assert hub.push(creds, kiosk.wire()).status_code == 200
+    payments = {p["payment_id"]: p for p in hub.admin("/v1/payments") if p["kiosk_id"] == "k1"}
+    (dup,) = [pid for pid in payments if pid.startswith("dup-")]
+    assert sorted(payments) == sorted(["P-s1", "P-s2", "P-s3", dup])
+    assert payments[dup]["amount_cents"] == 200
+    assert payments[dup]["posting_status"] == "suspense"
+    assert {payments[pid]["posting_status"] for pid in ("P-s1", "P-s2", "P-s3")} == {"posted"}
+    assert [a["kind"] for a in hub.admin("/v1/alerts")] == ["duplicate_payment"]
+    (batch,) = [b for b in hub.admin("/v1/batches") if b["kiosk_id"] == "k1"]
+    assert (batch["payment_count"], batch["payment_cents"]) == (4, 2000 + 100 + 200 + 500)
+    assert (batch["bill_count"], batch["cash_cents"]) == (4, 2000 + 100 + 200 + 500)
 
 
 def test_kiosk_health_from_its_journal(hub: HubHarness, creds: Creds, kiosk: KioskSide) -> None:

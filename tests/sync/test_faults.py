@@ -10,7 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from contract.wire import WireEntry
+from sync.backoff import Backoff
 from sync.client import HubClient, HubUnavailable
+from sync.worker import SyncWorker
 from tests.sync.conftest import Kiosk
 from tests.sync.hubproc import EXTRA_ACCOUNTS, RunningHub
 from tests.sync.payments import write_payment
@@ -70,6 +72,65 @@ def test_connection_refused_then_the_hub_comes_back(
     finally:
         worker.stop()
     assert hub.replica(kiosk.name) == _local(kiosk)
+
+
+def test_pushes_resume_when_the_hub_comes_back_not_when_the_backoff_ends(
+    kiosk: Kiosk, proxy: FaultProxy, hub: RunningHub
+) -> None:
+    """A worker whose backoff has grown to a minute watches a hub that refused it, and
+    pushes once the hub answers, long before that minute is up."""
+    proxy.pause()
+    _pay(kiosk, 3)
+    worker = SyncWorker(
+        kiosk.journal,
+        kiosk.client(proxy.url),
+        backoff=Backoff(60.0, 60.0, rand=lambda: 1.0),  # every retry waits the whole minute
+        poll_s=0.05,
+        probe_s=0.2,
+    )
+    worker.start()
+    try:
+        _wait_for(lambda: "Connection refused" in worker.status.current.last_error)
+        assert kiosk.journal.acked_seq() == 0
+        proxy.resume()
+        _wait_for(lambda: kiosk.journal.acked_seq() == kiosk.journal.last_seq(), timeout=30)
+    finally:
+        worker.stop()
+    assert hub.replica(kiosk.name) == _local(kiosk)
+
+
+def test_a_hub_that_answers_badly_is_not_probed_but_backed_off_from(
+    kiosk: Kiosk, proxy: FaultProxy
+) -> None:
+    """A 500 means the hub is there but struggling: no health probes while backing off."""
+    _pay(kiosk, 1)
+    proxy.set_mode("error500")
+    client = kiosk.client(proxy.url)
+    worker = SyncWorker(
+        kiosk.journal, client, backoff=Backoff(60.0, 60.0, rand=lambda: 1.0), probe_s=0.05
+    )
+    worker.start()
+    try:
+        _wait_for(lambda: "500" in worker.status.current.last_error)
+        time.sleep(0.5)  # ten probe intervals
+    finally:
+        worker.stop()
+    assert proxy.applied["error500"] == 1, "one push, then the whole backoff without requests"
+
+
+def test_refused_and_gateway_errors_say_the_hub_was_not_reached(
+    kiosk: Kiosk, proxy: FaultProxy
+) -> None:
+    client = kiosk.client(proxy.url)
+    proxy.pause()
+    with pytest.raises(HubUnavailable) as refused:
+        client.health()
+    assert not refused.value.reached
+    proxy.resume()
+    proxy.set_mode("error500")
+    with pytest.raises(HubUnavailable) as answered:
+        client.health()
+    assert answered.value.reached
 
 
 def test_committed_but_never_heard_is_sent_again_and_stored_once(
