@@ -117,3 +117,32 @@ def device_recovered(
     conn.execute(
         update(Alert).where(*_open_fault(kiosk_id, device)).values(resolved_at=at, last_seen_at=now)
     )
+
+
+CLOCK_OFF = "clock_off"
+#: a kiosk clock further than this from the hub's is flagged: its receipts and the times in
+#: its journal are off by as much (the signature window, 300 s, refuses it altogether)
+CLOCK_OFF_S = 60
+
+
+def kiosk_clock(conn: Connection, kiosk_id: str, offset_s: int, now: datetime) -> None:
+    """Flag a kiosk whose clock is off (one open alert while it lasts, counted at each
+    request), and resolve the flag once a request shows it right again."""
+    open_alert = [Alert.kiosk_id == kiosk_id, Alert.kind == CLOCK_OFF, Alert.resolved_at.is_(None)]
+    if abs(offset_s) <= CLOCK_OFF_S:
+        conn.execute(update(Alert).where(*open_alert).values(resolved_at=now, last_seen_at=now))
+        return
+    ahead = "ahead of" if offset_s > 0 else "behind"
+    reason = (
+        f"the kiosk's clock is {abs(offset_s)} s {ahead} the hub's (more than {CLOCK_OFF_S} s): "
+        "its receipts and journal times are off by as much; check its time sync (NTP)"
+    )
+    same = conn.execute(select(Alert.id).where(*open_alert)).scalar()
+    if same is not None:
+        conn.execute(
+            update(Alert)
+            .where(Alert.id == same)
+            .values(count=Alert.count + 1, last_seen_at=now, reason=reason)
+        )
+        return
+    record(conn, kiosk_id, CLOCK_OFF, reason, now)

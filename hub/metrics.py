@@ -79,6 +79,11 @@ class DatabaseFigures(Collector):
             "When each kiosk last reached the hub (Unix time)",
             labels=["kiosk"],
         )
+        clock = GaugeMetricFamily(
+            "kiosk_hub_kiosk_clock_offset_seconds",
+            "Each kiosk's clock less the hub's at its last signed request",
+            labels=["kiosk"],
+        )
         postings = GaugeMetricFamily(
             "kiosk_hub_postings",
             "Postings by status; held ones (kept for a clerk) counted apart",
@@ -93,7 +98,13 @@ class DatabaseFigures(Collector):
         )
         with self.db.read() as conn:
             kiosks = conn.execute(
-                select(Kiosk.id, Kiosk.acked_seq, Kiosk.reported_head_seq, Kiosk.last_contact_at)
+                select(
+                    Kiosk.id,
+                    Kiosk.acked_seq,
+                    Kiosk.reported_head_seq,
+                    Kiosk.last_contact_at,
+                    Kiosk.clock_offset_s,
+                )
             ).all()
             by_status = conn.execute(
                 select(Posting.status, Posting.held, func.count()).group_by(
@@ -116,12 +127,14 @@ class DatabaseFigures(Collector):
                 waiting.add_metric([kiosk.id], max(0, kiosk.reported_head_seq - kiosk.acked_seq))
             if kiosk.last_contact_at is not None:
                 contact.add_metric([kiosk.id], _aware(kiosk.last_contact_at).timestamp())
+            if kiosk.clock_offset_s is not None:
+                clock.add_metric([kiosk.id], kiosk.clock_offset_s)
         for status, held, count in by_status:
             postings.add_metric([status, "true" if held else "false"], count)
         oldest.add_metric([], 0.0 if first is None else (now - _aware(first)).total_seconds())
         for kind, count in open_alerts:
             alerts.add_metric([kind], count)
-        yield from (stored, waiting, contact, postings, oldest, alerts)
+        yield from (stored, waiting, contact, clock, postings, oldest, alerts)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -106,6 +106,8 @@ class Kiosk(Base):
     last_push_at: Mapped[datetime | None]
     last_contact_at: Mapped[datetime | None]
     reported_head_seq: Mapped[int | None]
+    #: the last signed request's timestamp less the hub's clock, in seconds (+: kiosk ahead)
+    clock_offset_s: Mapped[int | None]
     """The kiosk's last journal seq when it last pushed (entries waiting = this - acked_seq)."""
     last_entry_at: Mapped[str | None] = mapped_column(String(32))
     software_version: Mapped[str | None] = mapped_column(String(64))

@@ -118,6 +118,8 @@ class KioskView(_View):
     enrolled_at: datetime | None
     acked_seq: int
     reported_head_seq: int | None
+    #: the kiosk's clock less the hub's at its last signed request, seconds (+: ahead)
+    clock_offset_s: int | None = None
     last_push_at: datetime | None
     last_contact_at: datetime | None
     last_entry_at: str | None

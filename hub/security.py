@@ -2,8 +2,9 @@
 
 The nonce store lives in the database, because the hub processes behind a load balancer
 share nothing else: a request replayed to another process is caught just the same. The
-transaction that records a nonce also records the kiosk's last contact, so a signed request
-costs one small write.
+transaction that records a nonce also records the kiosk's last contact and how far its clock
+is from the hub's (flagged past a minute, :func:`hub.alerts.kiosk_clock`), so a signed
+request costs one small write.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, update
 
-from contract.signing import SignatureError, verify
+from contract.signing import HEADER_TIMESTAMP, SignatureError, verify
+from hub import alerts
 from hub.clock import Clock
 from hub.db import Database
 from hub.errors import Forbidden, Unauthorized
@@ -26,9 +28,10 @@ _NONCES = Base.metadata.tables["nonces"]
 class DbNonceStore:
     """Nonces in the ``nonces`` table; a duplicate key means a replay."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, clock_offset_s: int | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.clock_offset_s = clock_offset_s  # the request's timestamp less the hub's clock
 
     def seen(self, kiosk_id: str, nonce: str, expires_at: float) -> bool:
         now = self.clock()
@@ -43,7 +46,11 @@ class DbNonceStore:
             }
             inserted = conn.execute(self.db.insert_ignore(_NONCES, values)).rowcount
             if inserted:
-                conn.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_contact_at=now))
+                contact: dict[str, object] = {"last_contact_at": now}
+                if self.clock_offset_s is not None:
+                    contact["clock_offset_s"] = self.clock_offset_s
+                    alerts.kiosk_clock(conn, kiosk_id, self.clock_offset_s, now)
+                conn.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(**contact))
         return not inserted
 
 
@@ -76,13 +83,20 @@ def authenticate(
             body,
             headers,
             secret_for=secret_for,
-            nonces=DbNonceStore(db, clock),
+            nonces=DbNonceStore(db, clock, _offset(headers, clock)),
             now=clock().timestamp(),
             max_skew=max_skew,
             clock_margin=clock_margin,
         )
     except SignatureError as exc:
         raise Unauthorized(exc.reason) from exc
+
+
+def _offset(headers: Mapping[str, str], clock: Clock) -> int | None:
+    """How far the request's signed timestamp is from the hub's clock (None: not a number;
+    the signature check refuses it)."""
+    stamp = next((v for k, v in headers.items() if k.lower() == HEADER_TIMESTAMP.lower()), "")
+    return int(stamp) - int(clock().timestamp()) if stamp.isdigit() else None
 
 
 def check_admin(expected: str | None, presented: str | None) -> None:
