@@ -33,7 +33,8 @@ def record(
     received_hash: str | None = None,
     stored_hash: str | None = None,
 ) -> None:
-    """Record an alert, or count one more sighting of the same open alert."""
+    """Record an alert, or count one more sighting of the same open alert (which then says
+    what its latest sighting said)."""
     same = conn.execute(
         select(Alert.id).where(
             Alert.kiosk_id == kiosk_id,
@@ -49,7 +50,9 @@ def record(
         conn.execute(
             update(Alert)
             .where(Alert.id == same)
-            .values(count=Alert.count + 1, last_seen_at=now, expected_seq=expected_seq)
+            .values(
+                count=Alert.count + 1, last_seen_at=now, expected_seq=expected_seq, reason=reason
+            )
         )
         return
     conn.execute(
@@ -137,12 +140,4 @@ def kiosk_clock(conn: Connection, kiosk_id: str, offset_s: int, now: datetime) -
         f"the kiosk's clock is {abs(offset_s)} s {ahead} the hub's (more than {CLOCK_OFF_S} s): "
         "its receipts and journal times are off by as much; check its time sync (NTP)"
     )
-    same = conn.execute(select(Alert.id).where(*open_alert)).scalar()
-    if same is not None:
-        conn.execute(
-            update(Alert)
-            .where(Alert.id == same)
-            .values(count=Alert.count + 1, last_seen_at=now, reason=reason)
-        )
-        return
-    record(conn, kiosk_id, CLOCK_OFF, reason, now)
+    record(conn, kiosk_id, CLOCK_OFF, reason, now)  # one open alert, its latest offset
