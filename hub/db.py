@@ -27,10 +27,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: the longest a schema change waits for a table's lock on PostgreSQL (pushes queue behind it)
+MIGRATION_LOCK_TIMEOUT_S = 5.0
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for lock_timeout
+_SCHEMA_LOCK = "hashtext('kiosk-hub:' || current_schema())"  # one migration at a time
 BUSY_TIMEOUT_S = 30.0
 _BEGIN_OPTION = "hub_begin"
 
@@ -104,14 +108,30 @@ class Database:
         statement: Insert = dialect.insert(table).on_conflict_do_nothing()
         return statement
 
-    def upgrade_to_head(self) -> None:
-        """Create or upgrade the schema, in one transaction; safe to run from many processes."""
-        with self.write() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext('kiosk-hub:' || current_schema()))")
-                )
-            command.upgrade(alembic_config(conn), "head")
+    def upgrade_to_head(self, lock_timeout_s: float = MIGRATION_LOCK_TIMEOUT_S) -> None:
+        """Create or upgrade the schema, in one transaction; safe to run from many processes.
+
+        On PostgreSQL a schema change takes its table's strongest lock, and while it waits for
+        that lock (behind a long transaction, say) every push queued behind it waits too. So
+        a change waits at most ``lock_timeout_s`` for its locks, then gives up with nothing
+        changed (one transaction) and says so: pushes are held up for seconds, never for as
+        long as the longest transaction. Run it again once the database is quieter.
+        """
+        try:
+            with self.write() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})"))
+                    # after the advisory lock: processes starting together queue for that
+                    conn.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_s * 1000)}"))
+                command.upgrade(alembic_config(conn), "head")
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            raise DatabaseError(
+                f"the schema change waited more than {lock_timeout_s:g} s for a table in use "
+                "(a long transaction?) and was given up, so as not to hold the kiosks' pushes "
+                "behind it; nothing was changed: run it again"
+            ) from exc
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
