@@ -58,6 +58,7 @@ class RecoverableJournal(Protocol):
     def record(self, payload: payloads.Payload) -> E.EntryLike: ...
     def append(self, type: str, payload: Any) -> E.EntryLike: ...
     def open_intents(self) -> list[Any]: ...
+    def open_session_entries(self) -> list[Any]: ...
     def entries(self, after_seq: int = 0, limit: int | None = None) -> Iterator[Any]: ...
     def open_batch_id(self) -> str: ...
     def last_seq(self) -> int: ...
@@ -132,7 +133,7 @@ class Recovery:
 
     def run(self) -> RecoveryReport:
         intents = list(self.journal.open_intents())
-        sessions = replay_sessions(self.journal.entries())
+        sessions = replay_sessions(self.journal.open_session_entries())
         no_slip = unprinted_collection(self.journal)
         if (
             not intents
@@ -157,7 +158,7 @@ class Recovery:
             resolution = self._resolve(intent)
             self.report.intents.append(f"{intent.seq} {intent.type} -> {resolution}")
         self._return_stray_escrow(sessions)
-        for session in replay_sessions(self.journal.entries()).values():
+        for session in replay_sessions(self.journal.open_session_entries()).values():
             outcome = self._finish(session)
             self.report.sessions.append(f"session {session.session_id[:8]} -> {outcome}")
         no_slip = unprinted_collection(self.journal)

@@ -33,7 +33,7 @@ from contract.payloads import Payload, PayloadError, parse
 from kiosk import crashpoints
 from kiosk.store import projections
 from kiosk.store.db import open_database, upgrade_to_head, writer
-from kiosk.store.models import Base, JournalRow, SyncCursor
+from kiosk.store.models import Base, JournalRow, OpenIntent, OpenSessionEntry, SyncCursor
 
 log = logging.getLogger(__name__)
 
@@ -443,35 +443,23 @@ class Journal:
         """Intents (see :data:`contract.entries.INTENT_OUTCOMES`) that no later entry settled.
 
         An entry settles an intent when its payload's ``intent_seq`` is the intent's seq and
-        its type is one of the intent's outcomes, or ``recovery.resolved``.
+        its type is one of the intent's outcomes, or ``recovery.resolved``. Read from the
+        index the appends keep (``open_intents``): the cost is what is open, not the
+        journal's age.
         """
-        outcome_types = {t for ts in e.INTENT_OUTCOMES.values() for t in ts} | {e.RECOVERY_RESOLVED}
-        intent_seq = func.json_extract(JournalRow.payload, "$.intent_seq")
+        return self._entries_listed_in(OpenIntent.seq)
+
+    def open_session_entries(self) -> list[JournalEntry]:
+        """Every entry of the sessions that started and never ended, in seq order: what
+        :func:`kiosk.engine.session.replay_sessions` needs, without the rest of the journal."""
+        return self._entries_listed_in(OpenSessionEntry.seq)
+
+    def _entries_listed_in(self, seqs: Any) -> list[JournalEntry]:
+        """The entries whose seq an index table lists, in seq order."""
+        listed = select(seqs).scalar_subquery()
+        query = select(*_ROW).where(JournalRow.seq.in_(listed)).order_by(JournalRow.seq)
         with self._reading() as conn:
-            intents: dict[int, str] = {
-                seq: type_
-                for seq, type_ in conn.execute(
-                    select(JournalRow.seq, JournalRow.type).where(
-                        JournalRow.type.in_(tuple(e.INTENT_OUTCOMES))
-                    )
-                )
-            }
-            outcomes = conn.execute(
-                select(JournalRow.seq, JournalRow.type, intent_seq).where(
-                    JournalRow.type.in_(sorted(outcome_types)),
-                    func.json_type(JournalRow.payload, "$.intent_seq") == "integer",
-                )
-            )
-            for seq, type_, settles in outcomes:
-                intent_type = intents.get(settles)
-                if intent_type is None or seq <= settles:
-                    continue
-                if type_ == e.RECOVERY_RESOLVED or type_ in e.INTENT_OUTCOMES[intent_type]:
-                    del intents[settles]
-            rows = conn.execute(
-                select(*_ROW).where(JournalRow.seq.in_(intents)).order_by(JournalRow.seq)
-            ).all()
-        return [_entry(row) for row in rows]
+            return [_entry(row) for row in conn.execute(query)]
 
     def verify(self) -> VerifyReport:
         """Walk the chain from seq 1 and report the first entry that is wrong or missing.
