@@ -293,6 +293,9 @@ class Service(_Section):
 
 class Storage(_Section):
     data_dir: Path | None = None
+    archive_after_days: int = Field(default=90, strict=True, ge=1, le=36_500)
+    """``kiosk journal archive`` moves entries the hub acknowledged and older than this
+    into compressed files in the data directory's ``archive/``."""
 
     def resolved_data_dir(self) -> Path:
         if self.data_dir is not None:

@@ -198,4 +198,23 @@ class JournalCheckpoint(Base):
     verified_at: Mapped[str] = mapped_column(String(32))
 
 
+class JournalArchive(Base):
+    """Entries moved out of the database into a compressed file (``archive/`` beside it).
+
+    Only entries the hub acknowledged, verified first; ``last_hash`` is the ``prev_hash`` of
+    the entry after them, and ``sha256`` the file's own digest, so ``kiosk journal verify
+    --full`` reads the chain across the cut and catches a file changed or swapped.
+    """
+
+    __tablename__ = "journal_archives"
+
+    first_seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
 PROJECTION_TABLES = (Payment, Bill, CardAuthorisation, Batch, OpenIntent, OpenSessionEntry)

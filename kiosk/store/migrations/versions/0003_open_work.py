@@ -1,4 +1,4 @@
-"""Indexes of what is open (intents, sessions) and the verification checkpoint.
+"""Indexes of what is open (intents, sessions), the verification checkpoint, archives.
 
 Start-up and recovery read the open intents and the entries of open sessions from these
 tables instead of scanning the whole journal. The projection watermark is set back to 0,
@@ -46,10 +46,22 @@ def upgrade() -> None:
         sa.CheckConstraint("id = 1", name=op.f("ck_journal_checkpoint_single_row")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_checkpoint")),
     )
+    op.create_table(
+        "journal_archives",
+        sa.Column("first_seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("last_hash", sa.String(64), nullable=False),
+        sa.Column("file", sa.String(255), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("first_seq", name=op.f("pk_journal_archives")),
+    )
     op.execute("UPDATE projection_state SET applied_seq = 0")
 
 
 def downgrade() -> None:
+    op.drop_table("journal_archives")
     op.drop_table("journal_checkpoint")
     op.drop_index("ix_open_session_entries_session_id", table_name="open_session_entries")
     op.drop_table("open_session_entries")
