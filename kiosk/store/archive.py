@@ -66,13 +66,17 @@ def write_archive(path: Path, rows: Iterable[RowLike]) -> str:
     return the file's sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as raw:
-        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as zipped:
-            for row in rows:
-                line = {name: getattr(row, name) for name in _FIELDS}
-                zipped.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
-        raw.flush()
-        os.fsync(raw.fileno())
+    try:
+        with partial.open("wb") as raw:
+            with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as zipped:
+                for row in rows:
+                    line = {name: getattr(row, name) for name in _FIELDS}
+                    zipped.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
+            raw.flush()
+            os.fsync(raw.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:

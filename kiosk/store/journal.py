@@ -672,23 +672,46 @@ class Journal:
         if not first or cut < first or prev_hash is None or last_hash is None:
             return None
         name = archive.file_name(first, cut)
+        path = self.archive_dir() / name
         try:
-            digest = archive.write_archive(self.archive_dir() / name, self._rows(first, cut))
-        except OSError as exc:
-            raise JournalError(f"could not write the archive {name}: {exc}") from exc
-        record = ArchiveRecord(
-            first, cut, prev_hash, last_hash, name, digest, format_at(self._now())
-        )
-        try:
+            digest = archive.write_archive(path, self._checked_rows(first, prev_hash, cut))
+            record = ArchiveRecord(
+                first, cut, prev_hash, last_hash, name, digest, format_at(self._now())
+            )
             with self._writer.begin() as conn:
                 now_first = conn.execute(select(func.min(JournalRow.seq))).scalar()
                 if now_first != first:
                     raise JournalError("the journal was archived meanwhile; nothing archived")
+                kept = conn.execute(
+                    select(JournalRow.prev_hash).where(JournalRow.seq == cut + 1)
+                ).scalar()
+                if kept != last_hash:
+                    raise JournalError(f"entry {cut + 1} does not follow entry {cut}")
                 conn.execute(insert(JournalArchive).values(**vars(record)))
                 conn.execute(delete(JournalRow).where(JournalRow.seq <= cut))
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise JournalError(f"could not write the archive {name}: {exc}") from exc
         except SQLAlchemyError as exc:
+            path.unlink(missing_ok=True)
             raise JournalError(f"could not archive: {_reason(exc)}") from exc
+        except JournalError:
+            path.unlink(missing_ok=True)
+            raise
         return record
+
+    def _checked_rows(self, first: int, prev_hash: str, last: int) -> Iterator[StoredRow]:
+        """The rows ``first``-``last`` for an archive, each checked against the chain as it
+        is read (the ones before the checkpoint were verified earlier: again, here)."""
+        chain = _Chain()
+        chain.last_seq, chain.last_hash = first - 1, prev_hash
+        for row in self._rows(first, last):
+            found = chain.problem(row)
+            if found is not None:
+                raise JournalError(f"the journal does not verify, nothing archived: {found[1]}")
+            yield row
+        if chain.last_seq != last:
+            raise JournalError(f"entries up to {last} changed while they were archived")
 
     def _rows(self, first: int, last: int) -> Iterator[StoredRow]:
         cursor = first - 1

@@ -207,3 +207,18 @@ def test_archiving_refuses_a_journal_that_does_not_verify(fast_journal: Journal)
         fast_journal.archive(LATER)
     assert fast_journal.archives() == []
     assert not Path(fast_journal.archive_dir()).exists()
+
+
+def test_archiving_checks_again_what_it_archives(fast_journal: Journal) -> None:
+    """An entry edited after the checkpoint passed it is caught as it is archived."""
+    for _ in range(3):
+        _payments(fast_journal, 2)
+        _close_batch(fast_journal)
+    fast_journal.set_acked_seq(fast_journal.last_seq())
+    assert fast_journal.verify(full=False, remember=True).ok
+    with sqlite3.connect(str(fast_journal.engine.url.database)) as raw:
+        raw.execute("UPDATE journal SET at = '2030-01-01T00:00:00.000000Z' WHERE seq = 4")
+    with pytest.raises(JournalError, match="does not verify, nothing archived: entry 4 was edited"):
+        fast_journal.archive(LATER)
+    assert fast_journal.archives() == [] and fast_journal.get(1) is not None
+    assert list(fast_journal.archive_dir().iterdir()) == []
