@@ -222,3 +222,33 @@ def test_archiving_checks_again_what_it_archives(fast_journal: Journal) -> None:
         fast_journal.archive(LATER)
     assert fast_journal.archives() == [] and fast_journal.get(1) is not None
     assert list(fast_journal.archive_dir().iterdir()) == []
+
+
+def test_the_two_latest_collections_stay(fast_journal: Journal) -> None:
+    """A collection slip names the collection before it: the next slip needs the latest
+    collection, and a reprint of the latest slip the one before."""
+    started = []
+    for n in range(2):
+        _payments(fast_journal, 1, tag=f"c{n}-")
+        payload = {
+            "collection_id": f"col-{n}",
+            "slip_number": n + 1,
+            "batch_id": fast_journal.open_batch_id(),
+            "technician": "Dana Lopez",
+            "cashbox_id": "1",
+            "seal_number": f"BAG-{n}",
+        }
+        seq = fast_journal.append(e.COLLECTION_STARTED, payload).seq
+        fast_journal.append(
+            e.RECOVERY_RESOLVED,
+            {"intent_seq": seq, "intent_type": e.COLLECTION_STARTED, "resolution": "test"},
+        )
+        started.append(seq)
+        _close_batch(fast_journal)
+    for _ in range(2):
+        _payments(fast_journal, 1, tag="later")
+        _close_batch(fast_journal)
+    _payments(fast_journal, 1, tag="open")
+    fast_journal.set_acked_seq(fast_journal.last_seq())
+    assert fast_journal.batches()[-2].opened_seq > started[1]
+    assert fast_journal.archivable_seq(LATER) == started[0] - 1
