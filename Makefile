@@ -74,7 +74,8 @@ screenshots: setup
 	  --only find_account-message --only amount-message --only receipt
 
 bench: setup
-	$(BIN)/python bench/journal.py
+	$(BIN)/python bench/journal.py appends
+	$(BIN)/python bench/journal.py startup --quick
 	$(BIN)/python bench/devices.py --quick
 	$(BIN)/python bench/sync.py --quick
 	$(BIN)/python bench/ui.py --quick

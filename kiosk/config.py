@@ -373,6 +373,9 @@ class Storage(_Section):
     #: below this many MB free on the data directory's disk the kiosk goes out of service
     #: (after the payment under way), and back at 1.5 times it (0: never)
     min_free_mb: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = 200
+    archive_after_days: int = Field(default=90, strict=True, ge=1, le=36_500)
+    """``kiosk journal archive`` moves entries the hub acknowledged and older than this
+    into compressed files in the data directory's ``archive/``."""
 
     def resolved_data_dir(self) -> Path:
         if self.data_dir is not None:

@@ -58,6 +58,9 @@ class RecoverableJournal(Protocol):
     def record(self, payload: payloads.Payload) -> E.EntryLike: ...
     def append(self, type: str, payload: Any) -> E.EntryLike: ...
     def open_intents(self) -> list[Any]: ...
+    def open_session_entries(self) -> list[Any]: ...
+    def of_types(self, *types: str) -> list[Any]: ...
+    def batches(self) -> list[Any]: ...
     def entries(self, after_seq: int = 0, limit: int | None = None) -> Iterator[Any]: ...
     def open_batch_id(self) -> str: ...
     def last_seq(self) -> int: ...
@@ -132,7 +135,7 @@ class Recovery:
 
     def run(self) -> RecoveryReport:
         intents = list(self.journal.open_intents())
-        sessions = replay_sessions(self.journal.entries())
+        sessions = replay_sessions(self.journal.open_session_entries())
         no_slip = unprinted_collection(self.journal)
         if (
             not intents
@@ -157,7 +160,7 @@ class Recovery:
             resolution = self._resolve(intent)
             self.report.intents.append(f"{intent.seq} {intent.type} -> {resolution}")
         self._return_stray_escrow(sessions)
-        for session in replay_sessions(self.journal.entries()).values():
+        for session in replay_sessions(self.journal.open_session_entries()).values():
             outcome = self._finish(session)
             self.report.sessions.append(f"session {session.session_id[:8]} -> {outcome}")
         no_slip = unprinted_collection(self.journal)
@@ -411,7 +414,12 @@ class Recovery:
             crashpoints.hit("recovery.after_collection_batch_closed")
             steps = CollectionSteps.find(self.journal.entries(after_seq=intent.seq - 1), started)
         assert steps.closing_seq is not None
-        report = closed_batch_report(self.journal.entries(), steps.closing_seq, started.batch_id)
+        opened = next(
+            b.opened_seq for b in self.journal.batches() if b.batch_id == started.batch_id
+        )
+        report = closed_batch_report(
+            self.journal.entries(after_seq=opened - 1), steps.closing_seq, started.batch_id
+        )
         if steps.end_of_day_request is None:
             request = payloads.CardEndOfDayRequested(collection_id=started.collection_id)
             steps.end_of_day_request = self._record(request).seq
@@ -476,7 +484,9 @@ class Recovery:
         record = next(
             (
                 r
-                for r in collections(self.journal.entries())
+                for r in collections(
+                    self.journal.of_types(E.COLLECTION_STARTED, E.COLLECTION_COMPLETED)
+                )
                 if r.started.collection_id == collection_id
             ),
             None,
@@ -536,7 +546,8 @@ class Recovery:
         return outcome
 
     def _completion_of(self, session: Session) -> payloads.PaymentCompleted | None:
-        for entry in self.journal.entries():
+        """The payment of a session still open (its entries are the open sessions')."""
+        for entry in self.journal.open_session_entries():
             if (
                 entry.type == E.PAYMENT_COMPLETED
                 and entry.payload.get("session_id") == session.session_id

@@ -79,9 +79,11 @@ def test_it_rebuilds_to_the_same_projections(field_journal: Path) -> None:
     finally:
         journal.close()
     expected = EXPECTED["kiosk_projections"]
-    assert sorted(snapshot) == sorted(expected)
+    # the indexes of what is open came after that release; nothing was left open in it
+    since = {"open_intents": [], "open_session_entries": []}
+    assert sorted(snapshot) == sorted([*expected, *since])
     for table, rows in snapshot.items():
-        assert _plain(rows) == expected[table], table
+        assert _plain(rows) == (expected | since)[table], table
 
 
 def test_a_hub_takes_it_with_the_same_hashes(field_journal: Path, tmp_path: Path) -> None:

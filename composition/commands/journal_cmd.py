@@ -1,4 +1,4 @@
-"""``kiosk journal verify|rebuild|show``: the technician's view of the journal.
+"""``kiosk journal verify|rebuild|show|archive``: the technician's view of the journal.
 
 Exit codes: 0 all good, 1 the journal is damaged (or a rebuild failed), 2 the journal could
 not be opened at all (no file, not a database, bad config), so a script can tell a tampered
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -29,7 +30,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     verify = sub.add_parser("verify", help="check the hash chain; exit 1 if it is broken")
     add_location_options(verify)
+    verify.add_argument(
+        "--full",
+        action="store_true",
+        help="from seq 1, archives included (by default: from the last verified entry)",
+    )
     verify.set_defaults(handler=run_verify)
+
+    archive = sub.add_parser(
+        "archive", help="move old entries the hub holds into compressed files in archive/"
+    )
+    add_location_options(archive)
+    archive.add_argument(
+        "--older-than-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="entries older than N days (default: storage.archive_after_days)",
+    )
+    archive.set_defaults(handler=run_archive)
 
     rebuild = sub.add_parser("rebuild", help="rebuild payments, bills, cards and batches")
     add_location_options(rebuild)
@@ -71,7 +90,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return UNAVAILABLE
     with journal:
         try:
-            report = journal.verify()
+            report = journal.verify(full=args.full, remember=True)
         except JournalError as exc:
             _fail(str(exc))
             return UNAVAILABLE
@@ -79,12 +98,43 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"journal DAMAGED: {report.problem}")
         print(f"({report.checked} entries checked sound before it)")
         return DAMAGED
-    if report.checked == 0:
+    if report.last_seq == 0:
         print("journal OK: 0 entries (empty)")
     else:
+        since = "" if report.from_seq <= 1 else f" from seq {report.from_seq} (verified before)"
         print(
-            f"journal OK: {report.checked} entries, last seq {report.last_seq}, "
+            f"journal OK: {report.checked} entries checked{since}, last seq {report.last_seq}, "
             f"hash {report.last_hash}"
+        )
+    return OK
+
+
+def run_archive(args: argparse.Namespace) -> int:
+    days = args.older_than_days
+    if days is None:
+        try:
+            days = config_from(args).storage.archive_after_days
+        except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+            _fail(f"can not read the configuration: {exc}")
+            return UNAVAILABLE
+    if days < 1:
+        _fail("--older-than-days must be 1 or more")
+        return UNAVAILABLE
+    journal = _open(args)
+    if journal is None:
+        return UNAVAILABLE
+    with journal:
+        try:
+            record = journal.archive(datetime.now(UTC) - timedelta(days=days))
+        except JournalError as exc:
+            _fail(str(exc))
+            return DAMAGED
+        if record is None:
+            print(f"nothing to archive (older than {days} days and acknowledged by the hub)")
+            return OK
+        print(
+            f"archived entries {record.first_seq}-{record.last_seq} to "
+            f"{journal.archive_dir() / record.file} (sha256 {record.sha256})"
         )
     return OK
 

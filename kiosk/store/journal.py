@@ -12,6 +12,7 @@ from the engine's pool, so readers never share a transaction with the writer.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import uuid
@@ -24,16 +25,26 @@ from types import TracebackType
 from typing import Any, Self
 
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from contract import entries as e
 from contract.chain import GENESIS, canonical_json, entry_hash
 from contract.payloads import Payload, PayloadError, parse
 from kiosk import crashpoints
-from kiosk.store import projections
+from kiosk.store import archive, projections
 from kiosk.store.db import open_database, upgrade_to_head, writer
-from kiosk.store.models import Base, JournalRow, SyncCursor
+from kiosk.store.models import (
+    Base,
+    Batch,
+    JournalArchive,
+    JournalCheckpoint,
+    JournalRow,
+    OpenIntent,
+    OpenSessionEntry,
+    SyncCursor,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +98,31 @@ class VerifyReport:
     problem: str
     last_seq: int = 0
     last_hash: str = GENESIS
+    from_seq: int = 1
+    """the first seq checked: 1 for a full verification (archives included), else the
+    checkpoint's seq (that entry is checked again) or the first entry after the archives"""
+
+
+@dataclass(frozen=True)
+class ArchiveRecord:
+    """One archive file as the database records it (see :mod:`kiosk.store.archive`)."""
+
+    first_seq: int
+    last_seq: int
+    prev_hash: str
+    last_hash: str
+    file: str
+    sha256: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The newest entry a verification walked the chain to."""
+
+    seq: int
+    hash: str
+    verified_at: str
 
 
 def utc_now() -> datetime:
@@ -145,7 +181,7 @@ def _plain(value: Any, path: str) -> Any:
     raise JournalError(f"{path} is a {type(value).__name__}, which JSON can not hold")
 
 
-def _entry(row: StoredRow) -> JournalEntry:
+def _entry(row: archive.RowLike) -> JournalEntry:
     try:
         payload = json.loads(row.payload)
         at = datetime.fromisoformat(row.at)
@@ -171,7 +207,7 @@ class _Chain:
         self.last_seq = 0
         self.last_hash = GENESIS
 
-    def problem(self, row: StoredRow) -> tuple[int, str] | None:
+    def problem(self, row: archive.RowLike) -> tuple[int, str] | None:
         seq: int = row.seq
         expected = self.last_seq + 1
         if seq != expected:
@@ -360,7 +396,7 @@ class Journal:
         try:
             with self._writer.begin() as conn:
                 projections.clear(conn)
-                for chunk in _chunks(conn, 0, None):
+                for chunk in self._all_rows(conn):
                     for row in chunk:
                         entry = _entry(row)
                         try:
@@ -376,6 +412,20 @@ class Journal:
         except SQLAlchemyError as exc:
             raise JournalError(f"could not rebuild the projections: {_reason(exc)}") from exc
         return applied
+
+    def _all_rows(self, conn: Connection) -> Iterator[Sequence[archive.RowLike]]:
+        """Every entry from seq 1: the archive files' (in chunks), then the database's."""
+        after = 0
+        for record in _archives(conn):
+            path = self.archive_dir() / record.file
+            try:
+                rows = archive.read_archive(path)
+                while chunk := list(itertools.islice(rows, _CHUNK)):
+                    yield chunk
+            except archive.ArchiveFileError as exc:
+                raise JournalError(f"the archive {record.file} can not be read: {exc}") from exc
+            after = record.last_seq
+        yield from _chunks(conn, after, None)
 
     def set_acked_seq(self, seq: int) -> None:
         """Record the hub's acknowledged seq; the hub can not acknowledge what we never wrote."""
@@ -419,6 +469,13 @@ class Journal:
             if remaining is not None:
                 remaining -= len(rows)
 
+    def of_types(self, *types: str) -> list[JournalEntry]:
+        """Every entry of these types, in seq order, by the index on type (for the few
+        that are rare: collections, batch closes)."""
+        query = select(*_ROW).where(JournalRow.type.in_(types)).order_by(JournalRow.seq)
+        with self._reading() as conn:
+            return [_entry(row) for row in conn.execute(query)]
+
     def last(self, type_: str | None = None) -> JournalEntry | None:
         """The newest entry (of ``type_``, by the index on type: no scan of the journal)."""
         query = select(*_ROW).order_by(JournalRow.seq.desc()).limit(1)
@@ -443,56 +500,57 @@ class Journal:
         """Intents (see :data:`contract.entries.INTENT_OUTCOMES`) that no later entry settled.
 
         An entry settles an intent when its payload's ``intent_seq`` is the intent's seq and
-        its type is one of the intent's outcomes, or ``recovery.resolved``.
+        its type is one of the intent's outcomes, or ``recovery.resolved``. Read from the
+        index the appends keep (``open_intents``): the cost is what is open, not the
+        journal's age.
         """
-        outcome_types = {t for ts in e.INTENT_OUTCOMES.values() for t in ts} | {e.RECOVERY_RESOLVED}
-        intent_seq = func.json_extract(JournalRow.payload, "$.intent_seq")
-        with self._reading() as conn:
-            intents: dict[int, str] = {
-                seq: type_
-                for seq, type_ in conn.execute(
-                    select(JournalRow.seq, JournalRow.type).where(
-                        JournalRow.type.in_(tuple(e.INTENT_OUTCOMES))
-                    )
-                )
-            }
-            outcomes = conn.execute(
-                select(JournalRow.seq, JournalRow.type, intent_seq).where(
-                    JournalRow.type.in_(sorted(outcome_types)),
-                    func.json_type(JournalRow.payload, "$.intent_seq") == "integer",
-                )
-            )
-            for seq, type_, settles in outcomes:
-                intent_type = intents.get(settles)
-                if intent_type is None or seq <= settles:
-                    continue
-                if type_ == e.RECOVERY_RESOLVED or type_ in e.INTENT_OUTCOMES[intent_type]:
-                    del intents[settles]
-            rows = conn.execute(
-                select(*_ROW).where(JournalRow.seq.in_(intents)).order_by(JournalRow.seq)
-            ).all()
-        return [_entry(row) for row in rows]
+        return self._entries_listed_in(OpenIntent.seq)
 
-    def verify(self) -> VerifyReport:
-        """Walk the chain from seq 1 and report the first entry that is wrong or missing.
+    def open_session_entries(self) -> list[JournalEntry]:
+        """Every entry of the sessions that started and never ended, in seq order: what
+        :func:`kiosk.engine.session.replay_sessions` needs, without the rest of the journal."""
+        return self._entries_listed_in(OpenSessionEntry.seq)
+
+    def _entries_listed_in(self, seqs: Any) -> list[JournalEntry]:
+        """The entries whose seq an index table lists, in seq order."""
+        listed = select(seqs).scalar_subquery()
+        query = select(*_ROW).where(JournalRow.seq.in_(listed)).order_by(JournalRow.seq)
+        with self._reading() as conn:
+            return [_entry(row) for row in conn.execute(query)]
+
+    def verify(self, full: bool = True, remember: bool = False) -> VerifyReport:
+        """Walk the chain and report the first entry that is wrong or missing.
+
+        ``full`` walks from seq 1, through the archive files (each file's sha256 checked
+        against the one recorded when it was written) and across each cut into the
+        database. Otherwise the walk starts at the checkpoint (the entry there must still
+        have the hash it had when it was verified) or, without one, after the archives.
+        ``remember`` records the last entry as the checkpoint when everything checked is
+        sound: only a verification ever writes one.
 
         The chain can not show that the newest entries were deleted, so the hub's
         acknowledged seq is the last check: the journal must reach at least that far.
         """
         chain = _Chain()
         with self._reading() as conn:
-            for chunk in _chunks(conn, 0, None):
+            archives = _archives(conn)
+            if full:
+                for record in archives:
+                    found = self._check_archive(record, chain)
+                    if found is not None:
+                        return _bad(chain, found, 1)
+                after, from_seq = chain.last_seq, 1
+            else:
+                start = self._start_from_checkpoint(conn, archives, chain)
+                if isinstance(start, tuple):
+                    return _bad(chain, start, start[0])
+                after = start
+                from_seq = after + 1
+            for chunk in _chunks(conn, after, None):
                 for row in chunk:
                     found = chain.problem(row)
                     if found is not None:
-                        return VerifyReport(
-                            False,
-                            chain.checked,
-                            found[0],
-                            found[1],
-                            chain.last_seq,
-                            chain.last_hash,
-                        )
+                        return _bad(chain, found, from_seq)
             acked = self._acked(conn)
         if acked > chain.last_seq:
             problem = (
@@ -500,10 +558,175 @@ class Journal:
                 if chain.last_seq
                 else f"the journal is empty, but the hub acknowledged {acked}"
             )
-            return VerifyReport(
-                False, chain.checked, chain.last_seq + 1, problem, chain.last_seq, chain.last_hash
+            return _bad(chain, (chain.last_seq + 1, problem), from_seq)
+        if remember and chain.last_seq:
+            self._set_checkpoint(chain.last_seq, chain.last_hash)
+        return VerifyReport(
+            True, chain.checked, None, "", chain.last_seq, chain.last_hash, from_seq
+        )
+
+    def checkpoint(self) -> Checkpoint | None:
+        with self._reading() as conn:
+            row = conn.execute(
+                select(JournalCheckpoint.seq, JournalCheckpoint.hash, JournalCheckpoint.verified_at)
+            ).first()
+        return None if row is None else Checkpoint(row.seq, row.hash, row.verified_at)
+
+    def _start_from_checkpoint(
+        self, conn: Connection, archives: list[ArchiveRecord], chain: _Chain
+    ) -> int | tuple[int, str]:
+        """Set ``chain`` where a verification from the checkpoint starts; the seq to read
+        after, or the problem that stops it at once."""
+        mark = conn.execute(select(JournalCheckpoint.seq, JournalCheckpoint.hash)).first()
+        cut = archives[-1] if archives else None
+        if mark is not None and (cut is None or mark.seq > cut.last_seq):
+            row = conn.execute(select(*_ROW).where(JournalRow.seq == mark.seq)).first()
+            if row is None:
+                return mark.seq, f"entry {mark.seq}, verified before, is missing"
+            if row.hash != mark.hash:
+                return mark.seq, (
+                    f"entry {mark.seq} is not the entry verified before (its hash changed)"
+                )
+            chain.last_seq, chain.last_hash = mark.seq - 1, row.prev_hash
+            return int(mark.seq) - 1
+        if cut is not None:
+            chain.last_seq, chain.last_hash = cut.last_seq, cut.last_hash
+            return cut.last_seq
+        return 0
+
+    def _check_archive(self, record: ArchiveRecord, chain: _Chain) -> tuple[int, str] | None:
+        path = self.archive_dir() / record.file
+        name = f"archive {record.file} (entries {record.first_seq}-{record.last_seq})"
+        if not path.is_file():
+            return record.first_seq, f"{name} is missing"
+        if archive.file_sha256(path) != record.sha256:
+            return record.first_seq, (
+                f"{name} was changed (its sha256 is not the one recorded when it was written)"
             )
-        return VerifyReport(True, chain.checked, None, "", chain.last_seq, chain.last_hash)
+        try:
+            for row in archive.read_archive(path):
+                found = chain.problem(row)
+                if found is not None:
+                    return found
+        except archive.ArchiveFileError as exc:
+            return chain.last_seq + 1, f"{name} is unreadable: {exc}"
+        if (chain.last_seq, chain.last_hash) != (record.last_seq, record.last_hash):
+            return chain.last_seq + 1, f"{name} does not end at the entry recorded for it"
+        return None
+
+    def _set_checkpoint(self, seq: int, hash_: str) -> None:
+        values = {"seq": seq, "hash": hash_, "verified_at": format_at(self._now())}
+        upsert = (
+            sqlite_insert(JournalCheckpoint)
+            .values(id=1, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+        try:
+            with self._writer.begin() as conn:
+                conn.execute(upsert)
+        except SQLAlchemyError as exc:
+            raise JournalError(f"could not record the checkpoint: {_reason(exc)}") from exc
+
+    # ------------------------------------------------------------------------ archives
+
+    def archive_dir(self) -> Path:
+        """``archive/`` beside the database file."""
+        return Path(str(self._engine.url.database)).parent / archive.ARCHIVE_DIR
+
+    def archives(self) -> list[ArchiveRecord]:
+        with self._reading() as conn:
+            return _archives(conn)
+
+    def archivable_seq(self, older_than: datetime) -> int:
+        """The newest seq that may move to an archive (0: none).
+
+        Only entries written before ``older_than`` and before the hub's acknowledged seq
+        (that entry stays: sync compares it with the hub's), and never one that recovery,
+        the open batch or the next collection slip still reads: open intents and the
+        entries of open sessions, the open batch and the one closed before it, the two
+        latest collections (a slip names the collection before it).
+        """
+        before = format_at(older_than)
+        with self._reading() as conn:
+            return _archivable(conn, before)
+
+    def archive(self, older_than: datetime) -> ArchiveRecord | None:
+        """Move the entries :meth:`archivable_seq` allows into one archive file.
+
+        The chain is verified first (from the checkpoint), so no entry is archived that was
+        not verified; the file is written and fsync'd before the entries leave the database,
+        in one transaction with the record of the file. ``None`` when nothing may go.
+        """
+        report = self.verify(full=False, remember=True)
+        if not report.ok:
+            raise JournalError(f"the journal does not verify, nothing archived: {report.problem}")
+        cut = self.archivable_seq(older_than)
+        with self._reading() as conn:
+            first = int(
+                conn.execute(select(func.coalesce(func.min(JournalRow.seq), 0))).scalar_one()
+            )
+            prev_hash = conn.execute(
+                select(JournalRow.prev_hash).where(JournalRow.seq == first)
+            ).scalar()
+            last_hash = conn.execute(select(JournalRow.hash).where(JournalRow.seq == cut)).scalar()
+        if not first or cut < first or prev_hash is None or last_hash is None:
+            return None
+        name = archive.file_name(first, cut)
+        path = self.archive_dir() / name
+        try:
+            digest = archive.write_archive(path, self._checked_rows(first, prev_hash, cut))
+            record = ArchiveRecord(
+                first, cut, prev_hash, last_hash, name, digest, format_at(self._now())
+            )
+            with self._writer.begin() as conn:
+                now_first = conn.execute(select(func.min(JournalRow.seq))).scalar()
+                if now_first != first:
+                    raise JournalError("the journal was archived meanwhile; nothing archived")
+                kept = conn.execute(
+                    select(JournalRow.prev_hash).where(JournalRow.seq == cut + 1)
+                ).scalar()
+                if kept != last_hash:
+                    raise JournalError(f"entry {cut + 1} does not follow entry {cut}")
+                conn.execute(insert(JournalArchive).values(**vars(record)))
+                conn.execute(delete(JournalRow).where(JournalRow.seq <= cut))
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise JournalError(f"could not write the archive {name}: {exc}") from exc
+        except SQLAlchemyError as exc:
+            path.unlink(missing_ok=True)
+            raise JournalError(f"could not archive: {_reason(exc)}") from exc
+        except JournalError:
+            path.unlink(missing_ok=True)
+            raise
+        return record
+
+    def _checked_rows(self, first: int, prev_hash: str, last: int) -> Iterator[StoredRow]:
+        """The rows ``first``-``last`` for an archive, each checked against the chain as it
+        is read (the ones before the checkpoint were verified earlier: again, here)."""
+        chain = _Chain()
+        chain.last_seq, chain.last_hash = first - 1, prev_hash
+        for row in self._rows(first, last):
+            found = chain.problem(row)
+            if found is not None:
+                raise JournalError(f"the journal does not verify, nothing archived: {found[1]}")
+            yield row
+        if chain.last_seq != last:
+            raise JournalError(f"entries up to {last} changed while they were archived")
+
+    def _rows(self, first: int, last: int) -> Iterator[StoredRow]:
+        cursor = first - 1
+        while cursor < last:
+            with self._reading() as conn:
+                rows = conn.execute(
+                    select(*_ROW)
+                    .where(JournalRow.seq > cursor, JournalRow.seq <= last)
+                    .order_by(JournalRow.seq)
+                    .limit(_CHUNK * 10)
+                ).all()
+            if not rows:
+                return
+            yield from rows
+            cursor = rows[-1].seq
 
     def acked_seq(self) -> int:
         """The hub's last acknowledged seq; every entry after it is unsent."""
@@ -545,6 +768,49 @@ class Journal:
     def batches(self) -> list[projections.BatchRecord]:
         with self._reading() as conn:
             return projections.batches(conn)
+
+
+def _bad(chain: _Chain, found: tuple[int, str], from_seq: int) -> VerifyReport:
+    return VerifyReport(
+        False, chain.checked, found[0], found[1], chain.last_seq, chain.last_hash, from_seq
+    )
+
+
+def _archives(conn: Connection) -> list[ArchiveRecord]:
+    rows = conn.execute(select(JournalArchive.__table__).order_by(JournalArchive.first_seq))
+    return [ArchiveRecord(**row._mapping) for row in rows]
+
+
+def _archivable(conn: Connection, before: str) -> int:
+    """See :meth:`Journal.archivable_seq`; every bound is one indexed look-up."""
+    acked = Journal._acked(conn)
+    bounds = [acked - 1]
+    for first_needed in (
+        select(func.min(OpenIntent.seq)),
+        select(func.min(OpenSessionEntry.seq)),
+        # the open batch and the one before it: the newest two batches
+        select(Batch.opened_seq).order_by(Batch.opened_seq.desc()).limit(1).offset(1),
+        select(func.max(Batch.opened_seq)),
+        select(JournalRow.seq)
+        .where(JournalRow.type == e.COLLECTION_STARTED)
+        .order_by(JournalRow.seq.desc())
+        .limit(1)
+        .offset(1),
+    ):
+        seq = conn.execute(first_needed).scalar()
+        if seq is not None:
+            bounds.append(int(seq) - 1)
+    bound = min(bounds)
+    if bound < 1:
+        return 0
+    # newest first from the bound: only entries younger than ``before`` are read
+    old = conn.execute(
+        select(JournalRow.seq)
+        .where(JournalRow.seq <= bound, JournalRow.at < before)
+        .order_by(JournalRow.seq.desc())
+        .limit(1)
+    ).scalar()
+    return int(old or 0)
 
 
 def _chunks(conn: Connection, after_seq: int, size: int | None) -> Iterator[Sequence[StoredRow]]:

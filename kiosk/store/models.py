@@ -154,4 +154,67 @@ class ProjectionState(Base):
     applied_seq: Mapped[int]
 
 
-PROJECTION_TABLES = (Payment, Bill, CardAuthorisation, Batch)
+class OpenIntent(Base):
+    """An intent no outcome has settled yet (see ``contract.entries.INTENT_OUTCOMES``).
+
+    An intent's append adds its row and the append of its outcome deletes it, so recovery
+    reads what is open, however old, without scanning the journal.
+    """
+
+    __tablename__ = "open_intents"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(64))
+
+
+class OpenSessionEntry(Base):
+    """The seq of every entry of a session that has started and not ended.
+
+    ``session.ended`` deletes its session's rows, so recovery replays the open sessions
+    from their own entries alone, however long ago they started.
+    """
+
+    __tablename__ = "open_session_entries"
+    __table_args__ = (Index("ix_open_session_entries_session_id", "session_id"),)
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    session_id: Mapped[str] = mapped_column(String(64))
+
+
+class JournalCheckpoint(Base):
+    """The newest entry ``kiosk journal verify`` walked the chain to (one row, id 1).
+
+    Written only by a verification that checked every entry up to it, so a later one can
+    start there: it checks that the entry still has this hash, then the entries after it.
+    Not a projection: a rebuild leaves it.
+    """
+
+    __tablename__ = "journal_checkpoint"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[str] = mapped_column(String(32))
+
+
+class JournalArchive(Base):
+    """Entries moved out of the database into a compressed file (``archive/`` beside it).
+
+    Only entries the hub acknowledged, verified first; ``last_hash`` is the ``prev_hash`` of
+    the entry after them, and ``sha256`` the file's own digest, so ``kiosk journal verify
+    --full`` reads the chain across the cut and catches a file changed or swapped.
+    """
+
+    __tablename__ = "journal_archives"
+
+    first_seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+PROJECTION_TABLES = (Payment, Bill, CardAuthorisation, Batch, OpenIntent, OpenSessionEntry)

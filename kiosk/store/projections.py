@@ -112,6 +112,8 @@ _bills = Base.metadata.tables["bills"]
 _payments = Base.metadata.tables["payments"]
 _cards = Base.metadata.tables["card_authorisations"]
 _state = Base.metadata.tables["projection_state"]
+_intents = Base.metadata.tables["open_intents"]
+_session_entries = Base.metadata.tables["open_session_entries"]
 
 _OPEN_BATCH = select(_batches.c.batch_id).where(_batches.c.closed_seq.is_(None))
 _NEW_BATCH = insert(_batches).values(
@@ -137,6 +139,19 @@ _NEW_BILL = insert(_bills).on_conflict_do_nothing()
 _NEW_PAYMENT = insert(_payments).on_conflict_do_nothing()
 _CARD = select(_cards.c.status, _cards.c.total_cents).where(
     _cards.c.reference == bindparam("b_ref")
+)
+_NEW_INTENT = insert(_intents)
+_INTENT_TYPE = select(_intents.c.type).where(_intents.c.seq == bindparam("b_seq"))
+_SETTLE = delete(_intents).where(_intents.c.seq == bindparam("b_seq"))
+_OUTCOMES = frozenset(t for ts in e.INTENT_OUTCOMES.values() for t in ts) | {e.RECOVERY_RESOLVED}
+_NEW_SESSION_ENTRY = insert(_session_entries)
+_SESSION_OPEN = (
+    select(_session_entries.c.seq)
+    .where(_session_entries.c.session_id == bindparam("b_session"))
+    .limit(1)
+)
+_END_SESSION = delete(_session_entries).where(
+    _session_entries.c.session_id == bindparam("b_session")
 )
 _APPLIED = select(_state.c.applied_seq).where(_state.c.id == 1)
 _SET_APPLIED = (
@@ -192,6 +207,7 @@ def apply_entry(conn: Connection, seq: int, at: str, payload: payloads.Payload) 
     """Apply one entry, its payload already read as its model (the journal checked it);
     every entry belongs to the batch open when it is written."""
     batch_id = _ensure_batch(conn, seq, at)
+    _open_work(conn, seq, payload)
     if isinstance(payload, payloads.BillStacked):
         _bill_stacked(conn, seq, at, batch_id, payload)
     elif isinstance(payload, payloads.PaymentCompleted):
@@ -200,6 +216,31 @@ def apply_entry(conn: Connection, seq: int, at: str, payload: payloads.Payload) 
         _card(conn, seq, batch_id, payload)
     elif isinstance(payload, payloads.BatchClosed):
         conn.execute(_CLOSE_BATCH, {"b_batch": batch_id, "b_at": at, "b_seq": seq})
+
+
+def _open_work(conn: Connection, seq: int, payload: payloads.Payload) -> None:
+    """Keep :class:`~kiosk.store.models.OpenIntent` and
+    :class:`~kiosk.store.models.OpenSessionEntry` up to date: what recovery must read."""
+    kind = payload.TYPE
+    settles = getattr(payload, "intent_seq", None)
+    if kind in _OUTCOMES and type(settles) is int and settles < seq:
+        intent_type = conn.execute(_INTENT_TYPE, {"b_seq": settles}).scalar()
+        if intent_type is not None and (
+            kind == e.RECOVERY_RESOLVED or kind in e.INTENT_OUTCOMES[intent_type]
+        ):
+            conn.execute(_SETTLE, {"b_seq": settles})
+    if kind in e.INTENT_OUTCOMES:
+        conn.execute(_NEW_INTENT, {"seq": seq, "type": kind})
+    session_id = getattr(payload, "session_id", None)
+    if not isinstance(session_id, str) or not session_id:
+        return
+    if kind == e.SESSION_ENDED:
+        conn.execute(_END_SESSION, {"b_session": session_id})
+    elif (
+        kind == e.SESSION_STARTED
+        or conn.execute(_SESSION_OPEN, {"b_session": session_id}).first() is not None
+    ):
+        conn.execute(_NEW_SESSION_ENTRY, {"seq": seq, "session_id": session_id})
 
 
 def _bill_stacked(

@@ -8,6 +8,8 @@ bills in the cash box, approvals in the terminal's ledger, receipts that came ou
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from contract import entries as E
@@ -16,6 +18,7 @@ from kiosk.engine.states import State
 from kiosk.money import Money
 from kiosk.ports import CardOutcome, DeviceNotice
 from tests.engine.conftest import ArmPowerCut, Harness, PowerCut
+from tests.store.builders import batch_closed, cash_payment, write
 
 AMOUNT, FEE = Money(4317), Money(108)
 
@@ -538,3 +541,44 @@ def test_a_sale_found_approved_after_its_session_ended_is_reversed(harness: Harn
     assert harness.payments() == []
     harness.assert_card_invariants(failed_reversals=1)
     _settled(harness)
+
+
+# ----------------------------------------------------------------------------- archived
+
+
+def test_an_old_open_intent_is_recovered_after_the_journal_was_archived(
+    harness: Harness,
+) -> None:
+    """Entries the hub holds are archived; an intent left open long ago is not, and is
+    found and settled however many entries came after it."""
+    journal = harness.journal
+
+    def payments(tag: str, count: int) -> None:
+        for n in range(count):
+            write(journal, cash_payment(f"{tag}{n}", str(2000 + n), [500]))
+
+    def close() -> None:
+        journal.record(batch_closed(journal.open_batch_id()))
+
+    for tag in ("a", "b"):
+        payments(tag, 5)
+        close()
+    _stack_pending(harness)
+    [intent] = journal.open_intents()
+    for tag in ("c", "d"):
+        payments(tag, 40)
+        close()
+    journal.set_acked_seq(journal.last_seq())
+    record = journal.archive(datetime(2100, 1, 1, tzinfo=UTC))
+    assert record is not None and record.last_seq < intent.seq
+    assert journal.get(1) is None and journal.get(intent.seq) == intent
+
+    harness.acceptor.finish_stack(report=False)
+    report = harness.recover()
+    assert report.intents == [f"{intent.seq} {E.BILL_STACK_REQUESTED} -> stacked"]
+    [stacked] = [p for p in harness.of_type(E.BILL_STACKED) if p["recovered"]]
+    assert stacked["intent_seq"] == intent.seq
+    assert len(report.sessions) == 1 and "completed" in report.sessions[0]
+    assert harness.journal.verify(full=True).ok
+    assert harness.journal.open_intents() == []
+    assert not harness.recover().anything

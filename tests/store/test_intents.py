@@ -9,6 +9,7 @@ import pytest
 
 from contract import entries as e
 from contract import payloads as p
+from kiosk.engine.session import replay_sessions
 from kiosk.store.journal import Journal, JournalError
 from tests.store.builders import card_sale, cash_payment, write
 
@@ -147,3 +148,60 @@ def test_an_in_doubt_card_sale_stays_open_until_resolved(fast_journal: Journal) 
         {"session_id": "s", "reference": "R-9", "reason": "recovered", "intent_seq": request.seq},
     )
     assert fast_journal.open_intents() == []
+
+
+def _open_by_full_scan(journal: Journal) -> list[int]:
+    """What open_intents() answers, worked out the slow way: every entry, in order."""
+    intents: dict[int, str] = {}
+    for entry in journal.entries():
+        settles = entry.payload.get("intent_seq")
+        kind = intents.get(settles) if type(settles) is int else None
+        if kind is not None and (
+            entry.type == e.RECOVERY_RESOLVED or entry.type in e.INTENT_OUTCOMES[kind]
+        ):
+            del intents[settles]
+        if entry.type in e.INTENT_OUTCOMES:
+            intents[entry.seq] = entry.type
+    return sorted(intents)
+
+
+def test_an_old_intent_under_many_settled_ones_is_found_and_a_rebuild_agrees(
+    fast_journal: Journal,
+) -> None:
+    old = _stack_intent(fast_journal, "b-old")
+    for n in range(60):
+        write(fast_journal, cash_payment(f"s{n}", str(n), [2000, 500, 100]))
+    newer = fast_journal.append(
+        e.RECEIPT_PRINT_REQUESTED, {"session_id": None, "confirmation": "Z"}
+    ).seq
+    assert [x.seq for x in fast_journal.open_intents()] == [old, newer]
+    assert _open_by_full_scan(fast_journal) == [old, newer]
+    fast_journal.rebuild_projections()
+    assert [x.seq for x in fast_journal.open_intents()] == [old, newer]
+    fast_journal.append(
+        e.RECOVERY_RESOLVED,
+        {"intent_seq": old, "intent_type": e.BILL_STACK_REQUESTED, "resolution": "gone"},
+    )
+    assert [x.seq for x in fast_journal.open_intents()] == [newer]
+
+
+def test_open_session_entries_are_the_entries_of_sessions_not_ended(
+    fast_journal: Journal,
+) -> None:
+    write(fast_journal, cash_payment("done-1", "1", [2000]))
+    fast_journal.append(e.SESSION_STARTED, {"session_id": "open-1", "language": "es"})
+    write(fast_journal, cash_payment("done-2", "2", [500]))
+    fast_journal.append(e.AMOUNT_CHOSEN, {"session_id": "open-1", "amount_cents": 700})
+    fast_journal.append(e.AMOUNT_CHOSEN, {"session_id": "never-started", "amount_cents": 1})
+    fast_journal.append(e.SESSION_STARTED, {"session_id": "ends", "language": "en"})
+    fast_journal.append(e.SESSION_ENDED, {"session_id": "ends", "outcome": "cancelled"})
+
+    found = fast_journal.open_session_entries()
+    assert [(x.type, x.payload["session_id"]) for x in found] == [
+        (e.SESSION_STARTED, "open-1"),
+        (e.AMOUNT_CHOSEN, "open-1"),
+    ]
+    whole = replay_sessions(fast_journal.entries())
+    assert replay_sessions(found) == whole and list(whole) == ["open-1"]
+    fast_journal.rebuild_projections()
+    assert fast_journal.open_session_entries() == found

@@ -12,7 +12,7 @@ from composition.commands import journal_cmd
 from composition.commands.common import JOURNAL_FILE
 from contract import entries as e
 from kiosk.store.journal import Journal
-from tests.store.builders import StepClock, cash_payment, write
+from tests.store.builders import StepClock, batch_closed, cash_payment, write
 
 
 def run(*argv: str) -> int:
@@ -38,8 +38,56 @@ def test_verify_a_sound_journal(data_dir: Path, capsys: pytest.CaptureFixture[st
     assert run("journal", "verify", "--data-dir", str(data_dir)) == 0
     assert (
         capsys.readouterr().out
-        == f"journal OK: {last.seq} entries, last seq {last.seq}, hash {last.hash}\n"
+        == f"journal OK: {last.seq} entries checked, last seq {last.seq}, hash {last.hash}\n"
     )
+    with Journal.open(data_dir / JOURNAL_FILE) as journal:
+        journal.append(e.KIOSK_STARTED, {"version": "1"})
+        newest = journal.last()
+    assert newest is not None
+    # the next time from the entry it verified: that one again, then what came after
+    assert run("journal", "verify", "--data-dir", str(data_dir)) == 0
+    assert capsys.readouterr().out == (
+        f"journal OK: 2 entries checked from seq {last.seq} (verified before), "
+        f"last seq {newest.seq}, hash {newest.hash}\n"
+    )
+    assert run("journal", "verify", "--full", "--data-dir", str(data_dir)) == 0
+    assert capsys.readouterr().out.startswith(f"journal OK: {newest.seq} entries checked, ")
+
+
+def test_verify_full_finds_what_a_verification_from_the_checkpoint_can_not(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("journal", "verify", "--data-dir", str(data_dir)) == 0
+    with sqlite3.connect(data_dir / JOURNAL_FILE) as raw:
+        raw.execute("UPDATE journal SET at = '2030-01-01T00:00:00.000000Z' WHERE seq = 3")
+    assert run("journal", "verify", "--data-dir", str(data_dir)) == 0
+    assert run("journal", "verify", "--full", "--data-dir", str(data_dir)) == 1
+    out = capsys.readouterr().out
+    assert "journal DAMAGED: entry 3 was edited (hash does not match its content)" in out
+
+
+def test_archive_then_verify_in_full(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = tmp_path / "data"
+    with Journal.open(directory / JOURNAL_FILE, now=StepClock()) as journal:
+        for n in range(3):
+            write(journal, cash_payment(f"s{n}", "1001", [2000]))
+            journal.record(batch_closed(journal.open_batch_id()))
+        write(journal, cash_payment("s9", "1009", [500]))
+        assert run("journal", "archive", "--data-dir", str(directory)) == 0
+        assert capsys.readouterr().out.startswith("nothing to archive (older than 90 days")
+        journal.set_acked_seq(journal.last_seq())
+        last = journal.last_seq()
+        cut = journal.batches()[-2].opened_seq - 1
+    assert run("journal", "archive", "--data-dir", str(directory)) == 0
+    out = capsys.readouterr().out
+    name = f"journal-{1:010d}-{cut:010d}.jsonl.gz"
+    assert out.startswith(f"archived entries 1-{cut} to {directory / 'archive' / name} (sha256 ")
+    assert run("journal", "verify", "--full", "--data-dir", str(directory)) == 0
+    assert capsys.readouterr().out.startswith(f"journal OK: {last} entries checked, ")
+    (directory / "archive" / name).write_bytes(b"not the archive")
+    assert run("journal", "verify", "--data-dir", str(directory)) == 0  # from the checkpoint
+    assert run("journal", "verify", "--full", "--data-dir", str(directory)) == 1
+    assert f"archive {name} (entries 1-{cut}) was changed" in capsys.readouterr().out
 
 
 def test_verify_an_empty_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

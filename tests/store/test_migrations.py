@@ -64,11 +64,11 @@ def test_migrations_build_exactly_the_models_ddl(tmp_path: Path) -> None:
     created.dispose()
 
 
-def test_head_is_0002_and_upgrading_twice_is_harmless(db_path: Path) -> None:
+def test_head_is_0003_and_upgrading_twice_is_harmless(db_path: Path) -> None:
     engine = open_database(db_path)
     upgrade_to_head(engine)
     upgrade_to_head(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()
 
 
@@ -79,14 +79,14 @@ def test_downgrade_to_nothing_and_back(db_path: Path) -> None:
         command.downgrade(alembic_config(conn), "base")
     assert current_revision(engine) is None
     upgrade_to_head(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()
 
 
 def test_the_migrations_ship_with_the_package() -> None:
     """Alembic finds the revisions by path, so every file must be in package-data."""
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == ["0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0003", "0002", "0001"]
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["kiosk"]
     package = ROOT / "kiosk"
@@ -133,7 +133,7 @@ def test_an_upgrade_keeps_unsent_entries_intact_and_unsent(db_path: Path) -> Non
     rows = _write_as_0001(db_path, _plain_steps())
 
     with Journal.open(db_path) as journal:
-        assert current_revision(journal.engine) == "0002"
+        assert current_revision(journal.engine) == "0003"
         with sqlite3.connect(db_path) as raw:
             assert raw.execute("SELECT * FROM journal ORDER BY seq").fetchall() == rows
         assert [x.hash for x in journal.entries()] == [r[6] for r in rows]
