@@ -498,10 +498,6 @@ def sample_receipts() -> dict[str, ReceiptContent]:
         confirmation="7K3M-Q9XD-R",
         offline=False,
         review=False,
-        lookup_link="https://pay.example.gov/lookup?c=7K3M-Q9XD-R",
-        contact_phone="(555) 010-0100",
-        contact_web="springfield.example.gov/pay",
-        contact_address="City Hall, 100 Main St",
     )
     card = replace(
         cash,
@@ -515,7 +511,6 @@ def sample_receipts() -> dict[str, ReceiptContent]:
         card_auth_code="083215",
         balance_after=Money(0),
         confirmation="4F2H-8WNC-6",
-        lookup_link="https://pay.example.gov/lookup?c=4F2H-8WNC-6",
         terminal_lines=("VISA CREDIT  ************0119", "CHIP  AID A0000000031010", "APPROVED"),
     )
     return {
@@ -582,11 +577,26 @@ def sample_slips() -> dict[str, CollectionSlip]:
     return {"slip-en": agreed, "slip-es": not_agreed}
 
 
+def as_the_demo_city_prints(receipt: ReceiptContent) -> ReceiptContent:
+    """A sample as the demo's settings print it: where to ask, and a QR code that opens the
+    payment's page (the plain samples keep the code to the confirmation number alone)."""
+    return replace(
+        receipt,
+        lookup_link=f"https://pay.example.gov/lookup?c={receipt.confirmation}",
+        contact_phone="(555) 010-0100",
+        contact_web="springfield.example.gov/pay",
+        contact_address="City Hall, 100 Main St",
+    )
+
+
 def render_samples(folder: Path) -> list[Path]:
     """Print each sample through the real layout into an emulator; save what came out."""
     from devices.escpos.layout import receipt_bytes  # the driver's layout, as a host sends it
 
-    samples: dict[str, Printable] = {**sample_receipts(), **sample_slips()}
+    samples: dict[str, Printable] = {
+        name: as_the_demo_city_prints(receipt) for name, receipt in sample_receipts().items()
+    }
+    samples |= sample_slips()
     written: list[Path] = []
     for name, content in samples.items():
         printer = EscposEmulator()
