@@ -10,6 +10,7 @@ See docs/hub.md, "Commands".
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import socket
@@ -31,6 +32,7 @@ from hub import (
     enrollment,
     exports_cli,
     kiosk_config,
+    options,
     posting_cli,
     queries,
     suspense_cli,
@@ -290,6 +292,19 @@ def _said(reason: str | None) -> str:
     return (reason or "").replace("_", " ")
 
 
+def cmd_log_level(args: argparse.Namespace, hub: HubContext) -> int:
+    """Show, or set for every hub process at once, how much the hub logs."""
+    if args.level is None:
+        with hub.db.read() as conn:
+            level = options.log_level(conn)
+        print(level or "not set: each process logs at its serve --log-level")
+        return OK
+    options.set_log_level(hub.db, args.level, f"cli:{getpass.getuser()}", hub.clock())
+    seconds = f"{options.LOG_LEVEL_POLL_S:g}"
+    print(f"log level {args.level}: every running hub process takes it within {seconds} s")
+    return OK
+
+
 def cmd_alerts(args: argparse.Namespace, hub: HubContext) -> int:
     for alert in queries.alerts(hub.db, args.kiosk):
         if alert.device is not None:
@@ -435,6 +450,11 @@ def _parser() -> argparse.ArgumentParser:
     alerts = sub.add_parser("alerts", parents=[common], help="list open alerts")
     alerts.add_argument("--kiosk")
     alerts.set_defaults(handler=cmd_alerts)
+    level = sub.add_parser(
+        "log-level", parents=[common], help="show or set every hub process's log level"
+    )
+    level.add_argument("level", nargs="?", choices=options.LOG_LEVELS)
+    level.set_defaults(handler=cmd_log_level)
     technicians_cli.register(sub, common)
     suspense_cli.register(sub, common, posting)
     posting_cli.register(sub, common)

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from hub import __version__, console
+from hub import __version__, console, options
 from hub.api import errors, routes_admin, routes_kiosk, routes_metrics
 from hub.api.guard import RequestGuard
 from hub.clock import Clock, utc_now
@@ -45,6 +45,32 @@ async def _post_periodically(hub: HubContext, interval: float) -> None:
             log.exception("background posting failed")
 
 
+def follow_log_level(hub: HubContext) -> str | None:
+    """Set this process's log level to the one in the database, if one is set and it
+    differs; returns the level now in force by that option (None: not set)."""
+    with hub.db.read() as conn:
+        wanted = options.log_level(conn)
+    if wanted is None:
+        return None
+    root = logging.getLogger()
+    level = logging.getLevelName(wanted.upper())
+    if root.level != level:
+        root.setLevel(level)
+        for name in ("uvicorn", "uvicorn.access"):
+            logging.getLogger(name).setLevel(level)
+        log.warning("log level now %s (hub option)", wanted)
+    return wanted
+
+
+async def _follow_log_level(hub: HubContext) -> None:
+    while True:
+        try:
+            await run_in_threadpool(follow_log_level, hub)
+        except Exception:  # the database away for a while: the level stays as it is
+            log.exception("could not read the log level option")
+        await asyncio.sleep(options.LOG_LEVEL_POLL_S)
+
+
 def create_app(settings: HubSettings, *, clock: Clock = utc_now) -> FastAPI:
     """The hub's API over the database the settings name (migrated to the newest schema).
 
@@ -54,13 +80,13 @@ def create_app(settings: HubSettings, *, clock: Clock = utc_now) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = None
+        tasks = [asyncio.create_task(_follow_log_level(hub))]
         if settings.posting.interval_s > 0:
-            task = asyncio.create_task(_post_periodically(hub, settings.posting.interval_s))
+            tasks.append(asyncio.create_task(_post_periodically(hub, settings.posting.interval_s)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
