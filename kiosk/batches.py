@@ -23,6 +23,7 @@ class BatchJournal(Protocol):
     def entries(self, after_seq: int = 0, limit: int | None = None) -> Any: ...
     def open_batch_id(self) -> str: ...
     def last_seq(self) -> int: ...
+    def last(self, type_: str | None = None) -> E.EntryLike | None: ...
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,10 @@ def report_for_range(entries: list[E.EntryLike], batch_id: str) -> BatchReport:
 
 
 def open_batch_report(journal: BatchJournal) -> BatchReport:
-    """The batch still open: everything after the last ``batch.closed``."""
-    entries: list[E.EntryLike] = []
-    for entry in journal.entries():
-        if entry.type == E.BATCH_CLOSED:
-            entries = []
-        else:
-            entries.append(entry)
+    """The batch still open: everything after the last ``batch.closed`` (found by the index
+    on type: a close reads its own batch, not the kiosk's years before it)."""
+    closed = journal.last(E.BATCH_CLOSED)
+    entries = list(journal.entries(after_seq=0 if closed is None else closed.seq))
     return report_for_range(entries, journal.open_batch_id())
 
 
