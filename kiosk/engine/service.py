@@ -11,6 +11,7 @@ a ``service.*`` journal entry with their name, so the hub (and finance) see who 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -271,11 +272,12 @@ class ServiceMode(EngineBase):
         self._reprints = {}
 
     def _receipts_not_printed(self) -> list[UnprintedReceipt]:
-        """Payments whose last print ended in failure, newest first."""
+        """Payments whose last print ended in failure, newest first (of the open batch and
+        the one before it)."""
         failed: dict[str, bool] = {}
         paid: dict[str, UnprintedReceipt] = {}
         zone = self.config.locale.zone()
-        for entry in self.journal.entries():
+        for entry in self._recent_entries():
             p = entry.payload
             if entry.type == E.PAYMENT_COMPLETED:
                 paid[str(p["confirmation"])] = UnprintedReceipt(
@@ -291,6 +293,15 @@ class ServiceMode(EngineBase):
         unprinted.sort(key=lambda r: r.paid_at_local, reverse=True)
         return unprinted[:UNPRINTED_SHOWN]
 
+    def _recent_entries(self) -> Iterable[E.EntryLike]:
+        """The open batch and the one collected before it: where the paper page looks for
+        receipts to print again (paper is changed within days of running out), read
+        without the years of journal before them."""
+        closes = self.journal.of_types(E.BATCH_CLOSED)
+        since = closes[-2].seq if len(closes) >= 2 else 0
+        entries: Iterable[E.EntryLike] = self.journal.entries(after_seq=since)
+        return entries
+
     def _reprint_receipts(self, event: ui.Reprint) -> None:
         offered = {r.confirmation for r in self._unprinted}
         for confirmation in event.confirmations:
@@ -304,7 +315,7 @@ class ServiceMode(EngineBase):
         if found is None:
             return
         payment, session_id = found
-        session = replay_session(self.journal.entries(), session_id)
+        session = replay_session(self._recent_entries(), session_id)
         if session is None:
             return
         content = receipt_content(session, payment, self.config, offline=False)
@@ -331,7 +342,7 @@ class ServiceMode(EngineBase):
         )
 
     def _payment_entry(self, confirmation: str) -> tuple[payloads.PaymentCompleted, str] | None:
-        for entry in self.journal.entries():
+        for entry in self._recent_entries():
             if entry.type == E.PAYMENT_COMPLETED and entry.payload["confirmation"] == confirmation:
                 payment = payloads.read(payloads.PaymentCompleted, entry.payload)
                 return payment, payment.session_id or ""

@@ -199,3 +199,24 @@ def test_paper_replaced_lists_unprinted_receipts_and_reprints_the_chosen(h: Harn
     assert h.of_type(E.RECEIPT_PRINTED)[-1]["confirmation"] == payment["confirmation"]
     h.send(ui.Back(), ui.ShowPaper())
     assert h.engine.snapshot.unprinted == ()
+
+
+def test_the_paper_page_looks_back_over_two_batches_only(h: Harness) -> None:
+    """A receipt that failed before the last collection is still offered; one from before
+    the collection before that is not (and the page reads no further back)."""
+    from kiosk.batches import close_batch
+
+    h.printer.works = False
+    h.to_cash("20.00")
+    h.acceptor.insert(20)
+    h.pump()
+    h.send(ui.Finish())
+    [payment] = h.payments()
+    h.printer.works = True
+    close_batch(h.journal, "cash_box_collection", "tech-7")
+    h.to_service()
+    snap = h.send(ui.ShowPaper())
+    assert [r.confirmation for r in snap.unprinted] == [payment["confirmation"]]
+    h.send(ui.Back())
+    close_batch(h.journal, "cash_box_collection", "tech-7")
+    assert h.send(ui.ShowPaper()).unprinted == ()
