@@ -180,7 +180,8 @@ def test_the_terminal_check_answers_on_the_tests_page(h: Harness) -> None:
     assert [(t.test, t.status) for t in snap.tests] == [("terminal", "passed")]
 
 
-def test_paper_replaced_lists_unprinted_receipts_and_reprints_the_chosen(h: Harness) -> None:
+def _paid_with_the_receipt_lost(h: Harness) -> dict[str, object]:
+    """A $20 cash payment whose receipt the printer (out of paper) could not print."""
     h.printer.works = False
     h.to_cash("20.00")
     h.acceptor.insert(20)
@@ -188,6 +189,11 @@ def test_paper_replaced_lists_unprinted_receipts_and_reprints_the_chosen(h: Harn
     h.send(ui.Finish())
     [payment] = h.payments()
     h.printer.works = True
+    return dict(payment)
+
+
+def test_paper_replaced_lists_unprinted_receipts_and_reprints_the_chosen(h: Harness) -> None:
+    payment = _paid_with_the_receipt_lost(h)
     h.to_service()
     snap = h.send(ui.ShowPaper())
     assert [r.confirmation for r in snap.unprinted] == [payment["confirmation"]]
@@ -206,13 +212,7 @@ def test_the_paper_page_looks_back_over_two_batches_only(h: Harness) -> None:
     the collection before that is not (and the page reads no further back)."""
     from kiosk.batches import close_batch
 
-    h.printer.works = False
-    h.to_cash("20.00")
-    h.acceptor.insert(20)
-    h.pump()
-    h.send(ui.Finish())
-    [payment] = h.payments()
-    h.printer.works = True
+    payment = _paid_with_the_receipt_lost(h)
     close_batch(h.journal, "cash_box_collection", "tech-7")
     h.to_service()
     snap = h.send(ui.ShowPaper())
