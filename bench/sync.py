@@ -72,6 +72,7 @@ from contract.wire import (  # noqa: E402
 )
 from hub import accounts, enrollment  # noqa: E402
 from hub.context import HubContext  # noqa: E402
+from hub.ingest import stored_row  # noqa: E402
 from hub.models import Posting  # noqa: E402
 from hub.settings import HubSettings, PostingSettings  # noqa: E402
 from kiosk.bill_stub import luhn_check_digit  # noqa: E402
@@ -410,19 +411,7 @@ def bare_insert(url: str, journals: list[Journal], batch: int) -> float:
                     for entry in entries[at : at + batch]:
                         if entry.computed_hash() != entry.hash:
                             raise ValueError(f"entry {entry.seq} does not hash to its hash")
-                        rows.append(
-                            {
-                                "kiosk_id": kiosk_id,
-                                "seq": entry.seq,
-                                "id": entry.id,
-                                "at": entry.at,
-                                "type": entry.type,
-                                "payload": entry.payload_text(),
-                                "prev_hash": entry.prev_hash,
-                                "hash": entry.hash,
-                                "received_at": received,
-                            }
-                        )
+                        rows.append(stored_row(kiosk_id, entry, received))
                     conn.execute(insert(table), rows)
                     conn.commit()
             except BaseException as exc:

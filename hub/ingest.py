@@ -251,23 +251,25 @@ def _conflict(kind: str, reason: str, seq: int, acked: int) -> Conflict:
     )
 
 
+def stored_row(kiosk_id: str, entry: WireEntry, now: datetime) -> dict[str, object]:
+    """An entry as ``journal_entries`` keeps it: verbatim, with when it arrived."""
+    return {
+        "kiosk_id": kiosk_id,
+        "seq": entry.seq,
+        "id": entry.id,
+        "at": entry.at,
+        "type": entry.type,
+        "payload": entry.payload_text(),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+        "received_at": now,
+    }
+
+
 def _store(conn: Connection, kiosk_id: str, entries: Sequence[WireEntry], now: datetime) -> None:
     conn.execute(
         insert(JournalEntry),
-        [
-            {
-                "kiosk_id": kiosk_id,
-                "seq": entry.seq,
-                "id": entry.id,
-                "at": entry.at,
-                "type": entry.type,
-                "payload": entry.payload_text(),
-                "prev_hash": entry.prev_hash,
-                "hash": entry.hash,
-                "received_at": now,
-            }
-            for entry in entries
-        ],
+        [stored_row(kiosk_id, entry, now) for entry in entries],
     )
 
 
