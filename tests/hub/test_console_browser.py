@@ -5,24 +5,22 @@ pyotp from each account's secret at the real time, as an authenticator app would
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from hub.cli import spawn_serve
 from hub.staff.roles import PAGES, ROLES
 from tests.browser import VIEWPORT
 from tests.hub.console_client import PASSWORD, add_user
 from tests.hub.console_day import FAILED, MEANT, reconciliation_day
 from tests.hub.harness import HubHarness, KioskSide
 from tests.store.builders import cash_payment
+from tests.sync.hubproc import start_hub_process, stop_hub_processes
 
 FAILED_CONFIRMATION = f"C-{FAILED}"
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,23 +51,11 @@ def served_day(folder: Path, names: dict[str, str]) -> Iterator[Served]:
 @contextmanager
 def served(folder: Path, options: list[str]) -> Iterator[str]:
     """``folder``'s hub.sqlite served by a real hub process, once it answers: its URL."""
-    with (folder / "hub.log").open("wb") as log:
-        process, url = spawn_serve(
-            str(folder / "hub.sqlite"), [*options, "--log-level", "warning"], log=log, cwd=ROOT
-        )
+    hub = start_hub_process(str(folder / "hub.sqlite"), folder / "hub.log", options)
     try:
-        for _ in range(300):
-            assert process.poll() is None, (folder / "hub.log").read_text()
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        yield url
+        yield hub.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_hub_processes([hub.process])
 
 
 def sign_in(page: Page, hub: Served, name: str) -> None:
