@@ -11,7 +11,6 @@ test_no_card_data.py reads the logs at DEBUG), and no secret is ever a log argum
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
+from hub import logs as hub_logs
 from kiosk.config import KioskConfig, Logging, load_config
 
 LEVELS = {
@@ -31,7 +31,6 @@ LEVELS = {
 }
 TEXT = "%(asctime)s %(levelname)s %(name)s [%(session)s]: %(message)s"
 JSON_FIELDS = ["asctime", "levelname", "name", "message", "kiosk", "session"]
-RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 
 Session = Callable[[], str | None]
 
@@ -52,10 +51,8 @@ class Correlation(logging.Filter):
 
 
 def wants_json(settings: Logging, env: dict[str, str] | None = None) -> bool:
-    env = dict(os.environ) if env is None else env
-    if settings.format == "auto":
-        return bool(env.get("JOURNAL_STREAM"))
-    return settings.format == "json"
+    """JSON under systemd's journal for ``auto``, as the hub decides it."""
+    return hub_logs.wants_json(settings.format, env)
 
 
 def configure(config: KioskConfig, stream: TextIO | None = None) -> Correlation:
@@ -65,7 +62,7 @@ def configure(config: KioskConfig, stream: TextIO | None = None) -> Correlation:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(correlation)
     if wants_json(config.logging):
-        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields=RENAMED))
+        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields=hub_logs.RENAMED))
     else:
         handler.setFormatter(logging.Formatter(TEXT))
     root = logging.getLogger()
