@@ -66,3 +66,15 @@ class PostingAdapter(Protocol):
     def deliver(self, payment: PaymentToPost, reference: str | None) -> str | None: ...
 
     def apply(self, conn: Connection, payment: PaymentToPost, now: datetime) -> None: ...
+
+
+def posted_now(now: datetime) -> dict[str, Any]:
+    """What a posting's row says once it is posted: no error, no claim left on it."""
+    return {
+        "status": "posted",
+        "posted_at": now,
+        "updated_at": now,
+        "last_error": None,
+        "claim_token": None,
+        "claimed_until": None,
+    }

@@ -35,7 +35,7 @@ from hub.clock import Clock
 from hub.db import Database
 from hub.errors import HubError, NotFound
 from hub.models import AccountRow, Payment, Posting, Transmission, TransmissionPayment
-from hub.posting.base import PaymentToPost
+from hub.posting.base import PaymentToPost, posted_now
 from hub.posting.layout import Item, Layout, LayoutOverflow, Rendered, parse, render
 
 RETRIED = ("pending", "failed")
@@ -259,14 +259,7 @@ class FileAdapter:
             conn.execute(
                 update(Posting)
                 .where(Posting.payment_id.in_(ids), Posting.status != "posted")
-                .values(
-                    status="posted",
-                    posted_at=now,
-                    updated_at=now,
-                    last_error=None,
-                    claim_token=None,
-                    claimed_until=None,
-                )
+                .values(**posted_now(now))
             )
         posted.extend(ids)
 

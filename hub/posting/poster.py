@@ -45,7 +45,13 @@ from sqlalchemy import ColumnElement, Connection, Update, or_, select, update
 from hub.clock import Clock
 from hub.db import Database
 from hub.models import Payment, Posting
-from hub.posting.base import PaymentToPost, PostingAdapter, PostingError, UnknownAccount
+from hub.posting.base import (
+    PaymentToPost,
+    PostingAdapter,
+    PostingError,
+    UnknownAccount,
+    posted_now,
+)
 from hub.posting.files import FileAdapter
 
 log = logging.getLogger(__name__)
@@ -404,15 +410,7 @@ def _mark_posted(
     return (
         update(Posting)
         .where(which, Posting.claim_token == token, Posting.status != "posted")
-        .values(
-            status="posted",
-            posted_at=now,
-            updated_at=now,
-            last_error=None,
-            claim_token=None,
-            claimed_until=None,
-            reference=reference,
-        )
+        .values(**posted_now(now), reference=reference)
     )
 
 
