@@ -158,8 +158,19 @@ class Running:
         eventually(lambda: self.health(device) is state, message=f"{device} health {state}")
 
     def insert(self, dollars: int) -> None:
-        """Push a note in once the acceptor can draw one (not still busy with the last)."""
-        eventually(lambda: self.acceptor_counters["phase"] == "idle", message="acceptor idle")
+        """Push a note in once the acceptor can draw one: not still busy with the last, and
+        told by the host to take it (a note offered before the driver's first enabling poll
+        is refused, as a real acceptor refuses it)."""
+
+        def ready() -> bool:
+            counters = self.acceptor_counters
+            if counters["phase"] != "idle":
+                return False
+            if "enabled" in counters:  # EBDS: the notes the host's last poll allows
+                return f"{dollars}.00" in counters["enabled"]
+            return not counters["inhibited"]  # ID-003: inhibit set or not
+
+        eventually(ready, message=f"acceptor idle and taking ${dollars}")
         self.kiosk.hardware.controls.insert_bill(dollars)
 
     # ------------------------------------------------------------------ the journal
